@@ -1,0 +1,55 @@
+"""ofxpost: parallel, fault-tolerant post-processing of OrcaFlex simulation batches.
+
+The public API::
+
+    import ofxpost
+
+    result = ofxpost.run("batch.yml")            # from a script
+    result = await ofxpost.run_batch("batch.yml")  # inside a running event loop
+
+    async with ofxpost.open_batch("batch.yml") as batch:   # events as they happen
+        async for event in batch:
+            ...
+
+Plugins implement the hooks in :mod:`ofxpost.hookspecs` with :data:`hookimpl`.
+Importing ofxpost configures no logging and imports no OrcaFlex module.
+"""
+
+from ofxpost._version import __version__
+from ofxpost.batch import BatchStream, open_batch, run, run_batch
+from ofxpost.config import Config, ParallelProcessing, load_config
+from ofxpost.errors import ConfigError, OfxpostError, PluginError
+from ofxpost.events import SCHEMA_VERSION, Event, event_schema, validate_event
+from ofxpost.markers import hookimpl, hookspec
+from ofxpost.plan import Plan, make_plan
+from ofxpost.records import ErrorKind, ErrorRecord, FileRecord, FileStatus, Job
+from ofxpost.result import BatchResult, FileFailure
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "BatchResult",
+    "BatchStream",
+    "Config",
+    "ConfigError",
+    "ErrorKind",
+    "ErrorRecord",
+    "Event",
+    "FileFailure",
+    "FileRecord",
+    "FileStatus",
+    "Job",
+    "OfxpostError",
+    "ParallelProcessing",
+    "Plan",
+    "PluginError",
+    "__version__",
+    "event_schema",
+    "hookimpl",
+    "hookspec",
+    "load_config",
+    "make_plan",
+    "open_batch",
+    "run",
+    "run_batch",
+    "validate_event",
+]

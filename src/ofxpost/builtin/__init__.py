@@ -1,0 +1,1 @@
+"""The built-in plugins: loaders, post-processing features and writers."""

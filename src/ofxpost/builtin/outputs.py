@@ -1,0 +1,80 @@
+"""Built-in writer: every table as CSV and as Parquet (section ``outputs``).
+
+Output is deterministic: rows come in the order the aggregators built them (input
+order), floats are written with a fixed number of decimals, line endings are
+``\\n``, and Parquet files are written with fixed settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from ofxpost.markers import hookimpl
+
+
+class OutputsSection(BaseModel):
+    """The ``outputs`` section: formats and number formatting of written tables."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    formats: list[Literal["csv", "parquet", "xlsx"]] = Field(
+        default_factory=lambda: ["csv", "parquet", "xlsx"]
+    )
+    """Which files to write: ``csv`` (one per table), ``parquet`` (one per table,
+    under ``parquet/``) and ``xlsx`` (one workbook)."""
+    csv_decimals: int = Field(default=6, ge=0, le=17)
+    """Decimal places of floats in CSV files."""
+    tables: list[str] | None = None
+    """Only write these tables (default: all)."""
+
+
+@hookimpl
+def ofxpost_add_config_sections() -> dict[str, Any]:
+    """Declare the ``outputs`` section."""
+    return {"outputs": OutputsSection}
+
+
+def selected(tables: Mapping[str, pd.DataFrame], section: OutputsSection) -> dict[str, pd.DataFrame]:
+    """The tables ``section`` asks for, in name order."""
+    wanted = section.tables
+    return {name: t for name, t in tables.items() if wanted is None or name in wanted}
+
+
+def write_csv(frame: pd.DataFrame, path: Path, decimals: int) -> Path:
+    """Write ``frame`` as CSV with fixed float formatting."""
+    frame.to_csv(path, index=False, float_format=f"%.{decimals}f", lineterminator="\n")
+    return path
+
+
+def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
+    """Write ``frame`` as Parquet with fixed settings."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    pq.write_table(table, path, compression="zstd", write_statistics=True)
+    return path
+
+
+@hookimpl
+def ofxpost_write_outputs(
+    tables: Mapping[str, pd.DataFrame], output_dir: Path, config: Any
+) -> list[Path]:
+    """Write each table as ``<name>.csv`` and ``parquet/<name>.parquet``."""
+    section: OutputsSection = config.section("outputs")
+    written: list[Path] = []
+    chosen = selected(tables, section)
+    if "csv" in section.formats:
+        for name, frame in chosen.items():
+            written.append(write_csv(frame, output_dir / f"{name}.csv", section.csv_decimals))
+    if "parquet" in section.formats:
+        folder = output_dir / "parquet"
+        folder.mkdir(exist_ok=True)
+        for name, frame in chosen.items():
+            written.append(write_parquet(frame, folder / f"{name}.parquet"))
+    return written

@@ -1,0 +1,82 @@
+"""Built-in aggregator: the ``files``, ``failures`` and ``run_log`` tables.
+
+* ``files`` -- one row per input file, in input order: its status, the first error,
+  and the model's run facts. Deterministic.
+* ``failures`` -- one row per error (a failed file, or one failed extractor on a
+  file), in input order. Deterministic.
+* ``run_log`` -- how each file ran: attempts, duration, worker pid, peak memory,
+  whether it was reused by ``--resume``. It describes one run, so unlike every other
+  table it differs from run to run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ofxpost.markers import hookimpl
+from ofxpost.records import FileRecord
+
+
+def _stem(path: Path) -> str:
+    try:
+        from ofxpost.archive.format import simulation_stem
+    except ImportError:  # TEMP
+        return path.stem
+    return simulation_stem(path)
+
+
+@hookimpl
+def ofxpost_aggregate(records: Sequence[FileRecord]) -> dict[str, pd.DataFrame]:
+    """Build the ``files``, ``failures`` and ``run_log`` tables."""
+    files: list[dict[str, Any]] = []
+    failures: list[dict[str, Any]] = []
+    runs: list[dict[str, Any]] = []
+    for record in records:
+        info = record.results.get("model_info") or {}
+        error = record.error
+        files.append(
+            {
+                "index": record.index,
+                "file": str(record.path),
+                "stem": _stem(record.path),
+                "status": str(record.status),
+                "error_kind": str(error.kind) if error else None,
+                "error_message": error.message if error else None,
+                "state": info.get("state"),
+                "simulation_complete": info.get("simulation_complete"),
+                "start_time": info.get("start_time"),
+                "stop_time": info.get("stop_time"),
+            }
+        )
+        for err in record.errors:
+            failures.append(
+                {
+                    "index": record.index,
+                    "file": str(record.path),
+                    "kind": str(err.kind),
+                    "plugin": err.plugin,
+                    "message": err.message,
+                }
+            )
+        runs.append(
+            {
+                "index": record.index,
+                "file": str(record.path),
+                "status": str(record.status),
+                "attempts": record.attempts,
+                "duration_s": record.duration_s,
+                "worker_pid": record.worker_pid,
+                "peak_rss": record.peak_rss,
+                "reused": record.reused,
+            }
+        )
+    failure_columns = ["index", "file", "kind", "plugin", "message"]
+    return {
+        "files": pd.DataFrame(files, columns=list(files[0]) if files else ["index", "file"]),
+        "failures": pd.DataFrame(failures, columns=failure_columns),
+        "run_log": pd.DataFrame(runs, columns=list(runs[0]) if runs else ["index", "file"]),
+    }

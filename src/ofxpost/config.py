@@ -1,0 +1,415 @@
+"""YAML config file → validated, typed :class:`Config`.
+
+The core owns four keys (``inputs``, ``output_dir``, ``plugins``,
+``parallel_processing``); every other top-level key is a *section* declared by a
+plugin through :func:`~ofxpost.hookspecs.ofxpost_add_config_sections` and validated
+by that plugin's model. Relative paths resolve against the config file's folder.
+Every problem becomes one :class:`~ofxpost.ConfigError` naming the file, the key
+path and the value, with the nearest valid key suggested for a typo.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+
+from ofxpost._version import __version__
+from ofxpost.errors import ConfigError
+from ofxpost.sizes import parse_size
+
+LOCAL_PLUGIN_FILE = "ofxpost_plugins.py"
+"""Name of the conftest-like plugin file picked up beside the config file."""
+
+
+class ParallelProcessing(BaseModel):
+    """The ``parallel_processing`` section: workers, budgets, timeouts and retries."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    """Run files in a process pool (``false``: one after another, in-process)."""
+    max_workers: int | Literal["auto"] = Field(default="auto")
+    """Worker processes; ``auto`` = min(CPUs, files, licences, what fits in memory)."""
+    timeout_per_file: float | None = Field(default=None, gt=0)
+    """Seconds one file may run; past it its worker is terminated (``null``: no limit)."""
+    save_error_reports: bool = True
+    """Write one JSON report per failed file under ``output_dir/errors``."""
+    progress_reporting: bool = True
+    """Show a progress bar on a terminal (JSON events otherwise)."""
+    auto_optimize: bool = True
+    """Accepted for digitalmodel configs; worker counts come from the budgets instead."""
+    licences: int | None = Field(default=None, ge=1)
+    """At most this many OrcaFlex files open at once (``null``: unlimited)."""
+    memory_budget: str | int | None = None
+    """Memory for the whole process tree: ``auto``, a size (``16GiB``) or ``null`` (none)."""
+    memory_per_file: str | int = "auto"
+    """Estimated peak memory of one file: ``auto`` (learnt) or a size."""
+    retries: int = Field(default=0, ge=0)
+    """Extra attempts for files failing with kind ``file`` or ``unknown``."""
+    crash_retries: int = Field(default=1, ge=0)
+    """Extra attempts, in a fresh worker, for a file whose worker died."""
+    licence_wait: float = Field(default=600.0, ge=0)
+    """Seconds to keep retrying a licence error before the file fails."""
+    licence_backoff: float = Field(default=5.0, gt=0)
+    """First delay (seconds) of the jittered exponential licence backoff."""
+    max_tasks_per_child: int | None = Field(default=None, ge=1)
+    """Replace a worker process after this many files (releases native memory)."""
+    orcfxapi_threads: int = Field(default=1, ge=1)
+    """``threadCount`` for ``OrcFxAPI.Model``; 1 avoids oversubscribing the CPUs."""
+    executor: Literal["local", "sequential"] = "local"
+    """``local``: a process pool on this machine; ``sequential``: in-process."""
+
+    @field_validator("max_workers")
+    @classmethod
+    def _positive_workers(cls, value: int | str) -> int | str:
+        if isinstance(value, int) and value < 1:
+            raise ValueError("must be at least 1 or 'auto'")
+        return value
+
+    @field_validator("memory_budget")
+    @classmethod
+    def _check_budget(cls, value: str | int | None) -> str | int | None:
+        if value is None or value == "auto":
+            return value
+        parse_size(value)
+        return value
+
+    @field_validator("memory_per_file")
+    @classmethod
+    def _check_per_file(cls, value: str | int) -> str | int:
+        if value != "auto":
+            parse_size(value)
+        return value
+
+
+class CoreConfig(BaseModel):
+    """The keys the core owns."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    inputs: list[str] = Field(min_length=1)
+    """Input files and glob patterns, relative to the config file's folder."""
+    output_dir: str = "results"
+    """Where tables, plots, error reports and the result store go."""
+    plugins: list[str] = Field(default_factory=list)
+    """Importable module names registered as plugins."""
+    parallel_processing: ParallelProcessing = Field(default_factory=ParallelProcessing)
+    """Workers, budgets, timeouts and retries."""
+
+    @field_validator("inputs", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+
+CORE_KEYS = tuple(CoreConfig.model_fields)
+
+
+@dataclass(frozen=True)
+class Config:
+    """A validated batch config.
+
+    Core keys are attributes (``config.inputs``, ``config.parallel_processing`` ...);
+    a plugin's section is ``config.section("summary")`` or ``config.summary``.
+    """
+
+    core: CoreConfig
+    sections: Mapping[str, Any]
+    base_dir: Path
+    source: Path | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict)
+    notices: tuple[str, ...] = ()
+
+    @property
+    def inputs(self) -> list[str]:
+        """Input files and glob patterns, as written."""
+        return self.core.inputs
+
+    @property
+    def plugins(self) -> list[str]:
+        """Plugin module names, as written."""
+        return self.core.plugins
+
+    @property
+    def parallel_processing(self) -> ParallelProcessing:
+        """The ``parallel_processing`` section."""
+        return self.core.parallel_processing
+
+    @property
+    def output_dir(self) -> Path:
+        """Absolute output folder."""
+        return resolve_path(self.core.output_dir, self.base_dir)
+
+    @property
+    def local_plugin_file(self) -> Path | None:
+        """``ofxpost_plugins.py`` beside the config file, if there is one."""
+        if self.source is None:
+            return None
+        candidate = self.source.parent / LOCAL_PLUGIN_FILE
+        return candidate if candidate.is_file() else None
+
+    def section(self, name: str) -> Any:
+        """Return the validated section ``name`` (a plugin's model instance).
+
+        :raises KeyError: if no plugin declared that section.
+        """
+        return self.sections[name]
+
+    def __getattr__(self, name: str) -> Any:
+        sections = self.__dict__.get("sections", {})
+        if name in sections:
+            return sections[name]
+        raise AttributeError(f"config has no key or section {name!r}")
+
+    def resolve(self, value: str | os.PathLike[str]) -> Path:
+        """Resolve a path from the config against the config file's folder."""
+        return resolve_path(value, self.base_dir)
+
+    def with_parallel(self, **changes: Any) -> Config:
+        """Return a copy with ``parallel_processing`` keys changed (CLI overrides)."""
+        merged = {**self.parallel_processing.model_dump(), **changes}
+        try:
+            parallel = ParallelProcessing.model_validate(merged)
+        except ValidationError as exc:
+            raise ConfigError(
+                _format_validation(exc, self.source, ("parallel_processing",), ParallelProcessing)
+            ) from None
+        core = self.core.model_copy(update={"parallel_processing": parallel})
+        raw = dict(self.raw)
+        raw["parallel_processing"] = {**dict(raw.get("parallel_processing") or {}), **changes}
+        return Config(core, self.sections, self.base_dir, self.source, raw, self.notices)
+
+    def result_hash(self) -> str:
+        """Hash of everything that decides a file's results (for ``--resume``).
+
+        It covers the plugin sections, the plugin list, the loader's thread count and
+        the ofxpost version, but not worker counts, budgets or timeouts.
+        """
+        payload = {
+            "version": __version__,
+            "plugins": list(self.plugins),
+            "orcfxapi_threads": self.parallel_processing.orcfxapi_threads,
+            "sections": {name: _dump(value) for name, value in sorted(self.sections.items())},
+        }
+        text = json.dumps(payload, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def resolve_path(value: str | os.PathLike[str], base_dir: Path) -> Path:
+    """Expand ``~`` and resolve ``value`` against ``base_dir`` unless it is absolute."""
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else (base_dir / path)
+
+
+def _dump(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    return value
+
+
+# ---------------------------------------------------------------------------- loading
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """Read a YAML mapping with the safe loader.
+
+    :raises ConfigError: if the file is missing, unreadable, not YAML or not a mapping.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        where = ""
+        mark = getattr(exc, "problem_mark", None)
+        if mark is not None:
+            where = f" at line {mark.line + 1}, column {mark.column + 1}"
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{path}: invalid YAML{where}: {problem}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the config must be a mapping of keys, not {type(data).__name__}")
+    return data
+
+
+def load_config(
+    source: str | os.PathLike[str] | Mapping[str, Any],
+    *,
+    base_dir: str | os.PathLike[str] | None = None,
+) -> Config:
+    """Load and validate a config from a YAML file or a mapping.
+
+    A digitalmodel ``opp`` config is recognised and translated (with a notice in
+    :attr:`Config.notices`). Plugins named in the config (and ``ofxpost_plugins.py``
+    beside it) are loaded so that their sections can be validated.
+
+    :param source: a YAML path, or an already-parsed mapping.
+    :param base_dir: folder for relative paths when ``source`` is a mapping
+        (default: the current folder).
+    :raises ConfigError: naming the file, key path and value.
+    """
+    path: Path | None
+    if isinstance(source, Mapping):
+        raw = dict(source)
+        path = None
+        base = Path(base_dir) if base_dir is not None else Path.cwd()
+    else:
+        path = Path(source).expanduser().absolute()
+        raw = read_yaml(path)
+        base = path.parent
+    notices: tuple[str, ...] = ()
+    from ofxpost import opp_detect
+
+    if opp_detect.is_opp_config(raw):
+        raw, notice = opp_detect.translate(raw, path)
+        notices = (notice,)
+    return validate_config(raw, base_dir=base.absolute(), source=path, notices=notices)
+
+
+def validate_config(
+    raw: Mapping[str, Any],
+    *,
+    base_dir: Path,
+    source: Path | None = None,
+    notices: tuple[str, ...] = (),
+) -> Config:
+    """Validate an already-parsed native config mapping (see :func:`load_config`)."""
+    from ofxpost.plugins import PluginSpec, get_plugin_manager
+
+    label = source
+    plugins_value = raw.get("plugins", [])
+    if not isinstance(plugins_value, list) or not all(isinstance(p, str) for p in plugins_value):
+        raise ConfigError(
+            f"{_where(label)}key 'plugins': expected a list of module names, got {plugins_value!r}"
+        )
+    local = source.parent / LOCAL_PLUGIN_FILE if source is not None else None
+    spec = PluginSpec(
+        modules=tuple(plugins_value),
+        local_file=local if local is not None and local.is_file() else None,
+    )
+    try:
+        pm = get_plugin_manager(spec)
+    except ConfigError as exc:
+        raise type(exc)(f"{_where(label)}{exc}") from None
+    section_models = collect_sections(pm, label)
+
+    known = set(CORE_KEYS) | set(section_models)
+    for key in raw:
+        if key not in known:
+            raise ConfigError(
+                f"{_where(label)}key {key!r}: unknown key{_suggest(str(key), known)}"
+            )
+    core_raw = {k: v for k, v in raw.items() if k in CORE_KEYS}
+    try:
+        core = CoreConfig.model_validate(core_raw)
+    except ValidationError as exc:
+        raise ConfigError(_format_validation(exc, label, (), CoreConfig)) from None
+
+    sections: dict[str, Any] = {}
+    for name, model in sorted(section_models.items()):
+        value = raw.get(name)
+        try:
+            sections[name] = _validate_section(model, value)
+        except ValidationError as exc:
+            raise ConfigError(_format_validation(exc, label, (name,), model)) from None
+    return Config(core, sections, base_dir, source, dict(raw), notices)
+
+
+def collect_sections(pm: Any, label: Path | None) -> dict[str, Any]:
+    """Gather ``{section: model}`` from every plugin, refusing clashes."""
+    sections: dict[str, Any] = {}
+    owners: dict[str, str] = {}
+    for impl in pm.hook.ofxpost_add_config_sections.get_hookimpls():
+        declared = impl.function() or {}
+        for name, model in declared.items():
+            owner = impl.plugin_name
+            if name in CORE_KEYS:
+                raise ConfigError(
+                    f"{_where(label)}plugin {owner!r} declares section {name!r}, a core key"
+                )
+            if name in sections:
+                raise ConfigError(
+                    f"{_where(label)}plugins {owners[name]!r} and {owner!r} "
+                    f"both declare section {name!r}"
+                )
+            sections[name] = model
+            owners[name] = owner
+    return sections
+
+
+def _validate_section(model: Any, value: Any) -> Any:
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return model.model_validate({} if value is None else value)
+    return TypeAdapter(model).validate_python(value)
+
+
+def _where(label: Path | None) -> str:
+    return f"{label}: " if label is not None else ""
+
+
+def _suggest(key: str, candidates: Iterator[str] | set[str] | list[str]) -> str:
+    matches = difflib.get_close_matches(key, sorted(candidates), n=1, cutoff=0.6)
+    return f" (did you mean {matches[0]!r}?)" if matches else ""
+
+
+def _format_validation(
+    exc: ValidationError, label: Path | None, prefix: tuple[str, ...], model: Any = None
+) -> str:
+    lines = []
+    for error in exc.errors():
+        loc = prefix + tuple(str(part) for part in error["loc"])
+        key = ".".join(loc) if loc else "(top level)"
+        kind = error["type"]
+        if kind == "extra_forbidden":
+            siblings = _field_names_at(model, error["loc"][:-1])
+            lines.append(f"key {key!r}: unknown key{_suggest(loc[-1], siblings)}")
+        elif kind == "missing":
+            lines.append(f"key {key!r}: required key is missing")
+        else:
+            value = error.get("input")
+            message = error["msg"].removeprefix("Value error, ")
+            lines.append(f"key {key!r}: {message} (got {value!r})")
+    head = f"{_where(label)}{lines[0]}"
+    if len(lines) > 1:
+        head += "; " + "; ".join(lines[1:])
+    return head
+
+
+def _field_names_at(model: Any, loc: tuple[Any, ...]) -> list[str]:
+    """Valid field names of the model nested at ``loc``, for typo suggestions."""
+    cls: Any = model
+    for part in loc:
+        if not (isinstance(cls, type) and issubclass(cls, BaseModel)):
+            return []
+        if not isinstance(part, str):
+            continue
+        info = cls.model_fields.get(part)
+        cls = _model_in(info.annotation) if info is not None else None
+    if isinstance(cls, type) and issubclass(cls, BaseModel):
+        return list(cls.model_fields)
+    return []
+
+
+def _model_in(annotation: Any) -> Any:
+    """The BaseModel class inside an annotation such as ``Model``, ``list[Model]``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None

@@ -1,0 +1,187 @@
+"""Hook specifications: every hook an ofxpost plugin can implement.
+
+Plugins implement hooks with the :data:`ofxpost.hookimpl` marker, by name::
+
+    import ofxpost
+
+    @ofxpost.hookimpl
+    def ofxpost_extract(model, job, config):
+        return {"max_tension": float(model["Riser"].TimeHistory("Effective tension").max())}
+
+Hooks are called with keyword arguments only, and an implementation may accept any
+subset of the arguments a hook offers. Each hook below says **when** it is called,
+**where** (the *controller* is the process that runs the batch; a *worker* is a
+process of the pool, or the controller itself in sequential mode), what it receives
+and what it returns.
+
+Worker hooks run in processes that rebuild the plugin set from the plan (this works
+under the ``spawn`` start method, as on Windows), so a plugin must be importable: an
+installed distribution with an ``ofxpost`` entry point, a module named under
+``plugins:`` in the config, or the file ``ofxpost_plugins.py`` beside the config.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ofxpost.markers import hookspec
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from pydantic import BaseModel
+
+    from ofxpost.config import Config
+    from ofxpost.plan import Plan
+    from ofxpost.records import ErrorKind, FileRecord, Job
+    from ofxpost.result import BatchResult
+
+
+# --------------------------------------------------------------------------- config
+
+
+@hookspec
+def ofxpost_add_config_sections() -> Mapping[str, type[BaseModel]] | None:
+    """Declare the top-level config sections this plugin owns.
+
+    **When:** once, while the config file is validated (``ofxpost run``,
+    ``ofxpost validate``, :func:`ofxpost.load_config`). **Where:** controller.
+
+    **Returns:** a mapping of section name to a pydantic model class. The section's
+    YAML value is validated with that model (so a typo or wrong type in it is
+    reported with the file, key path and value), and the validated instance is
+    available to every other hook as ``config.section(name)``. A section that is
+    absent from the YAML is built from the model's defaults. Two plugins may not
+    claim the same section, nor a core key.
+    """
+
+
+# --------------------------------------------------------------------------- worker
+
+
+@hookspec(firstresult=True)
+def ofxpost_open_simulation(path: Path, job: Job, config: Config) -> Any | None:
+    """Open one input file and return a model object answering the OrcFxAPI calls.
+
+    **When:** once per file (per attempt), before any extractor. **Where:** worker.
+
+    :param path: absolute path of the input file.
+    :param job: the file's :class:`~ofxpost.Job` (index, size, attempt ...).
+    :param config: the validated batch config.
+
+    **Returns:** a model (``OrcFxAPI.Model``, an :func:`ofxpost.archive.open_archive`
+    model, or anything your extractors understand), or ``None`` when this loader does
+    not handle the file, so that the next loader is asked (``firstresult``). If no
+    loader claims the file, it fails with kind ``file``. An exception raised here
+    fails the file (kind ``file``, or ``licence`` for a licensing error).
+    """
+
+
+@hookspec
+def ofxpost_extract(model: Any, job: Job, config: Config) -> Mapping[str, Any] | None:
+    """Extract this plugin's partial results from one opened model.
+
+    **When:** once per successfully opened file. **Where:** worker.
+
+    :param model: what :func:`ofxpost_open_simulation` returned.
+    :param job: the file's :class:`~ofxpost.Job`.
+    :param config: the validated batch config.
+
+    **Returns:** a mapping of result name to value, or ``None`` for nothing. Names
+    must be unique across plugins (prefix them with your plugin's name). Values must
+    be storable: ``None``, ``bool``, ``int``, ``float``, ``str``, lists, dicts with
+    string keys, numpy arrays and pandas DataFrames. Keep them small (statistics, not
+    whole time histories) -- they are kept in the result store under ``output_dir``.
+
+    If an implementation raises, the error is recorded against that plugin and that
+    file (kind ``extractor``) and the file is marked ``partial``; every other
+    extractor still runs and other files are untouched.
+    """
+
+
+@hookspec(firstresult=True)
+def ofxpost_classify_error(exc: BaseException, stage: str) -> ErrorKind | None:
+    """Classify an exception raised while a file was processed.
+
+    **When:** whenever a loader (``stage="open"``) or an extractor
+    (``stage="extract"``) raises. **Where:** worker.
+
+    **Returns:** an :class:`~ofxpost.ErrorKind`, or ``None`` to let the next
+    implementation (and finally the built-in rules: OrcFxAPI licensing status codes
+    give ``licence``; a failing loader gives ``file``; a failing extractor gives
+    ``extractor``) decide. A ``licence`` error is retried with backoff until
+    ``licence_wait`` runs out.
+    """
+
+
+# ------------------------------------------------------------------------ controller
+
+
+@hookspec
+def ofxpost_aggregate(
+    records: Sequence[FileRecord], config: Config, plan: Plan
+) -> Mapping[str, pd.DataFrame] | None:
+    """Turn the per-file records into tables.
+
+    **When:** once, after every file has finished (also after a cancelled batch,
+    then over the finished files only). **Where:** controller.
+
+    :param records: one :class:`~ofxpost.FileRecord` per file, **in input order**,
+        failed files included (``record.failed``). It is read lazily from the result
+        store, so iterating it twice reads twice; memory stays bounded.
+    :param config: the validated batch config.
+    :param plan: the batch plan (all input files, budgets, worker count).
+
+    **Returns:** a mapping of table name to ``pandas.DataFrame``, or ``None``. Table
+    names must be unique across plugins and safe as file names. Row order must depend
+    only on the input order, never on completion order.
+    """
+
+
+@hookspec
+def ofxpost_write_outputs(
+    tables: Mapping[str, pd.DataFrame], output_dir: Path, config: Config, partial: bool
+) -> Sequence[Path] | None:
+    """Write the aggregated tables to files.
+
+    **When:** once, after aggregation. **Where:** controller.
+
+    :param tables: every table from every aggregator, sorted by name.
+    :param output_dir: the batch's output folder (it exists).
+    :param config: the validated batch config.
+    :param partial: ``True`` when the batch was cancelled and the tables cover
+        only the files that finished.
+
+    **Returns:** the paths written, or ``None``. Writers must write the same bytes
+    for the same tables (fix float formatting) so that outputs are identical
+    whatever the worker count or completion order.
+    """
+
+
+@hookspec
+def ofxpost_batch_started(plan: Plan) -> None:
+    """Observe the start of a batch.
+
+    **When:** once, after the plan is made and before any file starts.
+    **Where:** controller. **Returns:** nothing.
+    """
+
+
+@hookspec
+def ofxpost_file_finished(record: FileRecord, plan: Plan) -> None:
+    """Observe one file's outcome (success, partial or failure).
+
+    **When:** once per file, as soon as its final record is stored (after any
+    retries), in completion order. **Where:** controller. **Returns:** nothing.
+    Keep it quick: it runs on the event loop.
+    """
+
+
+@hookspec
+def ofxpost_batch_finished(result: BatchResult) -> None:
+    """Observe the end of a batch.
+
+    **When:** once, after the outputs are written (also after a cancellation,
+    with ``result.cancelled`` set). **Where:** controller. **Returns:** nothing.
+    """

@@ -1,0 +1,483 @@
+"""The async engine: admits files under the budgets, runs them, stores their records.
+
+:class:`Orchestrator` runs on an asyncio event loop (through anyio). Files are
+dispatched one at a time in input order -- dynamically, never pre-split -- with at
+most ``workers`` in flight, each through ``loop.run_in_executor``. Before a file
+runs it takes a licence token (OrcaFlex files only) and its memory estimate from a
+weighted semaphore. Each attempt runs inside a cancel scope whose deadline starts
+when a worker picks the file up; when it expires, asyncio cancels the executor
+future and the pool terminates that worker. Records are written to the result
+store the moment they arrive; aggregation reads them back in input order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import math
+import random
+import time
+from collections.abc import Mapping
+from concurrent.futures import Executor
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pluggy
+
+from ofxpost._version import __version__
+from ofxpost.budgets import MemoryEstimator, WeightedSemaphore
+from ofxpost.events import EventEmitter
+from ofxpost.executors import create_local_pool, create_sequential_executor
+from ofxpost.plan import Plan, with_mode
+from ofxpost.plugins import get_plugin_manager
+from ofxpost.pool import MemoryLimitExceeded, TaskKilled, WorkerDied
+from ofxpost.records import ErrorKind, ErrorRecord, FileRecord, FileStatus, Job
+from ofxpost.result import BatchResult, FileFailure
+from ofxpost.store import ResultStore
+from ofxpost.worker import process_job
+
+PARTIAL_MARKER = "PARTIAL"
+"""File written into ``output_dir`` when the outputs cover a cancelled batch only."""
+
+MANIFEST = "ofxpost-run.json"
+"""Summary of the last run, written into ``output_dir``."""
+
+MAX_BACKOFF = 60.0
+"""Longest single wait between licence retries (seconds)."""
+
+
+class Orchestrator:
+    """Runs one :class:`~ofxpost.plan.Plan`. Use :func:`ofxpost.run_batch` instead."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        emitter: EventEmitter,
+        *,
+        resume: bool = False,
+        pool_factory: Any = None,
+    ) -> None:
+        self.plan = plan
+        self.emitter = emitter
+        self.resume = resume
+        self.pool_factory = pool_factory or create_local_pool
+        self.pm: pluggy.PluginManager = get_plugin_manager(plan.plugin_spec)
+        self.store = ResultStore(plan.store_dir)
+        self.estimator = MemoryEstimator(plan.budgets.memory_per_file)
+        budgets = plan.budgets
+        self.licences = anyio.Semaphore(budgets.licences) if budgets.licences else None
+        self.memory = (
+            WeightedSemaphore(budgets.file_capacity) if budgets.file_capacity else None
+        )
+        self.executor: Executor | None = None
+        self._scopes: dict[int, anyio.CancelScope] = {}
+        self._pids: dict[int, int] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._done_jobs: set[int] = set()
+        self._failures: dict[int, FileFailure] = {}
+        self._succeeded = 0
+        self._reused = 0
+
+    # ------------------------------------------------------------------ main flow
+
+    async def run(self) -> BatchResult:
+        """Run the batch to the end (or until cancelled) and write the outputs."""
+        plan = self.plan
+        self._loop = asyncio.get_running_loop()
+        started = time.perf_counter()
+        plan.output_dir.mkdir(parents=True, exist_ok=True)
+        (plan.output_dir / PARTIAL_MARKER).unlink(missing_ok=True)
+        self.store.prepare(resume=self.resume)
+        self.emitter.emit(
+            "batch_started",
+            total=plan.total,
+            workers=plan.workers,
+            output_dir=str(plan.output_dir),
+            config=str(plan.config.source) if plan.config.source else None,
+            version=__version__,
+            resume=self.resume,
+        )
+        for notice in (*plan.config.notices, *plan.warnings):
+            self.emitter.emit("warning", level="warning", message=notice)
+        self.pm.hook.ofxpost_batch_started(plan=plan)
+        await self._open_executor()
+        self.emitter.emit(
+            "mode_selected", mode=self.plan.mode, reason=self.plan.mode_reason,
+            workers=self.plan.workers,
+        )
+        cancelled = False
+        try:
+            await self._dispatch_all()
+        except anyio.get_cancelled_exc_class():
+            cancelled = True
+            raise
+        finally:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(self._close_executor, cancelled)
+                if cancelled:
+                    self.emitter.emit(
+                        "batch_cancelled", level="warning", done=len(self._done_jobs),
+                        total=plan.total, reason="cancelled",
+                    )
+                result = await anyio.to_thread.run_sync(
+                    self._finish, cancelled, time.perf_counter() - started
+                )
+                self.result = result
+        return result
+
+    async def _open_executor(self) -> None:
+        plan = self.plan
+        if plan.mode == "parallel":
+            try:
+                self.executor = await anyio.to_thread.run_sync(
+                    self.pool_factory, plan, self._task_started_threadsafe
+                )
+                return
+            except Exception as exc:
+                reason = f"the process pool could not be started ({type(exc).__name__}: {exc})"
+                self.plan = with_mode(plan, "sequential", reason)
+        self.executor = create_sequential_executor(self.pm, self.plan.config)
+
+    def _close_executor(self, cancelled: bool) -> None:
+        executor = self.executor
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
+
+    async def _dispatch_all(self) -> None:
+        slots = anyio.Semaphore(self.plan.workers)
+        async with anyio.create_task_group() as tg:
+            for job in self.plan.jobs:
+                if self.resume:
+                    record = self.store.reusable(job, self.plan.config_hash)
+                    if record is not None:
+                        self._reused += 1
+                        self._file_done(job, record)
+                        continue
+                await slots.acquire()
+                tg.start_soon(self._run_file, job, slots)
+
+    async def _run_file(self, job: Job, slots: anyio.Semaphore) -> None:
+        try:
+            record = await self._attempts(job)
+        finally:
+            slots.release()
+        self.store.write(job, record, self.plan.config_hash)
+        self._file_done(job, record)
+
+    # ------------------------------------------------------------------ attempts
+
+    async def _attempts(self, job: Job) -> FileRecord:
+        pp = self.plan.config.parallel_processing
+        attempt = 1
+        crashes = retries = 0
+        alone = False
+        licence_deadline: float | None = None
+        while True:
+            record = await self._attempt(replace(job, attempt=attempt), alone)
+            error = record.error
+            if record.status is not FileStatus.FAILED or error is None:
+                return record
+            kind = error.kind
+            delay = 0.0
+            if kind is ErrorKind.LICENCE:
+                now = time.monotonic()
+                licence_deadline = licence_deadline or now + pp.licence_wait
+                delay = self._backoff(job, attempt, pp.licence_backoff)
+                if now + delay > licence_deadline:
+                    return record
+            elif kind is ErrorKind.CRASH and crashes < pp.crash_retries:
+                crashes += 1
+            elif kind is ErrorKind.MEMORY and not alone and self.memory is not None:
+                alone = True
+            elif kind in (ErrorKind.FILE, ErrorKind.UNKNOWN) and retries < pp.retries:
+                retries += 1
+            else:
+                return record
+            attempt += 1
+            self.emitter.emit(
+                "file_retry", level="warning", file=str(job.path), index=job.index,
+                attempt=attempt, kind=str(kind), delay_s=round(delay, 3), message=error.message,
+            )
+            if delay:
+                await anyio.sleep(delay)
+
+    @staticmethod
+    def _backoff(job: Job, attempt: int, base: float) -> float:
+        """Jittered exponential backoff, reproducible for a file and attempt."""
+        rng = random.Random(f"{job.path}:{attempt}")
+        return min(MAX_BACKOFF, base * 2 ** (attempt - 1)) * rng.uniform(0.5, 1.0)
+
+    async def _attempt(self, job: Job, alone: bool) -> FileRecord:
+        async with contextlib.AsyncExitStack() as stack:
+            if job.needs_licence and self.licences is not None:
+                if not self._try(self.licences):
+                    self._waiting(job, "licence", None)
+                    await self.licences.acquire()
+                stack.callback(self.licences.release)
+            if self.memory is not None:
+                weight = self.memory.capacity if alone else self.estimator.estimate(job)
+                if weight > self.memory.capacity:
+                    self.emitter.emit(
+                        "warning", level="warning", file=str(job.path),
+                        message=f"{job.path.name}: estimated memory exceeds the whole "
+                        "memory_budget; it runs alone",
+                    )
+                weight = self.memory.clamp(weight)
+                if not self.memory.try_acquire(weight):
+                    self._waiting(job, "memory", weight)
+                    await self.memory.acquire(weight)
+                stack.callback(self.memory.release, weight)
+                job = replace(job, memory_estimate=weight, memory_limit=weight)
+            return await self._execute(job)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @staticmethod
+    def _try(semaphore: anyio.Semaphore) -> bool:
+        try:
+            semaphore.acquire_nowait()
+        except anyio.WouldBlock:
+            return False
+        return True
+
+    def _waiting(self, job: Job, budget: str, needed: int | None) -> None:
+        self.emitter.emit(
+            "file_waiting", file=str(job.path), index=job.index, budget=budget,
+            needed_bytes=needed,
+        )
+
+    async def _execute(self, job: Job) -> FileRecord:
+        assert self.executor is not None and self._loop is not None
+        sequential = self.plan.mode == "sequential"
+        timeout = None if sequential else self.plan.timeout
+        started = time.perf_counter()
+        with anyio.CancelScope() as scope:
+            self._scopes[job.index] = scope
+            if sequential:
+                self._task_started(job, None)
+            try:
+                record: FileRecord = await self._loop.run_in_executor(
+                    self.executor, process_job, job
+                )
+            except WorkerDied as exc:
+                self.emitter.emit(
+                    "worker_crashed", level="error", file=str(job.path), index=job.index,
+                    worker_pid=exc.pid, exitcode=exc.exitcode, attempt=job.attempt,
+                    message=str(exc),
+                )
+                return self._failed(job, ErrorKind.CRASH, f"{job.path.name}: {exc}", exc.pid, started)
+            except MemoryLimitExceeded as exc:
+                return self._failed(job, ErrorKind.MEMORY, f"{job.path.name}: {exc}", exc.pid, started)
+            except TaskKilled as exc:
+                return self._failed(job, ErrorKind.UNKNOWN, f"{job.path.name}: {exc}", None, started)
+            except Exception as exc:
+                message = f"{job.path.name}: {type(exc).__name__}: {exc}"
+                return self._failed(job, ErrorKind.UNKNOWN, message, None, started)
+            finally:
+                self._scopes.pop(job.index, None)
+        if scope.cancelled_caught:
+            pid = self._pids.get(job.index)
+            self.emitter.emit(
+                "file_timeout", level="error", file=str(job.path), index=job.index,
+                timeout_s=timeout, worker_pid=pid,
+            )
+            message = (
+                f"{job.path.name}: ran past timeout_per_file ({timeout} s); "
+                "its worker was terminated"
+            )
+            return self._failed(job, ErrorKind.TIMEOUT, message, pid, started)
+        return record
+
+    def _failed(
+        self, job: Job, kind: ErrorKind, message: str, pid: int | None, started: float
+    ) -> FileRecord:
+        return FileRecord(
+            index=job.index,
+            path=job.path,
+            status=FileStatus.FAILED,
+            errors=[ErrorRecord(kind, message)],
+            duration_s=time.perf_counter() - started,
+            worker_pid=pid,
+            attempts=job.attempt,
+        )
+
+    def _task_started_threadsafe(self, args: tuple[Any, ...], pid: int) -> None:
+        loop = self._loop
+        if loop is not None and args and isinstance(args[0], Job):
+            loop.call_soon_threadsafe(self._task_started, args[0], pid)
+
+    def _task_started(self, job: Job, pid: int | None) -> None:
+        """A worker picked ``job`` up: emit ``file_started`` and start its clock."""
+        if pid is None:
+            import os
+
+            pid = os.getpid()
+        self._pids[job.index] = pid
+        scope = self._scopes.get(job.index)
+        timeout = self.plan.timeout
+        if scope is not None and timeout is not None and self.plan.mode == "parallel":
+            assert self._loop is not None
+            scope.deadline = self._loop.time() + timeout
+        self.emitter.emit(
+            "file_started", file=str(job.path), index=job.index, worker_pid=pid,
+            attempt=job.attempt,
+        )
+
+    # ------------------------------------------------------------------ completion
+
+    def _file_done(self, job: Job, record: FileRecord) -> None:
+        self._done_jobs.add(job.index)
+        if record.peak_rss is not None and not record.reused:
+            self.estimator.observe(job, record.peak_rss - self.plan.budgets.worker_base)
+        for error in record.errors:
+            if error.kind is ErrorKind.EXTRACTOR or (
+                record.status is FileStatus.PARTIAL and error.plugin
+            ):
+                self.emitter.emit(
+                    "extractor_failed", level="error", file=str(job.path), index=job.index,
+                    plugin=error.plugin, message=error.message,
+                )
+        if record.status is FileStatus.FAILED:
+            error = record.error or ErrorRecord(ErrorKind.UNKNOWN, "no error recorded")
+            self._failures[job.index] = FileFailure(job.index, job.path, tuple(record.errors))
+            self.emitter.emit(
+                "file_failed", level="error", file=str(job.path), index=job.index,
+                kind=str(error.kind), message=error.message, plugin=error.plugin,
+                worker_pid=record.worker_pid, attempts=record.attempts,
+                duration_s=round(record.duration_s, 6),
+            )
+        else:
+            if record.status is FileStatus.PARTIAL:
+                self._failures[job.index] = FileFailure(
+                    job.index, job.path, tuple(record.errors), partial=True
+                )
+            else:
+                self._succeeded += 1
+            self.emitter.emit(
+                "file_finished", file=str(job.path), index=job.index, status=str(record.status),
+                duration_s=round(record.duration_s, 6), worker_pid=record.worker_pid,
+                peak_rss=record.peak_rss, attempts=record.attempts, reused=record.reused,
+            )
+        if record.errors and self.plan.config.parallel_processing.save_error_reports:
+            self._write_error_report(job, record)
+        self.emitter.emit(
+            "progress", done=len(self._done_jobs), total=self.plan.total,
+            failed=len(self._failures),
+        )
+        try:
+            self.pm.hook.ofxpost_file_finished(record=record, plan=self.plan)
+        except Exception as exc:
+            self.emitter.emit(
+                "warning", level="warning", message=f"ofxpost_file_finished hook failed: {exc!r}"
+            )
+
+    def _write_error_report(self, job: Job, record: FileRecord) -> None:
+        folder = self.plan.output_dir / "errors"
+        folder.mkdir(exist_ok=True)
+        report = {
+            "batch_id": self.plan.batch_id,
+            "file": str(job.path),
+            "index": job.index,
+            "status": str(record.status),
+            "attempts": record.attempts,
+            "worker_pid": record.worker_pid,
+            "errors": [e.to_dict() for e in record.errors],
+        }
+        target = folder / f"{job.index:05d}_{job.path.name}.json"
+        tmp = target.with_suffix(".tmp")
+        tmp.write_text(json.dumps(report, indent=2), encoding="utf-8")
+        tmp.replace(target)
+
+    def _finish(self, cancelled: bool, wall_s: float) -> BatchResult:
+        """Aggregate the stored records, write the outputs, build the result."""
+        plan = self.plan
+        done = [job for job in plan.jobs if job.index in self._done_jobs]
+        records = self.store.records(done)
+        tables: dict[str, Any] = {}
+        problems: list[str] = []
+        for impl in self.pm.hook.ofxpost_aggregate.get_hookimpls():
+            try:
+                produced = impl.function(
+                    *[{"records": records, "config": plan.config, "plan": plan}[a]
+                      for a in impl.argnames]
+                )
+            except Exception as exc:
+                problems.append(f"aggregator {impl.plugin_name!r} failed: {exc!r}")
+                continue
+            for name, table in (produced or {}).items():
+                if name in tables:
+                    problems.append(f"aggregator {impl.plugin_name!r}: table {name!r} already exists")
+                    continue
+                tables[name] = table
+        ordered = dict(sorted(tables.items()))
+        outputs: list[Path] = []
+        offered = {"tables": ordered, "output_dir": plan.output_dir, "config": plan.config,
+                   "partial": cancelled}
+        for impl in self.pm.hook.ofxpost_write_outputs.get_hookimpls():
+            try:
+                written = impl.function(*[offered[a] for a in impl.argnames])
+            except Exception as exc:
+                problems.append(f"writer {impl.plugin_name!r} failed: {exc!r}")
+                continue
+            outputs.extend(Path(p) for p in (written or ()))
+        for problem in problems:
+            self.emitter.emit("warning", level="warning", message=problem)
+        if cancelled:
+            (plan.output_dir / PARTIAL_MARKER).write_text(
+                f"Batch {plan.batch_id} was cancelled: the outputs cover "
+                f"{len(done)} of {plan.total} files. Run again with --resume to finish.\n",
+                encoding="utf-8",
+            )
+        failures = tuple(self._failures[i] for i in sorted(self._failures))
+        result = BatchResult(
+            batch_id=plan.batch_id,
+            mode=plan.mode,
+            workers=plan.workers,
+            total=plan.total,
+            succeeded=self._succeeded,
+            failures=failures,
+            reused=self._reused,
+            cancelled=cancelled,
+            wall_s=wall_s,
+            output_dir=plan.output_dir,
+            outputs=tuple(sorted(outputs)),
+            tables=tuple(ordered),
+            output_errors=tuple(problems),
+        )
+        self._write_manifest(result)
+        self.emitter.emit(
+            "batch_finished", level="warning" if result.exit_code else "info",
+            total=result.total, succeeded=result.succeeded, partial=result.partial,
+            failed=result.failed, reused=result.reused, wall_s=round(wall_s, 3),
+            cancelled=cancelled, exit_code=result.exit_code, outputs=len(result.outputs),
+        )
+        try:
+            self.pm.hook.ofxpost_batch_finished(result=result)
+        except Exception as exc:
+            self.emitter.emit(
+                "warning", level="warning", message=f"ofxpost_batch_finished hook failed: {exc!r}"
+            )
+        return result
+
+    def _write_manifest(self, result: BatchResult) -> None:
+        manifest: Mapping[str, Any] = {
+            "batch_id": result.batch_id,
+            "status": "partial" if result.cancelled else "complete",
+            "mode": result.mode,
+            "workers": result.workers,
+            "total": result.total,
+            "succeeded": result.succeeded,
+            "partial": result.partial,
+            "failed": result.failed,
+            "reused": result.reused,
+            "wall_s": round(result.wall_s, 3) if math.isfinite(result.wall_s) else None,
+            "outputs": [str(p.relative_to(result.output_dir)) if p.is_relative_to(result.output_dir)
+                        else str(p) for p in result.outputs],
+            "version": __version__,
+        }
+        target = self.plan.output_dir / MANIFEST
+        tmp = target.with_suffix(".tmp")
+        tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        tmp.replace(target)

@@ -1,0 +1,479 @@
+"""A process pool that survives dead workers and can kill a running task.
+
+:class:`ResilientProcessPool` is a :class:`concurrent.futures.Executor`, so the
+orchestrator drives it with ``loop.run_in_executor`` like any other executor. Unlike
+:class:`~concurrent.futures.ProcessPoolExecutor`:
+
+* a worker that dies (segfault, ``os._exit``, killed by the OS) fails only the task
+  it was running, with :class:`WorkerDied`; its slot starts a fresh process and the
+  pool goes on (no ``BrokenProcessPool``);
+* cancelling the future of a *running* task -- which is what asyncio does when the
+  awaiting task is cancelled or times out -- terminates that worker's whole process
+  tree; the future then fails with :class:`TaskKilled`;
+* a task whose process tree grows past its memory limit is terminated with
+  :class:`MemoryLimitExceeded`;
+* workers can be recycled after ``max_tasks_per_child`` tasks.
+
+Each worker slot is a controller thread that owns one worker process and talks to it
+over a pipe, waiting on the pipe and the process sentinel together
+(:func:`multiprocessing.connection.wait`), which works on Windows and POSIX alike.
+Workers are started with the ``spawn`` method by default, as on Windows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import multiprocessing.connection
+import os
+import queue
+import signal
+import threading
+import traceback
+from collections.abc import Callable
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass
+from typing import Any
+
+import psutil
+
+TaskStartCallback = Callable[[tuple[Any, ...], int], None]
+"""Called (in a slot thread) with a task's arguments and the worker pid when it starts."""
+
+MemoryLimit = Callable[[tuple[Any, ...]], int | None]
+"""Returns the memory growth (bytes) a task's arguments allow, or ``None``."""
+
+
+class WorkerDied(Exception):
+    """The worker process running the task died."""
+
+    def __init__(self, pid: int | None, exitcode: int | None) -> None:
+        super().__init__(pid, exitcode)
+        self.pid = pid
+        self.exitcode = exitcode
+
+    def __str__(self) -> str:
+        return f"worker process died (exit code {self.exitcode})"
+
+
+class MemoryLimitExceeded(Exception):
+    """The task's process tree grew past its memory limit and was terminated."""
+
+    def __init__(self, pid: int, growth: int, limit: int) -> None:
+        super().__init__(pid, growth, limit)
+        self.pid = pid
+        self.growth = growth
+        self.limit = limit
+
+    def __str__(self) -> str:
+        mib = 1024**2
+        return (
+            f"worker process grew by {self.growth / mib:.0f} MiB, past its "
+            f"memory limit of {self.limit / mib:.0f} MiB, and was terminated"
+        )
+
+
+class TaskKilled(Exception):
+    """The running task was cancelled and its worker terminated."""
+
+
+class PoolStartError(Exception):
+    """A worker process could not be started or initialised."""
+
+
+class RemoteError(Exception):
+    """An exception raised in a worker that could not be sent back as itself."""
+
+
+@dataclass
+class _Task:
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    future: _TaskFuture
+
+
+class _TaskFuture(Future[Any]):
+    """A future whose ``cancel()`` terminates the worker if the task is running."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.kill: Callable[[], None] | None = None
+        self.worker_pid: int | None = None
+        self.peak_rss: int | None = None
+
+    def cancel(self) -> bool:
+        if super().cancel():
+            return True
+        kill = self.kill
+        if kill is not None and self.running():
+            kill()
+        return False
+
+
+def kill_process_tree(pid: int, timeout: float = 5.0) -> None:
+    """Terminate process ``pid`` and all its descendants (portable, via psutil)."""
+    try:
+        parent = psutil.Process(pid)
+        procs = [*parent.children(recursive=True), parent]
+    except psutil.Error:
+        return
+    for proc in procs:
+        with contextlib.suppress(psutil.Error):
+            proc.kill()
+    psutil.wait_procs(procs, timeout=timeout)
+
+
+def tree_rss(pid: int) -> int:
+    """Resident memory of ``pid`` and its descendants, in bytes (0 if gone)."""
+    try:
+        parent = psutil.Process(pid)
+        total = int(parent.memory_info().rss)
+        for child in parent.children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                total += int(child.memory_info().rss)
+        return total
+    except psutil.Error:
+        return 0
+
+
+def _watch_parent(parent_pid: int) -> None:
+    """Exit the worker when the controller is gone (no orphans after a SIGKILL)."""
+    while True:
+        threading.Event().wait(1.0)
+        if not psutil.pid_exists(parent_pid) or os.getppid() != parent_pid:
+            os._exit(3)
+
+
+def _worker_main(
+    conn: multiprocessing.connection.Connection,
+    initializer: Callable[..., None] | None,
+    initargs: tuple[Any, ...],
+    parent_pid: int,
+) -> None:
+    """Main loop of a worker process."""
+    with contextlib.suppress(ValueError, OSError):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the controller handles Ctrl-C
+    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
+    try:
+        if initializer is not None:
+            initializer(*initargs)
+    except BaseException:
+        conn.send(("init_error", traceback.format_exc()))
+        return
+    conn.send(("ready", os.getpid()))
+    me = psutil.Process()
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message is None:
+            return
+        fn, args, kwargs = message
+        try:
+            reply: tuple[Any, ...] = ("ok", fn(*args, **kwargs))
+        except BaseException as exc:
+            reply = ("error", exc)
+        rss = int(me.memory_info().rss)
+        try:
+            conn.send((*reply, rss))
+        except Exception:
+            text = "".join(traceback.format_exception(reply[1])) if reply[0] == "error" else ""
+            conn.send(("error", RemoteError(f"result could not be sent back:\n{text}"), rss))
+
+
+class _Slot(threading.Thread):
+    """One worker process and the controller thread that feeds it."""
+
+    def __init__(self, pool: ResilientProcessPool, number: int) -> None:
+        super().__init__(name=f"ofxpost-slot-{number}", daemon=True)
+        self.pool = pool
+        self.number = number
+        self.proc: Any = None
+        self.conn: multiprocessing.connection.Connection | None = None
+        self.tasks_done = 0
+        self._kill_requested = threading.Event()
+
+    # -- process life cycle --------------------------------------------------------
+
+    def begin_spawn(self) -> None:
+        """Start the worker process (without waiting for it to be ready)."""
+        ctx = self.pool.mp_context
+        parent_conn, child_conn = ctx.Pipe(duplex=True)
+        proc = ctx.Process(
+            target=_worker_main,
+            args=(child_conn, self.pool.initializer, self.pool.initargs, os.getpid()),
+            name=f"ofxpost-worker-{self.number}",
+            daemon=True,
+        )
+        proc.start()
+        child_conn.close()
+        self.proc, self.conn = proc, parent_conn
+        self.tasks_done = 0
+
+    def finish_spawn(self) -> None:
+        """Wait until the worker reports ready. :raises PoolStartError: if it does not."""
+        proc, conn = self.proc, self.conn
+        assert proc is not None and conn is not None
+        ready = multiprocessing.connection.wait(
+            [conn, proc.sentinel], timeout=self.pool.start_timeout
+        )
+        if conn in ready:
+            try:
+                status, detail = conn.recv()
+            except (EOFError, OSError):
+                status, detail = "died", None
+            if status == "ready":
+                return
+            self._discard()
+            raise PoolStartError(f"worker failed to initialise:\n{detail}")
+        self._discard()
+        if ready:
+            raise PoolStartError(f"worker exited with code {proc.exitcode} while starting")
+        raise PoolStartError(f"worker did not start within {self.pool.start_timeout} s")
+
+    def ensure_process(self) -> None:
+        """Start a fresh worker if there is none alive."""
+        if self.proc is None or not self.proc.is_alive():
+            self._discard()
+            self.begin_spawn()
+            self.finish_spawn()
+
+    def _discard(self) -> None:
+        """Kill and forget the current process, if any."""
+        proc, conn = self.proc, self.conn
+        self.proc = self.conn = None
+        if conn is not None:
+            with contextlib.suppress(OSError):
+                conn.close()
+        if proc is not None:
+            if proc.is_alive():
+                kill_process_tree(proc.pid)
+            proc.join(timeout=5)
+
+    def stop_process(self) -> None:
+        """Ask the worker to exit; kill it if it does not."""
+        proc, conn = self.proc, self.conn
+        if proc is not None and conn is not None and proc.is_alive():
+            with contextlib.suppress(OSError, ValueError):
+                conn.send(None)
+            proc.join(timeout=5)
+        self._discard()
+
+    def kill_now(self) -> None:
+        """Terminate the worker's process tree immediately (any thread may call it)."""
+        self._kill_requested.set()
+        proc = self.proc
+        if proc is not None and proc.pid is not None:
+            kill_process_tree(proc.pid)
+
+    # -- task loop -----------------------------------------------------------------
+
+    def run(self) -> None:
+        while True:
+            task = self.pool.queue.get()
+            if task is None:
+                break
+            future = task.future
+            future.kill = self.kill_now
+            if not future.set_running_or_notify_cancel():
+                continue
+            self._kill_requested.clear()
+            try:
+                self.ensure_process()
+            except PoolStartError as exc:
+                future.set_exception(exc)
+                continue
+            self._run_task(task)
+            future.kill = None
+        self.stop_process()
+
+    def _run_task(self, task: _Task) -> None:
+        future = task.future
+        proc, conn = self.proc, self.conn
+        assert proc is not None and conn is not None
+        pid = int(proc.pid)
+        future.worker_pid = pid
+        limit = self.pool.memory_limit(task.args) if self.pool.memory_limit else None
+        baseline = tree_rss(pid) if limit is not None else 0
+        peak = 0
+        if self.pool.on_task_start is not None:
+            try:
+                self.pool.on_task_start(task.args, pid)
+            except Exception:
+                traceback.print_exc()
+        try:
+            conn.send((task.fn, task.args, task.kwargs))
+        except Exception as exc:
+            future.set_exception(exc)
+            return
+        while True:
+            ready = multiprocessing.connection.wait(
+                [conn, proc.sentinel], timeout=self.pool.poll_interval
+            )
+            if self._kill_requested.is_set():
+                self._discard()
+                future.set_exception(TaskKilled("task cancelled; its worker was terminated"))
+                return
+            if conn in ready:
+                try:
+                    status, value, rss = conn.recv()
+                except (EOFError, OSError):
+                    self._died(future, pid)
+                    return
+                future.peak_rss = max(peak, int(rss))
+                if status == "ok":
+                    if getattr(value, "peak_rss", 0) is None:
+                        value.peak_rss = future.peak_rss
+                    future.set_result(value)
+                else:
+                    future.set_exception(value)
+                break
+            if ready:  # only the sentinel: the worker died
+                self._died(future, pid)
+                return
+            rss = tree_rss(pid)
+            peak = max(peak, rss)
+            if limit is not None and rss - baseline > limit:
+                self._discard()
+                future.set_exception(MemoryLimitExceeded(pid, rss - baseline, limit))
+                return
+        self.tasks_done += 1
+        max_tasks = self.pool.max_tasks_per_child
+        if max_tasks is not None and self.tasks_done >= max_tasks:
+            self.stop_process()
+
+    def _died(self, future: _TaskFuture, pid: int) -> None:
+        proc = self.proc
+        if proc is not None:
+            proc.join(timeout=5)
+        exitcode = proc.exitcode if proc is not None else None
+        self._discard()
+        if self._kill_requested.is_set():
+            future.set_exception(TaskKilled("task cancelled; its worker was terminated"))
+        else:
+            future.set_exception(WorkerDied(pid, exitcode))
+
+
+class ResilientProcessPool(Executor):
+    """A process pool that isolates crashes, kills cancelled tasks and enforces memory.
+
+    :param max_workers: number of worker processes (one per slot).
+    :param mp_context: multiprocessing context (default: ``spawn``, as on Windows).
+    :param initializer: called once in each new worker with ``initargs``.
+    :param max_tasks_per_child: replace a worker after this many tasks.
+    :param memory_limit: per-task memory growth limit from the task's arguments.
+    :param on_task_start: told when a task starts and on which worker pid.
+    :param poll_interval: seconds between memory samples of a running task.
+    :param start_timeout: seconds a new worker may take to become ready.
+    """
+
+    def __init__(
+        self,
+        max_workers: int,
+        *,
+        mp_context: Any = None,
+        initializer: Callable[..., None] | None = None,
+        initargs: tuple[Any, ...] = (),
+        max_tasks_per_child: int | None = None,
+        memory_limit: MemoryLimit | None = None,
+        on_task_start: TaskStartCallback | None = None,
+        poll_interval: float = 0.05,
+        start_timeout: float = 120.0,
+    ) -> None:
+        if max_workers < 1:
+            raise ValueError("max_workers must be at least 1")
+        self.mp_context = mp_context or multiprocessing.get_context("spawn")
+        self.initializer = initializer
+        self.initargs = initargs
+        self.max_tasks_per_child = max_tasks_per_child
+        self.memory_limit = memory_limit
+        self.on_task_start = on_task_start
+        self.poll_interval = poll_interval
+        self.start_timeout = start_timeout
+        self.queue: queue.SimpleQueue[_Task | None] = queue.SimpleQueue()
+        self._slots = [_Slot(self, i) for i in range(max_workers)]
+        self._lock = threading.Lock()
+        self._started = False
+        self._shutdown = False
+
+    @property
+    def max_workers(self) -> int:
+        """Number of worker slots."""
+        return len(self._slots)
+
+    def start(self) -> None:
+        """Start every worker and wait until all are ready.
+
+        :raises PoolStartError: if any worker cannot start (the others are stopped).
+        """
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
+        try:
+            for slot in self._slots:
+                slot.begin_spawn()
+            for slot in self._slots:
+                slot.finish_spawn()
+        except BaseException:
+            for slot in self._slots:
+                slot._discard()
+            self._shutdown = True
+            raise
+        for slot in self._slots:
+            slot.start()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        """Schedule ``fn(*args, **kwargs)`` on the next free worker (starts the pool)."""
+        if not self._started:
+            self.start()
+        with self._lock:
+            if self._shutdown:
+                raise RuntimeError("cannot submit to a pool that is shut down")
+            future = _TaskFuture()
+            self.queue.put(_Task(fn, args, kwargs, future))
+            return future
+
+    def worker_pids(self) -> list[int]:
+        """Pids of the live worker processes."""
+        return [
+            int(slot.proc.pid)
+            for slot in self._slots
+            if slot.proc is not None and slot.proc.is_alive()
+        ]
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Stop the pool.
+
+        With ``cancel_futures`` queued tasks are cancelled and running tasks' workers
+        are terminated at once; otherwise running tasks finish first.
+        """
+        with self._lock:
+            self._shutdown = True
+        if cancel_futures:
+            while True:
+                try:
+                    task = self.queue.get_nowait()
+                except queue.Empty:
+                    break
+                if task is not None:
+                    task.future.cancel()
+            for slot in self._slots:
+                slot.kill_now()
+        for _ in self._slots:
+            self.queue.put(None)
+        if wait:
+            self.join()
+
+    def join(self, timeout: float | None = None) -> None:
+        """Wait for every slot thread (and its worker) to end."""
+        for slot in self._slots:
+            if slot.is_alive():
+                slot.join(timeout)
+            else:
+                slot.stop_process()
+
+    def __repr__(self) -> str:
+        return f"<ResilientProcessPool workers={self.max_workers} pids={self.worker_pids()}>"

@@ -1,0 +1,76 @@
+"""The outcome of a batch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ofxpost.records import ErrorRecord
+
+EXIT_OK = 0
+"""Every file succeeded."""
+EXIT_FAILURES = 1
+"""Some files (or some extractors on them) failed."""
+EXIT_CONFIG = 2
+"""The config or the arguments are unusable; nothing ran."""
+EXIT_CANCELLED = 130
+"""The batch was cancelled (Ctrl-C, SIGTERM); partial outputs were written."""
+
+
+@dataclass(frozen=True)
+class FileFailure:
+    """A file that failed (or had an extractor fail), with its errors."""
+
+    index: int
+    path: Path
+    errors: tuple[ErrorRecord, ...]
+    partial: bool = False
+    """``True`` when the file loaded but at least one extractor failed."""
+
+    @property
+    def kind(self) -> str:
+        """Kind of the first error."""
+        return str(self.errors[0].kind) if self.errors else "unknown"
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """What a batch did: counts, failures, outputs, and the CLI exit code."""
+
+    batch_id: str
+    mode: str
+    workers: int
+    total: int
+    succeeded: int
+    failures: tuple[FileFailure, ...]
+    reused: int
+    cancelled: bool
+    wall_s: float
+    output_dir: Path
+    outputs: tuple[Path, ...] = ()
+    tables: tuple[str, ...] = ()
+    output_errors: tuple[str, ...] = field(default=())
+
+    @property
+    def failed(self) -> int:
+        """Files that produced no results."""
+        return sum(1 for f in self.failures if not f.partial)
+
+    @property
+    def partial(self) -> int:
+        """Files where at least one extractor failed."""
+        return sum(1 for f in self.failures if f.partial)
+
+    @property
+    def finished(self) -> int:
+        """Files with a final record (succeeded, partial or failed)."""
+        return self.succeeded + len(self.failures)
+
+    @property
+    def exit_code(self) -> int:
+        """0 all good, 1 some files (or outputs) failed, 130 cancelled."""
+        if self.cancelled:
+            return EXIT_CANCELLED
+        if self.failures or self.output_errors:
+            return EXIT_FAILURES
+        return EXIT_OK

@@ -1,0 +1,179 @@
+"""The per-file function: the only code that runs in worker processes.
+
+:func:`run_job` opens one file through the loader hook, calls every extractor with
+its errors captured per plugin, encodes the results and returns a small picklable
+:class:`~ofxpost.FileRecord`. The sequential path calls the same function
+in-process, in input order, so it is the reference for equality.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import traceback
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pluggy
+
+from ofxpost.codec import EncodeError, to_jsonable
+from ofxpost.config import Config, validate_config
+from ofxpost.plan import WorkerSetup
+from ofxpost.plugins import get_plugin_manager
+from ofxpost.records import ErrorKind, ErrorRecord, FileRecord, FileStatus, Job
+
+
+@dataclass
+class WorkerState:
+    """The plugin manager and config a worker process rebuilt from its setup."""
+
+    pm: pluggy.PluginManager
+    config: Config
+
+
+_STATE: WorkerState | None = None
+
+
+def init_worker(setup: WorkerSetup) -> None:
+    """Pool initializer: rebuild the plugins and the config from ``setup``."""
+    global _STATE
+    for entry in setup.extra_sys_path:
+        if entry not in sys.path:
+            sys.path.insert(0, entry)
+    pm = get_plugin_manager(setup.plugin_spec)
+    config = validate_config(setup.raw_config, base_dir=setup.base_dir, source=setup.source)
+    _STATE = WorkerState(pm, config)
+
+
+def use_state(pm: pluggy.PluginManager, config: Config) -> None:
+    """Set the state directly (the sequential path, which shares the controller's)."""
+    global _STATE
+    _STATE = WorkerState(pm, config)
+
+
+def process_job(job: Job) -> FileRecord:
+    """Process one file with this process's plugins (the function sent to workers)."""
+    if _STATE is None:
+        raise RuntimeError("worker not initialised: init_worker() was not called")
+    return run_job(_STATE.pm, _STATE.config, job)
+
+
+def run_job(pm: pluggy.PluginManager, config: Config, job: Job) -> FileRecord:
+    """Open ``job``'s file, run every extractor, and return its record. Never raises."""
+    start = time.perf_counter()
+    pid = os.getpid()
+
+    def finish(status: FileStatus, errors: list[ErrorRecord], payload: str = "{}") -> FileRecord:
+        return FileRecord(
+            index=job.index,
+            path=job.path,
+            status=status,
+            errors=errors,
+            duration_s=time.perf_counter() - start,
+            worker_pid=pid,
+            attempts=job.attempt,
+            payload=payload,
+        )
+
+    try:
+        model = pm.hook.ofxpost_open_simulation(path=job.path, job=job, config=config)
+    except Exception as exc:
+        kind = classify_error(pm, exc, "open", ErrorKind.FILE)
+        return finish(FileStatus.FAILED, [_error(kind, exc, job)])
+    if model is None:
+        message = f"{job.path}: no loader handles '{job.path.suffix}' files"
+        return finish(FileStatus.FAILED, [ErrorRecord(ErrorKind.FILE, message)])
+
+    results: dict[str, Any] = {}
+    errors: list[ErrorRecord] = []
+    try:
+        _extract_all(pm, config, job, model, results, errors)
+    finally:
+        close = getattr(model, "close", None)
+        if callable(close):
+            try:
+                close()
+            except Exception as exc:
+                errors.append(_error(ErrorKind.UNKNOWN, exc, job, plugin="(loader close)"))
+        del model
+    if any(e.kind is ErrorKind.LICENCE for e in errors):
+        return finish(FileStatus.FAILED, errors)
+    payload = json.dumps(results, sort_keys=True, separators=(",", ":"), allow_nan=True)
+    return finish(FileStatus.PARTIAL if errors else FileStatus.OK, errors, payload)
+
+
+def _extract_all(
+    pm: pluggy.PluginManager,
+    config: Config,
+    job: Job,
+    model: Any,
+    results: dict[str, Any],
+    errors: list[ErrorRecord],
+) -> None:
+    """Call each extractor on its own, so one raising never stops the others."""
+    offered = {"model": model, "job": job, "config": config}
+    owners: dict[str, str] = {}
+    impls = [
+        impl
+        for impl in pm.hook.ofxpost_extract.get_hookimpls()
+        if not (impl.hookwrapper or impl.wrapper)
+    ]
+    for impl in sorted(impls, key=lambda i: i.plugin_name):
+        name = impl.plugin_name
+        try:
+            out = impl.function(*[offered[arg] for arg in impl.argnames])
+            if out is None:
+                continue
+            if not isinstance(out, Mapping):
+                raise TypeError(
+                    f"ofxpost_extract must return a mapping of result names, got {type(out).__name__}"
+                )
+            encoded = {}
+            for key, value in out.items():
+                if not isinstance(key, str):
+                    raise TypeError(f"result name {key!r} is not a string")
+                if key in results or key in encoded:
+                    raise ValueError(
+                        f"result name {key!r} is already used by plugin {owners.get(key, name)!r}"
+                    )
+                encoded[key] = to_jsonable(value, key)
+        except (EncodeError, Exception) as exc:
+            kind = classify_error(pm, exc, "extract", ErrorKind.EXTRACTOR)
+            errors.append(_error(kind, exc, job, plugin=name))
+            continue
+        for key, value in encoded.items():
+            results[key] = value
+            owners[key] = name
+
+
+def classify_error(
+    pm: pluggy.PluginManager, exc: BaseException, stage: str, default: ErrorKind
+) -> ErrorKind:
+    """Ask the plugins, then the built-in rules, what kind of failure ``exc`` is."""
+    try:
+        kind = pm.hook.ofxpost_classify_error(exc=exc, stage=stage)
+    except Exception:
+        kind = None
+    if kind is not None:
+        return ErrorKind(kind)
+    from ofxpost.ofx import is_licence_error
+
+    return ErrorKind.LICENCE if is_licence_error(exc) else default
+
+
+def _error(
+    kind: ErrorKind, exc: BaseException, job: Job, plugin: str | None = None
+) -> ErrorRecord:
+    message = str(exc).strip() or type(exc).__name__
+    if str(job.path) not in message and job.path.name not in message:
+        message = f"{job.path.name}: {message}"
+    return ErrorRecord(
+        kind=kind,
+        message=message,
+        traceback="".join(traceback.format_exception(exc)),
+        plugin=plugin,
+        exception_type=f"{type(exc).__module__}.{type(exc).__qualname__}",
+    )

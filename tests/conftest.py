@@ -1,0 +1,105 @@
+"""Shared fixtures: the toy plugin, toy batches, and event capture with schema checks."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+import ofxpost
+
+TOY_DIR = Path(__file__).parent / "toyplugin"
+
+
+@pytest.fixture
+def toy_on_path(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Put the toy plugin modules on ``sys.path`` (spawned workers inherit it)."""
+    monkeypatch.syspath_prepend(str(TOY_DIR))
+    return TOY_DIR
+
+
+def write_toy(path: Path, index: int, fault: str | None = None, n: int = 50) -> Path:
+    """Write a ``.toy`` file whose values depend on ``index``."""
+    values = [((index + 1) * 0.37 + i * 0.013) ** 1.5 % 7.1 for i in range(n)]
+    path.write_text(json.dumps({"values": values, "fault": fault}), encoding="utf-8")
+    return path
+
+
+ToyBatch = Callable[..., Path]
+
+
+@pytest.fixture
+def toy_batch(tmp_path: Path, toy_on_path: Path) -> ToyBatch:
+    """Factory: write ``n`` toy files and a config; return the config path."""
+
+    def make(
+        n: int = 12,
+        faults: dict[int, str] | None = None,
+        *,
+        folder: str = "batch",
+        plugins: list[str] | None = None,
+        parallel: dict[str, Any] | None = None,
+        extra: dict[str, Any] | None = None,
+        suffix: dict[int, str] | None = None,
+    ) -> Path:
+        root = tmp_path / folder
+        data = root / "data"
+        data.mkdir(parents=True, exist_ok=True)
+        for i in range(n):
+            ext = (suffix or {}).get(i, ".toy")
+            write_toy(data / f"case{i:03d}{ext}", i, (faults or {}).get(i))
+        config = {
+            "inputs": ["data/*.toy", "data/*.sim"] if suffix else ["data/*.toy"],
+            "output_dir": "out",
+            "plugins": ["ofxpost_toy"] if plugins is None else plugins,
+            "parallel_processing": {"max_workers": 2, **(parallel or {})},
+            "outputs": {"formats": ["csv", "parquet"]},
+            **(extra or {}),
+        }
+        path = root / "batch.yml"
+        path.write_text(yaml.safe_dump(config), encoding="utf-8")
+        return path
+
+    return make
+
+
+class EventLog(list[dict[str, Any]]):
+    """Events captured from a batch; every one is checked against the schema."""
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        ofxpost.validate_event(json.loads(json.dumps(event)))
+        self.append(event)
+
+    def named(self, name: str) -> list[dict[str, Any]]:
+        return [e for e in self if e["event"] == name]
+
+
+@pytest.fixture
+def events() -> Iterator[EventLog]:
+    yield EventLog()
+
+
+def table_bytes(output_dir: Path, deterministic_only: bool = True) -> dict[str, bytes]:
+    """Every CSV and Parquet table under ``output_dir`` as bytes, by relative path.
+
+    ``run_log`` (durations, pids) is left out: it describes one run.
+    """
+    out: dict[str, bytes] = {}
+    for path in sorted(output_dir.rglob("*")):
+        if path.suffix not in (".csv", ".parquet") or ".ofxpost" in path.parts:
+            continue
+        if deterministic_only and path.stem == "run_log":
+            continue
+        out[str(path.relative_to(output_dir))] = path.read_bytes()
+    return out
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_fake_orcfxapi() -> Iterator[None]:
+    yield
+    sys.modules.pop("OrcFxAPI", None)
