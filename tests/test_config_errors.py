@@ -25,13 +25,19 @@ def _edit(config: Path, change: dict[str, object]) -> None:
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        ({"parallel_processing.max_wrkers": 4},
-         ["parallel_processing.max_wrkers", "unknown key", "did you mean 'max_workers'"]),
+        (
+            {"parallel_processing.max_wrkers": 4},
+            ["parallel_processing.max_wrkers", "unknown key", "did you mean 'max_workers'"],
+        ),
         ({"output_dri": "x"}, ["'output_dri'", "unknown key", "did you mean 'output_dir'"]),
-        ({"parallel_processing.max_workers": "many"},
-         ["parallel_processing.max_workers", "'many'"]),
-        ({"parallel_processing.timeout_per_file": -3},
-         ["parallel_processing.timeout_per_file", "-3"]),
+        (
+            {"parallel_processing.max_workers": "many"},
+            ["parallel_processing.max_workers", "'many'"],
+        ),
+        (
+            {"parallel_processing.timeout_per_file": -3},
+            ["parallel_processing.timeout_per_file", "-3"],
+        ),
         ({"inputs": ["data/missing.toy"]}, ["inputs[0]", "missing.toy", "not found"]),
         ({"inputs": ["nothing/*.toy"]}, ["inputs[0]", "nothing/*.toy", "matched no files"]),
         ({"plugins": ["no_such_plugin_module"]}, ["plugins", "no_such_plugin_module"]),
@@ -39,7 +45,9 @@ def _edit(config: Path, change: dict[str, object]) -> None:
     ],
 )
 def test_config_error_exit_2_one_message_nothing_written(
-    toy_batch: ToyBatch, capsys: pytest.CaptureFixture[str], change: dict[str, object],
+    toy_batch: ToyBatch,
+    capsys: pytest.CaptureFixture[str],
+    change: dict[str, object],
     expected: list[str],
 ) -> None:
     config = toy_batch(3)

@@ -26,7 +26,10 @@ def _switch_output(config: Path, name: str) -> None:
 
 @pytest.mark.parametrize("route", ["config", "local_file", "entry_point"])
 def test_parallel_tables_equal_sequential_for_each_discovery_route(
-    route: str, toy_batch: ToyBatch, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    route: str,
+    toy_batch: ToyBatch,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
     events: EventLog,
 ) -> None:
     plugins: list[str] = ["ofxpost_toy"]
@@ -37,7 +40,9 @@ def test_parallel_tables_equal_sequential_for_each_discovery_route(
         site = tmp_path / "site"
         dist = site / "ofxpost_toy_dist-1.0.dist-info"
         dist.mkdir(parents=True)
-        (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: ofxpost-toy-dist\nVersion: 1.0\n")
+        (dist / "METADATA").write_text(
+            "Metadata-Version: 2.1\nName: ofxpost-toy-dist\nVersion: 1.0\n"
+        )
         (dist / "entry_points.txt").write_text("[ofxpost]\ntoy = ofxpost_toy\n")
         monkeypatch.syspath_prepend(str(site))
     config = toy_batch(12, plugins=plugins)
@@ -101,7 +106,9 @@ def test_loader_and_extractor_failures_are_isolated(toy_batch: ToyBatch, events:
     clean_tables = table_bytes(clean.parent / "out")
 
     faulty = toy_batch(
-        12, {3: "raise_open", 7: "raise_extract"}, folder="faulty",
+        12,
+        {3: "raise_open", 7: "raise_extract"},
+        folder="faulty",
         plugins=["ofxpost_toy", "ofxpost_toy_second"],
     )
     result = _run(faulty, events, workers=2)

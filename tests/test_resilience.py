@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -19,9 +20,13 @@ from tests.conftest import TOY_DIR, EventLog, ToyBatch, table_bytes, write_toy
 
 
 def _live_children() -> list[psutil.Process]:
+    """Live descendants, except multiprocessing's own resource tracker (it lives as
+    long as this process, whatever ofxpost does)."""
     procs = []
     for child in psutil.Process().children(recursive=True):
         try:
+            if "multiprocessing.resource_tracker" in " ".join(child.cmdline()):
+                continue
             if child.status() != psutil.STATUS_ZOMBIE:
                 procs.append(child)
         except psutil.NoSuchProcess:
@@ -33,10 +38,8 @@ def _wait_gone(pids: set[int], deadline_s: float = 10.0) -> set[int]:
     """Pids still alive after waiting up to ``deadline_s`` for them to exit."""
     procs = []
     for pid in pids:
-        try:
+        with contextlib.suppress(psutil.NoSuchProcess):
             procs.append(psutil.Process(pid))
-        except psutil.NoSuchProcess:
-            pass
     _, alive = psutil.wait_procs(procs, timeout=deadline_s)
     return {p.pid for p in alive if p.status() != psutil.STATUS_ZOMBIE}
 
@@ -135,8 +138,12 @@ def test_licence_semaphore_caps_holders(
     monkeypatch.setenv("OFXPOST_TOY_OPEN_LOG", str(log))
     n = 12
     suffix = {i: ".sim" for i in range(0, n, 2)}
-    config = toy_batch(n, dict.fromkeys(range(n), "slow"), suffix=suffix,
-                       parallel={"licences": 2, "max_workers": 4})
+    config = toy_batch(
+        n,
+        dict.fromkeys(range(n), "slow"),
+        suffix=suffix,
+        parallel={"licences": 2, "max_workers": 4},
+    )
     result = ofxpost.run(config, workers=4)
     assert result.exit_code == 0 and result.workers == 4
 
@@ -163,9 +170,7 @@ def test_max_tasks_per_child_recycles_workers(toy_batch: ToyBatch, events: Event
 
 
 def _opens(data: Path) -> dict[str, int]:
-    return {
-        p.name.removesuffix(".attempts"): int(p.read_text()) for p in data.glob("*.attempts")
-    }
+    return {p.name.removesuffix(".attempts"): int(p.read_text()) for p in data.glob("*.attempts")}
 
 
 def test_cancel_then_resume_recomputes_nothing_finished(toy_batch: ToyBatch) -> None:
@@ -180,9 +185,8 @@ def test_cancel_then_resume_recomputes_nothing_finished(toy_batch: ToyBatch) -> 
     seen = EventLog()
 
     async def cancel_after_four() -> ofxpost.BatchResult | None:
-        async with ofxpost.open_batch(config, workers=2) as batch:
+        async with ofxpost.open_batch(config, workers=2, on_event=seen) as batch:
             async for event in batch:
-                seen(event)
                 if event["event"] == "file_finished":
                     finished.append(Path(event["file"]).name)
                     if len(finished) == 4:
@@ -216,11 +220,26 @@ def test_resume_after_sigkill_of_controller(toy_batch: ToyBatch, tmp_path: Path)
     expected = table_bytes(reference.parent / "out")
 
     config = toy_batch(n, faults, folder="killed")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TOY_DIR), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(TOY_DIR), os.environ.get("PYTHONPATH", "")]),
+    }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ofxpost.cli", "run", str(config), "--workers", "2",
-         "--log-format", "json"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True,
+        [
+            sys.executable,
+            "-m",
+            "ofxpost.cli",
+            "run",
+            str(config),
+            "--workers",
+            "2",
+            "--log-format",
+            "json",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        text=True,
     )
     finished: list[str] = []
     workers: set[int] = set()
@@ -250,11 +269,26 @@ def test_cli_sigint_exits_130_with_partial_outputs(toy_batch: ToyBatch) -> None:
     if os.name == "nt":  # pragma: no cover - POSIX signal delivery
         pytest.skip("SIGINT delivery to a child differs on Windows")
     config = toy_batch(8, dict.fromkeys(range(8), "slow"))
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TOY_DIR), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(TOY_DIR), os.environ.get("PYTHONPATH", "")]),
+    }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ofxpost.cli", "run", str(config), "--workers", "2",
-         "--log-format", "json"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True,
+        [
+            sys.executable,
+            "-m",
+            "ofxpost.cli",
+            "run",
+            str(config),
+            "--workers",
+            "2",
+            "--log-format",
+            "json",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
     )
     assert proc.stdout is not None
     for line in proc.stdout:

@@ -106,11 +106,17 @@ async def open_batch(config: ConfigSource, **options: Any) -> AsyncIterator[Batc
     send, receive = anyio.create_memory_object_stream[Event](max_buffer_size=math.inf)
     stream = BatchStream(receive)
 
+    def forward(event: Event) -> None:
+        try:
+            send.send_nowait(event)
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+            pass  # the consumer stopped listening; the batch still finishes cleanly
+
     async def runner() -> None:
         async with send:
             try:
                 stream.result = await run_batch(
-                    cfg, sinks=[*options.pop("sinks", ()), send.send_nowait], **options
+                    cfg, sinks=[*options.pop("sinks", ()), forward], **options
                 )
             except Exception as exc:
                 stream.error = exc

@@ -43,7 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("config", type=Path)
     run.add_argument("--workers", type=int, help="worker processes (overrides max_workers)")
     run.add_argument("--sequential", action="store_true", help="process files in-process, in order")
-    run.add_argument("--resume", action="store_true", help="reuse finished results of an earlier run")
+    run.add_argument(
+        "--resume", action="store_true", help="reuse finished results of an earlier run"
+    )
     _add_log_options(run)
 
     validate = sub.add_parser("validate", help="check a config file and its inputs")
@@ -79,7 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_log_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--log-format", choices=["auto", "json", "console"], default="auto",
+        "--log-format",
+        choices=["auto", "json", "console"],
+        default="auto",
         help="events on stdout as JSON lines, or for people (default: a progress bar on a "
         "terminal, JSON lines otherwise)",
     )
@@ -116,8 +120,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         return _error("--workers must be at least 1")
     config = load_config(args.config)
-    return execute(config, args, workers=args.workers, sequential=args.sequential,
-                   resume=args.resume)
+    return execute(
+        config, args, workers=args.workers, sequential=args.sequential, resume=args.resume
+    )
 
 
 def execute(config: Any, args: argparse.Namespace, **options: Any) -> int:
@@ -176,8 +181,10 @@ async def _execute(
                 restore()
         send.close()
     if finished.get("cancelled") or scope.cancelled_caught:
-        print("ofxpost: cancelled; finished results are kept (run again with --resume)",
-              file=sys.stderr)
+        print(
+            "ofxpost: cancelled; finished results are kept (run again with --resume)",
+            file=sys.stderr,
+        )
         return EXIT_CANCELLED
     _print_summary(finished, config)
     return int(finished.get("exit_code", EXIT_FAILURES))
@@ -187,11 +194,10 @@ async def _write_log(path: Path, receive: Any) -> None:
     """Write JSON event lines to ``path`` without blocking the event loop."""
     import aiofiles
 
-    async with aiofiles.open(path, "w", encoding="utf-8") as handle:
-        async with receive:
-            async for line in receive:
-                await handle.write(line + "\n")
-                await handle.flush()
+    async with aiofiles.open(path, "w", encoding="utf-8") as handle, receive:
+        async for line in receive:
+            await handle.write(line + "\n")
+            await handle.flush()
 
 
 def _install_signal_handlers(scope: anyio.CancelScope) -> Callable[[], None]:
@@ -272,9 +278,7 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     pm = get_plugin_manager(spec)
     dists = {id(plugin): dist for plugin, dist in pm.list_plugin_distinfo()}
     for name, plugin in pm.list_name_plugin():
-        hooks = sorted(
-            caller.name for caller in pm.get_hookcallers(plugin) or []
-        )
+        hooks = sorted(caller.name for caller in pm.get_hookcallers(plugin) or [])
         dist = dists.get(id(plugin))
         origin = f"{dist.project_name} {dist.version}" if dist is not None else "ofxpost (built-in)"
         if not name.startswith("ofxpost.") and dist is None:
@@ -295,8 +299,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.cases < 1:
         return _error("--cases must be at least 1")
     config_path = prepare_demo(args.out, cases=args.cases)
-    print(f"ofxpost demo: {args.cases} synthetic simulations and a config in {config_path.parent}",
-          file=sys.stderr)
+    print(
+        f"ofxpost demo: {args.cases} synthetic simulations and a config in {config_path.parent}",
+        file=sys.stderr,
+    )
     from ofxpost.config import load_config
 
     config = load_config(config_path)

@@ -242,7 +242,9 @@ def read_yaml(path: Path) -> dict[str, Any]:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: the config must be a mapping of keys, not {type(data).__name__}")
+        raise ConfigError(
+            f"{path}: the config must be a mapping of keys, not {type(data).__name__}"
+        )
     return data
 
 
@@ -310,9 +312,7 @@ def validate_config(
     known = set(CORE_KEYS) | set(section_models)
     for key in raw:
         if key not in known:
-            raise ConfigError(
-                f"{_where(label)}key {key!r}: unknown key{_suggest(str(key), known)}"
-            )
+            raise ConfigError(f"{_where(label)}key {key!r}: unknown key{_suggest(str(key), known)}")
     core_raw = {k: v for k, v in raw.items() if k in CORE_KEYS}
     try:
         core = CoreConfig.model_validate(core_raw)

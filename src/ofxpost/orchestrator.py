@@ -32,7 +32,7 @@ from ofxpost.budgets import MemoryEstimator, WeightedSemaphore
 from ofxpost.events import EventEmitter
 from ofxpost.executors import create_local_pool, create_sequential_executor
 from ofxpost.plan import Plan, with_mode
-from ofxpost.plugins import get_plugin_manager
+from ofxpost.plugins import call_each, get_plugin_manager
 from ofxpost.pool import MemoryLimitExceeded, TaskKilled, WorkerDied
 from ofxpost.records import ErrorKind, ErrorRecord, FileRecord, FileStatus, Job
 from ofxpost.result import BatchResult, FileFailure
@@ -69,9 +69,7 @@ class Orchestrator:
         self.estimator = MemoryEstimator(plan.budgets.memory_per_file)
         budgets = plan.budgets
         self.licences = anyio.Semaphore(budgets.licences) if budgets.licences else None
-        self.memory = (
-            WeightedSemaphore(budgets.file_capacity) if budgets.file_capacity else None
-        )
+        self.memory = WeightedSemaphore(budgets.file_capacity) if budgets.file_capacity else None
         self.executor: Executor | None = None
         self._scopes: dict[int, anyio.CancelScope] = {}
         self._pids: dict[int, int] = {}
@@ -105,7 +103,9 @@ class Orchestrator:
         self.pm.hook.ofxpost_batch_started(plan=plan)
         await self._open_executor()
         self.emitter.emit(
-            "mode_selected", mode=self.plan.mode, reason=self.plan.mode_reason,
+            "mode_selected",
+            mode=self.plan.mode,
+            reason=self.plan.mode_reason,
             workers=self.plan.workers,
         )
         cancelled = False
@@ -119,8 +119,11 @@ class Orchestrator:
                 await anyio.to_thread.run_sync(self._close_executor, cancelled)
                 if cancelled:
                     self.emitter.emit(
-                        "batch_cancelled", level="warning", done=len(self._done_jobs),
-                        total=plan.total, reason="cancelled",
+                        "batch_cancelled",
+                        level="warning",
+                        done=len(self._done_jobs),
+                        total=plan.total,
+                        reason="cancelled",
                     )
                 result = await anyio.to_thread.run_sync(
                     self._finish, cancelled, time.perf_counter() - started
@@ -198,8 +201,14 @@ class Orchestrator:
                 return record
             attempt += 1
             self.emitter.emit(
-                "file_retry", level="warning", file=str(job.path), index=job.index,
-                attempt=attempt, kind=str(kind), delay_s=round(delay, 3), message=error.message,
+                "file_retry",
+                level="warning",
+                file=str(job.path),
+                index=job.index,
+                attempt=attempt,
+                kind=str(kind),
+                delay_s=round(delay, 3),
+                message=error.message,
             )
             if delay:
                 await anyio.sleep(delay)
@@ -208,7 +217,7 @@ class Orchestrator:
     def _backoff(job: Job, attempt: int, base: float) -> float:
         """Jittered exponential backoff, reproducible for a file and attempt."""
         rng = random.Random(f"{job.path}:{attempt}")
-        return min(MAX_BACKOFF, base * 2 ** (attempt - 1)) * rng.uniform(0.5, 1.0)
+        return float(min(MAX_BACKOFF, base * 2 ** (attempt - 1)) * rng.uniform(0.5, 1.0))
 
     async def _attempt(self, job: Job, alone: bool) -> FileRecord:
         async with contextlib.AsyncExitStack() as stack:
@@ -221,7 +230,9 @@ class Orchestrator:
                 weight = self.memory.capacity if alone else self.estimator.estimate(job)
                 if weight > self.memory.capacity:
                     self.emitter.emit(
-                        "warning", level="warning", file=str(job.path),
+                        "warning",
+                        level="warning",
+                        file=str(job.path),
                         message=f"{job.path.name}: estimated memory exceeds the whole "
                         "memory_budget; it runs alone",
                     )
@@ -244,7 +255,10 @@ class Orchestrator:
 
     def _waiting(self, job: Job, budget: str, needed: int | None) -> None:
         self.emitter.emit(
-            "file_waiting", file=str(job.path), index=job.index, budget=budget,
+            "file_waiting",
+            file=str(job.path),
+            index=job.index,
+            budget=budget,
             needed_bytes=needed,
         )
 
@@ -263,15 +277,26 @@ class Orchestrator:
                 )
             except WorkerDied as exc:
                 self.emitter.emit(
-                    "worker_crashed", level="error", file=str(job.path), index=job.index,
-                    worker_pid=exc.pid, exitcode=exc.exitcode, attempt=job.attempt,
+                    "worker_crashed",
+                    level="error",
+                    file=str(job.path),
+                    index=job.index,
+                    worker_pid=exc.pid,
+                    exitcode=exc.exitcode,
+                    attempt=job.attempt,
                     message=str(exc),
                 )
-                return self._failed(job, ErrorKind.CRASH, f"{job.path.name}: {exc}", exc.pid, started)
+                return self._failed(
+                    job, ErrorKind.CRASH, f"{job.path.name}: {exc}", exc.pid, started
+                )
             except MemoryLimitExceeded as exc:
-                return self._failed(job, ErrorKind.MEMORY, f"{job.path.name}: {exc}", exc.pid, started)
+                return self._failed(
+                    job, ErrorKind.MEMORY, f"{job.path.name}: {exc}", exc.pid, started
+                )
             except TaskKilled as exc:
-                return self._failed(job, ErrorKind.UNKNOWN, f"{job.path.name}: {exc}", None, started)
+                return self._failed(
+                    job, ErrorKind.UNKNOWN, f"{job.path.name}: {exc}", None, started
+                )
             except Exception as exc:
                 message = f"{job.path.name}: {type(exc).__name__}: {exc}"
                 return self._failed(job, ErrorKind.UNKNOWN, message, None, started)
@@ -280,8 +305,12 @@ class Orchestrator:
         if scope.cancelled_caught:
             pid = self._pids.get(job.index)
             self.emitter.emit(
-                "file_timeout", level="error", file=str(job.path), index=job.index,
-                timeout_s=timeout, worker_pid=pid,
+                "file_timeout",
+                level="error",
+                file=str(job.path),
+                index=job.index,
+                timeout_s=timeout,
+                worker_pid=pid,
             )
             message = (
                 f"{job.path.name}: ran past timeout_per_file ({timeout} s); "
@@ -321,7 +350,10 @@ class Orchestrator:
             assert self._loop is not None
             scope.deadline = self._loop.time() + timeout
         self.emitter.emit(
-            "file_started", file=str(job.path), index=job.index, worker_pid=pid,
+            "file_started",
+            file=str(job.path),
+            index=job.index,
+            worker_pid=pid,
             attempt=job.attempt,
         )
 
@@ -336,16 +368,26 @@ class Orchestrator:
                 record.status is FileStatus.PARTIAL and error.plugin
             ):
                 self.emitter.emit(
-                    "extractor_failed", level="error", file=str(job.path), index=job.index,
-                    plugin=error.plugin, message=error.message,
+                    "extractor_failed",
+                    level="error",
+                    file=str(job.path),
+                    index=job.index,
+                    plugin=error.plugin,
+                    message=error.message,
                 )
         if record.status is FileStatus.FAILED:
             error = record.error or ErrorRecord(ErrorKind.UNKNOWN, "no error recorded")
             self._failures[job.index] = FileFailure(job.index, job.path, tuple(record.errors))
             self.emitter.emit(
-                "file_failed", level="error", file=str(job.path), index=job.index,
-                kind=str(error.kind), message=error.message, plugin=error.plugin,
-                worker_pid=record.worker_pid, attempts=record.attempts,
+                "file_failed",
+                level="error",
+                file=str(job.path),
+                index=job.index,
+                kind=str(error.kind),
+                message=error.message,
+                plugin=error.plugin,
+                worker_pid=record.worker_pid,
+                attempts=record.attempts,
                 duration_s=round(record.duration_s, 6),
             )
         else:
@@ -356,14 +398,22 @@ class Orchestrator:
             else:
                 self._succeeded += 1
             self.emitter.emit(
-                "file_finished", file=str(job.path), index=job.index, status=str(record.status),
-                duration_s=round(record.duration_s, 6), worker_pid=record.worker_pid,
-                peak_rss=record.peak_rss, attempts=record.attempts, reused=record.reused,
+                "file_finished",
+                file=str(job.path),
+                index=job.index,
+                status=str(record.status),
+                duration_s=round(record.duration_s, 6),
+                worker_pid=record.worker_pid,
+                peak_rss=record.peak_rss,
+                attempts=record.attempts,
+                reused=record.reused,
             )
         if record.errors and self.plan.config.parallel_processing.save_error_reports:
             self._write_error_report(job, record)
         self.emitter.emit(
-            "progress", done=len(self._done_jobs), total=self.plan.total,
+            "progress",
+            done=len(self._done_jobs),
+            total=self.plan.total,
             failed=len(self._failures),
         )
         try:
@@ -397,31 +447,31 @@ class Orchestrator:
         records = self.store.records(done)
         tables: dict[str, Any] = {}
         problems: list[str] = []
-        for impl in self.pm.hook.ofxpost_aggregate.get_hookimpls():
-            try:
-                produced = impl.function(
-                    *[{"records": records, "config": plan.config, "plan": plan}[a]
-                      for a in impl.argnames]
-                )
-            except Exception as exc:
-                problems.append(f"aggregator {impl.plugin_name!r} failed: {exc!r}")
+        hook = self.pm.hook
+        for outcome in call_each(
+            hook.ofxpost_aggregate, records=records, config=plan.config, plan=plan
+        ):
+            if outcome.error is not None:
+                problems.append(f"aggregator {outcome.plugin!r} failed: {outcome.error!r}")
                 continue
-            for name, table in (produced or {}).items():
+            for name, table in (outcome.value or {}).items():
                 if name in tables:
-                    problems.append(f"aggregator {impl.plugin_name!r}: table {name!r} already exists")
+                    problems.append(f"aggregator {outcome.plugin!r}: table {name!r} already exists")
                     continue
                 tables[name] = table
         ordered = dict(sorted(tables.items()))
         outputs: list[Path] = []
-        offered = {"tables": ordered, "output_dir": plan.output_dir, "config": plan.config,
-                   "partial": cancelled}
-        for impl in self.pm.hook.ofxpost_write_outputs.get_hookimpls():
-            try:
-                written = impl.function(*[offered[a] for a in impl.argnames])
-            except Exception as exc:
-                problems.append(f"writer {impl.plugin_name!r} failed: {exc!r}")
+        for outcome in call_each(
+            hook.ofxpost_write_outputs,
+            tables=ordered,
+            output_dir=plan.output_dir,
+            config=plan.config,
+            partial=cancelled,
+        ):
+            if outcome.error is not None:
+                problems.append(f"writer {outcome.plugin!r} failed: {outcome.error!r}")
                 continue
-            outputs.extend(Path(p) for p in (written or ()))
+            outputs.extend(Path(p) for p in (outcome.value or ()))
         for problem in problems:
             self.emitter.emit("warning", level="warning", message=problem)
         if cancelled:
@@ -448,10 +498,17 @@ class Orchestrator:
         )
         self._write_manifest(result)
         self.emitter.emit(
-            "batch_finished", level="warning" if result.exit_code else "info",
-            total=result.total, succeeded=result.succeeded, partial=result.partial,
-            failed=result.failed, reused=result.reused, wall_s=round(wall_s, 3),
-            cancelled=cancelled, exit_code=result.exit_code, outputs=len(result.outputs),
+            "batch_finished",
+            level="warning" if result.exit_code else "info",
+            total=result.total,
+            succeeded=result.succeeded,
+            partial=result.partial,
+            failed=result.failed,
+            reused=result.reused,
+            wall_s=round(wall_s, 3),
+            cancelled=cancelled,
+            exit_code=result.exit_code,
+            outputs=len(result.outputs),
         )
         try:
             self.pm.hook.ofxpost_batch_finished(result=result)
@@ -473,8 +530,12 @@ class Orchestrator:
             "failed": result.failed,
             "reused": result.reused,
             "wall_s": round(result.wall_s, 3) if math.isfinite(result.wall_s) else None,
-            "outputs": [str(p.relative_to(result.output_dir)) if p.is_relative_to(result.output_dir)
-                        else str(p) for p in result.outputs],
+            "outputs": [
+                str(p.relative_to(result.output_dir))
+                if p.is_relative_to(result.output_dir)
+                else str(p)
+                for p in result.outputs
+            ],
             "version": __version__,
         }
         target = self.plan.output_dir / MANIFEST

@@ -255,3 +255,13 @@ def _memory_budgets(
         worker_base=worker_base,
     )
     return budgets, workers, warnings
+
+
+def display_path(path: Path, base_dir: Path) -> str:
+    """``path`` as written in output tables: relative to the config's folder when it is
+    inside it (with ``/`` separators, so tables are the same on Windows and Linux and
+    when the project folder moves), absolute otherwise."""
+    try:
+        return path.relative_to(base_dir).as_posix()
+    except ValueError:
+        return path.as_posix()

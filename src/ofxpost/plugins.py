@@ -20,6 +20,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pluggy
 
@@ -89,7 +90,9 @@ def build_plugin_manager(spec: PluginSpec) -> pluggy.PluginManager:
         try:
             pm.load_setuptools_entrypoints(PROJECT_NAME)
         except Exception as exc:
-            raise PluginError(f"an installed '{PROJECT_NAME}' entry-point plugin failed to load: {exc!r}") from exc
+            raise PluginError(
+                f"an installed '{PROJECT_NAME}' entry-point plugin failed to load: {exc!r}"
+            ) from exc
     for name in spec.modules:
         if pm.get_plugin(name) is not None:
             continue
@@ -110,7 +113,9 @@ def _import_module(name: str) -> ModuleType:
     except ImportError as exc:
         raise PluginError(f"key 'plugins': cannot import plugin module {name!r}: {exc}") from None
     except Exception as exc:
-        raise PluginError(f"key 'plugins': plugin module {name!r} failed on import: {exc!r}") from None
+        raise PluginError(
+            f"key 'plugins': plugin module {name!r} failed on import: {exc!r}"
+        ) from None
 
 
 def _import_local_file(path: Path) -> ModuleType:
@@ -136,3 +141,31 @@ def _import_local_file(path: Path) -> ModuleType:
 def plugin_names(pm: pluggy.PluginManager) -> list[str]:
     """Names of the registered plugins, in registration order."""
     return [name for name, _ in pm.list_name_plugin()]
+
+
+@dataclass(frozen=True)
+class ImplOutcome:
+    """What one hook implementation returned (or raised) in :func:`call_each`."""
+
+    plugin: str
+    value: Any = None
+    error: Exception | None = None
+
+
+def call_each(caller: Any, **kwargs: Any) -> list[ImplOutcome]:
+    """Call every implementation of a hook on its own, capturing each one's error.
+
+    pluggy stops at the first implementation that raises (pluggy#419); batch hooks
+    must not, so each implementation is called directly with the arguments it asks
+    for, in plugin-name order (stable across processes). Wrappers are skipped.
+    """
+    outcomes: list[ImplOutcome] = []
+    impls = [i for i in caller.get_hookimpls() if not (i.hookwrapper or i.wrapper)]
+    for impl in sorted(impls, key=lambda i: i.plugin_name):
+        try:
+            value = impl.function(*[kwargs[arg] for arg in impl.argnames])
+        except Exception as exc:
+            outcomes.append(ImplOutcome(impl.plugin_name, error=exc))
+        else:
+            outcomes.append(ImplOutcome(impl.plugin_name, value=value))
+    return outcomes

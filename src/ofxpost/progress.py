@@ -65,9 +65,7 @@ class ProgressBar:
         elif name in ("file_finished", "file_failed"):
             self.in_flight.pop(event["index"], None)
         elif name == "progress":
-            self.progress.update(
-                self.task, completed=event["done"], failed=event.get("failed", 0)
-            )
+            self.progress.update(self.task, completed=event["done"], failed=event.get("failed", 0))
         if name in _FAILURE_EVENTS or name in ("warning", "mode_selected", "batch_cancelled"):
             self.console.print(console_line(event), highlight=False, markup=False)
         self.progress.update(self.task, flight=self._flight())

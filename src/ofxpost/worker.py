@@ -19,10 +19,10 @@ from typing import Any
 
 import pluggy
 
-from ofxpost.codec import EncodeError, to_jsonable
+from ofxpost.codec import to_jsonable
 from ofxpost.config import Config, validate_config
 from ofxpost.plan import WorkerSetup
-from ofxpost.plugins import get_plugin_manager
+from ofxpost.plugins import call_each, get_plugin_manager
 from ofxpost.records import ErrorKind, ErrorRecord, FileRecord, FileStatus, Job
 
 
@@ -114,39 +114,40 @@ def _extract_all(
     errors: list[ErrorRecord],
 ) -> None:
     """Call each extractor on its own, so one raising never stops the others."""
-    offered = {"model": model, "job": job, "config": config}
     owners: dict[str, str] = {}
-    impls = [
-        impl
-        for impl in pm.hook.ofxpost_extract.get_hookimpls()
-        if not (impl.hookwrapper or impl.wrapper)
-    ]
-    for impl in sorted(impls, key=lambda i: i.plugin_name):
-        name = impl.plugin_name
+    outcomes = call_each(pm.hook.ofxpost_extract, model=model, job=job, config=config)
+    for outcome in outcomes:
         try:
-            out = impl.function(*[offered[arg] for arg in impl.argnames])
-            if out is None:
-                continue
-            if not isinstance(out, Mapping):
-                raise TypeError(
-                    f"ofxpost_extract must return a mapping of result names, got {type(out).__name__}"
-                )
-            encoded = {}
-            for key, value in out.items():
-                if not isinstance(key, str):
-                    raise TypeError(f"result name {key!r} is not a string")
-                if key in results or key in encoded:
-                    raise ValueError(
-                        f"result name {key!r} is already used by plugin {owners.get(key, name)!r}"
-                    )
-                encoded[key] = to_jsonable(value, key)
-        except (EncodeError, Exception) as exc:
+            if outcome.error is not None:
+                raise outcome.error
+            encoded = _encode(outcome.value, results, owners, outcome.plugin)
+        except Exception as exc:
             kind = classify_error(pm, exc, "extract", ErrorKind.EXTRACTOR)
-            errors.append(_error(kind, exc, job, plugin=name))
+            errors.append(_error(kind, exc, job, plugin=outcome.plugin))
             continue
         for key, value in encoded.items():
             results[key] = value
-            owners[key] = name
+            owners[key] = outcome.plugin
+
+
+def _encode(
+    out: Any, results: dict[str, Any], owners: dict[str, str], plugin: str
+) -> dict[str, Any]:
+    """Check one extractor's output and encode it for the result store."""
+    encoded: dict[str, Any] = {}
+    if out is None:
+        return encoded
+    if not isinstance(out, Mapping):
+        raise TypeError(
+            f"ofxpost_extract must return a mapping of result names, not {type(out).__name__}"
+        )
+    for key, value in out.items():
+        if not isinstance(key, str):
+            raise TypeError(f"result name {key!r} is not a string")
+        if key in results or key in encoded:
+            raise ValueError(f"result name {key!r} is already used by {owners.get(key, plugin)!r}")
+        encoded[key] = to_jsonable(value, key)
+    return encoded
 
 
 def classify_error(
@@ -159,14 +160,12 @@ def classify_error(
         kind = None
     if kind is not None:
         return ErrorKind(kind)
-    from ofxpost.ofx import is_licence_error
+    from ofxpost.licensing import is_licence_error
 
     return ErrorKind.LICENCE if is_licence_error(exc) else default
 
 
-def _error(
-    kind: ErrorKind, exc: BaseException, job: Job, plugin: str | None = None
-) -> ErrorRecord:
+def _error(kind: ErrorKind, exc: BaseException, job: Job, plugin: str | None = None) -> ErrorRecord:
     message = str(exc).strip() or type(exc).__name__
     if str(job.path) not in message and job.path.name not in message:
         message = f"{job.path.name}: {message}"

@@ -134,4 +134,8 @@ def ofxpost_aggregate(records: Any) -> dict[str, pd.DataFrame]:
                 "cumsum_last": float(record.results["toy_cumsum"][-1]),
             }
         )
-    return {"toy": pd.DataFrame(rows, columns=["index", "file", "max", "min", "mean", "n", "cumsum_last"])}
+    return {
+        "toy": pd.DataFrame(
+            rows, columns=["index", "file", "max", "min", "mean", "n", "cumsum_last"]
+        )
+    }

@@ -16,15 +16,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ofxpost.markers import hookimpl
 
+Format = Literal["csv", "parquet", "xlsx"]
+ALL_FORMATS: tuple[Format, ...] = ("csv", "parquet", "xlsx")
+
 
 class OutputsSection(BaseModel):
     """The ``outputs`` section: formats and number formatting of written tables."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    formats: list[Literal["csv", "parquet", "xlsx"]] = Field(
-        default_factory=lambda: ["csv", "parquet", "xlsx"]
-    )
+    formats: list[Format] = Field(default_factory=lambda: list(ALL_FORMATS))
     """Which files to write: ``csv`` (one per table), ``parquet`` (one per table,
     under ``parquet/``) and ``xlsx`` (one workbook)."""
     csv_decimals: int = Field(default=6, ge=0, le=17)
@@ -39,7 +40,9 @@ def ofxpost_add_config_sections() -> dict[str, Any]:
     return {"outputs": OutputsSection}
 
 
-def selected(tables: Mapping[str, pd.DataFrame], section: OutputsSection) -> dict[str, pd.DataFrame]:
+def selected(
+    tables: Mapping[str, pd.DataFrame], section: OutputsSection
+) -> dict[str, pd.DataFrame]:
     """The tables ``section`` asks for, in name order."""
     wanted = section.tables
     return {name: t for name, t in tables.items() if wanted is None or name in wanted}

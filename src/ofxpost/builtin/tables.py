@@ -17,7 +17,9 @@ from typing import Any
 
 import pandas as pd
 
+from ofxpost.config import Config
 from ofxpost.markers import hookimpl
+from ofxpost.plan import display_path
 from ofxpost.records import FileRecord
 
 
@@ -26,11 +28,11 @@ def _stem(path: Path) -> str:
         from ofxpost.archive.format import simulation_stem
     except ImportError:  # TEMP
         return path.stem
-    return simulation_stem(path)
+    return str(simulation_stem(path))
 
 
 @hookimpl
-def ofxpost_aggregate(records: Sequence[FileRecord]) -> dict[str, pd.DataFrame]:
+def ofxpost_aggregate(records: Sequence[FileRecord], config: Config) -> dict[str, pd.DataFrame]:
     """Build the ``files``, ``failures`` and ``run_log`` tables."""
     files: list[dict[str, Any]] = []
     failures: list[dict[str, Any]] = []
@@ -41,7 +43,7 @@ def ofxpost_aggregate(records: Sequence[FileRecord]) -> dict[str, pd.DataFrame]:
         files.append(
             {
                 "index": record.index,
-                "file": str(record.path),
+                "file": display_path(record.path, config.base_dir),
                 "stem": _stem(record.path),
                 "status": str(record.status),
                 "error_kind": str(error.kind) if error else None,
@@ -56,7 +58,7 @@ def ofxpost_aggregate(records: Sequence[FileRecord]) -> dict[str, pd.DataFrame]:
             failures.append(
                 {
                     "index": record.index,
-                    "file": str(record.path),
+                    "file": display_path(record.path, config.base_dir),
                     "kind": str(err.kind),
                     "plugin": err.plugin,
                     "message": err.message,
@@ -65,7 +67,7 @@ def ofxpost_aggregate(records: Sequence[FileRecord]) -> dict[str, pd.DataFrame]:
         runs.append(
             {
                 "index": record.index,
-                "file": str(record.path),
+                "file": display_path(record.path, config.base_dir),
                 "status": str(record.status),
                 "attempts": record.attempts,
                 "duration_s": record.duration_s,

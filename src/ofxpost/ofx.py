@@ -1,0 +1,178 @@
+"""The OrcFxAPI names ofxpost uses, from OrcFxAPI itself when it imports.
+
+``from ofxpost import ofx`` then ``ofx.Period(ofx.PeriodNum.WholeSimulation)``,
+``ofx.oeEndA``, ``ofx.DLLError`` ... work everywhere:
+
+* where ``import OrcFxAPI`` succeeds (Windows with OrcaFlex), every name is
+  OrcFxAPI's own object, so results of :mod:`ofxpost.archive` models and of
+  ``OrcFxAPI.Model`` are used with the same arguments and exceptions;
+* elsewhere (any exception on import -- on Linux ``ModuleNotFoundError: winreg``),
+  the names are the pure-Python equivalents in :mod:`ofxpost._ofx_fallback`, with
+  the same signatures, defaults and numeric values as OrcFxAPI 11.6.3.
+
+:data:`HAVE_ORCFXAPI` tells which. This module never creates, patches or
+registers a module named ``OrcFxAPI``; importing it on Linux imports nothing
+heavy (the failed ``import OrcFxAPI`` attempt aside).
+
+:func:`is_licence_error` classifies an exception without importing OrcFxAPI.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+from ofxpost import _ofx_fallback
+
+__all__ = [
+    "HAVE_ORCFXAPI",
+    "LICENSING_STATUS_CODES",
+    "AnalyseExtrema",
+    "ArclengthRange",
+    "ArclengthRangeMode",
+    "DLLError",
+    "DistributionTail",
+    "ExtremeValueDistribution",
+    "FileType",
+    "LinePoint",
+    "LineResultPoints",
+    "MissingRequirementError",
+    "ModelState",
+    "ModelType",
+    "ObjectExtra",
+    "ObjectType",
+    "Period",
+    "PeriodNum",
+    "RadialPos",
+    "ResultType",
+    "SpecifiedPeriod",
+    "StatusCode",
+    "TimeSeriesStatistics",
+    "_DictLookup",
+    "arEntireLine",
+    "arEntireRange",
+    "arSpecifiedArclengths",
+    "arSpecifiedSections",
+    "is_licence_error",
+    "licensing_status_codes",
+    "objectFromDict",
+    "oeArcLength",
+    "oeBuoy",
+    "oeConstraint",
+    "oeEndA",
+    "oeEndB",
+    "oeEnvironment",
+    "oeLine",
+    "oeNodeNum",
+    "oeRigidBody",
+    "oeTouchdown",
+    "oeVessel",
+    "source_module",
+]
+
+_REEXPORTED: tuple[str, ...] = tuple(
+    name for name in _ofx_fallback.__all__ if name != "IntEnumAllowsUndefined"
+)
+
+_module: ModuleType
+try:
+    import OrcFxAPI as _module
+except Exception:  # ModuleNotFoundError('winreg'), "OrcaFlex not found", OSError ...
+    _module = _ofx_fallback
+    HAVE_ORCFXAPI = False
+else:
+    HAVE_ORCFXAPI = True
+"""True when ``import OrcFxAPI`` succeeded (the names below are OrcFxAPI's own)."""
+
+if TYPE_CHECKING:
+    from ofxpost._ofx_fallback import (
+        AnalyseExtrema,
+        ArclengthRange,
+        ArclengthRangeMode,
+        DistributionTail,
+        DLLError,
+        ExtremeValueDistribution,
+        FileType,
+        LinePoint,
+        LineResultPoints,
+        MissingRequirementError,
+        ModelState,
+        ModelType,
+        ObjectExtra,
+        ObjectType,
+        Period,
+        PeriodNum,
+        RadialPos,
+        ResultType,
+        SimulationTimeStatus,
+        SpecifiedPeriod,
+        StatusCode,
+        TimeSeriesStatistics,
+        _DictLookup,
+        arEntireLine,
+        arEntireRange,
+        arSpecifiedArclengths,
+        arSpecifiedSections,
+        objectFromDict,
+        oeArcLength,
+        oeBuoy,
+        oeConstraint,
+        oeEndA,
+        oeEndB,
+        oeEnvironment,
+        oeLine,
+        oeNodeNum,
+        oeRigidBody,
+        oeTouchdown,
+        oeVessel,
+    )
+else:
+    for _name in _REEXPORTED:
+        # A name an older OrcFxAPI lacks comes from the fallback.
+        globals()[_name] = getattr(_module, _name, getattr(_ofx_fallback, _name))
+    del _name
+
+
+def source_module() -> ModuleType:
+    """The module the names come from: ``OrcFxAPI`` or :mod:`ofxpost._ofx_fallback`."""
+    return _module
+
+
+LICENSING_STATUS_CODES: frozenset[int] = frozenset({25, 57, 2, 1, 36})
+"""``StatusCode`` values that mean "no licence / unusable OrcaFlex installation":
+``LicensingError`` 25, ``DLLInitFailed`` 57, ``CreateModelError`` 2,
+``DLLsVersionError`` 1 and ``RequiredModulesNotEnabled`` 36. Such a failure says
+nothing about the file, so a batch runner backs off and retries it."""
+
+
+def licensing_status_codes() -> frozenset[int]:
+    """The status codes :func:`is_licence_error` treats as licence/environment errors."""
+    return LICENSING_STATUS_CODES
+
+
+def _status_of(exc: BaseException) -> int | None:
+    status = getattr(exc, "status", None)
+    if status is None or isinstance(status, bool):
+        return None
+    try:
+        return int(status)
+    except (TypeError, ValueError):
+        return None
+
+
+def is_licence_error(exc: BaseException) -> bool:
+    """Whether ``exc`` (or the exception it was raised from) is a licence error.
+
+    True when its ``status`` attribute is one of :data:`LICENSING_STATUS_CODES`;
+    works for OrcFxAPI's ``DLLError``, the fallback's and any look-alike,
+    without importing OrcFxAPI.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        status = _status_of(current)
+        if status is not None and status in LICENSING_STATUS_CODES:
+            return True
+        current = current.__cause__
+    return False
