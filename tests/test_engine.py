@@ -145,7 +145,12 @@ def _records(config: Path) -> list[ofxpost.FileRecord]:
     from ofxpost.store import ResultStore
 
     plan = make_plan(ofxpost.load_config(config))
-    return list(ResultStore(plan.store_dir).records(plan.jobs))
+    store = ResultStore(plan.store_dir)
+    store.prepare(resume=True)
+    try:
+        return list(store.records(plan.jobs))
+    finally:
+        store.close()
 
 
 def test_run_batch_inside_running_loop_with_event_iterator(toy_batch: ToyBatch) -> None:

@@ -497,6 +497,7 @@ class Orchestrator:
             output_errors=tuple(problems),
         )
         self._write_manifest(result)
+        self.store.close()
         self.emitter.emit(
             "batch_finished",
             level="warning" if result.exit_code else "info",

@@ -1,30 +1,34 @@
-"""The result store: one record per finished file under ``output_dir``.
+"""The result store: every finished file's record, persisted the moment it arrives.
 
-Each record is a small JSON file written atomically (a temporary file in the same
-folder, then :func:`os.replace`) the moment the file's result reaches the
-controller. So the controller keeps no results in memory, nothing finished is lost
-when the batch is cancelled or the controller is killed, and ``--resume`` can reuse
-every record whose *resume key* -- input path, size, modification time and the
-config's result hash -- still matches.
+Records are appended as single JSON lines to ``records.jsonl`` under
+``output_dir/.ofxpost/store`` and flushed at once, so the controller keeps no
+results in memory (only each record's offset), nothing finished is lost when the
+batch is cancelled or the controller is killed, and ``--resume`` can reuse every
+record whose *resume key* -- input path, size, modification time and the config's
+result hash -- still matches.
 
-Records are named after a digest of the input path, never after completion order.
+Each record is one ``write`` of a complete line; a line cut short by a killed
+controller has no trailing newline and is ignored (and truncated away) when the
+store is reopened, so a record is either wholly there or not there at all. A later
+record for the same input supersedes an earlier one.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import shutil
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, overload
+from typing import IO, Any, overload
 
 from ofxpost.records import ErrorRecord, FileRecord, FileStatus, Job
 
-STORE_FORMAT = 1
+STORE_FORMAT = 2
 """Version of the record layout."""
+
+LOG_NAME = "records.jsonl"
+"""The append-only record log inside the store folder."""
 
 
 @dataclass(frozen=True)
@@ -47,26 +51,56 @@ class ResultStore:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.log_path = root / LOG_NAME
+        self._index: dict[str, tuple[int, int]] = {}
+        self._handle: IO[bytes] | None = None
+        self._reader: IO[bytes] | None = None
 
     def prepare(self, *, resume: bool) -> None:
-        """Create the store; without ``resume`` forget every earlier record."""
-        if not resume and self.root.exists():
-            shutil.rmtree(self.root)
+        """Open the store; without ``resume`` forget every earlier record."""
         self.root.mkdir(parents=True, exist_ok=True)
+        self.close()
+        self._index = {}
+        if resume and self.log_path.exists():
+            self._scan()
+        else:
+            self.log_path.write_bytes(b"")
+        self._handle = open(self.log_path, "ab")  # noqa: SIM115 - kept open for appends
 
-    def path_for(self, job: Job) -> Path:
-        """Where ``job``'s record lives."""
-        digest = hashlib.sha256(str(job.path).encode()).hexdigest()[:20]
-        return self.root / f"{digest}.json"
+    def close(self) -> None:
+        """Close the log (records stay on disk)."""
+        for handle in (self._handle, self._reader):
+            if handle is not None:
+                handle.close()
+        self._handle = self._reader = None
+
+    def _scan(self) -> None:
+        """Index the complete records of an existing log; cut off a torn last line."""
+        good_end = 0
+        with open(self.log_path, "rb") as handle:
+            offset = 0
+            for line in handle:
+                if not line.endswith(b"\n"):
+                    break
+                try:
+                    data = json.loads(line)
+                except ValueError:
+                    break
+                if data.get("format") == STORE_FORMAT:
+                    self._index[data["key"]["path"]] = (offset, len(line))
+                offset += len(line)
+                good_end = offset
+        if good_end != self.log_path.stat().st_size:
+            with open(self.log_path, "r+b") as handle:
+                handle.truncate(good_end)
 
     def write(self, job: Job, record: FileRecord, config_hash: str) -> None:
-        """Persist ``record`` atomically."""
-        key = ResumeKey.for_job(job, config_hash)
+        """Append ``record`` as one complete line and flush it."""
+        if self._handle is None:
+            raise RuntimeError("result store is not open: call prepare() first")
         head = {
             "format": STORE_FORMAT,
-            "key": key.__dict__,
-            "index": record.index,
-            "path": str(record.path),
+            "key": ResumeKey.for_job(job, config_hash).__dict__,
             "status": str(record.status),
             "errors": [e.to_dict() for e in record.errors],
             "duration_s": record.duration_s,
@@ -74,14 +108,19 @@ class ResultStore:
             "peak_rss": record.peak_rss,
             "attempts": record.attempts,
         }
-        text = json.dumps(head, separators=(",", ":"))[:-1] + ',"results":' + record.payload + "}"
-        target = self.path_for(job)
-        tmp = target.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, target)
+        text = json.dumps(head, separators=(",", ":"))[:-1] + ',"results":' + record.payload
+        line = (text + "}\n").encode("utf-8")
+        offset = self._handle.seek(0, os.SEEK_END)
+        self._handle.write(line)
+        self._handle.flush()
+        self._index[str(job.path)] = (offset, len(line))
+
+    def has(self, job: Job) -> bool:
+        """True when ``job`` has a stored record."""
+        return str(job.path) in self._index
 
     def read(self, job: Job) -> FileRecord | None:
-        """Read ``job``'s record (``None`` if absent or unreadable)."""
+        """Read ``job``'s record (``None`` if it has none)."""
         data = self._load(job)
         return None if data is None else _record(data, job)
 
@@ -100,22 +139,23 @@ class ResultStore:
         return record
 
     def _load(self, job: Job) -> dict[str, Any] | None:
-        try:
-            text = self.path_for(job).read_text(encoding="utf-8")
-            data: dict[str, Any] = json.loads(text)
-        except (OSError, ValueError):
+        where = self._index.get(str(job.path))
+        if where is None:
             return None
-        if data.get("format") != STORE_FORMAT:
-            return None
+        offset, length = where
+        if self._reader is None:
+            self._reader = open(self.log_path, "rb")  # noqa: SIM115 - closed by close()
+        self._reader.seek(offset)
+        data: dict[str, Any] = json.loads(self._reader.read(length))
         return data
 
     def records(self, jobs: Sequence[Job]) -> RecordSequence:
-        """The records of ``jobs`` in their order, read lazily from disk."""
-        return RecordSequence(self, tuple(job for job in jobs if self.path_for(job).exists()))
+        """The records of ``jobs`` that have one, in the given order, read lazily."""
+        return RecordSequence(self, tuple(job for job in jobs if self.has(job)))
 
 
 def _record(data: dict[str, Any], job: Job) -> FileRecord:
-    payload = json.dumps(data.get("results", {}), separators=(",", ":"))
+    payload = json.dumps(data.get("results", {}), separators=(",", ":"), allow_nan=True)
     return FileRecord(
         index=job.index,
         path=job.path,
@@ -151,7 +191,7 @@ class RecordSequence(Sequence[FileRecord]):
         job = self._jobs[index]
         record = self._store.read(job)
         if record is None:
-            raise LookupError(f"result store record of {job.path} is missing or corrupt")
+            raise LookupError(f"result store holds no record of {job.path}")
         return record
 
     def __iter__(self) -> Iterator[FileRecord]:
