@@ -366,7 +366,7 @@ class _DictLookup:
         return dict(vars(self))
 
 
-def objectFromDict(dict: Mapping[str, Any]) -> _DictLookup:  # noqa: A002 - OrcFxAPI's name
+def objectFromDict(dict: Mapping[str, Any]) -> _DictLookup:
     """Wrap a mapping as a :class:`_DictLookup`."""
     return _DictLookup(dict)
 

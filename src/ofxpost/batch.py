@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import os
@@ -15,7 +16,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream
 from ofxpost.config import Config, load_config
 from ofxpost.events import Event, EventEmitter, Sink
 from ofxpost.orchestrator import Orchestrator
-from ofxpost.plan import make_plan
+from ofxpost.plan import Plan, make_plan
 from ofxpost.result import BatchResult
 
 ConfigSource = Config | str | os.PathLike[str] | Mapping[str, Any]
@@ -27,7 +28,7 @@ def _config(source: ConfigSource) -> Config:
 
 
 async def run_batch(
-    config: ConfigSource,
+    config: ConfigSource | Plan,
     *,
     workers: int | None = None,
     sequential: bool = False,
@@ -44,9 +45,11 @@ async def run_batch(
     in the result store and writes the outputs marked partial; the cancellation is
     then re-raised.
 
-    :param config: a :class:`Config`, a YAML path or a config mapping.
-    :param workers: override ``parallel_processing.max_workers``.
-    :param sequential: process files one after another in this process.
+    :param config: a :class:`Config`, a YAML path, a config mapping, or a
+        :class:`~ofxpost.plan.Plan` from :func:`ofxpost.make_plan`.
+    :param workers: override ``parallel_processing.max_workers`` (not with a plan).
+    :param sequential: process files one after another in this process (not with a
+        plan).
     :param resume: reuse the stored result of every file whose input and config are
         unchanged since an earlier (interrupted) run.
     :param on_event: called with every event (a JSON-ready dict).
@@ -55,8 +58,10 @@ async def run_batch(
         :func:`ofxpost.executors.create_local_pool`).
     :raises ConfigError: if the config or the inputs are unusable (nothing is written).
     """
-    cfg = _config(config)
-    plan = make_plan(cfg, workers=workers, sequential=sequential)
+    if isinstance(config, Plan):
+        plan = config
+    else:
+        plan = make_plan(_config(config), workers=workers, sequential=sequential)
     all_sinks = list(sinks)
     if on_event is not None:
         all_sinks.append(on_event)
@@ -102,21 +107,25 @@ async def open_batch(config: ConfigSource, **options: Any) -> AsyncIterator[Batc
     ``options`` are those of :func:`run_batch`. Leaving the block early cancels the
     batch (outputs are then written marked partial).
     """
-    cfg = _config(config)  # config errors surface here, before anything starts
+    # config and input errors surface here, before anything starts
+    plan = make_plan(
+        _config(config),
+        workers=options.pop("workers", None),
+        sequential=options.pop("sequential", False),
+    )
     send, receive = anyio.create_memory_object_stream[Event](max_buffer_size=math.inf)
     stream = BatchStream(receive)
 
     def forward(event: Event) -> None:
-        try:
+        # a consumer that stopped listening must not disturb the batch
+        with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
             send.send_nowait(event)
-        except (anyio.BrokenResourceError, anyio.ClosedResourceError):
-            pass  # the consumer stopped listening; the batch still finishes cleanly
 
     async def runner() -> None:
         async with send:
             try:
                 stream.result = await run_batch(
-                    cfg, sinks=[*options.pop("sinks", ()), forward], **options
+                    plan, sinks=[*options.pop("sinks", ()), forward], **options
                 )
             except Exception as exc:
                 stream.error = exc

@@ -35,7 +35,12 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (all sub-commands)."""
-    parser = _Parser(prog="ofxpost", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = _Parser(
+        prog="ofxpost",
+        description="Post-process batches of OrcaFlex simulation files in parallel. "
+        "Exit codes: 0 all files succeeded, 1 some failed, 2 unusable config or "
+        "arguments, 130 cancelled.",
+    )
     parser.add_argument("--version", action="version", version=f"ofxpost {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -84,8 +89,9 @@ def _add_log_options(parser: argparse.ArgumentParser) -> None:
         "--log-format",
         choices=["auto", "json", "console"],
         default="auto",
-        help="events on stdout as JSON lines, or for people (default: a progress bar on a "
-        "terminal, JSON lines otherwise)",
+        help="json: events on stdout as JSON lines; console: a progress bar (or plain "
+        "lines) on stderr; auto (default): JSON lines when stdout is not a terminal, and "
+        "a progress bar when stderr is one",
     )
     parser.add_argument("--log-file", type=Path, help="also write JSON events to this file")
 
@@ -143,15 +149,15 @@ async def _execute(
     sinks: list[Callable[[Event], None]] = []
     progress = None
     fmt = args.log_format
-    tty = sys.stderr.isatty()
-    if fmt == "json" or (fmt == "auto" and not tty):
+    stdout_tty, stderr_tty = sys.stdout.isatty(), sys.stderr.isatty()
+    if fmt == "json" or (fmt == "auto" and not stdout_tty):
         sinks.append(lambda event: print(render_json(event), flush=True))
-    elif tty and config.parallel_processing.progress_reporting:
+    if fmt != "json" and stderr_tty and config.parallel_processing.progress_reporting:
         from ofxpost.progress import ProgressBar
 
         progress = ProgressBar()
         sinks.append(progress)
-    else:
+    elif fmt == "console" or (fmt == "auto" and stdout_tty):
         from ofxpost.progress import ConsoleLines
 
         sinks.append(ConsoleLines())

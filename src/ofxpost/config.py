@@ -334,7 +334,13 @@ def collect_sections(pm: Any, label: Path | None) -> dict[str, Any]:
     sections: dict[str, Any] = {}
     owners: dict[str, str] = {}
     for impl in pm.hook.ofxpost_add_config_sections.get_hookimpls():
-        declared = impl.function() or {}
+        try:
+            declared = impl.function() or {}
+        except Exception as exc:
+            raise ConfigError(
+                f"{_where(label)}plugin {impl.plugin_name!r} failed to declare its config "
+                f"sections: {exc!r}"
+            ) from None
         for name, model in declared.items():
             owner = impl.plugin_name
             if name in CORE_KEYS:
@@ -369,10 +375,14 @@ def _suggest(key: str, candidates: Iterator[str] | set[str] | list[str]) -> str:
 def _format_validation(
     exc: ValidationError, label: Path | None, prefix: tuple[str, ...], model: Any = None
 ) -> str:
-    lines = []
+    lines: list[str] = []
+    seen: set[str] = set()
     for error in exc.errors():
-        loc = prefix + tuple(str(part) for part in error["loc"])
+        loc = prefix + _field_path(model, error["loc"], error["type"] == "extra_forbidden")
         key = ".".join(loc) if loc else "(top level)"
+        if key in seen:  # e.g. one error per member of ``int | Literal['auto']``
+            continue
+        seen.add(key)
         kind = error["type"]
         if kind == "extra_forbidden":
             siblings = _field_names_at(model, error["loc"][:-1])
@@ -387,6 +397,32 @@ def _format_validation(
     if len(lines) > 1:
         head += "; " + "; ".join(lines[1:])
     return head
+
+
+def _field_path(model: Any, loc: tuple[Any, ...], unknown_last: bool) -> tuple[str, ...]:
+    """The user-visible key path of ``loc``: field names and list indexes, without the
+    union-member tags pydantic appends (``int``, ``literal['auto']`` ...)."""
+    parts: list[str] = []
+    cls: Any = model
+    for i, part in enumerate(loc):
+        if isinstance(part, int):
+            parts[-1:] = [f"{parts[-1]}[{part}]"] if parts else [f"[{part}]"]
+            continue
+        if unknown_last and i == len(loc) - 1:
+            parts.append(str(part))
+            break
+        fields = cls.model_fields if isinstance(cls, type) and issubclass(cls, BaseModel) else None
+        if fields is None:
+            if cls is None and model is not None:
+                break  # past the last model: only union tags follow
+            parts.append(str(part))
+            continue
+        info = fields.get(str(part))
+        if info is None:
+            break
+        parts.append(str(part))
+        cls = _model_in(info.annotation)
+    return tuple(parts)
 
 
 def _field_names_at(model: Any, loc: tuple[Any, ...]) -> list[str]:

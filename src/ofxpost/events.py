@@ -15,9 +15,11 @@ bar, an embedder's callback or the async iterator of :func:`ofxpost.open_batch`.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from importlib import resources
 from typing import Any
@@ -55,12 +57,25 @@ EVENT_NAMES = (
 
 
 class _Fanout:
-    """The structlog "logger" at the end of the pipeline: hands events to sinks."""
+    """The structlog "logger" at the end of the pipeline: hands events to sinks.
+
+    Once bound to an event loop, events emitted from another thread are handed to
+    the sinks on the loop's thread (in order), so sinks never run concurrently.
+    """
 
     def __init__(self, sinks: Iterable[Sink]) -> None:
         self.sinks = list(sinks)
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.loop_thread: int | None = None
 
     def _deliver(self, **event: Any) -> None:
+        loop = self.loop
+        if loop is not None and threading.get_ident() != self.loop_thread:
+            loop.call_soon_threadsafe(self._hand_out, event)
+        else:
+            self._hand_out(event)
+
+    def _hand_out(self, event: Event) -> None:
         for sink in self.sinks:
             try:
                 sink(event)
@@ -108,6 +123,11 @@ class EventEmitter:
             wrapper_class=structlog.BoundLogger,
             context_class=dict,
         )
+
+    def bind_loop(self) -> None:
+        """Deliver events on the running event loop's thread from now on."""
+        self._fanout.loop = asyncio.get_running_loop()
+        self._fanout.loop_thread = threading.get_ident()
 
     def add_sink(self, sink: Sink) -> None:
         """Send every later event to ``sink`` too."""

@@ -11,13 +11,10 @@ from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
-import pluggy
-
-from ofxpost.config import Config
 from ofxpost.plan import Plan
 from ofxpost.pool import ResilientProcessPool, TaskStartCallback
 from ofxpost.records import Job
-from ofxpost.worker import init_worker, use_state
+from ofxpost.worker import init_worker
 
 
 def _job_memory_limit(args: tuple[Any, ...]) -> int | None:
@@ -49,13 +46,12 @@ def create_local_pool(plan: Plan, on_task_start: TaskStartCallback | None = None
     return pool
 
 
-def create_sequential_executor(pm: pluggy.PluginManager, config: Config) -> Executor:
+def create_sequential_executor() -> Executor:
     """One thread in this process that runs files one after another, in order.
 
-    It calls the same per-file function as the pool's workers, with the
-    controller's own plugin manager and config.
+    The orchestrator sends it the same per-file function as the pool's workers,
+    bound to the controller's own plugin manager and config.
     """
-    use_state(pm, config)
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="ofxpost-sequential")
 
 

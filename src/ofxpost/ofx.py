@@ -19,6 +19,7 @@ heavy (the failed ``import OrcFxAPI`` attempt aside).
 
 from __future__ import annotations
 
+import importlib
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -45,6 +46,7 @@ __all__ = [
     "PeriodNum",
     "RadialPos",
     "ResultType",
+    "SimulationTimeStatus",
     "SpecifiedPeriod",
     "StatusCode",
     "TimeSeriesStatistics",
@@ -76,7 +78,7 @@ _REEXPORTED: tuple[str, ...] = tuple(
 
 _module: ModuleType
 try:
-    import OrcFxAPI as _module
+    _module = importlib.import_module("OrcFxAPI")
 except Exception:  # ModuleNotFoundError('winreg'), "OrcaFlex not found", OSError ...
     _module = _ofx_fallback
     HAVE_ORCFXAPI = False

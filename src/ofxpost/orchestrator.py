@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import math
 import random
+import shutil
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from dataclasses import replace
 from pathlib import Path
@@ -37,10 +39,13 @@ from ofxpost.pool import MemoryLimitExceeded, TaskKilled, WorkerDied
 from ofxpost.records import ErrorKind, ErrorRecord, FileRecord, FileStatus, Job
 from ofxpost.result import BatchResult, FileFailure
 from ofxpost.store import ResultStore
-from ofxpost.worker import process_job
+from ofxpost.worker import process_job, run_job
 
 PARTIAL_MARKER = "PARTIAL"
 """File written into ``output_dir`` when the outputs cover a cancelled batch only."""
+
+ERRORS_DIR = "errors"
+"""Folder of ``output_dir`` holding one JSON report per failed file."""
 
 MANIFEST = "ofxpost-run.json"
 """Summary of the last run, written into ``output_dir``."""
@@ -71,6 +76,7 @@ class Orchestrator:
         self.licences = anyio.Semaphore(budgets.licences) if budgets.licences else None
         self.memory = WeightedSemaphore(budgets.file_capacity) if budgets.file_capacity else None
         self.executor: Executor | None = None
+        self._work: Callable[[Job], FileRecord] = process_job
         self._scopes: dict[int, anyio.CancelScope] = {}
         self._pids: dict[int, int] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -85,9 +91,11 @@ class Orchestrator:
         """Run the batch to the end (or until cancelled) and write the outputs."""
         plan = self.plan
         self._loop = asyncio.get_running_loop()
+        self.emitter.bind_loop()
         started = time.perf_counter()
         plan.output_dir.mkdir(parents=True, exist_ok=True)
         (plan.output_dir / PARTIAL_MARKER).unlink(missing_ok=True)
+        shutil.rmtree(plan.output_dir / ERRORS_DIR, ignore_errors=True)
         self.store.prepare(resume=self.resume)
         self.emitter.emit(
             "batch_started",
@@ -100,23 +108,23 @@ class Orchestrator:
         )
         for notice in (*plan.config.notices, *plan.warnings):
             self.emitter.emit("warning", level="warning", message=notice)
-        self.pm.hook.ofxpost_batch_started(plan=plan)
-        await self._open_executor()
-        self.emitter.emit(
-            "mode_selected",
-            mode=self.plan.mode,
-            reason=self.plan.mode_reason,
-            workers=self.plan.workers,
-        )
         cancelled = False
         try:
+            self._observe("ofxpost_batch_started", plan=plan)
+            await self._open_executor()
+            self.emitter.emit(
+                "mode_selected",
+                mode=self.plan.mode,
+                reason=self.plan.mode_reason,
+                workers=self.plan.workers,
+            )
             await self._dispatch_all()
         except anyio.get_cancelled_exc_class():
             cancelled = True
             raise
         finally:
             with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(self._close_executor, cancelled)
+                await anyio.to_thread.run_sync(self._close_executor)
                 if cancelled:
                     self.emitter.emit(
                         "batch_cancelled",
@@ -131,20 +139,35 @@ class Orchestrator:
                 self.result = result
         return result
 
+    def _observe(self, hook: str, **kwargs: Any) -> None:
+        """Call an observer hook; a failing observer becomes a warning, never a failure."""
+        for outcome in call_each(getattr(self.pm.hook, hook), **kwargs):
+            if outcome.error is not None:
+                self.emitter.emit(
+                    "warning",
+                    level="warning",
+                    message=f"{hook} of plugin {outcome.plugin!r} failed: {outcome.error!r}",
+                )
+
     async def _open_executor(self) -> None:
         plan = self.plan
         if plan.mode == "parallel":
             try:
-                self.executor = await anyio.to_thread.run_sync(
-                    self.pool_factory, plan, self._task_started_threadsafe
-                )
+                # The pool is stored from inside the thread, so a cancellation during
+                # start-up still finds it (and shuts it down) in ``run``'s finally.
+                await anyio.to_thread.run_sync(self._start_pool)
+                self._work = process_job
                 return
             except Exception as exc:
                 reason = f"the process pool could not be started ({type(exc).__name__}: {exc})"
                 self.plan = with_mode(plan, "sequential", reason)
-        self.executor = create_sequential_executor(self.pm, self.plan.config)
+        self.executor = create_sequential_executor()
+        self._work = functools.partial(run_job, self.pm, self.plan.config)
 
-    def _close_executor(self, cancelled: bool) -> None:
+    def _start_pool(self) -> None:
+        self.executor = self.pool_factory(self.plan, self._task_started_threadsafe)
+
+    def _close_executor(self) -> None:
         executor = self.executor
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
@@ -183,6 +206,9 @@ class Orchestrator:
             error = record.error
             if record.status is not FileStatus.FAILED or error is None:
                 return record
+            licence = [e for e in record.errors if e.kind is ErrorKind.LICENCE]
+            if licence:
+                error = licence[0]
             kind = error.kind
             delay = 0.0
             if kind is ErrorKind.LICENCE:
@@ -273,7 +299,7 @@ class Orchestrator:
                 self._task_started(job, None)
             try:
                 record: FileRecord = await self._loop.run_in_executor(
-                    self.executor, process_job, job
+                    self.executor, self._work, job
                 )
             except WorkerDied as exc:
                 self.emitter.emit(
@@ -416,15 +442,10 @@ class Orchestrator:
             total=self.plan.total,
             failed=len(self._failures),
         )
-        try:
-            self.pm.hook.ofxpost_file_finished(record=record, plan=self.plan)
-        except Exception as exc:
-            self.emitter.emit(
-                "warning", level="warning", message=f"ofxpost_file_finished hook failed: {exc!r}"
-            )
+        self._observe("ofxpost_file_finished", record=record, plan=self.plan)
 
     def _write_error_report(self, job: Job, record: FileRecord) -> None:
-        folder = self.plan.output_dir / "errors"
+        folder = self.plan.output_dir / ERRORS_DIR
         folder.mkdir(exist_ok=True)
         report = {
             "batch_id": self.plan.batch_id,
@@ -511,12 +532,7 @@ class Orchestrator:
             exit_code=result.exit_code,
             outputs=len(result.outputs),
         )
-        try:
-            self.pm.hook.ofxpost_batch_finished(result=result)
-        except Exception as exc:
-            self.emitter.emit(
-                "warning", level="warning", message=f"ofxpost_batch_finished hook failed: {exc!r}"
-            )
+        self._observe("ofxpost_batch_finished", result=result)
         return result
 
     def _write_manifest(self, result: BatchResult) -> None:

@@ -61,7 +61,6 @@ class WorkerSetup:
     raw_config: dict[str, Any]
     base_dir: Path
     source: Path | None
-    extra_sys_path: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from ofxpost.errors import PluginError
 from ofxpost.markers import PROJECT_NAME
 
 BUILTIN_PLUGINS: tuple[str, ...] = (
+    "ofxpost.builtin.loaders",
     "ofxpost.builtin.modelinfo",
     "ofxpost.builtin.outputs",
     "ofxpost.builtin.tables",
@@ -36,7 +37,6 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
 """Modules of the built-in plugins, registered first under these names."""
 
 OPTIONAL_BUILTIN_PLUGINS: tuple[str, ...] = (
-    "ofxpost.builtin.loaders",  # TEMP until archive lands
     "ofxpost.builtin.summary",
     "ofxpost.builtin.linked",
     "ofxpost.builtin.rangegraph",
@@ -81,30 +81,39 @@ def build_plugin_manager(spec: PluginSpec) -> pluggy.PluginManager:
     pm = pluggy.PluginManager(PROJECT_NAME)
     pm.add_hookspecs(hookspecs)
     if spec.builtins:
-        for name in BUILTIN_PLUGINS:
-            pm.register(importlib.import_module(name), name=name)
-        for name in OPTIONAL_BUILTIN_PLUGINS:
-            if importlib.util.find_spec(name) is not None:
-                pm.register(importlib.import_module(name), name=name)
+        names = [*BUILTIN_PLUGINS]
+        names += [n for n in OPTIONAL_BUILTIN_PLUGINS if importlib.util.find_spec(n) is not None]
+        for name in names:
+            _register(pm, importlib.import_module(name), name)
     if spec.entry_points:
         try:
             pm.load_setuptools_entrypoints(PROJECT_NAME)
+        except pluggy.PluginValidationError as exc:
+            raise PluginError(f"installed plugin {exc.plugin!r} is invalid: {exc}") from None
         except Exception as exc:
             raise PluginError(
                 f"an installed '{PROJECT_NAME}' entry-point plugin failed to load: {exc!r}"
-            ) from exc
+            ) from None
     for name in spec.modules:
-        if pm.get_plugin(name) is not None:
-            continue
-        pm.register(_import_module(name), name=name)
+        module = _import_module(name)
+        if not pm.is_registered(module):  # also installed through an entry point
+            _register(pm, module, name)
     if spec.local_file is not None:
-        module = _import_local_file(spec.local_file)
-        pm.register(module, name=str(spec.local_file))
+        _register(pm, _import_local_file(spec.local_file), str(spec.local_file))
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
         raise PluginError(f"plugin {exc.plugin!r}: {exc}") from None
     return pm
+
+
+def _register(pm: pluggy.PluginManager, plugin: ModuleType, name: str) -> None:
+    try:
+        pm.register(plugin, name=name)
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(f"plugin {name!r} is invalid: {exc}") from None
+    except ValueError as exc:
+        raise PluginError(f"plugin {name!r} cannot be registered: {exc}") from None
 
 
 def _import_module(name: str) -> ModuleType:

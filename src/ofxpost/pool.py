@@ -142,6 +142,10 @@ def _watch_parent(parent_pid: int) -> None:
     while True:
         threading.Event().wait(1.0)
         if not psutil.pid_exists(parent_pid) or os.getppid() != parent_pid:
+            with contextlib.suppress(psutil.Error):
+                for child in psutil.Process().children(recursive=True):
+                    with contextlib.suppress(psutil.Error):
+                        child.kill()
             os._exit(3)
 
 

@@ -88,7 +88,7 @@ class Job:
     mtime_ns: int
     """Modification time in nanoseconds when the plan was made (0 if missing)."""
     needs_licence: bool
-    """True for OrcaFlex files (``.sim``, ``.dat``, ``.yml``) that hold a licence while open."""
+    """True for OrcaFlex files (``.sim``, ``.dat``, ``.yml``, ``.yaml``), which hold a licence."""
     memory_estimate: int = 0
     """Estimated peak memory of this file in bytes (set by the plan)."""
     attempt: int = 1

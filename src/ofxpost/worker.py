@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 import traceback
 from collections.abc import Mapping
@@ -40,17 +39,8 @@ _STATE: WorkerState | None = None
 def init_worker(setup: WorkerSetup) -> None:
     """Pool initializer: rebuild the plugins and the config from ``setup``."""
     global _STATE
-    for entry in setup.extra_sys_path:
-        if entry not in sys.path:
-            sys.path.insert(0, entry)
     pm = get_plugin_manager(setup.plugin_spec)
     config = validate_config(setup.raw_config, base_dir=setup.base_dir, source=setup.source)
-    _STATE = WorkerState(pm, config)
-
-
-def use_state(pm: pluggy.PluginManager, config: Config) -> None:
-    """Set the state directly (the sequential path, which shares the controller's)."""
-    global _STATE
     _STATE = WorkerState(pm, config)
 
 

@@ -12,23 +12,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from ofxpost.archive.format import simulation_stem
 from ofxpost.config import Config
 from ofxpost.markers import hookimpl
 from ofxpost.plan import display_path
 from ofxpost.records import FileRecord
-
-
-def _stem(path: Path) -> str:
-    try:
-        from ofxpost.archive.format import simulation_stem
-    except ImportError:  # TEMP
-        return path.stem
-    return str(simulation_stem(path))
 
 
 @hookimpl
@@ -44,7 +36,7 @@ def ofxpost_aggregate(records: Sequence[FileRecord], config: Config) -> dict[str
             {
                 "index": record.index,
                 "file": display_path(record.path, config.base_dir),
-                "stem": _stem(record.path),
+                "stem": simulation_stem(record.path),
                 "status": str(record.status),
                 "error_kind": str(error.kind) if error else None,
                 "error_message": error.message if error else None,
