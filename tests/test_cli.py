@@ -17,8 +17,9 @@ def test_run_json_events_and_log_file(
 ) -> None:
     config = toy_batch(4, {2: "raise_open"})
     log = tmp_path / "logs" / "events.jsonl"
-    code = main(["run", str(config), "--workers", "2", "--log-format", "json",
-                 "--log-file", str(log)])
+    code = main(
+        ["run", str(config), "--workers", "2", "--log-format", "json", "--log-file", str(log)]
+    )
     assert code == 1
     captured = capsys.readouterr()
     stdout_events = [json.loads(line) for line in captured.out.splitlines()]

@@ -76,15 +76,20 @@ def _expected_row(index: int, name: str, path: Path) -> dict[str, Any]:
 
 
 faults_strategy = st.lists(
-    st.sampled_from([None, None, None, "raise_open", "corrupt", "raise_extract",
-                     "licence_always", "exit"]),
+    st.sampled_from(
+        [None, None, None, "raise_open", "corrupt", "raise_extract", "licence_always", "exit"]
+    ),
     min_size=2,
     max_size=8,
 )
 
 
 @pytest.mark.slow
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(faults=faults_strategy, workers=st.integers(min_value=1, max_value=3))
 def test_random_faults_give_exact_tables(
     faults: list[str | None], workers: int, shared_pool: _SharedPool, toy_on_path: Path
@@ -114,8 +119,7 @@ def test_random_faults_give_exact_tables(
             "outputs": {"formats": ["parquet"]},
         }
         (root / "batch.yml").write_text(yaml.safe_dump(config))
-        result = ofxpost.run(root / "batch.yml", workers=workers,
-                             pool_factory=shared_pool.factory)
+        result = ofxpost.run(root / "batch.yml", workers=workers, pool_factory=shared_pool.factory)
 
         assert result.mode == "parallel"
         got = {f.index: f.kind for f in result.failures}

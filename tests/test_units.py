@@ -106,8 +106,9 @@ def test_weighted_semaphore_cancelled_waiter_lets_others_in() -> None:
 
 
 def test_memory_estimator_learns_from_measured_growth() -> None:
-    job = Job(index=0, path=Path("a.ofx.parquet"), size=100 * 1024**2, mtime_ns=0,
-              needs_licence=False)
+    job = Job(
+        index=0, path=Path("a.ofx.parquet"), size=100 * 1024**2, mtime_ns=0, needs_licence=False
+    )
     est = MemoryEstimator()
     first = est.estimate(job)
     assert first == 200 * 1024**2
@@ -125,9 +126,13 @@ def test_store_write_read_reuse(tmp_path: Path) -> None:
     job = Job(0, src, stat.st_size, stat.st_mtime_ns, False)
     store = ResultStore(tmp_path / "store")
     store.prepare(resume=False)
-    record = FileRecord(0, src, FileStatus.PARTIAL,
-                        errors=[ErrorRecord(ErrorKind.EXTRACTOR, "boom", plugin="p")],
-                        payload=codec.dumps({"v": np.arange(3)}))
+    record = FileRecord(
+        0,
+        src,
+        FileStatus.PARTIAL,
+        errors=[ErrorRecord(ErrorKind.EXTRACTOR, "boom", plugin="p")],
+        payload=codec.dumps({"v": np.arange(3)}),
+    )
     store.write(job, record, "hash1")
     back = store.read(job)
     assert back is not None and back.status is FileStatus.PARTIAL
