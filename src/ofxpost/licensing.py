@@ -19,13 +19,29 @@ LICENCE_STATUS_CODES = frozenset(
 """``StatusCode`` values that mean "no licence / licensing environment", not "bad file"."""
 
 
-def is_licence_error(exc: BaseException) -> bool:
-    """True when ``exc`` is an OrcFxAPI-style ``DLLError`` with a licensing status."""
+def _status_of(exc: BaseException) -> int | None:
     status = getattr(exc, "status", None)
     if status is None or isinstance(status, bool):
-        return False
+        return None
     try:
-        code = int(status)
+        return int(status)
     except (TypeError, ValueError):
-        return False
-    return code in LICENCE_STATUS_CODES
+        return None
+
+
+def is_licence_error(exc: BaseException) -> bool:
+    """Whether ``exc`` (or an exception it was raised from) is a licence error.
+
+    True when its ``status`` is one of :data:`LICENCE_STATUS_CODES`; works for
+    OrcFxAPI's ``DLLError``, the fallback's and any look-alike, without importing
+    OrcFxAPI.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        status = _status_of(current)
+        if status is not None and status in LICENCE_STATUS_CODES:
+            return True
+        current = current.__cause__
+    return False

@@ -24,6 +24,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from ofxpost import _ofx_fallback
+from ofxpost.licensing import LICENCE_STATUS_CODES, is_licence_error
 
 __all__ = [
     "HAVE_ORCFXAPI",
@@ -140,41 +141,11 @@ def source_module() -> ModuleType:
     return _module
 
 
-LICENSING_STATUS_CODES: frozenset[int] = frozenset({25, 57, 2, 1, 36})
-"""``StatusCode`` values that mean "no licence / unusable OrcaFlex installation":
-``LicensingError`` 25, ``DLLInitFailed`` 57, ``CreateModelError`` 2,
-``DLLsVersionError`` 1 and ``RequiredModulesNotEnabled`` 36. Such a failure says
-nothing about the file, so a batch runner backs off and retries it."""
+LICENSING_STATUS_CODES: frozenset[int] = LICENCE_STATUS_CODES
+"""``StatusCode`` values that mean "no licence / unusable OrcaFlex installation"
+(see :mod:`ofxpost.licensing`)."""
 
 
 def licensing_status_codes() -> frozenset[int]:
     """The status codes :func:`is_licence_error` treats as licence/environment errors."""
     return LICENSING_STATUS_CODES
-
-
-def _status_of(exc: BaseException) -> int | None:
-    status = getattr(exc, "status", None)
-    if status is None or isinstance(status, bool):
-        return None
-    try:
-        return int(status)
-    except (TypeError, ValueError):
-        return None
-
-
-def is_licence_error(exc: BaseException) -> bool:
-    """Whether ``exc`` (or the exception it was raised from) is a licence error.
-
-    True when its ``status`` attribute is one of :data:`LICENSING_STATUS_CODES`;
-    works for OrcFxAPI's ``DLLError``, the fallback's and any look-alike,
-    without importing OrcFxAPI.
-    """
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        status = _status_of(current)
-        if status is not None and status in LICENSING_STATUS_CODES:
-            return True
-        current = current.__cause__
-    return False
