@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import importlib.metadata
 import importlib.util
 import sys
 from dataclasses import dataclass
@@ -61,15 +62,26 @@ class PluginSpec:
     """Register the built-in plugins."""
 
 
-_CACHE: dict[PluginSpec, pluggy.PluginManager] = {}
+_CACHE: dict[tuple[PluginSpec, tuple[str, ...]], pluggy.PluginManager] = {}
+
+
+def _installed_entry_points() -> tuple[str, ...]:
+    """The ``ofxpost`` entry points installed now (part of the cache key)."""
+    found = importlib.metadata.entry_points(group=PROJECT_NAME)
+    return tuple(sorted(f"{ep.name}={ep.value}" for ep in found))
 
 
 def get_plugin_manager(spec: PluginSpec) -> pluggy.PluginManager:
-    """Return the plugin manager for ``spec`` (built once per process and cached)."""
-    pm = _CACHE.get(spec)
+    """Return the plugin manager for ``spec``, built once per process and cached.
+
+    The cache key includes the installed entry points, so installing or removing a
+    plugin distribution is seen by the next batch.
+    """
+    key = (spec, _installed_entry_points() if spec.entry_points else ())
+    pm = _CACHE.get(key)
     if pm is None:
         pm = build_plugin_manager(spec)
-        _CACHE[spec] = pm
+        _CACHE[key] = pm
     return pm
 
 
