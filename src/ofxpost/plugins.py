@@ -34,10 +34,6 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "ofxpost.builtin.modelinfo",
     "ofxpost.builtin.outputs",
     "ofxpost.builtin.tables",
-)
-"""Modules of the built-in plugins, registered first under these names."""
-
-OPTIONAL_BUILTIN_PLUGINS: tuple[str, ...] = (
     "ofxpost.builtin.summary",
     "ofxpost.builtin.linked",
     "ofxpost.builtin.rangegraph",
@@ -45,7 +41,7 @@ OPTIONAL_BUILTIN_PLUGINS: tuple[str, ...] = (
     "ofxpost.builtin.loadmatrix",
     "ofxpost.builtin.excel",
 )
-"""Built-in feature plugins (registered when present in this installation)."""
+"""Modules of the built-in plugins, registered first under these names."""
 
 
 @dataclass(frozen=True)
@@ -93,9 +89,7 @@ def build_plugin_manager(spec: PluginSpec) -> pluggy.PluginManager:
     pm = pluggy.PluginManager(PROJECT_NAME)
     pm.add_hookspecs(hookspecs)
     if spec.builtins:
-        names = [*BUILTIN_PLUGINS]
-        names += [n for n in OPTIONAL_BUILTIN_PLUGINS if importlib.util.find_spec(n) is not None]
-        for name in names:
+        for name in BUILTIN_PLUGINS:
             _register(pm, importlib.import_module(name), name)
     if spec.entry_points:
         try:

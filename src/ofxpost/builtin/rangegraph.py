@@ -1,0 +1,276 @@
+"""Built-in plugin: range graphs and their envelopes (section ``range_graph``).
+
+Each entry reads ``obj.RangeGraph(variable, period, objectExtra, arclengthRange)``
+for every file and keeps every requested curve (``min``, ``max``, ``mean``,
+``std_dev``). Tables:
+
+* ``range_graph`` -- long: ``file, stem, label, x, min, max, mean, std_dev`` (one row
+  per file, entry and arc length; curves an entry did not ask for are empty);
+* ``range_graph_envelope`` -- per label and arc length: ``max`` (the largest Max
+  over the files) and ``max_stem`` (the file it came from), ``min`` / ``min_stem``
+  likewise, and the entry's ``allowable``; arc lengths are matched exactly;
+* ``range_graph_errors`` -- entries that failed for a file.
+
+With ``plots: true`` one PNG per entry is written to ``output_dir/plots/`` (see
+:mod:`ofxpost.builtin.plots`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import Field, model_validator
+
+from ofxpost.builtin import fileinfo, reading
+from ofxpost.builtin.selectors import (
+    ArclengthRangeSpec,
+    Frozen,
+    ObjectExtraSpec,
+    PeriodSpec,
+    describe_error,
+)
+from ofxpost.markers import hookimpl
+from ofxpost.records import FileRecord
+
+SECTION = "range_graph"
+"""The config section, result name and table name."""
+
+TABLE_COLUMNS: list[str] = ["file", "stem", "label", "x", *reading.CURVES]
+ENVELOPE_COLUMNS: list[str] = ["label", "x", "max", "max_stem", "min", "min_stem", "allowable"]
+ERROR_COLUMNS: list[str] = ["file", "stem", "label", "message"]
+DEFAULT_CURVES: tuple[reading.Curve, ...] = ("min", "max", "mean", "std_dev")
+
+
+class RangeGraphEntry(Frozen):
+    """One range graph, read from every file."""
+
+    object: str
+    """The line's name."""
+    variable: str
+    """The result variable (e.g. ``Effective tension``)."""
+    period: PeriodSpec | None = None
+    """Default ``whole_simulation``."""
+    object_extra: ObjectExtraSpec | None = None
+    """Optional radial position / angle: ``{end: end_a, radial_position: outer}`` --
+    the point itself is ignored by range graphs."""
+    arclength_range: ArclengthRangeSpec | None = None
+    """Part of the line (default: all of it)."""
+    statistics: list[reading.Curve] = Field(
+        default_factory=lambda: list(DEFAULT_CURVES), min_length=1
+    )
+    """The curves to keep: any of ``min``, ``max``, ``mean``, ``std_dev``."""
+    transform: reading.Transform | None = None
+    """``sqrt`` or ``abs`` of every curve value."""
+    allowable: float | None = None
+    """A limit drawn as a dashed line on the plot and given in the envelope table."""
+    label: str | None = Field(default=None, min_length=1)
+    """Identifies the graph in the tables and names its plot (default: object and variable)."""
+    units: str | None = None
+    """Units of the variable, for the plot's axis title (e.g. ``kN``)."""
+    title: str | None = None
+    """Plot title (default: the label)."""
+    x_label: str = "Arc length (m)"
+    """Plot x-axis title."""
+    y_label: str | None = None
+    """Plot y-axis title (default: the variable and its units)."""
+
+    @model_validator(mode="after")
+    def _distinct(self) -> RangeGraphEntry:
+        if len(set(self.statistics)) != len(self.statistics):
+            raise ValueError("statistics: a curve is listed twice")
+        return self
+
+    @property
+    def name(self) -> str:
+        """``label`` or ``<object> <variable>`` (plus range and period when set)."""
+        if self.label:
+            return self.label
+        parts = [self.object, self.variable]
+        if self.arclength_range is not None:
+            parts.append(self.arclength_range.describe())
+        if self.period is not None and self.period.kind != "whole_simulation":
+            parts.append(self.period.describe())
+        return " ".join(parts)
+
+    @property
+    def axis_title(self) -> str:
+        """The y-axis title."""
+        if self.y_label:
+            return self.y_label
+        return f"{self.variable} ({self.units})" if self.units else self.variable
+
+
+class RangeGraphSection(Frozen):
+    """The ``range_graph`` section."""
+
+    graphs: list[RangeGraphEntry] = Field(default_factory=list)
+    """The range graphs."""
+    plots: bool = True
+    """Write one PNG per graph to ``output_dir/plots/``."""
+
+    @model_validator(mode="after")
+    def _unique(self) -> RangeGraphSection:
+        names = [g.name.lower() for g in self.graphs]
+        for name in names:
+            if names.count(name) > 1:
+                raise ValueError(f"two graphs are labelled {name!r}; give distinct 'label's")
+        return self
+
+
+@hookimpl
+def ofxpost_add_config_sections() -> dict[str, Any]:
+    """Declare the ``range_graph`` section."""
+    return {SECTION: RangeGraphSection}
+
+
+def extract_entry(model: Any, entry: RangeGraphEntry) -> dict[str, Any]:
+    """One graph for one file: ``x`` and each requested curve, or an error."""
+    try:
+        graph = reading.range_graph(
+            model,
+            entry.object,
+            entry.variable,
+            entry.period,
+            entry.object_extra,
+            entry.arclength_range,
+        )
+    except Exception as exc:
+        return {"error": describe_error(exc)}
+    out: dict[str, Any] = {"error": None, "x": graph.x}
+    for curve in entry.statistics:
+        out[curve] = np.asarray(reading.apply_transform(graph.curve(curve), entry.transform))
+    return out
+
+
+@hookimpl
+def ofxpost_extract(model: Any, config: Any) -> dict[str, Any] | None:
+    """Read every range graph for one file (result ``range_graph``)."""
+    section: RangeGraphSection = config.section(SECTION)
+    if not section.graphs:
+        return None
+    return {SECTION: [extract_entry(model, entry) for entry in section.graphs]}
+
+
+def graph_tables(
+    records: Sequence[FileRecord], section: RangeGraphSection, base_dir: Path | None = None
+) -> dict[str, pd.DataFrame]:
+    """Build ``range_graph``, ``range_graph_envelope`` and ``range_graph_errors``."""
+    parts: list[tuple[int, pd.DataFrame]] = []
+    errors: list[tuple[int, dict[str, Any]]] = []
+    for record in records:
+        ident = fileinfo.identity(record, base_dir)
+        if record.failed:
+            continue
+        result = record.results.get(SECTION)
+        answers = result if isinstance(result, list) else []
+        for position, entry in enumerate(section.graphs):
+            answer = answers[position] if position < len(answers) else None
+            if not isinstance(answer, dict):
+                errors.append(
+                    (record.index, {**ident, "label": entry.name, "message": "not extracted"})
+                )
+                continue
+            if answer.get("error"):
+                errors.append(
+                    (record.index, {**ident, "label": entry.name, "message": answer["error"]})
+                )
+                continue
+            x = np.asarray(answer["x"], dtype=float)
+            part = pd.DataFrame(
+                {
+                    "file": ident["file"],
+                    "stem": ident["stem"],
+                    "label": entry.name,
+                    "x": x,
+                    **{
+                        curve: np.asarray(answer[curve], dtype=float)
+                        if curve in answer
+                        else np.full(x.shape, np.nan)
+                        for curve in reading.CURVES
+                    },
+                },
+                columns=TABLE_COLUMNS,
+            )
+            parts.append((record.index, part))
+    if parts:
+        table = pd.concat(fileinfo.in_input_order(parts), ignore_index=True)
+    else:
+        table = pd.DataFrame({c: pd.Series(dtype="float64") for c in TABLE_COLUMNS})
+        for name in ("file", "stem", "label"):
+            table[name] = table[name].astype(object)
+    table = fileinfo.fix_dtypes(table, ["x", *reading.CURVES])
+    return {
+        SECTION: table,
+        f"{SECTION}_envelope": envelope(table, section),
+        f"{SECTION}_errors": pd.DataFrame(fileinfo.in_input_order(errors), columns=ERROR_COLUMNS),
+    }
+
+
+def _governing(group: pd.DataFrame, column: str, largest: bool) -> tuple[float, Any]:
+    values = group[column].to_numpy(dtype=float)
+    if np.all(np.isnan(values)):
+        return float("nan"), None
+    at = int(np.nanargmax(values)) if largest else int(np.nanargmin(values))
+    return float(values[at]), group["stem"].iloc[at]
+
+
+def envelope(table: pd.DataFrame, section: RangeGraphSection) -> pd.DataFrame:
+    """Per label and arc length: the largest Max and smallest Min and their files.
+
+    Ties go to the first file in input order.
+    """
+    rows: list[dict[str, Any]] = []
+    for entry in section.graphs:
+        part = table[table["label"] == entry.name]
+        if part.empty:
+            continue
+        for x, group in part.groupby("x", sort=True):
+            top, top_stem = _governing(group, "max", largest=True)
+            bottom, bottom_stem = _governing(group, "min", largest=False)
+            rows.append(
+                {
+                    "label": entry.name,
+                    "x": float(x),  # type: ignore[arg-type]
+                    "max": top,
+                    "max_stem": top_stem,
+                    "min": bottom,
+                    "min_stem": bottom_stem,
+                    "allowable": entry.allowable,
+                }
+            )
+    frame = pd.DataFrame(rows, columns=ENVELOPE_COLUMNS)
+    return fileinfo.fix_dtypes(frame, ["x", "max", "min", "allowable"])
+
+
+@hookimpl
+def ofxpost_aggregate(
+    records: Sequence[FileRecord], config: Any
+) -> Mapping[str, pd.DataFrame] | None:
+    """Build the range-graph tables (nothing when no graph is configured)."""
+    section: RangeGraphSection = config.section(SECTION)
+    if not section.graphs:
+        return None
+    return graph_tables(records, section, config.base_dir)
+
+
+@hookimpl
+def ofxpost_write_outputs(
+    tables: Mapping[str, pd.DataFrame], output_dir: Path, config: Any, partial: bool
+) -> list[Path] | None:
+    """Write one PNG per range graph to ``output_dir/plots/``."""
+    section: RangeGraphSection = config.section(SECTION)
+    if not section.graphs or not section.plots or SECTION not in tables:
+        return None
+    from ofxpost.builtin.plots import plot_range_graphs
+
+    return plot_range_graphs(
+        tables[SECTION],
+        tables.get(f"{SECTION}_envelope"),
+        section.graphs,
+        output_dir / "plots",
+        partial=partial,
+    )

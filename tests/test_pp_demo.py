@@ -1,0 +1,44 @@
+"""``ofxpost demo`` exercises every post-processing feature end to end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from tests._pp_helpers import png_size
+
+
+def test_demo_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from ofxpost.cli import main
+
+    folder = tmp_path / "demo"
+    assert main(["demo", "--cases", "4", "--out", str(folder), "--workers", "2"]) == 0
+    out = folder / "results"
+    summary = pd.read_csv(out / "summary_extremes.csv")
+    assert len(summary) == 4 and (summary["status"] == "ok").all()
+    assert summary[["max_tension", "tdp_bend_moment_max", "section_1_length"]].notna().all().all()
+    assert summary["hs"].notna().all()  # load-case columns from sims/load_matrix.csv
+    assert pd.read_csv(out / "summary_errors.csv").empty
+    assert pd.read_csv(out / "load_matrix.csv")["matched"].all()
+    assert len(pd.read_csv(out / "linked_statistics.csv")) == 4 * 3
+    assert len(list(out.glob("time_series_top_case_*.csv"))) == 4
+    workbook = openpyxl.load_workbook(out / "ofxpost-demo-results.xlsx")
+    assert {
+        "summary_extremes",
+        "linked_statistics",
+        "range_graph_envelope",
+        "load_matrix",
+        "failures",
+    } <= set(workbook.sheetnames)
+    plots = sorted((out / "plots").glob("*.png"))
+    assert [p.name for p in plots] == [
+        "range_graph_bend_moment.png",
+        "range_graph_effective_tension.png",
+    ]
+    assert all(png_size(p) == (1000, 600) for p in plots)
+    report = capsys.readouterr().err
+    assert "files: 4 (4 ok, 0 partial, 0 failed)" in report
+    assert "failures: none" in report and "workbook:" in report and "plots: 2 PNG" in report

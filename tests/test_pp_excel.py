@@ -1,0 +1,102 @@
+"""The Excel workbook: sheets, contents, names, determinism."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pandas as pd
+import pytest
+
+import ofxpost
+from ofxpost.builtin import excel
+from tests._pp_helpers import feature_config, make_sims, read_table, run_config, write_yaml
+
+
+@pytest.fixture(scope="module")
+def excel_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    root = tmp_path_factory.mktemp("excel")
+    make_sims(root / "sims", cases=3, seed=8)
+    config = {**feature_config(), "excel": {"name": "riser.xlsx"}}
+    result = run_config(write_yaml(root / "batch.yml", config), sequential=True)
+    return {"root": root, "out": root / "out", "result": result}
+
+
+def test_workbook_sheets_and_contents(excel_run: dict[str, Any]) -> None:
+    path = excel_run["out"] / "riser.xlsx"
+    assert path in excel_run["result"].outputs
+    workbook = openpyxl.load_workbook(path)
+    assert workbook.sheetnames == [
+        "summary_main",
+        "summary_main_statistics",
+        "linked_statistics",
+        "linked_statistics_statistics",
+        "range_graph_envelope",
+        "load_matrix",
+        "errors",
+        "failures",
+    ]
+    summary = read_table(excel_run["out"], "summary_main")
+    sheet = workbook["summary_main"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert list(rows[0]) == list(summary.columns)
+    assert len(rows) == len(summary) + 1
+    column = list(summary.columns).index("max_tension")
+    assert [r[column] for r in rows[1:]] == pytest.approx(list(summary["max_tension"]), rel=1e-12)
+    missing = list(summary.columns).index("missing_object")
+    assert all(r[missing] is None for r in rows[1:])  # NaN → empty cell
+    errors = list(workbook["errors"].iter_rows(values_only=True))
+    assert list(errors[0]) == ["feature", "file", "stem", "group", "label", "message"]
+    assert [r[0] for r in errors[1:]] == ["summary"] * 3
+    assert not any(name.startswith("time_series") for name in workbook.sheetnames)
+    assert workbook.properties.created == excel.FIXED_DATE
+
+
+def test_workbook_is_byte_identical_when_rewritten(
+    excel_run: dict[str, Any], tmp_path: Path
+) -> None:
+    config = ofxpost.load_config(excel_run["root"] / "batch.yml")
+    names = ["summary_main", "linked_statistics", "failures", "load_matrix"]
+    tables = {name: read_table(excel_run["out"], name) for name in names}
+    first = excel.ofxpost_write_outputs(tables, tmp_path, config, partial=False)
+    assert first is not None
+    data = first[0].read_bytes()
+    second = excel.ofxpost_write_outputs(tables, tmp_path, config, partial=False)
+    assert second is not None and second[0].read_bytes() == data
+
+
+def test_long_names_are_cut_and_unique_and_partial_is_marked(tmp_path: Path) -> None:
+    groups = [
+        {
+            "name": f"a_very_long_summary_group_name_{i}",
+            "columns": [{"command": "data", "object": "o", "variable": "v"}],
+        }
+        for i in range(2)
+    ]
+    config = ofxpost.load_config(
+        {"inputs": ["x"], "summary": {"groups": groups}}, base_dir=tmp_path
+    )
+    frame = pd.DataFrame({"a": [1.0, float("nan")], "b": ["x", None]})
+    tables = {f"summary_{g['name']}": frame for g in groups}
+    tables.update({f"summary_{g['name']}_statistics": frame for g in groups})
+    written = excel.ofxpost_write_outputs(tables, tmp_path, config, partial=True)
+    assert written is not None
+    names = openpyxl.load_workbook(written[0]).sheetnames
+    assert names[0] == "PARTIAL"
+    assert len(names) == 5 and len(set(n.lower() for n in names)) == 5
+    assert all(len(n) <= 31 for n in names)
+
+
+def test_no_workbook_without_xlsx_format(tmp_path: Path) -> None:
+    config = ofxpost.load_config(
+        {"inputs": ["x"], "outputs": {"formats": ["csv"]}}, base_dir=tmp_path
+    )
+    assert excel.ofxpost_write_outputs({}, tmp_path, config, partial=False) is None
+    assert not list(tmp_path.glob("*.xlsx"))
+
+
+@pytest.mark.parametrize("bad", ["results.xls", "sub/results.xlsx", "..\\r.xlsx"])
+def test_workbook_name_is_validated(bad: str) -> None:
+    with pytest.raises(ofxpost.ConfigError, match=r"excel\.name"):
+        ofxpost.load_config({"inputs": ["x"], "excel": {"name": bad}})

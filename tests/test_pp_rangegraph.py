@@ -1,0 +1,162 @@
+"""Range graphs: curves and envelopes against numpy, and the PNG plots."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests._pp_helpers import (
+    BEND,
+    RISER,
+    TENSION,
+    RawArchive,
+    make_sims,
+    png_size,
+    read_table,
+    run_config,
+    write_yaml,
+)
+
+GRAPHS = [
+    {"object": RISER, "variable": TENSION, "units": "kN", "allowable": 900.0, "label": "tension"},
+    {
+        "object": RISER,
+        "variable": BEND,
+        "statistics": ["max", "std_dev"],
+        "arclength_range": [100.0, 700.0],
+        "period": {"stage": 1},
+        "label": "bend",
+    },
+    {"object": RISER, "variable": "Missing variable", "label": "broken"},
+]
+
+
+@pytest.fixture(scope="module")
+def rg_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    root = tmp_path_factory.mktemp("rangegraph")
+    paths = make_sims(root / "sims", cases=3, seed=11)
+    config = {
+        "inputs": ["sims/*.ofx.parquet"],
+        "output_dir": "out",
+        "outputs": {"formats": ["csv"], "csv_decimals": 12},
+        "range_graph": {"graphs": GRAPHS},
+    }
+    result = run_config(write_yaml(root / "batch.yml", config), sequential=True)
+    return {"out": root / "out", "paths": paths, "result": result}
+
+
+def test_curves_match_numpy_and_every_requested_curve_is_kept(rg_run: dict[str, Any]) -> None:
+    table = read_table(rg_run["out"], "range_graph")
+    assert list(table.columns) == ["file", "stem", "label", "x", "min", "max", "mean", "std_dev"]
+    for path in rg_run["paths"]:
+        raw = RawArchive(path)
+        stem = path.name.removesuffix(".ofx.parquet")
+        # tension: whole line, whole simulation, all four curves
+        part = table[(table["stem"] == stem) & (table["label"] == "tension")]
+        nodes = raw.nodes_between(-1.0, 1e9)
+        block = raw.node_block(TENSION, [n for _, n in nodes], raw.mask())
+        np.testing.assert_allclose(part["x"], [a for a, _ in nodes])
+        for name, expected in (
+            ("min", block.min(axis=0)),
+            ("max", block.max(axis=0)),
+            ("mean", block.mean(axis=0)),
+            ("std_dev", block.std(axis=0)),
+        ):
+            np.testing.assert_allclose(part[name], expected, rtol=1e-10, atol=1e-9)
+        # bend: a range and a stage; only max and std_dev kept
+        part = table[(table["stem"] == stem) & (table["label"] == "bend")]
+        nodes = raw.nodes_between(100.0, 700.0)
+        block = raw.node_block(BEND, [n for _, n in nodes], raw.mask(*raw.stage(1)))
+        np.testing.assert_allclose(part["x"], [a for a, _ in nodes])
+        np.testing.assert_allclose(part["max"], block.max(axis=0), rtol=1e-10, atol=1e-9)
+        np.testing.assert_allclose(part["std_dev"], block.std(axis=0), rtol=1e-10, atol=1e-9)
+        assert part["min"].isna().all() and part["mean"].isna().all()
+
+
+def test_envelope_matches_independent_maximum_over_files(rg_run: dict[str, Any]) -> None:
+    envelope = read_table(rg_run["out"], "range_graph_envelope")
+    assert list(envelope.columns) == [
+        "label",
+        "x",
+        "max",
+        "max_stem",
+        "min",
+        "min_stem",
+        "allowable",
+    ]
+    raws = [RawArchive(p) for p in rg_run["paths"]]
+    stems = [p.name.removesuffix(".ofx.parquet") for p in rg_run["paths"]]
+    nodes = raws[0].nodes_between(-1.0, 1e9)
+    maxima = np.array(
+        [r.node_block(TENSION, [n for _, n in nodes], r.mask()).max(axis=0) for r in raws]
+    )
+    minima = np.array(
+        [r.node_block(TENSION, [n for _, n in nodes], r.mask()).min(axis=0) for r in raws]
+    )
+    part = envelope[envelope["label"] == "tension"]
+    np.testing.assert_allclose(part["x"], [a for a, _ in nodes])
+    np.testing.assert_allclose(part["max"], maxima.max(axis=0), rtol=1e-10)
+    np.testing.assert_allclose(part["min"], minima.min(axis=0), rtol=1e-10)
+    assert list(part["max_stem"]) == [stems[i] for i in maxima.argmax(axis=0)]
+    assert list(part["min_stem"]) == [stems[i] for i in minima.argmin(axis=0)]
+    assert (part["allowable"] == 900.0).all()
+    bend = envelope[envelope["label"] == "bend"]
+    assert bend["min"].isna().all() and bend["min_stem"].isna().all()
+    assert bend["allowable"].isna().all()
+
+
+def test_failed_graph_is_reported(rg_run: dict[str, Any]) -> None:
+    errors = read_table(rg_run["out"], "range_graph_errors")
+    assert list(errors["label"]) == ["broken"] * 3
+    assert errors["message"].str.contains("Missing variable").all()
+    table = read_table(rg_run["out"], "range_graph")
+    assert "broken" not in set(table["label"])
+
+
+def test_plots_are_pngs_of_the_fixed_size(rg_run: dict[str, Any]) -> None:
+    import matplotlib.image
+
+    plots = sorted((rg_run["out"] / "plots").glob("*.png"))
+    assert [p.name for p in plots] == [
+        "range_graph_bend.png",
+        "range_graph_broken.png",
+        "range_graph_tension.png",
+    ]
+    for plot in plots:
+        assert png_size(plot) == (1000, 600)
+    image = matplotlib.image.imread(plots[2])
+    assert image.shape[:2] == (600, 1000)
+    assert set(rg_run["result"].outputs) >= set(plots)
+
+
+def test_plot_title_axes_and_partial_marker() -> None:
+    from ofxpost.builtin.plots import build_figure
+    from ofxpost.builtin.rangegraph import RangeGraphEntry, RangeGraphSection, envelope
+
+    entry = RangeGraphEntry.model_validate(GRAPHS[0])
+    table = pd.DataFrame(
+        {
+            "file": ["a", "a", "b", "b"],
+            "stem": ["a", "a", "b", "b"],
+            "label": ["tension"] * 4,
+            "x": [0.0, 10.0, 0.0, 10.0],
+            "min": [1.0, 2.0, 0.5, 2.5],
+            "max": [3.0, 4.0, 3.5, 3.8],
+            "mean": [2.0] * 4,
+            "std_dev": [0.1] * 4,
+        }
+    )
+    env = envelope(table, RangeGraphSection(graphs=[entry]))
+    assert list(env["max"]) == [3.5, 4.0] and list(env["max_stem"]) == ["b", "a"]
+    figure = build_figure(table, env, entry, partial=True)
+    axes = figure.axes[0]
+    assert "PARTIAL" in axes.get_title()
+    assert axes.get_ylabel() == "Effective tension (kN)" and axes.get_xlabel() == "Arc length (m)"
+    labels = [t.get_text() for t in axes.get_legend().get_texts()]
+    assert labels == ["per file", "envelope max", "envelope min", "allowable 900"]
+    widths = {line.get_label(): line.get_linewidth() for line in axes.get_lines()}
+    assert widths["envelope max"] > widths["per file"]
+    assert "PARTIAL" not in build_figure(table, env, entry).axes[0].get_title()
