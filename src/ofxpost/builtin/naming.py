@@ -47,3 +47,14 @@ def sheet_name(text: str) -> str:
     """``text`` as a valid Excel sheet name (no ``[]:*?/\\``, not blank, ≤ 31 chars)."""
     cleaned = _SHEET_FORBIDDEN.sub("_", text).strip("'").strip()
     return (cleaned or "sheet")[:SHEET_NAME_MAX]
+
+
+def first_duplicate(names: Iterable[str]) -> str | None:
+    """The first name that appears twice (case-insensitively), or ``None``."""
+    seen: set[str] = set()
+    for name in names:
+        key = name.lower()
+        if key in seen:
+            return name
+        seen.add(key)
+    return None

@@ -26,6 +26,7 @@ import pandas as pd
 from pydantic import Field, model_validator
 
 from ofxpost.builtin import fileinfo, reading
+from ofxpost.builtin.naming import first_duplicate
 from ofxpost.builtin.selectors import (
     ArclengthRangeSpec,
     Frozen,
@@ -114,10 +115,9 @@ class RangeGraphSection(Frozen):
 
     @model_validator(mode="after")
     def _unique(self) -> RangeGraphSection:
-        names = [g.name.lower() for g in self.graphs]
-        for name in names:
-            if names.count(name) > 1:
-                raise ValueError(f"two graphs are labelled {name!r}; give distinct 'label's")
+        name = first_duplicate(g.name for g in self.graphs)
+        if name is not None:
+            raise ValueError(f"two graphs are labelled {name.lower()!r}; give distinct 'label's")
         return self
 
 

@@ -23,6 +23,7 @@ from pydantic import Field, field_validator, model_validator
 from ofxpost.builtin import fileinfo, reading
 from ofxpost.builtin.fileinfo import in_input_order
 from ofxpost.builtin.loadmatrix import load_cases_or_empty
+from ofxpost.builtin.naming import first_duplicate
 from ofxpost.builtin.selectors import (
     ArclengthRangeSpec,
     Frozen,
@@ -194,10 +195,9 @@ class SummarySection(Frozen):
 
     @model_validator(mode="after")
     def _unique_groups(self) -> SummarySection:
-        names = [g.name.lower() for g in self.groups]
-        for name in names:
-            if names.count(name) > 1:
-                raise ValueError(f"two groups are named {name!r}")
+        name = first_duplicate(g.name for g in self.groups)
+        if name is not None:
+            raise ValueError(f"two groups are named {name.lower()!r}")
         return self
 
 

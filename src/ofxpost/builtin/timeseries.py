@@ -21,7 +21,7 @@ import pandas as pd
 from pydantic import Field, field_validator, model_validator
 
 from ofxpost.builtin import fileinfo, reading
-from ofxpost.builtin.naming import safe_name, unique
+from ofxpost.builtin.naming import first_duplicate, safe_name, unique
 from ofxpost.builtin.selectors import Frozen, ObjectExtraSpec, PeriodSpec, describe_error
 from ofxpost.markers import hookimpl
 from ofxpost.records import FileRecord
@@ -92,10 +92,9 @@ class TimeSeriesSection(Frozen):
 
     @model_validator(mode="after")
     def _unique_groups(self) -> TimeSeriesSection:
-        names = [g.name.lower() for g in self.groups]
-        for name in names:
-            if names.count(name) > 1:
-                raise ValueError(f"two groups are named {name!r}")
+        name = first_duplicate(g.name for g in self.groups)
+        if name is not None:
+            raise ValueError(f"two groups are named {name.lower()!r}")
         return self
 
 
