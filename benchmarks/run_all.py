@@ -118,7 +118,7 @@ def run_sections(args: argparse.Namespace) -> list[SectionResult]:
                 source=source,
                 profile_to=args.out / "profile-throughput.txt" if args.profile else None,
             )
-            if source != args.source and args.source == "auto":
+            if source == "noop" and args.source == "auto":
                 result.notes.append(
                     "ofxpost.synth was not available: the inputs are CPU-burning .noop files."
                 )
