@@ -18,7 +18,7 @@ Sections (each also runnable alone, e.g. ``python benchmarks/throughput.py``):
   parallel under a ``memory_budget`` (:mod:`memory_budget`).
 
 The defaults finish in about ten minutes on a 2-core machine; ``--quick`` in about
-three. On a bigger machine sweep workers, e.g. ``--workers 1,2,4,8,16 --files 96``.
+four. On a bigger machine sweep workers, e.g. ``--workers 1,2,4,8,16 --files 96``.
 """
 
 from __future__ import annotations
