@@ -18,7 +18,14 @@ Importing ofxpost configures no logging and imports no OrcaFlex module.
 from ofxpost._version import __version__
 from ofxpost.batch import BatchStream, open_batch, run, run_batch
 from ofxpost.config import Config, ParallelProcessing, load_config
-from ofxpost.errors import ConfigError, OfxpostError, PluginError
+from ofxpost.errors import (
+    ConfigError,
+    OfxpostError,
+    OutputDirLockedError,
+    OutputError,
+    PluginError,
+    UnsupportedLoopError,
+)
 from ofxpost.events import SCHEMA_VERSION, Event, event_schema, validate_event
 from ofxpost.markers import hookimpl, hookspec
 from ofxpost.plan import Plan, make_plan
@@ -39,9 +46,12 @@ __all__ = [
     "FileStatus",
     "Job",
     "OfxpostError",
+    "OutputDirLockedError",
+    "OutputError",
     "ParallelProcessing",
     "Plan",
     "PluginError",
+    "UnsupportedLoopError",
     "__version__",
     "event_schema",
     "hookimpl",
