@@ -694,7 +694,7 @@ class _Translator:
     def _period_text(self, text: str, where: str) -> Any:
         """A period written as text: ``WholeSimulation``, ``PeriodNum.LatestWave``,
         ``SpecifiedPeriod(0.0, 120.0)``, ``SpecifiedPeriod(30)``, ``Stage 1`` ..."""
-        name = re.sub(r"^(?:orcfxapi\.)?(?:periodnum\.|pn)?", "", _norm(text))
+        name = re.sub(r"^(?:orcfxapi)?(?:periodnum|pn)?", "", _norm(text))
         if name in PERIODS:
             return PERIODS[name]
         specified = _SPECIFIED.match(text)
