@@ -779,3 +779,134 @@ def test_native_input_filters_and_an_empty_selection(runs: Path) -> None:
     )
     with pytest.raises(ofxpost.ConfigError, match="no input file is left"):
         resolve_inputs(ofxpost.load_config(empty))
+
+
+# ----------------------------------------------- a mooring post-processing config
+
+
+def mooring_layout() -> dict[str, Any]:
+    """A static mooring summary: master groups giving each group's command, period and
+    variable, columns giving only the object; ``statistics`` all off; ``extension:
+    [sim]`` with a ``not_contains`` filter; paths relative to a ``scripts`` folder."""
+    return {
+        **HEADER,
+        "orcaflex": postprocess(
+            summary={
+                "flag": True,
+                "statistics": {"Minimum": False, "Maximum": False, "Mean": False, "StdDev": False},
+            }
+        ),
+        "summary_settings_master": {
+            "groups": [
+                {
+                    "Label": "line_static_eff_tension_max",
+                    "Columns": [
+                        {
+                            "Command": "TimeHistory",
+                            "SimulationPeriod": "StaticState",
+                            "objectExtra": ["End B"],
+                            "Variable": TENSION,
+                        }
+                    ],
+                },
+                {
+                    "Label": "vessel_6dof_stat",
+                    "Columns": [
+                        {
+                            "Command": "TimeHistory",
+                            "SimulationPeriod": "StaticState",
+                            "objectExtra": None,
+                        }
+                    ],
+                },
+            ]
+        },
+        "summary_settings": {
+            "groups": [
+                {
+                    "Label": "line_static_eff_tension_max",
+                    "Columns": [{"ObjectName": RISER, "Statistic_Type": "Max", "Label": RISER}],
+                },
+                {
+                    "Label": "vessel_6dof_stat",
+                    "Columns": [
+                        {"ObjectName": "Vessel", "Statistic_Type": "Min", "Variable": v, "Label": v}
+                        for v in ("X", "Rotation 3")
+                    ],
+                },
+            ]
+        },
+        "RangeGraph_settings": {"add_effective_tension_to_cfg": False},
+        "file_management": {
+            "flag": True,
+            "input_directory": "../run_files/sim",
+            "output_directory": "../output/collate/csv",
+            "filename": {
+                "extension": ["sim"],
+                "pattern": None,
+                "filters": {"contains": [], "not_contains": ["includefile"]},
+            },
+        },
+        "visualization_settings": {"label": "moorings", "individual": True},
+    }
+
+
+def test_mooring_layout_runs_like_its_native_config(tmp_path: Path) -> None:
+    import shutil
+
+    sims = tmp_path / "run_files" / "sim"
+    paths = make_sims(sims, cases=2, seed=9)
+    shutil.copy(paths[0], sims / f"includefile_{paths[0].name}")
+    opp = write_yaml(tmp_path / "scripts" / "dm_ofx_post.yml", mooring_layout())
+    static = {"command": "time_history", "period": "static_state"}
+    native = write_yaml(
+        tmp_path / "scripts" / "native.yml",
+        {
+            "inputs": [f"../{p.relative_to(tmp_path).as_posix()}" for p in paths],
+            "output_dir": "../native",
+            "load_matrix": {"enabled": True},
+            "summary": {
+                "statistics": [],
+                "groups": [
+                    {
+                        "name": "line_static_eff_tension_max",
+                        "columns": [
+                            {
+                                **static,
+                                "object": RISER,
+                                "variable": TENSION,
+                                "object_extra": "end_b",
+                                "statistic": "max",
+                                "label": RISER,
+                            }
+                        ],
+                    },
+                    {
+                        "name": "vessel_6dof_stat",
+                        "columns": [
+                            {
+                                **static,
+                                "object": "Vessel",
+                                "variable": v,
+                                "statistic": "min",
+                                "label": v,
+                            }
+                            for v in ("X", "Rotation 3")
+                        ],
+                    },
+                ],
+            },
+        },
+    )
+    opp_result, events = run(opp)
+    native_result, _ = run(native)
+    assert opp_result.exit_code == 0 == native_result.exit_code
+    got = tables(tmp_path / "output" / "collate" / "csv")
+    want = tables(tmp_path / "native")
+    assert sorted(got) == sorted(want) and got == want
+    assert {"summary_line_static_eff_tension_max.csv", "summary_vessel_6dof_stat.csv"} <= set(got)
+    assert not any(name.endswith("_statistics.csv") for name in got)
+    matrix = (tmp_path / "output" / "collate" / "csv" / "load_matrix.csv").read_text("utf-8")
+    assert "includefile" not in matrix
+    paired = next(e for e in events if e["event"] == "inputs_paired")
+    assert paired["count"] == 2

@@ -5,8 +5,11 @@ file is in the opp layout, and by ``ofxpost migrate``. It never changes its inpu
 master defaults are merged into fresh deep copies, one per column.
 
 The translation fixes opp's bugs where they change results (see
-``docs/migrating-from-opp.md``): ``ArcLength: [a, b]`` is an arc-length *range*
-(opp passed ``b`` as a radial position), an integer ``SimulationPeriod`` is a stage
+``docs/migrating-from-opp.md``): ``ArcLength: [a]`` / ``[a, b]`` are an arc length
+and an arc-length *range* (opp called ``oeLine(a)`` / ``oeLine(a, b)``, whose first
+parameters are ``LinePoint`` and ``NodeNum``, so no arc length was ever set), a
+one-element ``SimulationPeriod: [t]`` runs from ``t`` to the end (OrcFxAPI's
+``SpecifiedPeriod(t)``; opp made it ``[t, t]``), an integer ``SimulationPeriod`` is a stage
 (the newest opp ignored it), every ``RangeGraph`` ``AdditionalData`` curve is kept
 (opp overwrote one column), statistics rows are never duplicated (they live in
 their own tables), a ``null`` period end is each file's own stop time, and the
@@ -783,7 +786,7 @@ class _Translator:
             raise self.fail(
                 f"{where}.ArcLength",
                 f"{arc} is an arc-length range; this result is read at one point: use [a] "
-                "(opp passed the second number as a radial position)",
+                "(opp called oeLine(a, b), whose parameters are LinePoint and NodeNum)",
             )
         elif vessel_ok and column.get("Position") is not None and not radial:
             position = column["Position"]
@@ -812,7 +815,7 @@ class _Translator:
         elif len(arc) == 1:
             arclength_range = [arc[0], arc[0]]
         elif len(arc) == 2:
-            arclength_range = arc  # a range, never a radial position
+            arclength_range = arc  # a range (never oeLine's LinePoint/NodeNum)
         radial = self._radial(column, where)
         object_extra = {"end": point or "end_a", **radial} if radial else None
         return arclength_range, object_extra
