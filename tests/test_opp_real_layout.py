@@ -910,3 +910,22 @@ def test_mooring_layout_runs_like_its_native_config(tmp_path: Path) -> None:
     assert "includefile" not in matrix
     paired = next(e for e in events if e["event"] == "inputs_paired")
     assert paired["count"] == 2
+
+
+def test_a_bad_key_in_a_master_column_is_named_in_the_master() -> None:
+    raw = mooring_layout()
+    raw["summary_settings_master"]["groups"][1]["Columns"][0]["Statistic_Typ"] = "Max"
+    with pytest.raises(ofxpost.ConfigError) as info:
+        translate_opp_config(raw, None)
+    message = str(info.value)
+    assert "'summary_settings_master.groups[1].Columns[0].Statistic_Typ'" in message
+    assert "did you mean 'Statistic_Type'" in message
+
+
+def test_top_level_typo_suggests_the_key() -> None:
+    raw = mooring_layout()
+    raw["summary_setings"] = raw.pop("summary_settings")
+    with pytest.raises(
+        ofxpost.ConfigError, match=r"'summary_setings'.*did you mean 'summary_settings'"
+    ):
+        translate_opp_config(raw, None)

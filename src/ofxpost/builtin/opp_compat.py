@@ -351,9 +351,15 @@ class _Translator:
         if outputs:
             native["outputs"] = outputs
         native["load_matrix"] = {"enabled": True}
-        self._check_settings(raw, "summary_settings", SUMMARY_SETTINGS_KEYS, SUMMARY_GROUP_KEYS)
-        self._check_settings(raw, "linked_statistics_settings", LINKED_SETTINGS_KEYS, GROUP_KEYS)
-        self._check_settings(raw, "time_series_settings", SERIES_SETTINGS_KEYS, GROUP_KEYS)
+        self._check_settings(
+            raw, "summary_settings", SUMMARY_SETTINGS_KEYS, SUMMARY_GROUP_KEYS, SUMMARY_COLUMN_KEYS
+        )
+        self._check_settings(
+            raw, "linked_statistics_settings", LINKED_SETTINGS_KEYS, GROUP_KEYS, LINKED_COLUMN_KEYS
+        )
+        self._check_settings(
+            raw, "time_series_settings", SERIES_SETTINGS_KEYS, GROUP_KEYS, SERIES_COLUMN_KEYS
+        )
         for name in ("time_series_settings", "time_series_settings_master"):
             block = raw.get(name) or {}
             for key in ("histogram", "summation", *ADD_TO_SUMMARY):
@@ -450,7 +456,12 @@ class _Translator:
             self.ignore(f"RangeGraph_settings.{key}", block[key], "add_effective_tension_to_cfg")
 
     def _check_settings(
-        self, raw: Mapping[str, Any], where: str, keys: frozenset[str], group_keys: frozenset[str]
+        self,
+        raw: Mapping[str, Any],
+        where: str,
+        keys: frozenset[str],
+        group_keys: frozenset[str],
+        column_keys: frozenset[str],
     ) -> None:
         """Check the keys of ``where`` and ``where_master`` (and their groups) in place,
         so an error names the section the key is written in."""
@@ -473,6 +484,17 @@ class _Translator:
                 for key in group:
                     if key not in group_keys:
                         raise self.unknown(f"{gwhere}.{key}", group_keys, "unknown group key")
+                columns = group.get("Columns") or []
+                if name.endswith("_master") and isinstance(columns, list):
+                    # a master column's keys are checked where they are written
+                    for n, column in enumerate(columns):
+                        for key in column if isinstance(column, Mapping) else ():
+                            if key not in column_keys and key not in UNSUPPORTED_COLUMN_KEYS:
+                                raise self.unknown(
+                                    f"{gwhere}.Columns[{n}].{key}",
+                                    column_keys,
+                                    "unknown column key",
+                                )
 
     # ----------------------------------------------------------------------- files
 
