@@ -140,6 +140,8 @@ def test_aggregators_ignore_record_order(tmp_path: Path) -> None:
         for module in (modelinfo, summary, linked, rangegraph, timeseries):
             hook = module.ofxpost_extract
             out = hook(model) if module is modelinfo else hook(model=model, config=config)
+            if isinstance(out, ofxpost.Partial):  # the missing_object column failed
+                out = out.results
             results.update(out or {})
         records.append(FileRecord(index, path, FileStatus.OK, payload=codec.dumps(results)))
     bad = tmp_path / "sims" / "zz_missing.ofx.parquet"

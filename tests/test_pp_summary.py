@@ -369,10 +369,11 @@ def test_table_layout_and_failed_file_row(summary_run: dict[str, Any]) -> None:
 
 def test_missing_object_and_variable_fail_only_that_column(summary_run: dict[str, Any]) -> None:
     table = read_table(summary_run["out"], "summary_all")
-    ok = table[table["status"] == "ok"]
-    assert len(ok) == 3
-    assert ok["missing_object"].isna().all() and ok["missing_variable"].isna().all()
-    assert ok["max"].notna().all() and ok["data"].notna().all()  # the rest of each row intact
+    # a failed column makes its file partial (not ok), and the rest of the row stays
+    ran = table[table["status"] == "partial"]
+    assert len(ran) == 3
+    assert ran["missing_object"].isna().all() and ran["missing_variable"].isna().all()
+    assert ran["max"].notna().all() and ran["data"].notna().all()  # the rest of each row intact
     errors = read_table(summary_run["out"], "summary_errors")
     assert list(errors.columns) == ["file", "stem", "group", "label", "message"]
     assert list(errors["stem"]) == [
@@ -380,12 +381,19 @@ def test_missing_object_and_variable_fail_only_that_column(summary_run: dict[str
         "case_001",
         "case_002",
         "case_002",
+        "case_002x",
         "case_003",
         "case_003",
     ]
     by_label = errors.groupby("label")["message"].first()
     assert "no object named 'NoSuchLine'" in by_label["missing_object"]
     assert "No such variable" in by_label["missing_variable"]
+    # the failed file is accounted for once per group, with its reason
+    assert by_label["(file)"].startswith("file failed (file): ")
+    failures = read_table(summary_run["out"], "failures")
+    columns = failures[failures["kind"] == "extractor"]
+    assert len(columns) == 6 and (columns["plugin"] == "ofxpost.builtin.summary").all()
+    assert columns["message"].str.contains("column 'missing_object'").sum() == 3
 
 
 def test_statistics_table_is_separate_and_single(summary_run: dict[str, Any]) -> None:
@@ -403,7 +411,7 @@ def test_load_matrix_table(summary_run: dict[str, Any]) -> None:
     table = read_table(summary_run["out"], "load_matrix")
     assert list(table["stem"]) == ["case_001", "case_002", "case_002x", "case_003"]
     assert list(table["matched"]) == [True, True, False, True]
-    assert list(table["status"]) == ["ok", "ok", "failed", "ok"]
+    assert list(table["status"]) == ["partial", "partial", "failed", "partial"]  # failed columns
     assert table.loc[2, "error_kind"] == "file" and "truncated" in table.loc[2, "error_message"]
     assert list(table["case_id"].dropna().astype(int)) == [1, 2, 3]
     assert "duration_s" not in table.columns and "worker_pid" not in table.columns

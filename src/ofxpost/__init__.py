@@ -28,6 +28,7 @@ from ofxpost.errors import (
 )
 from ofxpost.events import SCHEMA_VERSION, Event, event_schema, validate_event
 from ofxpost.markers import hookimpl, hookspec
+from ofxpost.partial import Partial
 from ofxpost.plan import Plan, make_plan
 from ofxpost.records import ErrorKind, ErrorRecord, FileRecord, FileStatus, Job
 from ofxpost.result import BatchResult, FileFailure
@@ -49,6 +50,7 @@ __all__ = [
     "OutputDirLockedError",
     "OutputError",
     "ParallelProcessing",
+    "Partial",
     "Plan",
     "PluginError",
     "UnsupportedLoopError",

@@ -20,6 +20,7 @@ import pluggy
 
 from ofxpost.codec import to_jsonable
 from ofxpost.config import Config, validate_config
+from ofxpost.partial import Partial, item_errors
 from ofxpost.plan import WorkerSetup
 from ofxpost.plugins import call_each, get_plugin_manager
 from ofxpost.records import ErrorKind, ErrorRecord, FileRecord, FileStatus, Job
@@ -118,6 +119,7 @@ def _extract_all(
         for key, value in encoded.items():
             results[key] = value
             owners[key] = outcome.plugin
+        errors.extend(item_errors(outcome.value, job.path.name, outcome.plugin))
 
 
 def _encode(
@@ -125,6 +127,8 @@ def _encode(
 ) -> dict[str, Any]:
     """Check one extractor's output and encode it for the result store."""
     encoded: dict[str, Any] = {}
+    if isinstance(out, Partial):  # results, and items that failed (see item_errors)
+        out = out.results
     if out is None:
         return encoded
     if not isinstance(out, Mapping):

@@ -25,11 +25,12 @@ from typing import Any
 import pandas as pd
 from pydantic import Field, model_validator
 
-from ofxpost.builtin import fileinfo, reading
-from ofxpost.builtin.loadmatrix import load_cases_or_empty
-from ofxpost.builtin.selectors import Frozen, ObjectExtraSpec, PeriodSpec, describe_error
+from ofxpost.builtin import feature, fileinfo, reading
+from ofxpost.builtin.feature import Allowable, Extraction, FeatureItem, FileViews
+from ofxpost.builtin.selectors import Frozen, ObjectExtraSpec, PeriodSpec
 from ofxpost.builtin.stats import ACROSS_FILES, across_files
 from ofxpost.markers import hookimpl
+from ofxpost.partial import Partial
 from ofxpost.records import FileRecord
 
 SECTION = "linked_statistics"
@@ -45,8 +46,11 @@ VALUE_COLUMNS: list[str] = [
 ]
 """The six numbers of a query, in column order."""
 
+LIMIT_COLUMNS: list[str] = ["allowable_max", "allowable_min", "exceeds"]
+"""Added after ``error`` when some column has an ``allowable``."""
 
-class LinkedColumn(Frozen):
+
+class LinkedColumn(FeatureItem):
     """A primary variable and the variables read at its extremes."""
 
     object: str
@@ -59,14 +63,12 @@ class LinkedColumn(Frozen):
     """Default ``whole_simulation``."""
     object_extra: ObjectExtraSpec | None = None
     """Where on the object (line point ...)."""
-    label: str | None = Field(default=None, min_length=1)
-    """Identifies the column in the table (default: object, point and variable)."""
+    allowable: Allowable | None = None
+    """``{max: v}`` / ``{min: v}`` on the primary variable: its value at max above
+    ``max``, or its value at min below ``min``, exceeds (column ``exceeds``)."""
 
-    @property
-    def name(self) -> str:
-        """``label`` or a derived one."""
-        if self.label:
-            return self.label
+    def derived_label(self) -> str:
+        """Object, point, variable (and period)."""
         parts = [self.object]
         if self.object_extra is not None:
             parts.append(self.object_extra.describe())
@@ -86,10 +88,7 @@ class LinkedSection(Frozen):
 
     @model_validator(mode="after")
     def _check(self) -> LinkedSection:
-        names = [c.name for c in self.columns]
-        for name in names:
-            if names.count(name) > 1:
-                raise ValueError(f"two columns are labelled {name!r}; give distinct 'label's")
+        feature.check_unique([c.name for c in self.columns], "columns")
         for statistic in self.statistics:
             if statistic not in ACROSS_FILES:
                 raise ValueError(f"statistics: {statistic!r} is not one of {list(ACROSS_FILES)}")
@@ -102,83 +101,92 @@ def ofxpost_add_config_sections() -> dict[str, Any]:
     return {SECTION: LinkedSection}
 
 
-def extract_column(model: Any, column: LinkedColumn) -> dict[str, Any]:
+def extract_column(extraction: Extraction, column: LinkedColumn) -> dict[str, Any]:
     """One column for one file: the six values per linked variable, or an error."""
-    try:
-        found = reading.linked_statistics(
-            model,
+    found, error = extraction.read(
+        f"{SECTION} column {column.name!r}",
+        column.optional,
+        lambda: reading.linked_statistics(
+            extraction.model,
             column.object,
             column.variable,
             list(column.linked_variables),
             column.period,
             column.object_extra,
-        )
-    except Exception as exc:
-        return {"error": describe_error(exc), "values": None}
+        ),
+    )
+    if found is None:
+        return {"error": error, "values": None}
     return {"error": None, "values": [found[v].as_list() for v in column.linked_variables]}
 
 
 @hookimpl
-def ofxpost_extract(model: Any, config: Any) -> dict[str, Any] | None:
-    """Query every linked-statistics column for one file (result ``linked_statistics``)."""
+def ofxpost_extract(model: Any, config: Any) -> Mapping[str, Any] | Partial | None:
+    """Query every linked-statistics column for one file (result ``linked_statistics``).
+
+    A column that fails (and is not ``optional``) makes the file ``partial``.
+    """
     section: LinkedSection = config.section(SECTION)
     if not section.columns:
         return None
-    return {SECTION: [extract_column(model, column) for column in section.columns]}
+    extraction = Extraction(SECTION, model)
+    return extraction.result([extract_column(extraction, column) for column in section.columns])
 
 
 def linked_table(
     records: Sequence[FileRecord], section: LinkedSection, config: Any
 ) -> pd.DataFrame:
     """The long ``linked_statistics`` table."""
-    cases = load_cases_or_empty(config)
+    files = FileViews.for_config(SECTION, config, load_cases=True)
+    limited = any(c.allowable is not None for c in section.columns)
     rows: list[tuple[int, dict[str, Any]]] = []
-    for record in records:
-        lead = {
-            **fileinfo.identity(record, config.base_dir),
-            **cases.for_path(record.path),
-            "status": str(record.status),
-        }
-        result = record.results.get(SECTION) if not record.failed else None
-        answers = result if isinstance(result, list) else []
+    for view in files(records, list):
+        lead = files.lead(view, facts=False)
+        answers = view.result or []
         for position, column in enumerate(section.columns):
             answer = answers[position] if position < len(answers) else {}
             values = answer.get("values") if isinstance(answer, dict) else None
-            error = answer.get("error") if isinstance(answer, dict) else None
-            if record.failed:
-                error = "file failed"
-            elif not answers:
-                error = "no linked statistics were extracted for this file"
+            error = view.missing or (answer.get("error") if isinstance(answer, dict) else None)
             for n, variable in enumerate(column.linked_variables):
                 numbers = values[n] if values else [None] * len(VALUE_COLUMNS)
-                rows.append(
-                    (
-                        record.index,
-                        {
-                            **lead,
-                            "label": column.name,
-                            "object": column.object,
-                            "primary": column.variable,
-                            "linked_variable": variable,
-                            **dict(zip(VALUE_COLUMNS, numbers, strict=True)),
-                            "error": error,
-                        },
-                    )
-                )
+                row = {
+                    **lead,
+                    "label": column.name,
+                    "object": column.object,
+                    "primary": column.variable,
+                    "linked_variable": variable,
+                    **dict(zip(VALUE_COLUMNS, numbers, strict=True)),
+                    "error": error,
+                }
+                if limited:
+                    row.update(_limits(column.allowable, row))
+                rows.append((view.index, row))
     columns = [
-        "file",
-        "stem",
-        *cases.columns,
-        "status",
+        *files.lead_columns(facts=False),
         "label",
         "object",
         "primary",
         "linked_variable",
         *VALUE_COLUMNS,
         "error",
+        *(LIMIT_COLUMNS if limited else []),
     ]
     frame = pd.DataFrame(fileinfo.in_input_order(rows), columns=columns)
-    return fileinfo.fix_dtypes(frame, VALUE_COLUMNS)
+    frame = fileinfo.fix_dtypes(frame, [*VALUE_COLUMNS, "allowable_max", "allowable_min"])
+    return feature.set_units(frame, {"time_of_max": "s", "time_of_min": "s"})
+
+
+def _limits(allowable: Allowable | None, row: dict[str, Any]) -> dict[str, Any]:
+    """``allowable_max``, ``allowable_min`` and ``exceeds`` of one row."""
+    if allowable is None:
+        return {"allowable_max": None, "allowable_min": None, "exceeds": None}
+    at_max, at_min = row["value_at_max"], row["value_at_min"]
+    flags = [
+        Allowable(max=allowable.max).exceeded(at_max) if allowable.max is not None else False,
+        Allowable(min=allowable.min).exceeded(at_min) if allowable.min is not None else False,
+    ]
+    exceeds = None if None in flags else any(flags)
+    return {"allowable_max": allowable.max, "allowable_min": allowable.min, "exceeds": exceeds}
 
 
 @hookimpl
@@ -192,7 +200,10 @@ def ofxpost_aggregate(
     table = linked_table(records, section, config)
     tables = {SECTION: table}
     if section.statistics:
-        tables[f"{SECTION}_statistics"] = across_files(
+        statistics = across_files(
             table, VALUE_COLUMNS, section.statistics, keys=("label", "linked_variable")
+        )
+        tables[f"{SECTION}_statistics"] = feature.set_units(
+            statistics, {"time_of_max": "s", "time_of_min": "s"}
         )
     return tables

@@ -25,16 +25,16 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, model_validator
 
-from ofxpost.builtin import fileinfo, reading
-from ofxpost.builtin.naming import first_duplicate
+from ofxpost.builtin import feature, fileinfo, reading
+from ofxpost.builtin.feature import Extraction, FeatureItem, FileViews
 from ofxpost.builtin.selectors import (
     ArclengthRangeSpec,
     Frozen,
     ObjectExtraSpec,
     PeriodSpec,
-    describe_error,
 )
 from ofxpost.markers import hookimpl
+from ofxpost.partial import Partial
 from ofxpost.records import FileRecord
 
 SECTION = "range_graph"
@@ -46,7 +46,7 @@ ERROR_COLUMNS: list[str] = ["file", "stem", "label", "message"]
 DEFAULT_CURVES: tuple[reading.Curve, ...] = ("min", "max", "mean", "std_dev")
 
 
-class RangeGraphEntry(Frozen):
+class RangeGraphEntry(FeatureItem):
     """One range graph, read from every file."""
 
     object: str
@@ -68,8 +68,6 @@ class RangeGraphEntry(Frozen):
     """``sqrt`` or ``abs`` of every curve value."""
     allowable: float | None = None
     """A limit drawn as a dashed line on the plot and given in the envelope table."""
-    label: str | None = Field(default=None, min_length=1)
-    """Identifies the graph in the tables and names its plot (default: object and variable)."""
     units: str | None = None
     """Units of the variable, for the plot's axis title (e.g. ``kN``)."""
     title: str | None = None
@@ -85,11 +83,8 @@ class RangeGraphEntry(Frozen):
             raise ValueError("statistics: a curve is listed twice")
         return self
 
-    @property
-    def name(self) -> str:
-        """``label`` or ``<object> <variable>`` (plus range and period when set)."""
-        if self.label:
-            return self.label
+    def derived_label(self) -> str:
+        """``<object> <variable>`` (plus range and period when set)."""
         parts = [self.object, self.variable]
         if self.arclength_range is not None:
             parts.append(self.arclength_range.describe())
@@ -115,9 +110,7 @@ class RangeGraphSection(Frozen):
 
     @model_validator(mode="after")
     def _unique(self) -> RangeGraphSection:
-        name = first_duplicate(g.name for g in self.graphs)
-        if name is not None:
-            raise ValueError(f"two graphs are labelled {name.lower()!r}; give distinct 'label's")
+        feature.check_unique([g.name for g in self.graphs], "graphs")
         return self
 
 
@@ -127,63 +120,67 @@ def ofxpost_add_config_sections() -> dict[str, Any]:
     return {SECTION: RangeGraphSection}
 
 
-def extract_entry(model: Any, entry: RangeGraphEntry) -> dict[str, Any]:
-    """One graph for one file: ``x`` and each requested curve, or an error."""
-    try:
-        graph = reading.range_graph(
-            model,
+def extract_entry(extraction: Extraction, entry: RangeGraphEntry) -> dict[str, Any]:
+    """One graph for one file: ``x``, each requested curve and the units, or an error."""
+    graph, error = extraction.read(
+        f"{SECTION} graph {entry.name!r}",
+        entry.optional,
+        lambda: reading.range_graph(
+            extraction.model,
             entry.object,
             entry.variable,
             entry.period,
             entry.object_extra,
             entry.arclength_range,
-        )
-    except Exception as exc:
-        return {"error": describe_error(exc)}
+        ),
+    )
+    if graph is None:
+        return {"error": error}
     out: dict[str, Any] = {"error": None, "x": graph.x}
     for curve in entry.statistics:
         out[curve] = np.asarray(reading.apply_transform(graph.curve(curve), entry.transform))
+    out["units"] = feature.statistic_units(
+        extraction.units(entry.object, entry.variable), None, entry.transform
+    )
     return out
 
 
 @hookimpl
-def ofxpost_extract(model: Any, config: Any) -> dict[str, Any] | None:
-    """Read every range graph for one file (result ``range_graph``)."""
+def ofxpost_extract(model: Any, config: Any) -> Mapping[str, Any] | Partial | None:
+    """Read every range graph for one file (result ``range_graph``).
+
+    A graph that fails (and is not ``optional``) makes the file ``partial``.
+    """
     section: RangeGraphSection = config.section(SECTION)
     if not section.graphs:
         return None
-    return {SECTION: [extract_entry(model, entry) for entry in section.graphs]}
+    extraction = Extraction(SECTION, model)
+    return extraction.result([extract_entry(extraction, entry) for entry in section.graphs])
 
 
 def graph_tables(
     records: Sequence[FileRecord], section: RangeGraphSection, base_dir: Path | None = None
 ) -> dict[str, pd.DataFrame]:
     """Build ``range_graph``, ``range_graph_envelope`` and ``range_graph_errors``."""
+    files = FileViews(SECTION, base_dir)
     parts: list[tuple[int, pd.DataFrame]] = []
-    errors: list[tuple[int, dict[str, Any]]] = []
-    for record in records:
-        ident = fileinfo.identity(record, base_dir)
-        if record.failed:
-            continue
-        result = record.results.get(SECTION)
-        answers = result if isinstance(result, list) else []
+    errors = feature.ErrorRows(ERROR_COLUMNS)
+    units: dict[str, set[str | None]] = {entry.name: set() for entry in section.graphs}
+    for view in files(records, list):
+        answers = view.result or []
         for position, entry in enumerate(section.graphs):
             answer = answers[position] if position < len(answers) else None
-            if not isinstance(answer, dict):
-                errors.append(
-                    (record.index, {**ident, "label": entry.name, "message": "not extracted"})
-                )
+            if view.missing is not None or not isinstance(answer, dict):
+                errors.add(view, label=entry.name, message=view.missing or "not extracted")
                 continue
             if answer.get("error"):
-                errors.append(
-                    (record.index, {**ident, "label": entry.name, "message": answer["error"]})
-                )
+                errors.add(view, label=entry.name, message=answer["error"])
                 continue
+            units[entry.name].add(entry.units or answer.get("units"))
             x = np.asarray(answer["x"], dtype=float)
             part = pd.DataFrame(
                 {
-                    "file": ident["file"],
-                    "stem": ident["stem"],
+                    **view.ident,
                     "label": entry.name,
                     "x": x,
                     **{
@@ -195,7 +192,7 @@ def graph_tables(
                 },
                 columns=TABLE_COLUMNS,
             )
-            parts.append((record.index, part))
+            parts.append((view.index, part))
     if parts:
         table = pd.concat(fileinfo.in_input_order(parts), ignore_index=True)
     else:
@@ -203,10 +200,17 @@ def graph_tables(
         for name in ("file", "stem", "label"):
             table[name] = table[name].astype(object)
     table = fileinfo.fix_dtypes(table, ["x", *reading.CURVES])
+    shared = set().union(*units.values()) if units else set()
+    unit = next(iter(shared)) if len(shared) == 1 else None
+    if unit:  # every graph's values share one unit
+        feature.set_units(table, dict.fromkeys(reading.CURVES, unit))
+    envelope_table = envelope(table, section)
+    if unit:
+        feature.set_units(envelope_table, dict.fromkeys(("max", "min", "allowable"), unit))
     return {
         SECTION: table,
-        f"{SECTION}_envelope": envelope(table, section),
-        f"{SECTION}_errors": pd.DataFrame(fileinfo.in_input_order(errors), columns=ERROR_COLUMNS),
+        f"{SECTION}_envelope": envelope_table,
+        f"{SECTION}_errors": errors.frame(),
     }
 
 

@@ -13,23 +13,20 @@ column are in ``summary_<group>_statistics``.
 
 from __future__ import annotations
 
-import re
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import pandas as pd
 from pydantic import Field, field_validator, model_validator
 
-from ofxpost.builtin import fileinfo, reading
-from ofxpost.builtin.fileinfo import in_input_order
-from ofxpost.builtin.loadmatrix import load_cases_or_empty
-from ofxpost.builtin.naming import first_duplicate
+from ofxpost.builtin import feature, fileinfo, reading
+from ofxpost.builtin.feature import Allowable, Extraction, FeatureItem, FileViews
 from ofxpost.builtin.selectors import (
     ArclengthRangeSpec,
     Frozen,
     ObjectExtraSpec,
     PeriodSpec,
-    describe_error,
 )
 from ofxpost.builtin.stats import (
     ARC_STATISTICS,
@@ -40,6 +37,7 @@ from ofxpost.builtin.stats import (
     numeric_columns,
 )
 from ofxpost.markers import hookimpl
+from ofxpost.partial import Partial
 from ofxpost.records import FileRecord
 
 SECTION = "summary"
@@ -49,13 +47,10 @@ Command = Literal["time_history", "range_graph", "static_result", "data"]
 AcrossStatistic = Literal["min", "max", "mean", "std"]
 ACROSS_DEFAULT: tuple[AcrossStatistic, ...] = ("min", "max", "mean", "std")
 
-GROUP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-
-LEADING_COLUMNS: tuple[str, ...] = ("file", "stem")
 ERROR_COLUMNS: list[str] = ["file", "stem", "group", "label", "message"]
 
 
-class SummaryColumn(Frozen):
+class SummaryColumn(FeatureItem):
     """One value per file."""
 
     command: Command
@@ -80,8 +75,8 @@ class SummaryColumn(Frozen):
     """``data`` only: the index of an indexed data item (default -1: a scalar item)."""
     transform: reading.Transform | None = None
     """``sqrt`` or ``abs``, applied to the samples before the statistic."""
-    label: str | None = Field(default=None, min_length=1)
-    """The column heading (default: derived from object, point, variable and statistic)."""
+    allowable: Allowable | None = None
+    """``{max: v}`` and/or ``{min: v}``: adds the column ``<label> exceeds``."""
 
     @model_validator(mode="after")
     def _fits_command(self) -> SummaryColumn:
@@ -132,11 +127,8 @@ class SummaryColumn(Frozen):
             return "mean"
         return "max"
 
-    @property
-    def name(self) -> str:
-        """The column heading: ``label`` or a derived one."""
-        if self.label:
-            return self.label
+    def derived_label(self) -> str:
+        """``Riser end_a Effective tension max`` ... from what the column reads."""
         parts = [self.object]
         if self.object_extra is not None:
             parts.append(self.object_extra.describe())
@@ -167,22 +159,22 @@ class SummaryGroup(Frozen):
     @field_validator("name")
     @classmethod
     def _safe(cls, value: str) -> str:
-        if not GROUP_NAME.match(value):
-            raise ValueError("use letters, digits, '_', '.' and '-' (it names a table)")
+        feature.check_group_name(value)
         if value.lower() == "errors" or value.lower().endswith("_statistics"):
             raise ValueError("'errors' and names ending in '_statistics' name other tables")
         return value
 
     @model_validator(mode="after")
     def _unique_labels(self) -> SummaryGroup:
-        seen: set[str] = set()
-        for column in self.columns:
-            if column.name in seen:
-                raise ValueError(
-                    f"two columns are labelled {column.name!r}; give them distinct 'label's"
-                )
-            seen.add(column.name)
+        labels = [c.name for c in self.columns]
+        exceeds = [feature.exceeds_label(c.name) for c in self.columns if c.allowable]
+        feature.check_unique([*labels, *exceeds], "columns", reserved=self.lead_names())
         return self
+
+    @staticmethod
+    def lead_names() -> tuple[str, ...]:
+        """Columns every summary table starts with (labels may not take them)."""
+        return ("file", "stem", "status", *fileinfo.FACT_COLUMNS)
 
 
 class SummarySection(Frozen):
@@ -195,9 +187,7 @@ class SummarySection(Frozen):
 
     @model_validator(mode="after")
     def _unique_groups(self) -> SummarySection:
-        name = first_duplicate(g.name for g in self.groups)
-        if name is not None:
-            raise ValueError(f"two groups are named {name.lower()!r}")
+        feature.check_unique([g.name for g in self.groups], "groups", verb="named")
         return self
 
 
@@ -238,29 +228,41 @@ def column_value(model: Any, column: SummaryColumn) -> Any:
     return evaluate(curve, statistic, graph.x)
 
 
-def extract_group(model: Any, group: SummaryGroup) -> dict[str, list[Any]]:
-    """Every value of ``group`` for one file, and an error (or ``None``) per column."""
+def column_units(extraction: Extraction, column: SummaryColumn) -> str | None:
+    """Units of a column's values, when the model states its variable's units."""
+    if column.command == "data":
+        return None
+    units = extraction.units(column.object, column.variable)
+    return feature.statistic_units(units, column.statistic, column.transform)
+
+
+def extract_group(extraction: Extraction, group: SummaryGroup) -> dict[str, list[Any]]:
+    """Every value of ``group`` for one file, an error (or ``None``) and units per column."""
     values: list[Any] = []
     errors: list[str | None] = []
+    units: list[str | None] = []
     for column in group.columns:
-        try:
-            value = column_value(model, column)
-        except Exception as exc:
-            values.append(float("nan"))
-            errors.append(describe_error(exc))
-        else:
-            values.append(value)
-            errors.append(None)
-    return {"values": values, "errors": errors}
+        item = f"{SECTION} group {group.name!r} column {column.name!r}"
+        value, error = extraction.read(
+            item, column.optional, functools.partial(column_value, extraction.model, column)
+        )
+        values.append(float("nan") if error is not None else value)
+        errors.append(error)
+        units.append(column_units(extraction, column))
+    return {"values": values, "errors": errors, "units": units}
 
 
 @hookimpl
-def ofxpost_extract(model: Any, config: Any) -> dict[str, Any] | None:
-    """Compute every summary group's values for one file (result ``summary``)."""
+def ofxpost_extract(model: Any, config: Any) -> Mapping[str, Any] | Partial | None:
+    """Compute every summary group's values for one file (result ``summary``).
+
+    A column that fails (and is not ``optional``) makes the file ``partial``.
+    """
     section: SummarySection = config.section(SECTION)
     if not section.groups:
         return None
-    return {SECTION: {group.name: extract_group(model, group) for group in section.groups}}
+    extraction = Extraction(SECTION, model)
+    return extraction.result({g.name: extract_group(extraction, g) for g in section.groups})
 
 
 # ----------------------------------------------------------------------- controller
@@ -270,59 +272,44 @@ def group_tables(
     records: Sequence[FileRecord], section: SummarySection, config: Any
 ) -> dict[str, pd.DataFrame]:
     """Build ``summary_<group>``, ``summary_<group>_statistics`` and ``summary_errors``."""
-    cases = load_cases_or_empty(config)
+    files = FileViews.for_config(SECTION, config, load_cases=True)
     rows: dict[str, list[tuple[int, dict[str, Any]]]] = {g.name: [] for g in section.groups}
-    errors: list[tuple[int, dict[str, Any]]] = []
-    for record in records:
-        ident = fileinfo.identity(record, config.base_dir)
-        lead = {
-            **ident,
-            **cases.for_path(record.path),
-            "status": str(record.status),
-            **fileinfo.facts(record),
-        }
-        result = record.results.get(SECTION) if not record.failed else None
-        result = result if isinstance(result, dict) else {}
+    units: dict[str, list[list[Any]]] = {g.name: [] for g in section.groups}
+    errors = feature.ErrorRows(ERROR_COLUMNS)
+    for view in files(records, dict):
+        lead = files.lead(view, facts=True)
         for group in section.groups:
-            found = result.get(group.name) or {}
+            found = (view.result or {}).get(group.name)
+            found = found if isinstance(found, dict) else {}
+            if view.missing is not None:
+                errors.add(view, group=group.name, label="(file)", message=view.missing)
             values = list(found.get("values") or [])
             problems = list(found.get("errors") or [])
+            units[group.name].append(list(found.get("units") or []))
             row = dict(lead)
             for position, column in enumerate(group.columns):
-                value = values[position] if position < len(values) else None
-                row[column.name] = value
+                row[column.name] = values[position] if position < len(values) else None
                 problem = problems[position] if position < len(problems) else None
                 if problem:
-                    errors.append(
-                        (
-                            record.index,
-                            {
-                                **ident,
-                                "group": group.name,
-                                "label": column.name,
-                                "message": problem,
-                            },
-                        )
-                    )
-            rows[group.name].append((record.index, row))
+                    errors.add(view, group=group.name, label=column.name, message=problem)
+            rows[group.name].append((view.index, row))
     tables: dict[str, pd.DataFrame] = {}
-    lead_columns = [
-        *LEADING_COLUMNS,
-        *cases.columns,
-        "status",
-        *fileinfo.FACT_COLUMNS,
-    ]
+    lead_columns = files.lead_columns(facts=True)
     for group in section.groups:
         labels = [c.name for c in group.columns]
-        frame = pd.DataFrame(in_input_order(rows[group.name]), columns=[*lead_columns, *labels])
+        frame = pd.DataFrame(
+            fileinfo.in_input_order(rows[group.name]), columns=[*lead_columns, *labels]
+        )
         frame = fileinfo.fix_dtypes(frame, fileinfo.FLOAT_FACTS)
         frame = fileinfo.value_columns(frame, labels)
-        tables[f"{SECTION}_{group.name}"] = frame
+        known = dict(zip(labels, feature.first_units(units[group.name], len(labels)), strict=True))
+        feature.set_units(frame, {**known, "start_time": "s", "stop_time": "s"})
+        limits = {c.name: c.allowable for c in group.columns if c.allowable is not None}
+        tables[f"{SECTION}_{group.name}"] = feature.add_exceeds(frame, limits)
         if section.statistics:
-            tables[f"{SECTION}_{group.name}_statistics"] = across_files(
-                frame, numeric_columns(frame, labels), section.statistics
-            )
-    tables[f"{SECTION}_errors"] = pd.DataFrame(in_input_order(errors), columns=ERROR_COLUMNS)
+            statistics = across_files(frame, numeric_columns(frame, labels), section.statistics)
+            tables[f"{SECTION}_{group.name}_statistics"] = feature.set_units(statistics, known)
+    tables[f"{SECTION}_errors"] = errors.frame()
     return tables
 
 

@@ -11,7 +11,7 @@ CSV/Parquet but not into the Excel workbook.
 
 from __future__ import annotations
 
-import re
+import functools
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,19 +20,20 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, field_validator, model_validator
 
-from ofxpost.builtin import fileinfo, reading
-from ofxpost.builtin.naming import first_duplicate, safe_name, unique
-from ofxpost.builtin.selectors import Frozen, ObjectExtraSpec, PeriodSpec, describe_error
+from ofxpost.builtin import feature, fileinfo, reading
+from ofxpost.builtin.feature import Extraction, FeatureItem, FileViews
+from ofxpost.builtin.naming import safe_name, unique
+from ofxpost.builtin.selectors import Frozen, ObjectExtraSpec, PeriodSpec
 from ofxpost.markers import hookimpl
+from ofxpost.partial import Partial
 from ofxpost.records import FileRecord
 
 SECTION = "time_series"
 """The config section, result name and table-name prefix."""
 ERROR_COLUMNS: list[str] = ["file", "stem", "group", "label", "message"]
-GROUP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
-class TimeSeriesColumn(Frozen):
+class TimeSeriesColumn(FeatureItem):
     """One time history."""
 
     object: str
@@ -43,14 +44,9 @@ class TimeSeriesColumn(Frozen):
     """Where on the object."""
     transform: reading.Transform | None = None
     """``sqrt`` or ``abs`` of every sample."""
-    label: str | None = Field(default=None, min_length=1)
-    """The column heading (default: object, point and variable)."""
 
-    @property
-    def name(self) -> str:
-        """``label`` or a derived one."""
-        if self.label:
-            return self.label
+    def derived_label(self) -> str:
+        """Object, point and variable."""
         parts = [self.object]
         if self.object_extra is not None:
             parts.append(self.object_extra.describe())
@@ -71,16 +67,11 @@ class TimeSeriesGroup(Frozen):
     @field_validator("name")
     @classmethod
     def _safe(cls, value: str) -> str:
-        if not GROUP_NAME.match(value):
-            raise ValueError("use letters, digits, '_', '.' and '-' (it names tables)")
-        return value
+        return feature.check_group_name(value)
 
     @model_validator(mode="after")
     def _unique_labels(self) -> TimeSeriesGroup:
-        names = [c.name for c in self.columns]
-        for name in names:
-            if name == "time" or names.count(name) > 1:
-                raise ValueError(f"column label {name!r} is used twice (or is 'time')")
+        feature.check_unique([c.name for c in self.columns], "columns", reserved=("time",))
         return self
 
 
@@ -92,9 +83,7 @@ class TimeSeriesSection(Frozen):
 
     @model_validator(mode="after")
     def _unique_groups(self) -> TimeSeriesSection:
-        name = first_duplicate(g.name for g in self.groups)
-        if name is not None:
-            raise ValueError(f"two groups are named {name.lower()!r}")
+        feature.check_unique([g.name for g in self.groups], "groups", verb="named")
         return self
 
 
@@ -104,73 +93,95 @@ def ofxpost_add_config_sections() -> dict[str, Any]:
     return {SECTION: TimeSeriesSection}
 
 
-def extract_group(model: Any, group: TimeSeriesGroup) -> dict[str, Any]:
-    """One group for one file: a DataFrame (``time`` + labels) and the column errors."""
-    try:
-        times = reading.sample_times(model, group.period)
-    except Exception as exc:
-        return {"frame": None, "errors": [["(period)", describe_error(exc)]]}
+def _samples(
+    extraction: Extraction, group: TimeSeriesGroup, column: TimeSeriesColumn, times: Any
+) -> Any:
+    values = reading.time_history(
+        extraction.model, column.object, column.variable, group.period, column.object_extra
+    )
+    values = np.asarray(reading.apply_transform(values, column.transform), dtype=float)
+    if values.shape != times.shape:
+        raise ValueError(f"{values.size} samples for {times.size} sample times in this period")
+    return values
+
+
+def extract_group(extraction: Extraction, group: TimeSeriesGroup) -> dict[str, Any]:
+    """One group for one file: a DataFrame (``time`` + labels), column errors and units."""
+    item = f"{SECTION} group {group.name!r}"
+    every_optional = all(c.optional for c in group.columns)
+    times, error = extraction.read(
+        f"{item} period",
+        every_optional,
+        lambda: reading.sample_times(extraction.model, group.period),
+    )
+    if times is None:
+        return {"frame": None, "errors": [["(period)", error]]}
     data: dict[str, Any] = {"time": times}
     errors: list[list[str]] = []
+    units: dict[str, str] = {}
     for column in group.columns:
-        try:
-            values = reading.time_history(
-                model, column.object, column.variable, group.period, column.object_extra
-            )
-            values = np.asarray(reading.apply_transform(values, column.transform), dtype=float)
-            if values.shape != times.shape:
-                raise ValueError(
-                    f"{values.size} samples for {times.size} sample times in this period"
-                )
-        except Exception as exc:
+        values, error = extraction.read(
+            f"{item} column {column.name!r}",
+            column.optional,
+            functools.partial(_samples, extraction, group, column, times),
+        )
+        if error is not None:
             values = np.full(times.shape, np.nan)
-            errors.append([column.name, describe_error(exc)])
+            errors.append([column.name, error])
         data[column.name] = values
-    return {"frame": pd.DataFrame(data), "errors": errors}
+        unit = feature.statistic_units(
+            extraction.units(column.object, column.variable), None, column.transform
+        )
+        if unit:
+            units[column.name] = unit
+    return {"frame": pd.DataFrame(data), "errors": errors, "units": units}
 
 
 @hookimpl
-def ofxpost_extract(model: Any, config: Any) -> dict[str, Any] | None:
-    """Read every time-series group for one file (result ``time_series``)."""
+def ofxpost_extract(model: Any, config: Any) -> Mapping[str, Any] | Partial | None:
+    """Read every time-series group for one file (result ``time_series``).
+
+    A column that fails (and is not ``optional``) makes the file ``partial``.
+    """
     section: TimeSeriesSection = config.section(SECTION)
     if not section.groups:
         return None
-    return {SECTION: {group.name: extract_group(model, group) for group in section.groups}}
+    extraction = Extraction(SECTION, model)
+    return extraction.result({g.name: extract_group(extraction, g) for g in section.groups})
 
 
 def series_tables(
     records: Sequence[FileRecord], section: TimeSeriesSection, base_dir: Path | None = None
 ) -> dict[str, pd.DataFrame]:
     """One table per file and group, plus ``time_series_errors``."""
+    files = FileViews(SECTION, base_dir)
     named: list[tuple[int, tuple[str, pd.DataFrame]]] = []
-    errors: list[tuple[int, dict[str, Any]]] = []
-    for record in records:
-        if record.failed:
-            continue
-        ident = fileinfo.identity(record, base_dir)
-        result = record.results.get(SECTION)
-        result = result if isinstance(result, dict) else {}
+    errors = feature.ErrorRows(ERROR_COLUMNS)
+    for view in files(records, dict):
+        result = view.result or {}
         for group in section.groups:
             found = result.get(group.name)
-            if not isinstance(found, dict):
-                problem = {"group": group.name, "label": "(group)", "message": "not extracted"}
-                errors.append((record.index, {**ident, **problem}))
+            if view.missing is not None or not isinstance(found, dict):
+                errors.add(
+                    view, group=group.name, label="(file)", message=view.missing or "not extracted"
+                )
                 continue
             for label, message in found.get("errors") or []:
-                problem = {"group": group.name, "label": label, "message": message}
-                errors.append((record.index, {**ident, **problem}))
+                errors.add(view, group=group.name, label=label, message=message)
             frame = found.get("frame")
             if isinstance(frame, pd.DataFrame):
                 columns = ["time", *[c.name for c in group.columns]]
                 frame = fileinfo.fix_dtypes(frame.reset_index(drop=True)[columns], columns)
-                name = safe_name(f"{SECTION}_{group.name}_{ident['stem']}")
-                named.append((record.index, (name, frame)))
+                units = found.get("units")
+                feature.set_units(
+                    frame, {"time": "s", **(units if isinstance(units, dict) else {})}
+                )
+                name = safe_name(f"{SECTION}_{group.name}_{view.ident['stem']}")
+                named.append((view.index, (name, frame)))
     ordered = fileinfo.in_input_order(named)
     names = unique([name for name, _ in ordered])
     tables = {name: frame for name, (_, frame) in zip(names, ordered, strict=True)}
-    tables[f"{SECTION}_errors"] = pd.DataFrame(
-        fileinfo.in_input_order(errors), columns=ERROR_COLUMNS
-    )
+    tables[f"{SECTION}_errors"] = errors.frame()
     return tables
 
 
