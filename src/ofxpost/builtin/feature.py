@@ -82,9 +82,8 @@ def check_unique(
     taken = {r.lower(): r for r in reserved}
     for name in listed:
         if name.lower() in taken:
-            raise ValueError(
-                f"label {name!r} is reserved (the table has a {taken[name.lower()]!r})"
-            )
+            column = taken[name.lower()]
+            raise ValueError(f"label {name!r} is taken by the table's own column {column!r}")
     duplicate = first_duplicate(listed)
     if duplicate is not None:
         hint = "; give them distinct 'label's" if verb == "labelled" else ""

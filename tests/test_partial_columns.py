@@ -1,0 +1,188 @@
+"""A feature column that fails for a file makes that file partial (exit 1), unless optional."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+import ofxpost
+from ofxpost.builtin import feature
+from tests._pp_helpers import BEND, RISER, TENSION, make_sims, read_table, write_yaml
+
+GOOD_TH = {"command": "time_history", "object": RISER, "variable": TENSION}
+BROKEN: dict[str, dict[str, Any]] = {
+    "summary": {
+        "groups": [
+            {
+                "name": "main",
+                "columns": [
+                    {**GOOD_TH, "object_extra": "end_a", "statistic": "max", "label": "top"},
+                    {**GOOD_TH, "object": "NoSuchLine", "statistic": "max", "label": "lost"},
+                ],
+            }
+        ]
+    },
+    "linked_statistics": {
+        "columns": [
+            {"object": RISER, "variable": "Nonsense", "linked_variables": [BEND], "label": "lost"}
+        ]
+    },
+    "range_graph": {
+        "plots": False,
+        "graphs": [{"object": RISER, "variable": "Missing variable", "label": "lost"}],
+    },
+    "time_series": {
+        "groups": [
+            {
+                "name": "ts",
+                "columns": [{"object": "NoSuchLine", "variable": TENSION, "label": "lost"}],
+            }
+        ]
+    },
+}
+ITEMS = {
+    "summary": "summary group 'main' column 'lost'",
+    "linked_statistics": "linked_statistics column 'lost'",
+    "range_graph": "range_graph graph 'lost'",
+    "time_series": "time_series group 'ts' column 'lost'",
+}
+
+
+@pytest.fixture(scope="module")
+def sims(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("partial_columns")
+    make_sims(root / "sims", cases=2, seed=5)
+    return root
+
+
+def _config(root: Path, name: str, sections: dict[str, Any]) -> Path:
+    config = {
+        "inputs": ["sims/*.ofx.parquet"],
+        "output_dir": f"out_{name}",
+        "outputs": {"formats": ["csv"]},
+        **sections,
+    }
+    return write_yaml(root / f"{name}.yml", config)
+
+
+def _optional(section: str) -> dict[str, Any]:
+    """``BROKEN[section]`` with every failing item marked ``optional: true``."""
+    import copy
+
+    data = copy.deepcopy(BROKEN[section])
+    items = data.get("columns") or data.get("graphs") or []
+    for group in data.get("groups", []):
+        items += group["columns"]
+    for item in items:
+        if item.get("label") == "lost":
+            item["optional"] = True
+    return data
+
+
+@pytest.mark.parametrize("section", list(BROKEN))
+def test_failed_column_makes_the_file_partial_and_exit_1(sims: Path, section: str) -> None:
+    from ofxpost.cli import main
+
+    path = _config(sims, section, {section: BROKEN[section]})
+    assert main(["run", str(path), "--sequential", "--log-format", "json"]) == 1
+    files = read_table(sims / f"out_{section}", "files")
+    assert list(files["status"]) == ["partial", "partial"]
+    failures = read_table(sims / f"out_{section}", "failures")
+    assert list(failures["kind"]) == ["extractor", "extractor"]
+    plugin = {"linked_statistics": "linked", "range_graph": "rangegraph"}.get(section, section)
+    assert (failures["plugin"] == f"ofxpost.builtin.{plugin.replace('_', '')}").all()
+    for message, stem in zip(failures["message"], ["case_001", "case_002"], strict=True):
+        assert message.startswith(f"{stem}.ofx.parquet: {ITEMS[section]}: "), message
+
+
+def test_parallel_workers_mark_the_file_partial_too(sims: Path) -> None:
+    path = _config(sims, "parallel", {"summary": BROKEN["summary"]})
+    result = ofxpost.run(path, workers=2)
+    assert result.exit_code == 1 and result.partial == 2 and result.succeeded == 0
+    failures = read_table(sims / "out_parallel", "failures")
+    assert failures["message"].str.contains("column 'lost'").all() and len(failures) == 2
+
+
+@pytest.mark.parametrize("section", list(BROKEN))
+def test_optional_column_keeps_the_file_ok_and_still_reports(sims: Path, section: str) -> None:
+    name = f"optional_{section}"
+    result = ofxpost.run(_config(sims, name, {section: _optional(section)}), sequential=True)
+    assert result.exit_code == 0 and result.succeeded == 2
+    assert read_table(sims / f"out_{name}", "failures").empty
+    if section == "linked_statistics":
+        table = read_table(sims / f"out_{name}", "linked_statistics")
+        assert table["error"].str.contains("Nonsense").all()
+    else:
+        errors = read_table(sims / f"out_{name}", f"{section}_errors")
+        assert len(errors) == 2 and (errors["label"] == "lost").all()
+
+
+def test_units_and_allowable_metadata(sims: Path) -> None:
+    from ofxpost.builtin import summary
+
+    columns = [
+        {**GOOD_TH, "object_extra": "end_a", "statistic": "max", "label": "top",
+         "allowable": {"max": 820.0}},
+        {**GOOD_TH, "object_extra": "end_a", "statistic": "time_of_max", "label": "when"},
+        {**GOOD_TH, "object_extra": "end_a", "statistic": "max", "transform": "sqrt",
+         "label": "root"},
+    ]  # fmt: skip
+    section = {"groups": [{"name": "g", "columns": columns}], "statistics": ["max"]}
+    config = ofxpost.load_config(
+        {"inputs": ["sims/*.ofx.parquet"], "summary": section}, base_dir=sims
+    )
+    from ofxpost import codec
+    from ofxpost.archive import open_archive
+    from ofxpost.records import FileRecord, FileStatus
+
+    records = []
+    for index, path in enumerate(sorted((sims / "sims").glob("*.ofx.parquet"))):
+        out = summary.ofxpost_extract(model=open_archive(path), config=config)
+        assert not isinstance(out, ofxpost.Partial)
+        records.append(FileRecord(index, path, FileStatus.OK, payload=codec.dumps(out)))
+    tables = summary.group_tables(records, config.section("summary"), config)
+    frame = tables["summary_g"]
+    assert frame.attrs[feature.UNITS_ATTR] == {
+        "top": "kN",
+        "when": "s",
+        "start_time": "s",
+        "stop_time": "s",
+    }  # sqrt of kN has no stated unit
+    assert frame.attrs[feature.ALLOWABLE_ATTR] == {"top": {"max": 820.0}}
+    labels = list(frame.columns)
+    assert labels[labels.index("top") + 1] == "top exceeds"
+    expected = [value > 820.0 for value in frame["top"]]
+    assert list(frame["top exceeds"]) == expected and True in expected and False in expected
+    assert tables["summary_g_statistics"].attrs[feature.UNITS_ATTR]["top"] == "kN"
+
+
+def test_allowable_and_labels_are_validated() -> None:
+    base = {**GOOD_TH, "statistic": "max"}
+    for bad, message in (
+        ({**base, "allowable": {}}, "max' and/or 'min"),
+        ({**base, "allowable": {"max": 1, "min": 2}}, "above max"),
+        ({**base, "label": "status"}, "taken by the table's own column"),
+    ):
+        group = {"name": "g", "columns": [bad]}
+        with pytest.raises(ofxpost.ConfigError, match=message):
+            ofxpost.load_config({"inputs": ["x"], "summary": {"groups": [group]}})
+    twice = [{**base, "label": "Top"}, {**base, "label": "top"}]  # labels ignore case
+    for section in (
+        {"summary": {"groups": [{"name": "g", "columns": twice}]}},
+        {"time_series": {"groups": [{"name": "g", "columns": twice}]}},
+    ):
+        if "time_series" in section:
+            for column in twice:
+                column.pop("command", None)
+                column.pop("statistic", None)
+        with pytest.raises(ofxpost.ConfigError, match="labelled 'top'"):
+            ofxpost.load_config({"inputs": ["x"], **section})
+
+
+def test_exceeds_helper_flags_only_numbers() -> None:
+    frame = pd.DataFrame({"v": [1.0, 5.0, float("nan")]})
+    feature.add_exceeds(frame, {"v": feature.Allowable(max=2.0, min=0.5)})
+    assert list(frame["v exceeds"]) == [False, True, None]
