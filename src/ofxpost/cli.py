@@ -52,12 +52,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--resume", action="store_true", help="reuse finished results of an earlier run"
     )
     _add_log_options(run)
+    _add_disable_option(run)
 
     validate = sub.add_parser("validate", help="check a config file and its inputs")
     validate.add_argument("config", type=Path)
+    _add_disable_option(validate)
 
-    plugins = sub.add_parser("plugins", help="list registered plugins and their hooks")
+    plugins = sub.add_parser(
+        "plugins", help="list registered plugins and their hooks (exit 1 if one is broken)"
+    )
     plugins.add_argument("config", type=Path, nargs="?", help="also load this config's plugins")
+    _add_disable_option(plugins)
 
     demo = sub.add_parser("demo", help="generate synthetic simulations and post-process them")
     demo.add_argument("--cases", type=int, default=24)
@@ -82,6 +87,17 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = sub.add_parser("migrate", help="print the native form of a digitalmodel opp config")
     migrate.add_argument("config", type=Path)
     return parser
+
+
+def _add_disable_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--disable-plugin",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="do not load this plugin (as 'ofxpost plugins' names it, or a distribution "
+        "name); repeatable. OFXPOST_DISABLE_PLUGIN_AUTOLOAD=1 skips every installed plugin",
+    )
 
 
 def _add_log_options(parser: argparse.ArgumentParser) -> None:
@@ -125,7 +141,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if args.workers is not None and args.workers < 1:
         return _error("--workers must be at least 1")
-    config = load_config(args.config)
+    config = load_config(args.config, disable_plugins=args.disable_plugin)
     return execute(
         config, args, workers=args.workers, sequential=args.sequential, resume=args.resume
     )
@@ -256,7 +272,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from ofxpost.config import load_config
     from ofxpost.plan import make_plan
 
-    config = load_config(args.config)
+    config = load_config(args.config, disable_plugins=args.disable_plugin)
     plan = make_plan(config)
     for notice in config.notices:
         print(f"notice: {notice}")
@@ -272,18 +288,28 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_plugins(args: argparse.Namespace) -> int:
-    """``ofxpost plugins [CONFIG]``: registered plugins, their hooks and distributions."""
-    from ofxpost.config import load_config
-    from ofxpost.plugins import PluginSpec, get_plugin_manager
+    """``ofxpost plugins [CONFIG]``: registered plugins, their hooks and distributions.
 
-    if args.config is not None:
-        config = load_config(args.config)
-        spec = PluginSpec(modules=tuple(config.plugins), local_file=config.local_plugin_file)
+    A plugin that cannot be loaded is listed as ``BROKEN`` with the reason, and the
+    exit code is 1.
+    """
+    from ofxpost.config import plugin_spec, read_yaml
+    from ofxpost.plugins import BrokenPlugin, PluginSpec, build_plugin_manager
+
+    if args.config is not None:  # the plugin keys only: a broken plugin must not stop us
+        path = args.config.expanduser().absolute()
+        raw = read_yaml(path)
+        modules = raw.get("plugins") or []
+        disabled = [*(raw.get("disable_plugins") or []), *args.disable_plugin]
+        spec = plugin_spec([str(m) for m in modules], path, [str(d) for d in disabled])
     else:
-        spec = PluginSpec()
-    pm = get_plugin_manager(spec)
+        spec = PluginSpec(disabled=tuple(args.disable_plugin))
+    broken: list[BrokenPlugin] = []
+    pm = build_plugin_manager(spec, broken=broken)
     dists = {id(plugin): dist for plugin, dist in pm.list_plugin_distinfo()}
     for name, plugin in pm.list_name_plugin():
+        if plugin is None:
+            continue
         hooks = sorted(caller.name for caller in pm.get_hookcallers(plugin) or [])
         dist = dists.get(id(plugin))
         origin = f"{dist.project_name} {dist.version}" if dist is not None else "ofxpost (built-in)"
@@ -292,7 +318,10 @@ def cmd_plugins(args: argparse.Namespace) -> int:
         print(f"{name}  [{origin}]")
         for hook in hooks:
             print(f"    {hook}")
-    return EXIT_OK
+    for problem in broken:
+        print(f"{problem.name}  [{problem.origin}]  BROKEN")
+        print(f"    {problem.reason}")
+    return EXIT_FAILURES if broken else EXIT_OK
 
 
 # ---------------------------------------------------------------------------- demo

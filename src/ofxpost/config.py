@@ -14,10 +14,10 @@ import difflib
 import hashlib
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
@@ -25,6 +25,9 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 from ofxpost._version import __version__
 from ofxpost.errors import ConfigError
 from ofxpost.sizes import parse_size
+
+if TYPE_CHECKING:
+    from ofxpost.plugins import PluginSpec
 
 LOCAL_PLUGIN_FILE = "ofxpost_plugins.py"
 """Name of the conftest-like plugin file picked up beside the config file."""
@@ -102,6 +105,9 @@ class CoreConfig(BaseModel):
     """Where tables, plots, error reports and the result store go."""
     plugins: list[str] = Field(default_factory=list)
     """Importable module names registered as plugins."""
+    disable_plugins: list[str] = Field(default_factory=list)
+    """Plugins not to load (names as ``ofxpost plugins`` lists them, or an installed
+    plugin's distribution name); also ``--disable-plugin NAME``."""
     parallel_processing: ParallelProcessing = Field(default_factory=ParallelProcessing)
     """Workers, budgets, timeouts and retries."""
 
@@ -138,6 +144,11 @@ class Config:
     def plugins(self) -> list[str]:
         """Plugin module names, as written."""
         return self.core.plugins
+
+    @property
+    def plugin_spec(self) -> PluginSpec:
+        """The :class:`~ofxpost.plugins.PluginSpec` of this config (workers rebuild it)."""
+        return plugin_spec(self.plugins, self.source, self.core.disable_plugins)
 
     @property
     def parallel_processing(self) -> ParallelProcessing:
@@ -200,6 +211,8 @@ class Config:
             "orcfxapi_threads": self.parallel_processing.orcfxapi_threads,
             "sections": {name: _dump(value) for name, value in sorted(self.sections.items())},
         }
+        if self.core.disable_plugins:  # absent when empty: earlier hashes stay valid
+            payload["disable_plugins"] = sorted(self.core.disable_plugins)
         text = json.dumps(payload, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -252,6 +265,7 @@ def load_config(
     source: str | os.PathLike[str] | Mapping[str, Any],
     *,
     base_dir: str | os.PathLike[str] | None = None,
+    disable_plugins: Sequence[str] = (),
 ) -> Config:
     """Load and validate a config from a YAML file or a mapping.
 
@@ -262,6 +276,8 @@ def load_config(
     :param source: a YAML path, or an already-parsed mapping.
     :param base_dir: folder for relative paths when ``source`` is a mapping
         (default: the current folder).
+    :param disable_plugins: plugins not to load, added to the config's
+        ``disable_plugins`` (the CLI's ``--disable-plugin``).
     :raises ConfigError: naming the file, key path and value.
     """
     path: Path | None
@@ -278,6 +294,10 @@ def load_config(
 
     if opp_detect.is_opp_config(raw):
         raw, notices = opp_detect.translate(raw, path)
+    if disable_plugins:
+        listed = raw.get("disable_plugins") or []
+        listed = list(listed) if isinstance(listed, list) else [listed]
+        raw["disable_plugins"] = [*listed, *(n for n in disable_plugins if n not in listed)]
     return validate_config(raw, base_dir=base.absolute(), source=path, notices=notices)
 
 
@@ -289,7 +309,7 @@ def validate_config(
     notices: tuple[str, ...] = (),
 ) -> Config:
     """Validate an already-parsed native config mapping (see :func:`load_config`)."""
-    from ofxpost.plugins import PluginSpec, get_plugin_manager
+    from ofxpost.plugins import get_plugin_manager
 
     label = source
     plugins_value = raw.get("plugins", [])
@@ -297,11 +317,13 @@ def validate_config(
         raise ConfigError(
             f"{_where(label)}key 'plugins': expected a list of module names, got {plugins_value!r}"
         )
-    local = source.parent / LOCAL_PLUGIN_FILE if source is not None else None
-    spec = PluginSpec(
-        modules=tuple(plugins_value),
-        local_file=local if local is not None and local.is_file() else None,
-    )
+    disabled = raw.get("disable_plugins", [])
+    if not isinstance(disabled, list) or not all(isinstance(p, str) for p in disabled):
+        raise ConfigError(
+            f"{_where(label)}key 'disable_plugins': expected a list of plugin names, "
+            f"got {disabled!r}"
+        )
+    spec = plugin_spec(plugins_value, source, disabled)
     try:
         pm = get_plugin_manager(spec)
     except ConfigError as exc:
@@ -311,7 +333,14 @@ def validate_config(
     known = set(CORE_KEYS) | set(section_models)
     for key in raw:
         if key not in known:
-            raise ConfigError(f"{_where(label)}key {key!r}: unknown key{_suggest(str(key), known)}")
+            hint = _suggest(str(key), known)
+            if disabled and not hint:  # the section of a disabled plugin
+                notices = (
+                    *notices,
+                    f"key {key!r} ignored: no plugin declares it (disabled: {', '.join(disabled)})",
+                )
+                continue
+            raise ConfigError(f"{_where(label)}key {key!r}: unknown key{hint}")
     core_raw = {k: v for k, v in raw.items() if k in CORE_KEYS}
     try:
         core = CoreConfig.model_validate(core_raw)
@@ -326,6 +355,20 @@ def validate_config(
         except ValidationError as exc:
             raise ConfigError(_format_validation(exc, label, (name,), model)) from None
     return Config(core, sections, base_dir, source, dict(raw), notices)
+
+
+def plugin_spec(
+    modules: Sequence[str], source: Path | None, disabled: Sequence[str] = ()
+) -> PluginSpec:
+    """The :class:`~ofxpost.plugins.PluginSpec` for a config's plugin keys."""
+    from ofxpost.plugins import PluginSpec
+
+    local = source.parent / LOCAL_PLUGIN_FILE if source is not None else None
+    return PluginSpec(
+        modules=tuple(modules),
+        local_file=local if local is not None and local.is_file() else None,
+        disabled=tuple(disabled),
+    )
 
 
 def collect_sections(pm: Any, label: Path | None) -> dict[str, Any]:

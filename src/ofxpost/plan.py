@@ -186,10 +186,7 @@ def make_plan(
         output_dir=output_dir,
         store_dir=output_dir / ".ofxpost" / "store",
         config_hash=config.result_hash(),
-        plugin_spec=PluginSpec(
-            modules=tuple(config.plugins),
-            local_file=config.local_plugin_file,
-        ),
+        plugin_spec=config.plugin_spec,
         timeout=pp.timeout_per_file,
         warnings=warnings,
     )

@@ -22,7 +22,7 @@ from ofxpost.codec import to_jsonable
 from ofxpost.config import Config, validate_config
 from ofxpost.partial import Partial, item_errors
 from ofxpost.plan import WorkerSetup
-from ofxpost.plugins import call_each, get_plugin_manager
+from ofxpost.plugins import call_each, get_plugin_manager, implementer
 from ofxpost.records import ErrorKind, ErrorRecord, FileRecord, FileStatus, Job
 
 
@@ -73,7 +73,8 @@ def run_job(pm: pluggy.PluginManager, config: Config, job: Job) -> FileRecord:
         model = pm.hook.ofxpost_open_simulation(path=job.path, job=job, config=config)
     except Exception as exc:
         kind = classify_error(pm, exc, "open", ErrorKind.FILE)
-        return finish(FileStatus.FAILED, [_error(kind, exc, job)])
+        loader = implementer(pm.hook.ofxpost_open_simulation, exc)  # the loader that raised
+        return finish(FileStatus.FAILED, [_error(kind, exc, job, plugin=loader)])
     if model is None:
         message = f"{job.path}: no loader handles '{job.path.suffix}' files"
         return finish(FileStatus.FAILED, [ErrorRecord(ErrorKind.FILE, message)])
