@@ -1,6 +1,6 @@
 """YAML config file → validated, typed :class:`Config`.
 
-The core owns four keys (``inputs``, ``output_dir``, ``plugins``,
+The core owns five keys (``inputs``, ``output_dir``, ``plugins``, ``disable_plugins``,
 ``parallel_processing``); every other top-level key is a *section* declared by a
 plugin through :func:`~ofxpost.hookspecs.ofxpost_add_config_sections` and validated
 by that plugin's model. Relative paths resolve against the config file's folder.

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from ofxpost.config import Config
+    from ofxpost.partial import Partial
     from ofxpost.plan import Plan
     from ofxpost.records import ErrorKind, FileRecord, Job
     from ofxpost.result import BatchResult
@@ -74,12 +75,13 @@ def ofxpost_open_simulation(path: Path, job: Job, config: Config) -> Any | None:
     model, or anything your extractors understand), or ``None`` when this loader does
     not handle the file, so that the next loader is asked (``firstresult``). If no
     loader claims the file, it fails with kind ``file``. An exception raised here
-    fails the file (kind ``file``, or ``licence`` for a licensing error).
+    fails the file (kind ``file``, or ``licence`` for a licensing error), and the
+    error names the loader's plugin.
     """
 
 
 @hookspec
-def ofxpost_extract(model: Any, job: Job, config: Config) -> Mapping[str, Any] | None:
+def ofxpost_extract(model: Any, job: Job, config: Config) -> Mapping[str, Any] | Partial | None:
     """Extract this plugin's partial results from one opened model.
 
     **When:** once per successfully opened file. **Where:** worker.
@@ -89,10 +91,19 @@ def ofxpost_extract(model: Any, job: Job, config: Config) -> Mapping[str, Any] |
     :param config: the validated batch config.
 
     **Returns:** a mapping of result name to value, or ``None`` for nothing. Names
-    must be unique across plugins (prefix them with your plugin's name). Values must
+    must be unique across plugins (prefix them with your plugin's name): the first
+    extractor to return a name keeps it (built-ins are called first, so they are never
+    displaced) and a later one returning it is blamed (an ``extractor`` error against
+    it, its output for the file dropped). Values must
     be storable: ``None``, ``bool``, ``int``, ``float``, ``str``, lists, dicts with
     string keys, numpy arrays and pandas DataFrames. Keep them small (statistics, not
     whole time histories) -- they are kept in the result store under ``output_dir``.
+
+    **Soft errors:** an extractor that loses only some of its items for a file
+    returns :class:`ofxpost.Partial` ``(results, errors)``: ``results`` is stored as
+    usual and each ``errors`` entry (item -> reason) becomes an error of kind
+    ``extractor`` against this plugin, message ``<file>: <item>: <reason>``; the file
+    is ``partial`` (exit code 1). Leave out items the user marked optional.
 
     If an implementation raises, the error is recorded against that plugin and that
     file (kind ``extractor``) and the file is marked ``partial``; every other
