@@ -186,3 +186,40 @@ def test_exceeds_helper_flags_only_numbers() -> None:
     frame = pd.DataFrame({"v": [1.0, 5.0, float("nan")]})
     feature.add_exceeds(frame, {"v": feature.Allowable(max=2.0, min=0.5)})
     assert list(frame["v exceeds"]) == [False, True, None]
+
+
+def test_units_of_time_series_range_graph_and_linked_tables(sims: Path) -> None:
+    from ofxpost import codec
+    from ofxpost.archive import open_archive
+    from ofxpost.builtin import linked, rangegraph, timeseries
+    from ofxpost.records import FileRecord, FileStatus
+
+    sections = {
+        "time_series": {
+            "groups": [{"name": "g", "columns": [{"object": RISER, "variable": TENSION,
+                                                  "object_extra": "end_a", "label": "t"}]}]
+        },
+        "range_graph": {"plots": False, "graphs": [{"object": RISER, "variable": TENSION}]},
+        "linked_statistics": {
+            "columns": [{"object": RISER, "object_extra": "end_a", "variable": TENSION,
+                         "linked_variables": [BEND], "label": "top",
+                         "allowable": {"max": 820.0}}]
+        },
+    }  # fmt: skip
+    config = ofxpost.load_config({"inputs": ["sims/*.ofx.parquet"], **sections}, base_dir=sims)
+    records = []
+    for index, path in enumerate(sorted((sims / "sims").glob("*.ofx.parquet"))):
+        results: dict[str, Any] = {}
+        for module in (timeseries, rangegraph, linked):
+            results.update(module.ofxpost_extract(model=open_archive(path), config=config) or {})
+        records.append(FileRecord(index, path, FileStatus.OK, payload=codec.dumps(results)))
+    series = timeseries.series_tables(records, config.section("time_series"), config)
+    assert series["time_series_g_case_001"].attrs[feature.UNITS_ATTR] == {"time": "s", "t": "kN"}
+    graphs = rangegraph.graph_tables(records, config.section("range_graph"), config)
+    assert graphs["range_graph"].attrs[feature.UNITS_ATTR]["max"] == "kN"
+    assert graphs["range_graph_envelope"].attrs[feature.UNITS_ATTR]["max"] == "kN"
+    table = linked.linked_table(records, config.section("linked_statistics"), config)
+    assert table.attrs[feature.UNITS_ATTR] == {"time_of_max": "s", "time_of_min": "s"}
+    assert list(table.columns[-3:]) == ["allowable_max", "allowable_min", "exceeds"]
+    expected = [bool(v > 820.0) for v in table["value_at_max"]]
+    assert list(table["exceeds"]) == expected

@@ -15,7 +15,9 @@ lives here, so that each feature module is a declaration plus its own computatio
   wrapped in :class:`ofxpost.Partial` when an item that is not ``optional`` failed,
   so that the file becomes ``partial`` with the item named. A licensing error is
   raised instead, so that the whole file is retried.
-* **Files.** :class:`FileViews` gives, per record, the ``file``/``stem`` columns,
+* **Files.** Every table builder takes ``(records, section, config)`` and makes
+  :meth:`FileViews.for_config` from the config (its ``base_dir`` for the ``file``
+  column, its load matrix). :class:`FileViews` gives, per record, the ``file``/``stem`` columns,
   the load-case attributes (the one load-matrix join,
   :mod:`ofxpost.builtin.loadcases`), the status and model facts, the section's
   result and, when there is none, why.
@@ -256,8 +258,11 @@ class FileViews:
 
     @classmethod
     def for_config(cls, section: str, config: Any, *, load_cases: bool) -> FileViews:
-        """Views for ``config`` (its ``base_dir``; its load matrix when ``load_cases``)."""
-        cases = load_cases_or_empty(config) if load_cases else None
+        """Views for ``config`` (its ``base_dir``; its load matrix when ``load_cases``).
+
+        ``config`` may be ``None`` (tests, tools): paths are then shown as they are.
+        """
+        cases = load_cases_or_empty(config) if load_cases and config is not None else None
         return cls(section, getattr(config, "base_dir", None), cases)
 
     def lead_columns(self, *, facts: bool) -> list[str]:

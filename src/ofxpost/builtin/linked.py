@@ -134,7 +134,7 @@ def ofxpost_extract(model: Any, config: Any) -> Mapping[str, Any] | Partial | No
 
 
 def linked_table(
-    records: Sequence[FileRecord], section: LinkedSection, config: Any
+    records: Sequence[FileRecord], section: LinkedSection, config: Any = None
 ) -> pd.DataFrame:
     """The long ``linked_statistics`` table."""
     files = FileViews.for_config(SECTION, config, load_cases=True)

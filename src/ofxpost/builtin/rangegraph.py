@@ -159,10 +159,10 @@ def ofxpost_extract(model: Any, config: Any) -> Mapping[str, Any] | Partial | No
 
 
 def graph_tables(
-    records: Sequence[FileRecord], section: RangeGraphSection, base_dir: Path | None = None
+    records: Sequence[FileRecord], section: RangeGraphSection, config: Any = None
 ) -> dict[str, pd.DataFrame]:
     """Build ``range_graph``, ``range_graph_envelope`` and ``range_graph_errors``."""
-    files = FileViews(SECTION, base_dir)
+    files = FileViews.for_config(SECTION, config, load_cases=False)
     parts: list[tuple[int, pd.DataFrame]] = []
     errors = feature.ErrorRows(ERROR_COLUMNS)
     units: dict[str, set[str | None]] = {entry.name: set() for entry in section.graphs}
@@ -258,7 +258,7 @@ def ofxpost_aggregate(
     section: RangeGraphSection = config.section(SECTION)
     if not section.graphs:
         return None
-    return graph_tables(records, section, config.base_dir)
+    return graph_tables(records, section, config)
 
 
 @hookimpl

@@ -269,7 +269,7 @@ def ofxpost_extract(model: Any, config: Any) -> Mapping[str, Any] | Partial | No
 
 
 def group_tables(
-    records: Sequence[FileRecord], section: SummarySection, config: Any
+    records: Sequence[FileRecord], section: SummarySection, config: Any = None
 ) -> dict[str, pd.DataFrame]:
     """Build ``summary_<group>``, ``summary_<group>_statistics`` and ``summary_errors``."""
     files = FileViews.for_config(SECTION, config, load_cases=True)

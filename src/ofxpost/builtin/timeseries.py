@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -151,10 +150,10 @@ def ofxpost_extract(model: Any, config: Any) -> Mapping[str, Any] | Partial | No
 
 
 def series_tables(
-    records: Sequence[FileRecord], section: TimeSeriesSection, base_dir: Path | None = None
+    records: Sequence[FileRecord], section: TimeSeriesSection, config: Any = None
 ) -> dict[str, pd.DataFrame]:
     """One table per file and group, plus ``time_series_errors``."""
-    files = FileViews(SECTION, base_dir)
+    files = FileViews.for_config(SECTION, config, load_cases=False)
     named: list[tuple[int, tuple[str, pd.DataFrame]]] = []
     errors = feature.ErrorRows(ERROR_COLUMNS)
     for view in files(records, dict):
@@ -193,4 +192,4 @@ def ofxpost_aggregate(
     section: TimeSeriesSection = config.section(SECTION)
     if not section.groups:
         return None
-    return series_tables(records, section, config.base_dir)
+    return series_tables(records, section, config)
