@@ -195,3 +195,17 @@ def test_trace_logs_each_hook_call_with_its_plugin(
     assert "hook=ofxpost_extract plugin=ofxpost_toy duration_ms=" in err
     assert "hook=ofxpost_open_simulation plugin=" in err
     assert "hook=ofxpost_aggregate plugin=ofxpost.builtin.tables duration_ms=" in err
+
+
+def test_describe_plugin_names_the_distribution(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ofxpost.plugins import PluginSpec, build_plugin_manager, describe_plugin
+
+    source = (
+        "import ofxpost\n\n@ofxpost.hookimpl\ndef ofxpost_aggregate(records):\n    return None\n"
+    )
+    install(tmp_path / "site", monkeypatch, "ofxpost-agg", "2.0", {"ofxpost_agg": source})
+    pm = build_plugin_manager(PluginSpec())
+    assert describe_plugin(pm, "agg") == "'agg' (distribution ofxpost-agg 2.0)"
+    assert describe_plugin(pm, "ofxpost.builtin.tables") == "'ofxpost.builtin.tables'"

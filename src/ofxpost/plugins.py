@@ -342,6 +342,16 @@ def plugin_names(pm: pluggy.PluginManager) -> list[str]:
     return [name for name, plugin in pm.list_name_plugin() if plugin is not None]
 
 
+def describe_plugin(pm: pluggy.PluginManager, name: str) -> str:
+    """``name`` as an error message should give it: with its distribution and version
+    for an installed plugin (``'peaks' (distribution ofxpost-peaks 0.1.0)``)."""
+    plugin = pm.get_plugin(name)
+    for candidate, dist in pm.list_plugin_distinfo():
+        if candidate is plugin and plugin is not None:
+            return f"{name!r} (distribution {dist.project_name} {dist.version})"
+    return repr(name)
+
+
 @dataclass(frozen=True)
 class ImplOutcome:
     """What one hook implementation returned (or raised) in :func:`call_each`."""
