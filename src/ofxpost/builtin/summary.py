@@ -6,9 +6,11 @@ one column per configured value: a statistic of a time history, a statistic of a
 range-graph curve along the line, a static result, or an input-data item.
 
 A column that cannot be read for a file (a missing object or variable ...) is
-empty for that file and its error is listed in ``summary_errors``; the rest of the
-row and every other file are unaffected. Across-file statistics of each numeric
-column are in ``summary_<group>_statistics``.
+empty for that file, its error is listed in ``summary_errors`` and the file is
+``partial`` (unless the column is ``optional``); the rest of the row and every other
+file are unaffected. Across-file statistics of each numeric column are in
+``summary_<group>_statistics``. The shared rules (labels, failed files, load cases,
+units, allowables) are in :mod:`ofxpost.builtin.feature`.
 """
 
 from __future__ import annotations
