@@ -209,3 +209,22 @@ def test_describe_plugin_names_the_distribution(
     pm = build_plugin_manager(PluginSpec())
     assert describe_plugin(pm, "agg") == "'agg' (distribution ofxpost-agg 2.0)"
     assert describe_plugin(pm, "ofxpost.builtin.tables") == "'ofxpost.builtin.tables'"
+
+
+def test_disabled_builtin_section_is_ignored_with_a_notice(tmp_path: Path) -> None:
+    base = {"inputs": ["x"], "excel": {"name": "book.xlsx"}}
+    plain = ofxpost.load_config(base, base_dir=tmp_path)
+    config = ofxpost.load_config(
+        {**base, "disable_plugins": ["ofxpost.builtin.excel"]}, base_dir=tmp_path
+    )
+    assert "excel" not in config.sections
+    assert any("key 'excel' ignored" in notice for notice in config.notices)
+    assert config.plugin_spec.disabled == ("ofxpost.builtin.excel",)
+    assert config.result_hash() != plain.result_hash()
+    with pytest.raises(ofxpost.ConfigError, match="unknown key"):  # a typo is still an error
+        ofxpost.load_config(
+            {**base, "disable_plugins": ["ofxpost.builtin.excel"], "sumary": {}},
+            base_dir=tmp_path,
+        )
+    with pytest.raises(ofxpost.ConfigError, match="'disable_plugins': expected a list"):
+        ofxpost.load_config({"inputs": ["x"], "disable_plugins": "excel"}, base_dir=tmp_path)
