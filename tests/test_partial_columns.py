@@ -223,3 +223,18 @@ def test_units_of_time_series_range_graph_and_linked_tables(sims: Path) -> None:
     assert list(table.columns[-3:]) == ["allowable_max", "allowable_min", "exceeds"]
     expected = [bool(v > 820.0) for v in table["value_at_max"]]
     assert list(table["exceeds"]) == expected
+
+
+def test_a_licence_error_in_a_column_fails_the_whole_file_for_a_retry() -> None:
+    class DLLError(Exception):
+        status = 25  # an OrcFxAPI licensing status
+
+    def no_licence() -> float:
+        raise DLLError("licence not available")
+
+    extraction = feature.Extraction("summary", model=None)
+    with pytest.raises(DLLError):
+        extraction.read("summary group 'g' column 'c'", False, no_licence)
+    value, error = extraction.read("summary group 'g' column 'd'", True, lambda: 1 / 0)
+    assert value is None and error is not None and "ZeroDivisionError" in error
+    assert extraction.result({}) == {"summary": {}}  # optional failures are not file errors
