@@ -195,11 +195,11 @@ class RawArchive:
         return self.frame[f"{obj}|{variable}|{point}"].to_numpy(dtype=float)
 
     def mask(self, low: float | None = None, high: float | None = None) -> Any:
-        """Samples of the period [low, high]; each end snaps to its nearest sample."""
+        """Samples of the period [low, high]: low <= t <= high (no snapping)."""
         low = self.start if low is None else low
         high = self.stop if high is None else high
-        half = self.dt / 2
-        return (self.times > low - half) & (self.times < high + half)
+        tolerance = 1e-6 * self.dt
+        return (self.times >= low - tolerance) & (self.times <= high + tolerance)
 
     def stage(self, number: int) -> tuple[float, float]:
         """``(from, to)`` of a stage (0 = build-up)."""
