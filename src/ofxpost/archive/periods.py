@@ -24,7 +24,6 @@ import numpy as np
 from ofxpost import ofx
 from ofxpost.archive.format import ArchiveInfo
 
-
 TIME_TOLERANCE = 1e-6
 """Fraction of the log sample interval by which a sample time may miss a period
 end and still count as on it (rounding of stored times)."""

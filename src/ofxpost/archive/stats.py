@@ -96,10 +96,7 @@ def time_series_statistics(values: Any, sample_interval: float) -> dict[str, flo
     tc = _mean_gap(local_maxima(x, dt)) if dt > 0 else math.nan
     m2 = m0 / (tz * tz) if tz > 0 else math.nan
     m4 = m2 / (tc * tc) if tc > 0 and not math.isnan(m2) else math.nan
-    if tz > 0 and tc > 0:
-        bandwidth = math.sqrt(max(0.0, 1.0 - (tc / tz) ** 2))
-    else:
-        bandwidth = math.nan
+    bandwidth = math.sqrt(max(0.0, 1.0 - (tc / tz) ** 2)) if tz > 0 and tc > 0 else math.nan
     rms = float(np.sqrt(np.mean(x * x))) if x.size else math.nan
     return {
         "Mean": mean,
