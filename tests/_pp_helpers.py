@@ -239,10 +239,24 @@ def run_config(path: Path, **options: Any) -> Any:
 
 
 def read_table(out: Path, name: str) -> Any:
-    """A written CSV table as a DataFrame."""
-    import pandas as pd
+    """A written CSV table as a DataFrame, with plain column names.
 
-    return pd.read_csv(out / f"{name}.csv")
+    CSV headers carry units (``max_tension [kN]``); the Parquet copy's field
+    metadata says which, so the suffixes are taken off here.
+    """
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    frame = pd.read_csv(out / f"{name}.csv")
+    parquet = out / "parquet" / f"{name}.parquet"
+    if parquet.is_file():
+        rename = {
+            f"{field.name} [{field.metadata[b'unit'].decode()}]": field.name
+            for field in pq.read_schema(parquet)
+            if field.metadata and b"unit" in field.metadata
+        }
+        frame = frame.rename(columns=rename)
+    return frame
 
 
 def png_size(path: Path) -> tuple[int, int]:
