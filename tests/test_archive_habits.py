@@ -190,12 +190,13 @@ def test_orcfxapi_script_runs_by_changing_one_import(small_archive: Path, tmp_pa
         times = model.SampleTimes(period)
         graph = line.RangeGraph("Bend Moment", OrcFxAPI.pnWholeSimulation)
         top = line.StaticResult("Effective Tension", OrcFxAPI.oeEndA)
-        linked = line.LinkedStatistics(["Effective Tension", "Bend Moment"], period, OrcFxAPI.oeEndA)
+        names = ["Effective Tension", "Bend Moment"]
+        linked = line.LinkedStatistics(names, period, OrcFxAPI.oeEndA)
         query = linked.Query("Effective Tension", "Bend Moment")
         stats = line.TimeSeriesStatistics("Effective Tension", period, OrcFxAPI.oeEndA)
         dt = model.general.ActualLogSampleInterval
         stages = model.general.StageDuration
-        names = [obj.Name for obj in model.objects]
+        objects = [obj.Name for obj in model.objects]
         lengths = list(line.Length)
         hs = model.environment.GetData("WaveHs", -1)
         heading = model["Vessel"].InitialHeading
@@ -222,7 +223,7 @@ def test_orcfxapi_script_runs_by_changing_one_import(small_archive: Path, tmp_pa
         raw.column("Riser", TENSION, "end_a")[mask].std()
     )
     assert namespace["dt"] == raw.dt
-    assert namespace["names"] == ["General", "Environment", "Vessel", "Riser"]
+    assert namespace["objects"] == ["General", "Environment", "Vessel", "Riser"]
     assert namespace["lengths"] == [100.0, 500.0, 300.0]
     assert namespace["hs"] == 3.0
     assert namespace["heading"] == 0.0  # the vessel heading; waves come from 30 deg

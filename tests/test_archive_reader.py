@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterator
 from pathlib import Path
@@ -305,7 +306,7 @@ def _expected_stats(x: np.ndarray[Any, Any], dt: float) -> dict[str, float]:
     mean = sum(values) / len(values)
     ups = [
         (i + (mean - a) / (b - a)) * dt
-        for i, (a, b) in enumerate(zip(values, values[1:], strict=False))
+        for i, (a, b) in enumerate(itertools.pairwise(values))
         if a < mean <= b
     ]
     peaks = [
