@@ -95,36 +95,47 @@ def test_unknown_variable_lists_the_nearest_names(model: ArchiveModel) -> None:
         riser.GetData("Lenght", 0)
 
 
-def test_summary_column_error_names_the_nearest_variable(model: ArchiveModel) -> None:
-    from ofxpost.builtin.summary import SummaryGroup, extract_group
+def test_summary_columns_follow_the_name_rules(small_archive: Path, tmp_path: Path) -> None:
+    import pandas as pd
 
-    group = SummaryGroup.model_validate(
-        {
-            "name": "g",
-            "columns": [
-                {
-                    "command": "time_history",
-                    "object": "riser",
-                    "variable": "effective  TENSION",
-                    "statistic": "max",
-                    "object_extra": "end_a",
-                    "label": "Top tension",
-                },
-                {
-                    "command": "time_history",
-                    "object": "Riser",
-                    "variable": "Efective tension",
-                    "statistic": "max",
-                    "object_extra": "end_a",
-                    "label": "Bad",
-                },
-            ],
+    from tests._pp_helpers import read_table, run_config, write_yaml
+
+    def column(obj: str, variable: str, label: str) -> dict[str, Any]:
+        return {
+            "command": "time_history",
+            "object": obj,
+            "variable": variable,
+            "statistic": "max",
+            "object_extra": "end_a",
+            "label": label,
         }
-    )
-    result = extract_group(model, group)
-    assert result["values"][0] == model["Riser"].TimeHistory(TENSION, None, ofx.oeEndA).max()
-    assert result["errors"][0] is None
-    assert result["errors"][1] is not None and "'Effective tension'" in result["errors"][1]
+
+    config = {
+        "inputs": [str(small_archive)],
+        "output_dir": "out",
+        "summary": {
+            "groups": [
+                {
+                    "name": "g",
+                    "columns": [
+                        column("riser", "effective  TENSION", "Top Tension (user spelling)"),
+                        column("Riser", "Efective tension", "Bad"),
+                    ],
+                }
+            ]
+        },
+        "outputs": {"formats": ["csv"]},
+        "parallel_processing": {"enabled": False},
+    }
+    run_config(write_yaml(tmp_path / "batch.yml", config))
+    table = read_table(tmp_path / "out", "summary_g")
+    errors = read_table(tmp_path / "out", "summary_errors")
+    with open_archive(small_archive) as model:
+        expected = model["Riser"].TimeHistory(TENSION, None, ofx.oeEndA).max()
+    assert table["Top Tension (user spelling)"].iloc[0] == pytest.approx(expected, rel=1e-9)
+    assert pd.isna(table["Bad"].iloc[0])
+    assert list(errors["label"]) == ["Bad"]
+    assert "nearest: 'Effective tension'" in errors["message"].iloc[0]
 
 
 # ----------------------------------------------------------- Model like OrcFxAPI
