@@ -71,6 +71,9 @@ def test_csv_units_header_row_and_none() -> None:
     assert lines[2].split(",")[4] == "1200.500"
     plain = csv_text(frame, 3, "none").splitlines()[0].split(",")
     assert plain == [str(c) for c in frame.columns]
+    unitless = pd.DataFrame({"a": [1.5], "b": ["x"]})
+    assert csv_text(unitless, 1, "row").splitlines() == ["a,b", ",", "1.5,x"]
+    assert csv_text(unitless, 1, "header").splitlines() == ["a,b", "1.5,x"]
 
 
 def test_outputs_section_units_option(tmp_path: Path) -> None:

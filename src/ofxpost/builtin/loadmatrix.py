@@ -36,6 +36,7 @@ from pydantic import field_validator, model_validator
 from ofxpost.builtin import fileinfo
 from ofxpost.builtin.selectors import Frozen
 from ofxpost.builtin.tableunits import (
+    UNITS_ATTR,
     WARNINGS_ATTR,
     column_allowables,
     column_units,
@@ -311,8 +312,9 @@ def load_matrix_table(
     if cases.present:
         columns += [*cases.columns, "matched"]
     columns += [*fileinfo.FACT_COLUMNS, "status", "error_kind", "error_message"]
-    frame = pd.DataFrame(rows, columns=columns)
-    return fileinfo.fix_dtypes(frame, fileinfo.FLOAT_FACTS)
+    frame = fileinfo.fix_dtypes(pd.DataFrame(rows, columns=columns), fileinfo.FLOAT_FACTS)
+    frame.attrs[UNITS_ATTR] = {"start_time": "s", "stop_time": "s"}
+    return frame
 
 
 MISMATCH_TABLE = "load_matrix_mismatches"

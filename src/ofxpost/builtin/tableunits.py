@@ -11,7 +11,8 @@ How each format carries a column's unit (``outputs.units``, default ``header``):
 * CSV, ``header``: the header cell is ``<column> [<unit>]`` (``max_tension [kN]``),
   so the file keeps one header line and stays machine-readable; columns without
   a unit keep their plain name. ``row``: a second line holds the units under the
-  header (empty where none). ``none``: plain names only.
+  header (empty where none; the line is there in every table, so a reader can
+  always skip it). ``none``: plain names only.
 * Parquet: the column name is the plain name and the field metadata holds
   ``unit`` (and ``allowable_max``/``allowable_min``), whatever ``outputs.units`` says.
 * XLSX: a units row under the header (see :mod:`ofxpost.builtin.excel`).
@@ -82,7 +83,7 @@ def csv_text(frame: pd.DataFrame, decimals: int, units: UnitsMode = "header") ->
         return str(
             frame.to_csv(index=False, header=header, float_format=float_format, lineterminator="\n")
         )
-    if units == "row" and found:
+    if units == "row":  # always a units line, so readers can skip line 2 blindly
         buffer = io.StringIO()
         pd.DataFrame([[found.get(n, "") for n in names]], columns=names).to_csv(
             buffer, index=False, lineterminator="\n"
