@@ -277,8 +277,7 @@ def load_config(
     from ofxpost import opp_detect
 
     if opp_detect.is_opp_config(raw):
-        raw, notice = opp_detect.translate(raw, path)
-        notices = (notice,)
+        raw, notices = opp_detect.translate(raw, path)
     return validate_config(raw, base_dir=base.absolute(), source=path, notices=notices)
 
 

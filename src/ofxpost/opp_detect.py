@@ -27,14 +27,21 @@ def is_opp_config(raw: Mapping[str, Any]) -> bool:
     return any(key in raw for key in OPP_MARKER_KEYS)
 
 
-def translate(raw: Mapping[str, Any], source: Path | None) -> tuple[dict[str, Any], str]:
-    """Translate an opp config to a native one; return it with a notice for the user."""
-    from ofxpost.builtin.opp_compat import translate_opp_config
+def translate(
+    raw: Mapping[str, Any], source: Path | None
+) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """Translate an opp config to a native one; return it with the notices for the user.
 
-    native = translate_opp_config(raw, source)
+    The first notice says the config was translated; a second one, when there is
+    anything to say, lists the opp keys that have no meaning here
+    (``ignored opp keys: ...``) and those of them that were switched on.
+    """
+    from ofxpost.builtin.opp_compat import translate_with_notices
+
+    native, ignored = translate_with_notices(raw, source)
     where = f" {source}" if source is not None else ""
     notice = (
         f"config{where} is in digitalmodel's opp layout; it was translated to the native "
         "layout (see it with `ofxpost migrate`)"
     )
-    return native, notice
+    return native, (notice, *ignored)

@@ -33,6 +33,7 @@ from ofxpost._version import __version__
 from ofxpost.budgets import MemoryEstimator, WeightedSemaphore
 from ofxpost.events import EventEmitter
 from ofxpost.executors import create_local_pool, create_sequential_executor
+from ofxpost.input_filters import pairing_event
 from ofxpost.plan import Plan, with_mode
 from ofxpost.plugins import call_each, get_plugin_manager
 from ofxpost.pool import MemoryLimitExceeded, TaskKilled, WorkerDied
@@ -108,6 +109,8 @@ class Orchestrator:
         )
         for notice in (*plan.config.notices, *plan.warnings):
             self.emitter.emit("warning", level="warning", message=notice)
+        if (paired := pairing_event(plan.config, [job.path for job in plan.jobs])) is not None:
+            self.emitter.emit("inputs_paired", **paired)
         cancelled = False
         try:
             self._observe("ofxpost_batch_started", plan=plan)

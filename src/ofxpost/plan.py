@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import psutil
 
+from ofxpost import input_filters
 from ofxpost.config import Config
 from ofxpost.errors import ConfigError
 from ofxpost.plugins import PluginSpec
@@ -101,8 +102,11 @@ def resolve_inputs(config: Config) -> list[Path]:
     """Expand ``inputs`` into absolute file paths, in input order, without duplicates.
 
     Glob matches are sorted by path. A file name that does not exist, or a pattern
-    that matches nothing, is a config error.
+    that matches nothing, is a config error. An active ``input_filters`` section
+    takes over (see :mod:`ofxpost.input_filters`).
     """
+    if (filtered := input_filters.resolve_filtered_inputs(config)) is not None:
+        return filtered
     label = f"{config.source}: " if config.source is not None else ""
     seen: set[Path] = set()
     paths: list[Path] = []

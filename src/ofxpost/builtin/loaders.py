@@ -73,8 +73,10 @@ class LoaderSection(BaseModel):
 
 @hookimpl
 def ofxpost_add_config_sections() -> dict[str, Any]:
-    """Declare the ``loader`` section."""
-    return {"loader": LoaderSection}
+    """Declare the ``loader`` and ``input_filters`` sections."""
+    from ofxpost.input_filters import SECTION, InputFilters
+
+    return {"loader": LoaderSection, SECTION: InputFilters}
 
 
 class OrcaFlexUnavailableError(OfxpostError):
