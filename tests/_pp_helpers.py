@@ -7,6 +7,7 @@ the archives are read with pyarrow directly (see :func:`raw_columns`).
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 from typing import Any
 
@@ -238,11 +239,15 @@ def run_config(path: Path, **options: Any) -> Any:
     return ofxpost.run(path, **options)
 
 
+_UNIT_SUFFIX = re.compile(r"^(?P<name>.*\S) \[(?P<unit>[^\[\]]+)\]$")
+
+
 def read_table(out: Path, name: str) -> Any:
     """A written CSV table as a DataFrame, with plain column names.
 
-    CSV headers carry units (``max_tension [kN]``); the Parquet copy's field
-    metadata says which, so the suffixes are taken off here.
+    CSV headers carry units (``max_tension [kN]``). The Parquet copy's field
+    metadata says which columns have one; without a Parquet copy, a trailing
+    `` [<unit>]`` is taken off unless it is a number (``Length [1]`` is a label).
     """
     import pandas as pd
     import pyarrow.parquet as pq
@@ -255,8 +260,13 @@ def read_table(out: Path, name: str) -> Any:
             for field in pq.read_schema(parquet)
             if field.metadata and b"unit" in field.metadata
         }
-        frame = frame.rename(columns=rename)
-    return frame
+    else:
+        rename = {}
+        for column in frame.columns:
+            match = _UNIT_SUFFIX.match(str(column))
+            if match and not match["unit"].strip().lstrip("-").isdigit():
+                rename[column] = match["name"]
+    return frame.rename(columns=rename)
 
 
 def png_size(path: Path) -> tuple[int, int]:

@@ -25,7 +25,7 @@ from ofxpost.builtin.loadmatrix import (
     weighted_statistics,
 )
 from ofxpost.builtin.tableunits import csv_text
-from tests._pp_helpers import make_sims, run_config, write_yaml
+from tests._pp_helpers import make_sims, read_table, run_config, write_yaml
 from tests.conftest import EventLog
 
 
@@ -96,6 +96,14 @@ def test_default_csv_header_carries_units(tmp_path: Path) -> None:
     outputs.ofxpost_write_outputs({"summary_main": _summary()}, tmp_path, _config(tmp_path))
     header = (tmp_path / "summary_main.csv").read_text(encoding="utf-8").splitlines()[0]
     assert "max_tension [kN]" in header.split(",")
+
+
+@pytest.mark.parametrize("formats", [["csv", "parquet"], ["csv"]])
+def test_test_helper_reads_plain_names_back(tmp_path: Path, formats: list[str]) -> None:
+    frame = _summary().rename(columns={"cases": "Length [1]"})
+    config = _config(tmp_path, formats=formats)
+    outputs.ofxpost_write_outputs({"summary_main": frame}, tmp_path, config)
+    assert list(read_table(tmp_path, "summary_main").columns) == list(frame.columns)
 
 
 # ------------------------------------------------------------------------ workbook
