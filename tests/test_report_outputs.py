@@ -170,7 +170,7 @@ def test_workbook_stays_byte_deterministic(tmp_path: Path) -> None:
 
 
 def test_weighted_statistics_by_hand() -> None:
-    table = weighted_statistics({"summary_main": _summary()})
+    table = weighted_statistics({"summary_main": _summary()}, ["case_id", "probability"])
     assert table is not None
     row = table.set_index("column").loc["max_tension"]
     mean = 0.5 * 1200.5 + 0.3 * 2100.25 + 0.2 * 900.0
@@ -182,7 +182,10 @@ def test_weighted_statistics_by_hand() -> None:
     assert set(table["column"]) == {"max_tension", "curvature", "cases"}  # no booleans, no leads
     assert pd.isna(table.set_index("column").loc["curvature", "exceedance_probability"])
     no_probability = _summary().drop(columns=["probability"])
-    assert weighted_statistics({"summary_main": no_probability}) is None
+    assert weighted_statistics({"summary_main": no_probability}, ["probability"]) is None
+    assert weighted_statistics({"summary_main": _summary()}, ["case_id"]) is None  # no column
+    weight_result = _summary().rename(columns={"probability": "weight"})
+    assert weighted_statistics({"summary_main": weight_result}, ["case_id"]) is None
 
 
 # ----------------------------------------------------------- load-matrix mismatches
@@ -236,3 +239,8 @@ def test_load_matrix_mismatches_table_and_warning(tmp_path: Path) -> None:
     )
     row = weighted.set_index("column").loc["max_tension"]
     assert row["files"] == 2  # case_001 has no probability
+    from_csv = pd.read_csv(tmp_path / "out" / "weighted_statistics.csv")
+    assert from_csv.set_index("column").loc["max_tension", "weighted_mean"] == pytest.approx(
+        row["weighted_mean"]
+    )
+    assert (tmp_path / "out" / "parquet" / "weighted_statistics.parquet").is_file()

@@ -37,7 +37,7 @@ import pandas as pd
 from pydantic import field_validator
 
 from ofxpost.builtin.definitions import definitions_table
-from ofxpost.builtin.loadmatrix import load_cases_or_empty, weighted_statistics
+from ofxpost.builtin.loadmatrix import weighted_table
 from ofxpost.builtin.naming import SHEET_NAME_MAX, sheet_name, unique
 from ofxpost.builtin.selectors import Frozen
 from ofxpost.builtin.tableunits import column_allowables, column_units
@@ -109,14 +109,9 @@ def workbook_tables(
     for name in names:
         if name in tables:
             chosen.append((name, tables[name]))
-    per_file = {
-        f"summary_{group}": tables[f"summary_{group}"]
-        for group in _summary_groups(config)
-        if f"summary_{group}" in tables
-    }
     if "load_matrix_mismatches" in tables and not tables["load_matrix_mismatches"].empty:
         chosen.append(("load_matrix_mismatches", tables["load_matrix_mismatches"]))
-    weighted = weighted_statistics(per_file, load_cases_or_empty(config).columns)
+    weighted = weighted_table(tables, config)
     if weighted is not None:
         chosen.append((WEIGHTED, weighted))
     errors = error_table(tables)

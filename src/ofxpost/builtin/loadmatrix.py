@@ -17,8 +17,9 @@ or an input file that matches no row, is a row of the ``load_matrix_mismatches``
 table and a ``warning`` event (through the table's ``ofxpost.warnings``
 attribute). When the matrix has a ``probability`` column,
 :func:`weighted_statistics` gives the probability-weighted across-file
-statistics of per-file result tables (the workbook's ``weighted_statistics``
-sheet).
+statistics of the summary tables, written as ``weighted_statistics.csv`` /
+``parquet/weighted_statistics.parquet`` and the workbook's ``weighted_statistics``
+sheet.
 """
 
 from __future__ import annotations
@@ -398,13 +399,15 @@ def probability_column(columns: Sequence[str]) -> str | None:
 
 
 def weighted_statistics(
-    tables: Mapping[str, pd.DataFrame], case_columns: Sequence[str] = ()
+    tables: Mapping[str, pd.DataFrame], case_columns: Sequence[str]
 ) -> pd.DataFrame | None:
     """Probability-weighted across-file statistics of per-file result tables.
 
-    For each table with a probability column (:func:`probability_column`) and
-    each numeric result column (not the file, status, model-fact or load-case
-    columns, not booleans): over the files with a value and a probability,
+    The probability is the load-case column (one of ``case_columns``, the load
+    matrix's columns) that :func:`probability_column` picks; a result column
+    that happens to be called ``weight`` is never taken for it. For each table
+    holding that column and each numeric result column (not the file, status,
+    model-fact or load-case columns, not booleans): over the files with a value and a probability,
     ``probability`` = Σp, ``weighted_mean`` = Σp·x/Σp, ``weighted_std`` =
     √(Σp·(x − mean)²/Σp); with an allowable (``df.attrs["ofxpost.allowable"]``),
     ``exceedance_probability`` = Σp of the files beyond it (above ``max`` or below
@@ -413,10 +416,12 @@ def weighted_statistics(
     rows: list[dict[str, Any]] = []
     seen = False
     skip = _NOT_RESULTS | {str(c) for c in case_columns}
+    column = probability_column([str(c) for c in case_columns])
+    if column is None:
+        return None
     for name in sorted(tables):
         frame = tables[name]
-        column = probability_column([str(c) for c in frame.columns])
-        if column is None:
+        if column not in frame.columns:
             continue
         seen = True
         weights = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
@@ -466,6 +471,54 @@ def weighted_statistics(
     for name in ("allowable_max", "allowable_min", "exceedance_probability"):
         frame[name] = frame[name].astype(float)
     return frame
+
+
+WEIGHTED_TABLE = "weighted_statistics"
+"""File name (``weighted_statistics.csv``, ``parquet/weighted_statistics.parquet``)
+and workbook sheet of the probability-weighted statistics."""
+
+
+def per_file_tables(tables: Mapping[str, pd.DataFrame], config: Any) -> dict[str, pd.DataFrame]:
+    """The per-file result tables weighted statistics are taken of: ``summary_<group>``."""
+    try:
+        groups = [group.name for group in getattr(config.section("summary"), "groups", [])]
+    except KeyError:
+        return {}
+    return {f"summary_{g}": tables[f"summary_{g}"] for g in groups if f"summary_{g}" in tables}
+
+
+def weighted_table(tables: Mapping[str, pd.DataFrame], config: Any) -> pd.DataFrame | None:
+    """:func:`weighted_statistics` of the configured per-file tables (``None``: no
+    probabilities)."""
+    return weighted_statistics(per_file_tables(tables, config), load_cases_or_empty(config).columns)
+
+
+@hookimpl
+def ofxpost_write_outputs(
+    tables: Mapping[str, pd.DataFrame], output_dir: Path, config: Any
+) -> list[Path] | None:
+    """Write ``weighted_statistics`` as CSV and Parquet (per ``outputs.formats``).
+
+    The table is derived from the summary tables at write time, because it needs
+    them all; the workbook shows it as a sheet.
+    """
+    from ofxpost.builtin.outputs import write_csv, write_parquet
+
+    section = config.section("outputs")
+    if section.tables is not None and WEIGHTED_TABLE not in section.tables:
+        return None
+    frame = weighted_table(tables, config)
+    if frame is None:
+        return None
+    written: list[Path] = []
+    if "csv" in section.formats:
+        path = output_dir / f"{WEIGHTED_TABLE}.csv"
+        written.append(write_csv(frame, path, section.csv_decimals, section.units))
+    if "parquet" in section.formats:
+        folder = output_dir / "parquet"
+        folder.mkdir(exist_ok=True)
+        written.append(write_parquet(frame, folder / f"{WEIGHTED_TABLE}.parquet"))
+    return written
 
 
 @hookimpl
