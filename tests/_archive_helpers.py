@@ -63,8 +63,8 @@ class RawArchive:
 
     def mask(self, low: float, high: float) -> np.ndarray[Any, Any]:
         """Samples of the period [low, high] by the documented inclusion rule."""
-        half = self.dt / 2
-        return (self.time > low - half) & (self.time < high + half)
+        tolerance = 1e-6 * self.dt
+        return (self.time >= low - tolerance) & (self.time <= high + tolerance)
 
 
 class CountingFile(io.RawIOBase):

@@ -7,6 +7,7 @@ the archives are read with pyarrow directly (see :func:`raw_columns`).
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 from typing import Any
 
@@ -195,11 +196,11 @@ class RawArchive:
         return self.frame[f"{obj}|{variable}|{point}"].to_numpy(dtype=float)
 
     def mask(self, low: float | None = None, high: float | None = None) -> Any:
-        """Samples of the period [low, high]; each end snaps to its nearest sample."""
+        """Samples of the period [low, high]: low <= t <= high (no snapping)."""
         low = self.start if low is None else low
         high = self.stop if high is None else high
-        half = self.dt / 2
-        return (self.times > low - half) & (self.times < high + half)
+        tolerance = 1e-6 * self.dt
+        return (self.times >= low - tolerance) & (self.times <= high + tolerance)
 
     def stage(self, number: int) -> tuple[float, float]:
         """``(from, to)`` of a stage (0 = build-up)."""
@@ -238,11 +239,34 @@ def run_config(path: Path, **options: Any) -> Any:
     return ofxpost.run(path, **options)
 
 
-def read_table(out: Path, name: str) -> Any:
-    """A written CSV table as a DataFrame."""
-    import pandas as pd
+_UNIT_SUFFIX = re.compile(r"^(?P<name>.*\S) \[(?P<unit>[^\[\]]+)\]$")
 
-    return pd.read_csv(out / f"{name}.csv")
+
+def read_table(out: Path, name: str) -> Any:
+    """A written CSV table as a DataFrame, with plain column names.
+
+    CSV headers carry units (``max_tension [kN]``). The Parquet copy's field
+    metadata says which columns have one; without a Parquet copy, a trailing
+    `` [<unit>]`` is taken off unless it is a number (``Length [1]`` is a label).
+    """
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    frame = pd.read_csv(out / f"{name}.csv")
+    parquet = out / "parquet" / f"{name}.parquet"
+    if parquet.is_file():
+        rename = {
+            f"{field.name} [{field.metadata[b'unit'].decode()}]": field.name
+            for field in pq.read_schema(parquet)
+            if field.metadata and b"unit" in field.metadata
+        }
+    else:
+        rename = {}
+        for column in frame.columns:
+            match = _UNIT_SUFFIX.match(str(column))
+            if match and not match["unit"].strip().lstrip("-").isdigit():
+                rename[column] = match["name"]
+    return frame.rename(columns=rename)
 
 
 def png_size(path: Path) -> tuple[int, int]:

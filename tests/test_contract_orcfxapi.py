@@ -276,6 +276,19 @@ METHODS: list[tuple[str, str, Callable[..., Any]]] = [
     ("DLLError", "__init__", ofx.DLLError.__init__),
     ("ObjectExtra", "setRadialPos", ofx.ObjectExtra.setRadialPos),
     ("_DictLookup", "asDict", ofx._DictLookup.asDict),
+    ("Model", "__init__", reader.ArchiveModel.__init__),
+    *[
+        ("Model", name, getattr(reader.ArchiveModel, name))
+        for name in (
+            "LoadSimulation",
+            "LoadData",
+            "SaveSimulation",
+            "SaveData",
+            "CalculateStatics",
+            "RunSimulation",
+            "SampleTimesCollated",
+        )
+    ],
     ("Model", "__getitem__", reader.ArchiveModel.__getitem__),
     ("Model", "__contains__", reader.ArchiveModel.__contains__),
     ("Model", "__iter__", reader.ArchiveModel.__iter__),
@@ -295,8 +308,28 @@ METHODS: list[tuple[str, str, Callable[..., Any]]] = [
             "TimeSeriesStatistics",
             "AnalyseExtrema",
             "GetData",
+            "DataNameValid",
+            "GetDataRowCount",
+            "TimeHistoryCollated",
+            "SampleTimesCollated",
+            "ExtremeStatistics",
+            "FrequencyDomainResults",
+            "FrequencyDomainResultsProcess",
+            "FrequencyDomainMPM",
+            "SpectralResponseRAO",
+            "SpectralDensity",
+            "EmpiricalDistribution",
+            "RainflowHalfCycles",
+            "UnorderedRainflowHalfCycles",
+            "RainflowAssociatedMean",
+            "CycleHistogramBins",
         )
     ],
+    (
+        "OrcaFlexRangeGraphObject",
+        "RangeGraphCollated",
+        reader.OrcaFlexRangeGraphObject.RangeGraphCollated,
+    ),
     ("OrcaFlexRangeGraphObject", "RangeGraph", reader.OrcaFlexRangeGraphObject.RangeGraph),
     (
         "OrcaFlexRangeGraphObject",

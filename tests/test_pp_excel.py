@@ -34,8 +34,10 @@ def test_workbook_sheets_and_contents(excel_run: dict[str, Any]) -> None:
         "linked_statistics_statistics",
         "range_graph_envelope",
         "load_matrix",
+        "weighted_statistics",
         "errors",
         "failures",
+        "definitions",
     ]
     summary = read_table(excel_run["out"], "summary_main")
     sheet = workbook["summary_main"]
@@ -84,7 +86,8 @@ def test_long_names_are_cut_and_unique_and_partial_is_marked(tmp_path: Path) -> 
     assert written is not None
     names = openpyxl.load_workbook(written[0]).sheetnames
     assert names[0] == "PARTIAL"
-    assert len(names) == 5 and len(set(n.lower() for n in names)) == 5
+    assert len(names) == 6 and len(set(n.lower() for n in names)) == 6
+    assert names[-1] == "definitions"
     assert all(len(n) <= 31 for n in names)
 
 

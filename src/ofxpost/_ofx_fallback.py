@@ -29,6 +29,7 @@ __all__ = [
     "ArclengthRange",
     "ArclengthRangeMode",
     "DLLError",
+    "DefaultAutoSaveIntervalMinutes",
     "DistributionTail",
     "ExtremeValueDistribution",
     "FileType",
@@ -65,6 +66,20 @@ __all__ = [
     "oeRigidBody",
     "oeTouchdown",
     "oeVessel",
+    "otEnvironment",
+    "otGeneral",
+    "otLine",
+    "otVessel",
+    "pnBuildUp",
+    "pnInstantaneousValue",
+    "pnLatestWave",
+    "pnSpecifiedPeriod",
+    "pnStaticState",
+    "pnWholeSimulation",
+    "rtFrequencyDomain",
+    "rtLinkedStatistics",
+    "rtRangeGraph",
+    "rtTimeHistory",
 ]
 
 
@@ -627,6 +642,28 @@ def arSpecifiedSections(FromSection: int, ToSection: int) -> ArclengthRange:
     result.FromSection = int(FromSection)
     result.ToSection = int(ToSection)
     return result
+
+
+# ------------------------------------------------------- deprecated constants, defaults
+
+# The deprecated module constants OrcFxAPI still defines, which older scripts use.
+pnBuildUp = 0
+pnSpecifiedPeriod = 32001
+pnLatestWave = 32002
+pnWholeSimulation = 32003
+pnStaticState = 32004
+pnInstantaneousValue = 32005
+rtTimeHistory = 0
+rtRangeGraph = 1
+rtLinkedStatistics = 2
+rtFrequencyDomain = 3
+otGeneral = 1
+otEnvironment = 3
+otVessel = 5
+otLine = 6
+
+DefaultAutoSaveIntervalMinutes = 60
+"""``Model.RunSimulation``'s default auto-save interval (minutes), as OrcFxAPI's."""
 
 
 # ------------------------------------------------------------------------ statistics

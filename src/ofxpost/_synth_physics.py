@@ -38,6 +38,10 @@ HANG_OFF_X = 50.0
 LENGTH = 900.0
 SUSPENDED = 600.0
 SECTION_LENGTHS: tuple[float, ...] = (100.0, 500.0, 300.0)
+SECTION_LINE_TYPES: tuple[str, ...] = ("12in SCR strakes", "12in SCR", "12in SCR coated")
+"""Line type of each section (input data ``LineType``)."""
+GAMMA = 3.3
+"""JONSWAP peak enhancement factor (input data ``WaveGamma``)."""
 WEIGHT = 1.2  # kN/m submerged
 EI = 1.5e5  # kN.m^2
 FRICTION = 0.3
@@ -96,7 +100,7 @@ class Sea:
     build_up: float
 
 
-def jonswap(omega: Array, hs: float, tp: float, gamma: float = 3.3) -> Array:
+def jonswap(omega: Array, hs: float, tp: float, gamma: float = GAMMA) -> Array:
     """JONSWAP spectral density S(ω) (m²·s/rad), scaled later to Hs."""
     wp = 2.0 * math.pi / tp
     sigma = np.where(omega <= wp, 0.07, 0.09)

@@ -10,6 +10,11 @@
   the names are the pure-Python equivalents in :mod:`ofxpost._ofx_fallback`, with
   the same signatures, defaults and numeric values as OrcFxAPI 11.6.3.
 
+``ofx.Model`` is ``OrcFxAPI.Model`` where OrcFxAPI imports, and otherwise the
+result-archive model :class:`ofxpost.archive.Model` (``Model()`` then
+``LoadSimulation("case.ofx.parquet")``): an OrcFxAPI post-processing script runs
+on archives by changing ``import OrcFxAPI`` to ``from ofxpost import ofx as OrcFxAPI``.
+
 :data:`HAVE_ORCFXAPI` tells which. This module never creates, patches or
 registers a module named ``OrcFxAPI``; importing it on Linux imports nothing
 heavy (the failed ``import OrcFxAPI`` attempt aside).
@@ -21,7 +26,7 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ofxpost import _ofx_fallback
 from ofxpost.licensing import LICENCE_STATUS_CODES, is_licence_error
@@ -33,12 +38,14 @@ __all__ = [
     "ArclengthRange",
     "ArclengthRangeMode",
     "DLLError",
+    "DefaultAutoSaveIntervalMinutes",
     "DistributionTail",
     "ExtremeValueDistribution",
     "FileType",
     "LinePoint",
     "LineResultPoints",
     "MissingRequirementError",
+    "Model",
     "ModelState",
     "ModelType",
     "ObjectExtra",
@@ -70,6 +77,20 @@ __all__ = [
     "oeRigidBody",
     "oeTouchdown",
     "oeVessel",
+    "otEnvironment",
+    "otGeneral",
+    "otLine",
+    "otVessel",
+    "pnBuildUp",
+    "pnInstantaneousValue",
+    "pnLatestWave",
+    "pnSpecifiedPeriod",
+    "pnStaticState",
+    "pnWholeSimulation",
+    "rtFrequencyDomain",
+    "rtLinkedStatistics",
+    "rtRangeGraph",
+    "rtTimeHistory",
     "source_module",
 ]
 
@@ -92,6 +113,7 @@ if TYPE_CHECKING:
         AnalyseExtrema,
         ArclengthRange,
         ArclengthRangeMode,
+        DefaultAutoSaveIntervalMinutes,
         DistributionTail,
         DLLError,
         ExtremeValueDistribution,
@@ -128,12 +150,42 @@ if TYPE_CHECKING:
         oeRigidBody,
         oeTouchdown,
         oeVessel,
+        otEnvironment,
+        otGeneral,
+        otLine,
+        otVessel,
+        pnBuildUp,
+        pnInstantaneousValue,
+        pnLatestWave,
+        pnSpecifiedPeriod,
+        pnStaticState,
+        pnWholeSimulation,
+        rtFrequencyDomain,
+        rtLinkedStatistics,
+        rtRangeGraph,
+        rtTimeHistory,
     )
+    from ofxpost.archive.reader import ArchiveModel as Model
 else:
     for _name in _REEXPORTED:
         # A name an older OrcFxAPI lacks comes from the fallback.
         globals()[_name] = getattr(_module, _name, getattr(_ofx_fallback, _name))
     del _name
+
+
+def __getattr__(name: str) -> Any:
+    """``Model``: ``OrcFxAPI.Model`` where OrcFxAPI imports, else the archive model
+    (:class:`ofxpost.archive.Model`), loaded on first use (it imports pyarrow)."""
+    if name == "Model":
+        if HAVE_ORCFXAPI:
+            model: Any = _module.Model
+        else:
+            from ofxpost.archive.reader import ArchiveModel
+
+            model = ArchiveModel
+        globals()["Model"] = model
+        return model
+    raise AttributeError(f"module 'ofxpost.ofx' has no attribute {name!r}")
 
 
 def source_module() -> ModuleType:

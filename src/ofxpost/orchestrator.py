@@ -484,6 +484,9 @@ class Orchestrator:
                     continue
                 tables[name] = table
         ordered = dict(sorted(tables.items()))
+        for table in ordered.values():  # warnings an aggregator attached to its table
+            for message in getattr(table, "attrs", {}).get("ofxpost.warnings") or ():
+                self.emitter.emit("warning", level="warning", message=str(message))
         outputs: list[Path] = []
         for outcome in call_each(
             hook.ofxpost_write_outputs,

@@ -102,13 +102,57 @@ def _check(name: str, value: float, minimum: float = 0.0) -> None:
         raise ValueError(f"{name} must be a number > {minimum:g}, not {value!r}")
 
 
-def _layout(variables: tuple[str, ...], nodes: int) -> list[ObjectInfo]:
+def _environment_data(
+    hs: float, tp: float, heading: float, current: float, seed: int
+) -> dict[str, Any]:
+    """The Environment's input data, under OrcaFlex's data names."""
+    return {
+        "WaterDepth": phys.DEPTH,
+        "WaveType": "JONSWAP",
+        "WaveDirection": float(heading),
+        "WaveHs": float(hs),
+        "WaveTp": float(tp),
+        "WaveGamma": phys.GAMMA,
+        "WaveSeed": int(seed),
+        "RefCurrentSpeed": float(current),
+        "RefCurrentDirection": float(heading),
+    }
+
+
+VESSEL_DATA: dict[str, Any] = {
+    "VesselType": "Vessel type1",
+    "Draught": "Draught1",
+    "InitialX": 0.0,
+    "InitialY": 0.0,
+    "InitialZ": 0.0,
+    "InitialHeading": 0.0,
+}
+"""The vessel's input data (the vessel stays at heading 0; waves vary)."""
+
+
+def _riser_data() -> dict[str, Any]:
+    return {
+        "Length": list(phys.SECTION_LENGTHS),
+        "LineType": list(phys.SECTION_LINE_TYPES),
+        "EndAConnection": "Vessel",
+        "EndBConnection": "Anchored",
+    }
+
+
+def _layout(
+    variables: tuple[str, ...], nodes: int, environment: dict[str, Any] | None = None
+) -> list[ObjectInfo]:
     arcs = phys.node_arclengths(nodes)
     riser_points = [END_A, *(node_point(n) for n in range(1, nodes + 1)), END_B, TOUCHDOWN]
     return [
         ObjectInfo("General", "General", 1),
         ObjectInfo(
-            "Environment", "Environment", 3, results={"Elevation": [""]}, units={"Elevation": "m"}
+            "Environment",
+            "Environment",
+            3,
+            results={"Elevation": [""]},
+            units={"Elevation": "m"},
+            data=dict(environment or {}),
         ),
         ObjectInfo(
             "Vessel",
@@ -116,6 +160,7 @@ def _layout(variables: tuple[str, ...], nodes: int) -> list[ObjectInfo]:
             5,
             results={name: [""] for name in phys.VESSEL_VARIABLES},
             units=dict(phys.VESSEL_VARIABLES),
+            data=dict(VESSEL_DATA),
         ),
         ObjectInfo(
             "Riser",
@@ -125,7 +170,7 @@ def _layout(variables: tuple[str, ...], nodes: int) -> list[ObjectInfo]:
             units={name: phys.LINE_VARIABLES[name] for name in variables},
             node_arclengths=[float(v) for v in arcs],
             section_ends=[float(v) for v in np.cumsum(phys.SECTION_LENGTHS)],
-            data={"Length": list(phys.SECTION_LENGTHS)},
+            data=_riser_data(),
         ),
     ]
 
@@ -223,7 +268,7 @@ def generate_case(
     sea = phys.make_sea(rng, float(hs), float(tp), float(heading), float(current), start, build)
     cat = phys.catenary()
     arcs = phys.node_arclengths(nodes)
-    objects = _layout(chosen, nodes)
+    objects = _layout(chosen, nodes, _environment_data(hs, tp, heading, current, seed))
     static = _sample(sea, phys.static_motions(sea), arcs, chosen, cat)
     _static_values(objects, static)
     wave = phys.latest_wave(sea, times)

@@ -1,6 +1,8 @@
 """Portable result archives: one Parquet file per simulation, read through OrcFxAPI calls.
 
 * :func:`open_archive` -- open an archive as an OrcFxAPI-compatible model;
+  :class:`Model` -- the same model made as ``OrcFxAPI.Model`` is (``Model()``,
+  ``LoadSimulation(path)``);
 * :func:`export_model` -- write any OrcFxAPI-like model (``OrcFxAPI.Model`` on a
   machine with OrcaFlex) to an archive; :func:`write_archive` -- the low-level writer;
 * :data:`ARCHIVE_SUFFIX`, :class:`ArchiveError`.
@@ -13,16 +15,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ofxpost.archive.format import ARCHIVE_SUFFIX, ArchiveError
+from ofxpost.archive.format import ARCHIVE_SUFFIX, ArchiveError, NotInArchiveError
+from ofxpost.archive.names import UnknownObjectError
 
 if TYPE_CHECKING:
     from ofxpost.archive.reader import ArchiveModel, open_archive
+    from ofxpost.archive.reader import ArchiveModel as Model
     from ofxpost.archive.writer import export_model, write_archive
 
 __all__ = [
     "ARCHIVE_SUFFIX",
     "ArchiveError",
     "ArchiveModel",
+    "Model",
+    "NotInArchiveError",
+    "UnknownObjectError",
     "export_model",
     "open_archive",
     "write_archive",
@@ -30,6 +37,7 @@ __all__ = [
 
 _LAZY = {
     "ArchiveModel": "ofxpost.archive.reader",
+    "Model": "ofxpost.archive.reader",
     "open_archive": "ofxpost.archive.reader",
     "export_model": "ofxpost.archive.writer",
     "write_archive": "ofxpost.archive.writer",
@@ -42,7 +50,9 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'ofxpost.archive' has no attribute {name!r}")
     import importlib
 
-    value = getattr(importlib.import_module(module_name), name)
+    value = getattr(
+        importlib.import_module(module_name), "ArchiveModel" if name == "Model" else name
+    )
     globals()[name] = value
     return value
 

@@ -76,6 +76,12 @@ class ArchiveError(OfxpostError):
         super().__init__(f"{self.path}: {problem}")
 
 
+class NotInArchiveError(OfxpostError, NotImplementedError):
+    """An OrcFxAPI call a result archive cannot answer (a result only OrcaFlex
+    computes, or a call that needs OrcaFlex itself). The message names the call
+    and says what to export or use instead."""
+
+
 def simulation_stem(path: str | os.PathLike[str]) -> str:
     """The simulation name of ``path``: ``case_001`` for ``case_001.ofx.parquet``,
     ``case_001.sim``, ``case_001.parquet``, ``case_001.dat`` or ``case_001.yml``."""

@@ -6,9 +6,10 @@ the fallback's: anything with ``PeriodNum``, ``FromTime`` and ``ToTime``) or any
 2-sequence ``(from, to)``.
 
 Sample inclusion: a sample at time ``t`` is in the period ``[from, to]`` when
-``from - dt/2 < t < to + dt/2`` (``dt`` = the log sample interval), i.e. each end
-of the period snaps to its nearest sample. A stage boundary that falls on a sample
-puts that sample in both stages.
+``from <= t <= to`` (with a tolerance of :data:`TIME_TOLERANCE` log intervals
+for rounding in the stored times): no sample outside the period is added, and a
+period shorter than the log interval may hold no sample. A stage boundary that
+falls on a sample puts that sample in both stages.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ import numpy as np
 
 from ofxpost import ofx
 from ofxpost.archive.format import ArchiveInfo
+
+TIME_TOLERANCE = 1e-6
+"""Fraction of the log sample interval by which a sample time may miss a period
+end and still count as on it (rounding of stored times)."""
 
 
 @dataclass(frozen=True)
@@ -125,12 +130,12 @@ def resolve_rows(period: Any, info: ArchiveInfo, times: np.ndarray[Any, Any]) ->
         return Rows(int(times.size) - 1, int(times.size), label="instantaneous value")
     low, high, label = _bounds(number, from_time, to_time, info)
     dt = info.log_sample_interval
-    tolerance = 0.5 * dt if dt > 0 and math.isfinite(dt) else 1e-9
-    if low - tolerance >= float(times[-1]):
+    tolerance = TIME_TOLERANCE * dt if dt > 0 and math.isfinite(dt) else 1e-9
+    if low - tolerance > float(times[-1]):
         raise _error(
             ofx.StatusCode.PeriodNotYetStarted,
             f"period {label} ({low:g} s) starts after the last sample ({float(times[-1]):g} s)",
         )
-    start = int(np.searchsorted(times, low - tolerance, side="right"))
-    stop = int(np.searchsorted(times, high + tolerance, side="left"))
+    start = int(np.searchsorted(times, low - tolerance, side="left"))
+    stop = int(np.searchsorted(times, high + tolerance, side="right"))
     return Rows(start, max(start, stop), label=label)

@@ -40,6 +40,7 @@ from ofxpost.archive.format import (
     point_node,
     position_point,
 )
+from ofxpost.archive.names import lookup, unknown_name_text
 
 
 @dataclass(frozen=True)
@@ -180,15 +181,20 @@ def _interpolate(info: ObjectInfo, variable: str, target: float, source: str) ->
     raise _missing(info, variable, f"arc length {target:g}", source)
 
 
-def check_variable(info: ObjectInfo, variable: str, source: str) -> None:
-    """Raise ``UnrecognisedVarName`` (naming the stored ones) if ``variable`` is not stored."""
-    if variable not in info.results:
-        stored = ", ".join(repr(v) for v in info.results) or "none"
+def check_variable(info: ObjectInfo, variable: str, source: str) -> str:
+    """The stored spelling of ``variable`` (OrcaFlex name rules, :mod:`.names`).
+
+    :raises DLLError: ``UnrecognisedVarName``, listing the nearest stored names.
+    """
+    found = lookup(variable, info.results)
+    if found is None:
         raise _error(
             ofx.StatusCode.UnrecognisedVarName,
-            f"{info.name}: variable '{variable}' is not stored in {source}; "
-            f"stored variables: {stored}",
+            f"{info.name}: "
+            + unknown_name_text("variable", variable, info.results, source)
+            + f" (stored variables: {', '.join(repr(v) for v in info.results) or 'none'})",
         )
+    return found
 
 
 def check_radial(info: ObjectInfo, variable: str, extra: Any, source: str) -> None:
@@ -207,11 +213,14 @@ def check_radial(info: ObjectInfo, variable: str, extra: Any, source: str) -> No
 def resolve_point(info: ObjectInfo, variable: str, extra: Any, source: str) -> PointRef:
     """Where ``variable`` of ``info`` is read for ``objectExtra`` ``extra``.
 
+    ``variable`` is matched by the OrcaFlex name rules; the returned
+    :class:`PointRef` holds the stored spelling.
+
     :param source: the archive's name, for messages.
     :raises DLLError: ``UnrecognisedVarName`` (variable not stored),
         ``InvalidObjectExtra`` (point not stored), ``NoSuchNodeNum``.
     """
-    check_variable(info, variable, source)
+    variable = check_variable(info, variable, source)
     if is_line(info):
         return _line_point(info, variable, extra, source)
     stored = info.results[variable]

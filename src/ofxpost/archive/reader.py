@@ -30,13 +30,23 @@ import pyarrow.parquet as pq
 from ofxpost import ofx
 from ofxpost.archive import stats
 from ofxpost.archive.format import (
+    ARCHIVE_SUFFIX,
     METADATA_KEY,
     TIME_COLUMN,
     ArchiveError,
     ArchiveInfo,
+    NotInArchiveError,
     ObjectInfo,
     column_name,
     parse_metadata,
+    simulation_stem,
+)
+from ofxpost.archive.names import (
+    UnknownObjectError,
+    build_index,
+    lookup,
+    name_key,
+    unknown_name_text,
 )
 from ofxpost.archive.periods import Rows, resolve_rows
 from ofxpost.archive.points import (
@@ -85,6 +95,12 @@ def open_archive(path: str | os.PathLike[str] | BinaryIO) -> ArchiveModel:
         corrupt, not an ofxpost archive or of an unsupported format version; the
         message names the file.
     """
+    model = ArchiveModel()
+    model._set(*_open_parts(path))
+    return model
+
+
+def _open_parts(path: str | os.PathLike[str] | BinaryIO) -> tuple[pq.ParquetFile, ArchiveInfo, str]:
     if isinstance(path, str | os.PathLike):
         file_path = Path(path)
         _check_magic(file_path)
@@ -104,7 +120,56 @@ def open_archive(path: str | os.PathLike[str] | BinaryIO) -> ArchiveModel:
     except BaseException:
         parquet.close()
         raise
-    return ArchiveModel(parquet, info, display)
+    return parquet, info, display
+
+
+DATA_SUFFIXES: tuple[str, ...] = (".dat", ".yml", ".yaml")
+"""OrcaFlex data-file suffixes (``Model(filename)`` calls ``LoadData`` for these)."""
+
+
+def _is_data_file(filename: str | os.PathLike[str]) -> bool:
+    return Path(filename).suffix.lower() in DATA_SUFFIXES
+
+
+def _archive_path(path: Path) -> Path:
+    """``path``, or the archive exported from it when ``path`` is an OrcaFlex file."""
+    if path.name.lower().endswith(ARCHIVE_SUFFIX) or path.suffix.lower() == ".parquet":
+        return path
+    if path.suffix.lower() == ".sim":
+        exported = path.with_name(simulation_stem(path) + ARCHIVE_SUFFIX)
+        if exported.is_file() and not _is_parquet(path):
+            return exported
+        if not path.exists():
+            raise ArchiveError(path, f"no such file (and no exported archive {exported.name})")
+        if not _is_parquet(path):
+            raise ArchiveError(
+                path,
+                "an OrcaFlex simulation file, not a result archive: OrcaFlex is needed to "
+                f"read it; export it with 'ofxpost export {path.name} --out DIR' where "
+                f"OrcaFlex is installed (no {exported.name} beside it)",
+            )
+    return path
+
+
+def _is_parquet(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(4) == PARQUET_MAGIC
+    except OSError:
+        return False
+
+
+def _empty_info() -> ArchiveInfo:
+    """The facts of a model with nothing loaded (state ``Reset``)."""
+    return ArchiveInfo(
+        state=int(ofx.ModelState.Reset),
+        simulation_complete=False,
+        start_time=0.0,
+        stop_time=0.0,
+        current_time=0.0,
+        stage_durations=[],
+        log_sample_interval=0.0,
+    )
 
 
 def _check_columns(display: str, parquet: pq.ParquetFile, info: ArchiveInfo, count: int) -> None:
@@ -131,34 +196,132 @@ def _check_columns(display: str, parquet: pq.ParquetFile, info: ArchiveInfo, cou
 class ArchiveModel(Mapping[str, "OrcaFlexObject"]):
     """A simulation read from a result archive, answering like ``OrcFxAPI.Model``.
 
-    A ``Mapping`` of object name to object: ``model[name]`` (``KeyError`` for an
-    unknown name), ``name in model``, ``len(model)``, iteration over names.
+    Made like an ``OrcFxAPI.Model``: ``Model()`` then ``LoadSimulation(path)``,
+    or ``Model(path)`` (this class is also ``ofxpost.archive.Model``, and
+    ``ofxpost.ofx.Model`` where OrcFxAPI does not import); or by
+    :func:`open_archive`. A ``Mapping`` of object name to object:
+    ``model[name]`` (a ``KeyError`` listing the nearest names for an unknown
+    name), ``name in model``, ``len(model)``, iteration over names. Names match
+    as in OrcaFlex: case and repeated spaces do not matter (:mod:`.names`).
     Close it with :meth:`close` (or use it as a context manager) to release the
     file at once; otherwise it is released when the model is collected.
+
+    :param filename: an archive to load (``LoadSimulation``); a ``.dat``/``.yml``
+        data file raises :class:`NotInArchiveError` (``LoadData``).
+    :param threadCount: accepted for OrcFxAPI compatibility (reading uses one thread).
+    :param handle: must be ``None``: archive models have no DLL handle.
     """
 
-    def __init__(self, parquet: pq.ParquetFile, info: ArchiveInfo, display: str) -> None:
+    def __init__(
+        self,
+        filename: str | os.PathLike[str] | None = None,
+        threadCount: int | None = None,
+        handle: Any = None,
+    ) -> None:
+        if handle:
+            raise TypeError("an archive model has no OrcaFlex DLL handle: pass handle=None")
+        self._parquet: pq.ParquetFile | None = None
+        self._thread_count = 1 if threadCount is None else int(threadCount)
+        self._set(None, _empty_info(), "<no simulation loaded>")
+        if filename is not None:
+            if _is_data_file(filename):
+                self.LoadData(filename)
+            else:
+                self.LoadSimulation(filename)
+
+    def _set(self, parquet: pq.ParquetFile | None, info: ArchiveInfo, display: str) -> None:
         self._parquet = parquet
         self._info = info
         self._display = display
         self._source = Path(display).name
         self._times: FloatArray | None = None
         self._objects = {obj.name: obj for obj in info.objects}
-        metadata = parquet.metadata
-        sizes = [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)]
+        self._index = build_index(self._objects)
+        sizes: list[int] = []
+        if parquet is not None:
+            metadata = parquet.metadata
+            sizes = [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)]
         self._group_starts = np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)])
         self.general = self._special(int(ofx.ObjectType.General), "General")
         """The General object (``ActualLogSampleInterval``, ``StageDuration`` ...)."""
         self.environment = self._special(int(ofx.ObjectType.Environment), "Environment")
         """The Environment object."""
 
+    # -- loading (OrcFxAPI's names) ---------------------------------------------
+
+    def LoadSimulation(self, filename: str | os.PathLike[str]) -> None:
+        """Load a result archive (``<stem>.ofx.parquet``).
+
+        Given an OrcaFlex simulation file (``case.sim``) that is not an archive,
+        the archive exported from it beside it (``case.ofx.parquet``) is loaded
+        when it exists; otherwise :class:`ArchiveError` says to export it.
+        """
+        path = _archive_path(Path(filename))
+        parquet, info, display = _open_parts(path)
+        self.close()
+        self._set(parquet, info, display)
+
+    def LoadData(self, filename: str | os.PathLike[str]) -> None:
+        """Not available: archives hold results, not OrcaFlex model data files."""
+        raise NotInArchiveError(
+            f"LoadData({str(filename)!r}): OrcaFlex data files (.dat/.yml) need OrcaFlex; "
+            "archives hold simulation results. Run the simulation where OrcaFlex is "
+            "installed, export it with 'ofxpost export', then LoadSimulation the archive"
+        )
+
+    def _needs_orcaflex(self, method: str, instead: str) -> NotInArchiveError:
+        return NotInArchiveError(
+            f"{method}: an archive model holds exported results only ({self._source}); {instead}"
+        )
+
+    def SaveSimulation(self, filename: str | os.PathLike[str]) -> None:
+        """Not available: archives are read-only (copy the archive file instead)."""
+        raise self._needs_orcaflex("SaveSimulation", "copy the .ofx.parquet file instead")
+
+    def SaveData(self, filename: str | os.PathLike[str]) -> None:
+        """Not available: archives hold no model data file."""
+        raise self._needs_orcaflex("SaveData", "save data files where OrcaFlex is installed")
+
+    def CalculateStatics(self) -> None:
+        """Not available: archives hold results; calculations need OrcaFlex."""
+        raise self._needs_orcaflex(
+            "CalculateStatics", "run calculations where OrcaFlex is installed"
+        )
+
+    def RunSimulation(
+        self,
+        enableAutoSave: bool | None = False,
+        autoSaveIntervalMinutes: int | None = 60,
+        autoSaveFileName: str | None = None,
+    ) -> None:
+        """Not available: archives hold results; simulations need OrcaFlex."""
+        raise self._needs_orcaflex("RunSimulation", "run simulations where OrcaFlex is installed")
+
+    def SampleTimesCollated(
+        self, period: Any = None, restartModels: Iterable[int] | None = None
+    ) -> FloatArray:
+        """Not available: collated restart results (export each simulation of the chain)."""
+        raise self._needs_orcaflex(
+            "SampleTimesCollated", "export every simulation of the restart chain and join them"
+        )
+
     # -- mapping --------------------------------------------------------------
 
+    def _canonical(self, name: object) -> str | None:
+        if isinstance(name, str):
+            if name in self._objects:
+                return name
+            return self._index.get(name_key(name))
+        return None
+
     def __getitem__(self, name: str) -> OrcaFlexObject:
-        info = self._objects.get(name)
-        if info is None:
-            raise KeyError(name)
-        return _make_object(self, info)
+        found = self._canonical(name)
+        if found is None:
+            where = self._source if self._parquet is not None else "this model (nothing loaded)"
+            raise UnknownObjectError(
+                name, unknown_name_text("object", str(name), self._objects, where)
+            )
+        return _make_object(self, self._objects[found])
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._objects)
@@ -167,7 +330,7 @@ class ArchiveModel(Mapping[str, "OrcaFlexObject"]):
         return len(self._objects)
 
     def __contains__(self, name: object) -> bool:
-        return name in self._objects
+        return self._canonical(name) is not None
 
     def __repr__(self) -> str:
         return f"ArchiveModel({self._display!r})"
@@ -187,7 +350,8 @@ class ArchiveModel(Mapping[str, "OrcaFlexObject"]):
 
     def close(self) -> None:
         """Release the archive file (further result calls fail)."""
-        self._parquet.close()
+        if self._parquet is not None:
+            self._parquet.close()
 
     def __enter__(self) -> ArchiveModel:
         return self
@@ -253,7 +417,7 @@ class ArchiveModel(Mapping[str, "OrcaFlexObject"]):
     @property
     def isTimeDomainDynamics(self) -> bool:
         """Whether the archive holds time-domain dynamic results."""
-        return int(self._parquet.metadata.num_rows) > 0
+        return self._parquet is not None and int(self._parquet.metadata.num_rows) > 0
 
     @property
     def isFrequencyDomainDynamics(self) -> bool:
@@ -267,8 +431,12 @@ class ArchiveModel(Mapping[str, "OrcaFlexObject"]):
 
     @property
     def threadCount(self) -> int:
-        """Reading an archive uses one thread."""
-        return 1
+        """The thread count asked for (reading an archive uses one thread)."""
+        return self._thread_count
+
+    @threadCount.setter
+    def threadCount(self, value: int) -> None:
+        self._thread_count = int(value)
 
     # -- samples ----------------------------------------------------------------
 
@@ -295,6 +463,11 @@ class ArchiveModel(Mapping[str, "OrcaFlexObject"]):
     # -- column reads -----------------------------------------------------------
 
     def _read_table(self, columns: Sequence[str], rows: Rows | None) -> pa.Table:
+        if self._parquet is None:
+            raise ofx.DLLError(
+                ofx.StatusCode.InvalidModelState,
+                "no simulation is loaded: call LoadSimulation(path) first",
+            )
         try:
             if rows is None:
                 return self._parquet.read(columns=list(columns), use_threads=False)
@@ -402,42 +575,76 @@ class OrcaFlexObject:
         data.update(self._info.data)
         return data
 
+    def _data_name(self, name: str, data: Mapping[str, Any]) -> str | None:
+        return lookup(name, data)
+
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
         data = self._data()
-        if name not in data:
-            stored = ", ".join(sorted(data))
+        found = self._data_name(name, data)
+        if found is None:
             raise AttributeError(
-                f"{self._info.name}: no data item '{name}' in the archive (stored: {stored})"
+                f"{self._info.name}: "
+                + unknown_name_text("data item", name, data, f"the archive {self._model._source}")
+                + "; export more with the selection's 'data:' list"
             )
-        value = data[name]
+        value = data[found]
         return tuple(value) if isinstance(value, list) else value
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"{self._info.name}: archived models are read-only")
 
     def GetData(self, dataNames: str | Iterable[str], index: int) -> Any:
-        """A data item (``index`` into an indexed item; ignored otherwise)."""
+        """A data item (``index`` into an indexed item; ignored otherwise).
+
+        Names match as in OrcaFlex (case and repeated spaces do not matter).
+        """
         if not isinstance(dataNames, str):
             return [self.GetData(name, index) for name in dataNames]
         data = self._data()
-        if dataNames not in data:
+        found = self._data_name(dataNames, data)
+        if found is None:
             raise ofx.DLLError(
                 ofx.StatusCode.InvalidDataName,
-                f"{self._info.name}: no data item '{dataNames}' in {self._model._source} "
-                f"(stored: {', '.join(sorted(data))})",
+                f"{self._info.name}: "
+                + unknown_name_text("data item", dataNames, data, self._model._source),
             )
-        value = data[dataNames]
+        value = data[found]
         if isinstance(value, list):
             try:
-                return value[index]
+                if int(index) < 0:
+                    raise TypeError(index)
+                return value[int(index)]
             except IndexError:
                 raise ofx.DLLError(
                     ofx.StatusCode.InvalidIndex,
-                    f"{self._info.name}.{dataNames}: index {index} out of range",
+                    f"{self._info.name}.{found}: index {index} out of range "
+                    f"(0 to {len(value) - 1})",
+                ) from None
+            except TypeError:
+                raise ofx.DLLError(
+                    ofx.StatusCode.InvalidIndex,
+                    f"{self._info.name}.{found} is indexed: give an index 0 to {len(value) - 1}",
                 ) from None
         return value
+
+    def DataNameValid(self, dataName: str) -> bool:
+        """Whether ``dataName`` is a data item stored in the archive."""
+        return self._data_name(dataName, self._data()) is not None
+
+    def GetDataRowCount(self, indexedDataName: str) -> int:
+        """Rows of a stored indexed data item."""
+        data = self._data()
+        found = self._data_name(indexedDataName, data)
+        value = None if found is None else data[found]
+        if not isinstance(value, list):
+            raise ofx.DLLError(
+                ofx.StatusCode.InvalidDataName,
+                f"{self._info.name}: no indexed data item '{indexedDataName}' in "
+                f"{self._model._source}",
+            )
+        return len(value)
 
     # -- variables ----------------------------------------------------------------
 
@@ -525,6 +732,125 @@ class OrcaFlexObject:
             stats.analyse_extrema(self.TimeHistory(varName, period, objectExtra))
         )
 
+    # -- OrcFxAPI results an archive cannot answer ---------------------------------
+
+    def _not_stored(self, method: str, instead: str) -> NotInArchiveError:
+        return NotInArchiveError(
+            f"{self._info.name}: {method} is computed by OrcaFlex and is not stored in result "
+            f"archives ({self._model._source}); {instead}"
+        )
+
+    def TimeHistoryCollated(
+        self,
+        varNames: str | Iterable[str],
+        period: Any = None,
+        objectExtra: Any = None,
+        restartModels: Iterable[int] | None = None,
+    ) -> FloatArray:
+        """Not available: collated restart results (export each simulation of the chain)."""
+        raise self._not_stored(
+            "TimeHistoryCollated",
+            "export every simulation of the restart chain and join their TimeHistory "
+            "results, or run the script where OrcaFlex is installed",
+        )
+
+    def SampleTimesCollated(
+        self, period: Any = None, restartModels: Iterable[int] | None = None
+    ) -> FloatArray:
+        """Not available: collated restart results."""
+        raise self._not_stored(
+            "SampleTimesCollated", "export every simulation of the restart chain and join them"
+        )
+
+    def ExtremeStatistics(self, varName: str, period: Any = None, objectExtra: Any = None) -> Any:
+        """Not available: extreme-value fits need OrcaFlex."""
+        raise self._not_stored(
+            "ExtremeStatistics",
+            "run the extreme-value analysis where OrcaFlex is installed, or fit the "
+            "stored TimeHistory(...) samples with a statistics package",
+        )
+
+    def FrequencyDomainResults(self, varName: str, objectExtra: Any = None) -> Any:
+        """Not available: archives hold time-domain results only."""
+        raise self._not_stored("FrequencyDomainResults", "archives hold time-domain results only")
+
+    def FrequencyDomainResultsProcess(self, varName: str, objectExtra: Any = None) -> Any:
+        """Not available: archives hold time-domain results only."""
+        raise self._not_stored(
+            "FrequencyDomainResultsProcess", "archives hold time-domain results only"
+        )
+
+    def FrequencyDomainMPM(
+        self, varName: str, stormDurationHours: float, objectExtra: Any = None
+    ) -> float:
+        """Not available: archives hold time-domain results only."""
+        raise self._not_stored("FrequencyDomainMPM", "archives hold time-domain results only")
+
+    def SpectralResponseRAO(self, varName: str, objectExtra: Any = None) -> Any:
+        """Not available: archives hold time-domain results only."""
+        raise self._not_stored("SpectralResponseRAO", "archives hold time-domain results only")
+
+    def SpectralDensity(
+        self,
+        varName: str,
+        period: Any = None,
+        objectExtra: Any = None,
+        fundamentalFrequency: float | None = None,
+    ) -> Any:
+        """Not available: compute it from the stored TimeHistory samples."""
+        raise self._not_stored(
+            "SpectralDensity",
+            "compute a spectrum of the stored TimeHistory(...) samples (e.g. scipy.signal.welch "
+            "with fs = 1 / general.ActualLogSampleInterval)",
+        )
+
+    def EmpiricalDistribution(
+        self, varName: str, period: Any = None, objectExtra: Any = None
+    ) -> Any:
+        """Not available: compute it from the stored TimeHistory samples."""
+        raise self._not_stored(
+            "EmpiricalDistribution", "sort the stored TimeHistory(...) samples instead"
+        )
+
+    def RainflowHalfCycles(self, varName: str, period: Any = None, objectExtra: Any = None) -> Any:
+        """Not available: rainflow counting is done by the OrcaFlex DLL."""
+        raise self._not_stored(
+            "RainflowHalfCycles",
+            "count cycles of the stored TimeHistory(...) samples with a rainflow package, "
+            "or run the fatigue analysis where OrcaFlex is installed",
+        )
+
+    def UnorderedRainflowHalfCycles(
+        self, varName: str, period: Any = None, objectExtra: Any = None
+    ) -> Any:
+        """Not available: rainflow counting is done by the OrcaFlex DLL."""
+        raise self._not_stored(
+            "UnorderedRainflowHalfCycles",
+            "count cycles of the stored TimeHistory(...) samples with a rainflow package",
+        )
+
+    def RainflowAssociatedMean(
+        self, varName: str, period: Any = None, objectExtra: Any = None
+    ) -> Any:
+        """Not available: rainflow counting is done by the OrcaFlex DLL."""
+        raise self._not_stored(
+            "RainflowAssociatedMean",
+            "count cycles of the stored TimeHistory(...) samples with a rainflow package",
+        )
+
+    def CycleHistogramBins(
+        self,
+        varName: str,
+        period: Any = None,
+        objectExtra: Any = None,
+        binSize: float | None = None,
+    ) -> Any:
+        """Not available: rainflow counting is done by the OrcaFlex DLL."""
+        raise self._not_stored(
+            "CycleHistogramBins",
+            "count cycles of the stored TimeHistory(...) samples with a rainflow package",
+        )
+
 
 class OrcaFlexRangeGraphObject(OrcaFlexObject):
     """An object with range graphs (lines, turbines)."""
@@ -534,7 +860,7 @@ class OrcaFlexRangeGraphObject(OrcaFlexObject):
     ) -> tuple[FloatArray, list[PointRef]]:
         info = self._info
         source = self._model._source
-        check_variable(info, varName, source)
+        varName = check_variable(info, varName, source)
         check_radial(info, varName, objectExtra, source)
         positions = [
             (arc, point)
@@ -577,7 +903,9 @@ class OrcaFlexRangeGraphObject(OrcaFlexObject):
     ) -> Any:
         """``X, Min, Max, Mean, StdDev, Upper, Lower`` over the stored nodes.
 
-        ``X`` is the node arc lengths; ``Upper``/``Lower`` (limit curves) are NaN.
+        ``X`` is the node arc lengths; ``Upper``/``Lower`` (limit curves, which
+        archives do not store) are ``None``, as OrcFxAPI gives for curves that
+        are not available.
         """
         x, refs = self._range_points(varName, objectExtra, arclengthRange)
         rows = self._model._rows(period)
@@ -585,8 +913,21 @@ class OrcaFlexRangeGraphObject(OrcaFlexObject):
         curves = stats.range_statistics(block)
         if rows.static:
             curves["StdDev"] = np.zeros_like(x)
-        nan = np.full(x.shape, np.nan)
-        return ofx.objectFromDict({"X": x, **curves, "Upper": nan, "Lower": nan.copy()})
+        return ofx.objectFromDict({"X": x, **curves, "Upper": None, "Lower": None})
+
+    def RangeGraphCollated(
+        self,
+        varName: str,
+        period: Any = None,
+        objectExtra: Any = None,
+        arclengthRange: Any = None,
+        restartModels: Iterable[int] | None = None,
+    ) -> Any:
+        """Not available: collated restart results (export each simulation of the chain)."""
+        raise self._not_stored(
+            "RangeGraphCollated",
+            "export every simulation of the restart chain and combine their RangeGraph results",
+        )
 
 
 def _arclength_limits(info: ObjectInfo, arclengthRange: Any, source: str) -> tuple[float, float]:
@@ -683,7 +1024,9 @@ class LinkedStatistics:
         period: Any = None,
         objectExtra: Any = None,
     ) -> None:
-        names = [varNames] if isinstance(varNames, str) else list(varNames)
+        asked = [varNames] if isinstance(varNames, str) else list(varNames)
+        source = object._model._source
+        names = [check_variable(object._info, name, source) for name in asked]
         self._object = object
         self._names = names
         self._times = object.SampleTimes(period)
@@ -691,12 +1034,13 @@ class LinkedStatistics:
         self._interval = object._model._info.log_sample_interval
 
     def _column(self, varName: str) -> FloatArray:
-        if varName not in self._names:
+        found = lookup(varName, self._names)
+        if found is None:
             raise ofx.DLLError(
                 ofx.StatusCode.InvalidVars,
                 f"'{varName}' is not one of the linked variables {self._names}",
             )
-        return np.ascontiguousarray(self._values[:, self._names.index(varName)])
+        return np.ascontiguousarray(self._values[:, self._names.index(found)])
 
     def Query(self, varName: str, linkedVarName: str) -> Any:
         """``StdDev, Mean, TimeOfMax, ValueAtMax, LinkedValueAtMax, TimeOfMin,

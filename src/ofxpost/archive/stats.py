@@ -1,8 +1,8 @@
 """Statistics of sampled results, as the archive reader computes them.
 
-OrcaFlex computes these in its DLL; the formulas here are documented
-re-implementations (``docs/archive-format.md``), checked against plain numpy in
-the tests -- not against OrcaFlex output.
+OrcaFlex computes these in its DLL; the formulas here follow Orcina's documented
+definitions (``docs/archive-format.md``) and are checked against hand counts and
+plain numpy in the tests -- not against OrcaFlex output.
 """
 
 from __future__ import annotations
@@ -27,31 +27,76 @@ def _variance(values: FloatArray) -> float:
     return float(np.mean((values - values.mean()) ** 2))
 
 
-def time_series_statistics(values: Any, sample_interval: float) -> dict[str, float]:
-    """``Mean, StdDev, m0, m2, m4, Tz, Tc, Bandwidth, RMS`` of equally spaced samples.
+def mean_up_crossings(values: Any, sample_interval: float) -> FloatArray:
+    """Times (s from the first sample) of the up-crossings of the mean of ``values``.
 
-    * ``Mean`` = mean(x); ``StdDev`` = population standard deviation (divide by n);
-    * spectral moments in cycles per second (Hz): ``m0`` = StdDev²,
-      ``m2`` = var(x′)/(2π)², ``m4`` = var(x″)/(2π)⁴, where x′ = diff(x)/dt and
-      x″ = diff(x, 2)/dt² (population variances);
-    * ``Tz`` = √(m0/m2) (mean zero up-crossing period), ``Tc`` = √(m2/m4) (mean
-      crest period), ``Bandwidth`` = √(1 − m2²/(m0·m4));
+    An up-crossing lies between samples ``i`` and ``i+1`` when
+    ``x[i] < mean <= x[i+1]``; its time is interpolated linearly between them.
+    """
+    x = as_values(values)
+    if x.size < 2:
+        return np.empty(0, dtype=np.float64)
+    mean = float(x.mean())
+    below = x[:-1] < mean
+    at_or_above = x[1:] >= mean
+    where = np.flatnonzero(below & at_or_above)
+    rise = x[where + 1] - x[where]
+    fraction = (mean - x[where]) / rise
+    return (where + fraction) * float(sample_interval)
+
+
+def local_maxima(values: Any, sample_interval: float) -> FloatArray:
+    """Times (s from the first sample) of the local maxima of ``values``.
+
+    A local maximum is a sample higher than its neighbours; a run of equal
+    samples counts once, at its first sample, when it is higher than the samples
+    on both sides of the run. The first and last samples are never maxima.
+    """
+    x = as_values(values)
+    if x.size < 3:
+        return np.empty(0, dtype=np.float64)
+    keep = np.concatenate([[True], np.diff(x) != 0])
+    index = np.flatnonzero(keep)  # first sample of each run of equal values
+    runs = x[index]
+    peaks = np.flatnonzero((runs[1:-1] > runs[:-2]) & (runs[1:-1] > runs[2:])) + 1
+    return index[peaks].astype(np.float64) * float(sample_interval)
+
+
+def _mean_gap(times: FloatArray) -> float:
+    """Mean time between successive events (NaN for fewer than two)."""
+    if times.size < 2:
+        return math.nan
+    return float(times[-1] - times[0]) / float(times.size - 1)
+
+
+def time_series_statistics(values: Any, sample_interval: float) -> dict[str, float]:
+    """``Mean, StdDev, m0, m2, m4, Tz, Tc, Bandwidth, RMS`` as Orcina defines them.
+
+    Orcina's definitions (OrcaFlex help, "Results: Linked statistics"):
+
+    * ``Mean`` = mean(x); ``StdDev`` = σ, the **population** standard deviation
+      (divide by n; Orcina does not say n or n−1, ofxpost uses n);
+    * ``Tz``, the mean up-crossing period: the mean time between successive
+      up-crossings of the mean (:func:`mean_up_crossings`; (last − first) /
+      (count − 1));
+    * ``Tc``, the mean crest period: the mean time between successive local
+      maxima (:func:`local_maxima`);
+    * ``m0`` = σ², ``m2`` = m0 / Tz², ``m4`` = m2 / Tc² (spectral moments in Hz);
+    * ``Bandwidth`` = √(1 − m2²/(m0·m4)) = √(1 − (Tc/Tz)²);
     * ``RMS`` = √mean(x²).
 
-    Undefined values (fewer than 3 samples, a constant signal) are NaN.
+    Undefined values (fewer than two up-crossings or maxima, a constant signal)
+    are NaN.
     """
     x = as_values(values)
     dt = float(sample_interval)
     mean = float(x.mean()) if x.size else math.nan
     m0 = _variance(x)
-    two_pi = 2.0 * math.pi
-    m2 = _variance(np.diff(x) / dt) / two_pi**2 if x.size >= 2 and dt > 0 else math.nan
-    m4 = _variance(np.diff(x, 2) / dt**2) / two_pi**4 if x.size >= 3 and dt > 0 else math.nan
-    with np.errstate(divide="ignore", invalid="ignore"):
-        tz = math.sqrt(m0 / m2) if m2 > 0 else math.nan
-        tc = math.sqrt(m2 / m4) if m4 > 0 else math.nan
-        ratio = m2 * m2 / (m0 * m4) if m0 > 0 and m4 > 0 else math.nan
-    bandwidth = math.sqrt(max(0.0, 1.0 - ratio)) if not math.isnan(ratio) else math.nan
+    tz = _mean_gap(mean_up_crossings(x, dt)) if dt > 0 else math.nan
+    tc = _mean_gap(local_maxima(x, dt)) if dt > 0 else math.nan
+    m2 = m0 / (tz * tz) if tz > 0 else math.nan
+    m4 = m2 / (tc * tc) if tc > 0 and not math.isnan(m2) else math.nan
+    bandwidth = math.sqrt(max(0.0, 1.0 - (tc / tz) ** 2)) if tz > 0 and tc > 0 else math.nan
     rms = float(np.sqrt(np.mean(x * x))) if x.size else math.nan
     return {
         "Mean": mean,

@@ -43,6 +43,38 @@ ROW_GROUP_BYTES = 64 * 1024 * 1024
 
 ColumnData = Mapping[str, Any]
 
+MODEL_DATA: dict[str, tuple[str, ...]] = {
+    "Environment": (
+        "WaterDepth",
+        "WaveType",
+        "WaveDirection",
+        "WaveHeight",
+        "WavePeriod",
+        "WaveHs",
+        "WaveTz",
+        "WaveTp",
+        "WaveGamma",
+        "WaveSeed",
+        "RefCurrentSpeed",
+        "RefCurrentDirection",
+        "WindSpeed",
+        "WindDirection",
+    ),
+    "Vessel": (
+        "VesselType",
+        "Draught",
+        "InitialX",
+        "InitialY",
+        "InitialZ",
+        "InitialHeading",
+    ),
+    "Line": ("LineType", "Length", "EndAConnection", "EndBConnection"),
+}
+"""Input data items exported by default, by object type name: what a summary
+typically reads with ``GetData`` (sea state, current, vessel heading and draught,
+line sections). Items an object lacks (``AttributeError``/``DLLError``) are
+skipped; more are exported with the selection's ``data:`` list."""
+
 
 def _creator() -> str:
     from ofxpost._version import __version__
@@ -229,18 +261,32 @@ def _section_lengths(obj: Any) -> list[float] | None:
         return None
 
 
-def _data_items(obj: Any, names: list[str]) -> dict[str, Any]:
+def _data_value(value: Any) -> Any:
+    item = getattr(value, "item", None)  # numpy scalars
+    if callable(item) and not isinstance(value, str | int | float | bool):
+        value = item()
+    if not isinstance(value, str | int | float | bool) and value is not None:
+        value = [_data_value(v) for v in value]
+    return value
+
+
+def _data_items(obj: Any, names: list[str], optional: tuple[str, ...] = ()) -> dict[str, Any]:
+    """``names`` (each must be readable) and then the readable ones of ``optional``."""
     from ofxpost.archive.select import SelectionError
 
     data: dict[str, Any] = {}
     for name in names:
         try:
-            value = getattr(obj, name)
-        except (AttributeError, _dll_error()) as exc:
+            data[name] = _data_value(getattr(obj, name))
+        except (AttributeError, TypeError, ValueError, _dll_error()) as exc:
             raise SelectionError(f"{obj}: cannot read data item '{name}' ({exc})") from exc
-        if not isinstance(value, str | int | float | bool) and value is not None:
-            value = list(value)
-        data[name] = value
+    for name in optional:
+        if name in data:
+            continue
+        try:
+            data[name] = _data_value(getattr(obj, name))
+        except (AttributeError, TypeError, ValueError, _dll_error()):
+            continue
     return data
 
 
@@ -274,7 +320,8 @@ def _export_object(
             data_names.append("Length")
     else:
         points = _other_extras(obj, selection)
-    info.data = _data_items(obj, data_names) if data_names else {}
+    defaults = MODEL_DATA.get(str(obj.typeName), ())
+    info.data = _data_items(obj, data_names, defaults)
     units = _units(obj)
     for point, extra in points:
         if not available:

@@ -3,10 +3,19 @@
 Written when ``xlsx`` is in ``outputs.formats``, to ``output_dir/<excel.name>``
 (default ``ofxpost-results.xlsx``). Sheets, in this order, each only when its table
 exists: every summary group and its statistics, ``linked_statistics`` and its
-statistics, ``range_graph_envelope``, ``load_matrix``, ``errors`` (the column
-errors of every feature, with a ``feature`` column) and ``failures`` (the core
-table). Time-series tables, the long ``range_graph`` table, ``files`` and
-``run_log`` are left out. Sheet names are cut to 31 characters and made unique.
+statistics, ``range_graph_envelope``, ``load_matrix``, ``load_matrix_mismatches``
+(when there are any),
+``weighted_statistics`` (probability-weighted across-file statistics of the
+summary groups, when the load matrix has a ``probability`` column), ``errors``
+(the column errors of every feature, with a ``feature`` column), ``failures``
+(the core table) and ``definitions`` (periods, statistics, sign conventions,
+units, allowables, source files, ofxpost version).
+
+Report-ready: each sheet has a units row under the header when its table
+carries units, number formats, column widths from the contents, and values
+beyond the table's allowables flagged (red fill, bold red font). Time-series
+tables, the long ``range_graph`` table, ``files`` and ``run_log`` are left out.
+Sheet names are cut to 31 characters and made unique.
 
 The file is deterministic: the workbook's created/modified dates are fixed and
 every zip entry gets the same timestamp, so equal tables give equal bytes.
@@ -27,8 +36,11 @@ import numpy as np
 import pandas as pd
 from pydantic import field_validator
 
+from ofxpost.builtin.definitions import definitions_table
+from ofxpost.builtin.loadmatrix import weighted_table
 from ofxpost.builtin.naming import SHEET_NAME_MAX, sheet_name, unique
 from ofxpost.builtin.selectors import Frozen
+from ofxpost.builtin.tableunits import column_allowables, column_units
 from ofxpost.markers import hookimpl
 
 SECTION = "excel"
@@ -39,6 +51,10 @@ FIXED_DATE = datetime.datetime(2000, 1, 1)
 """The created/modified date written into every workbook (for reproducible bytes)."""
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 """Timestamp of every entry of the workbook's zip container."""
+DEFINITIONS = "definitions"
+"""Title of the last sheet: periods, statistics, sign conventions, units, sources."""
+WEIGHTED = "weighted_statistics"
+"""Sheet of probability-weighted across-file statistics (load matrix with probabilities)."""
 
 ERROR_TABLES: tuple[tuple[str, str], ...] = (
     ("summary", "summary_errors"),
@@ -93,6 +109,11 @@ def workbook_tables(
     for name in names:
         if name in tables:
             chosen.append((name, tables[name]))
+    if "load_matrix_mismatches" in tables and not tables["load_matrix_mismatches"].empty:
+        chosen.append(("load_matrix_mismatches", tables["load_matrix_mismatches"]))
+    weighted = weighted_table(tables, config)
+    if weighted is not None:
+        chosen.append((WEIGHTED, weighted))
     errors = error_table(tables)
     if errors is not None:
         chosen.append(("errors", errors))
@@ -142,34 +163,125 @@ def _cell(value: Any) -> Any:
     return str(value)
 
 
-def build_workbook(sheets: list[tuple[str, pd.DataFrame]], partial: bool) -> Any:
-    """An openpyxl workbook holding ``sheets``."""
+def number_format(series: pd.Series) -> str | None:
+    """The Excel number format of a column (``None``: leave it General).
+
+    Integers ``0``; floats by their largest magnitude: ``#,##0.0`` from 1000,
+    ``0.000`` from 0.01, otherwise scientific ``0.000E+00``. Cells keep the full
+    value; the format only sets what is shown.
+    """
+    if pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(series):
+        return None
+    if pd.api.types.is_integer_dtype(series):
+        return "0"
+    values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
+    finite = np.abs(values[np.isfinite(values)])
+    if finite.size == 0:
+        return "0.000"
+    largest = float(finite.max())
+    if largest == 0.0:
+        return "0.000"
+    if largest >= 1e7:
+        return "0.000E+00"
+    if largest >= 1000.0:
+        return "#,##0.0"
+    if largest >= 0.01:
+        return "0.000"
+    return "0.000E+00"
+
+
+def column_width(title: str, unit: str | None, series: pd.Series, fmt: str | None) -> float:
+    """A width that shows the header, the unit and typical values (10 to 50)."""
+    longest = max(len(title), len(unit or ""))
+    sample = series.head(200).tolist()
+    for value in sample:
+        cell = _cell(value)
+        if cell is None:
+            continue
+        if isinstance(cell, float) and fmt is not None:
+            text = f"{cell:,.3f}" if "E" not in fmt else f"{cell:.3e}"
+        else:
+            text = str(cell)
+        longest = max(longest, len(text))
+    return float(min(max(10, longest + 2), 50))
+
+
+def _beyond(value: Any, limits: Mapping[str, float]) -> bool:
+    cell = _cell(value)
+    if not isinstance(cell, int | float) or isinstance(cell, bool):
+        return False
+    high, low = limits.get("max"), limits.get("min")
+    return (high is not None and cell > high) or (low is not None and cell < low)
+
+
+def _write_sheet(workbook: Any, title: str, frame: pd.DataFrame) -> None:
+    from openpyxl.styles import Font, PatternFill
+
+    sheet = workbook.create_sheet(title)
+    columns = [str(c) for c in frame.columns]
+    units = column_units(frame)
+    limits = column_allowables(frame)
+    sheet.append(columns)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    first_data_row = 2
+    if units:
+        sheet.append([units.get(c) for c in columns])
+        for cell in sheet[2]:
+            cell.font = Font(italic=True)
+        first_data_row = 3
+    for row in frame.itertuples(index=False, name=None):
+        sheet.append([_cell(v) for v in row])
+    sheet.freeze_panes = f"A{first_data_row}"
+    flag_fill = PatternFill(fill_type="solid", start_color="FFFFC7CE", end_color="FFFFC7CE")
+    flag_font = Font(bold=True, color="FF9C0006")
+    for position, name in enumerate(columns, start=1):
+        series = frame.iloc[:, position - 1]
+        fmt = number_format(series)
+        letter = sheet.cell(row=1, column=position).column_letter
+        sheet.column_dimensions[letter].width = column_width(name, units.get(name), series, fmt)
+        limit = limits.get(name)
+        if fmt is None and limit is None:
+            continue
+        for offset, value in enumerate(series.tolist()):
+            cell = sheet.cell(row=first_data_row + offset, column=position)
+            if fmt is not None:
+                cell.number_format = fmt
+            if limit is not None and _beyond(value, limit):
+                cell.fill = flag_fill
+                cell.font = flag_font
+
+
+def build_workbook(
+    sheets: list[tuple[str, pd.DataFrame]],
+    partial: bool,
+    definitions: pd.DataFrame | None = None,
+) -> Any:
+    """An openpyxl workbook holding ``sheets`` (and a last ``definitions`` sheet).
+
+    Each sheet: a bold header, an italic units row when the table carries units
+    (``df.attrs["ofxpost.units"]``), number formats (:func:`number_format`),
+    column widths (:func:`column_width`), frozen header rows, and values beyond
+    ``df.attrs["ofxpost.allowable"]`` flagged with a red fill and bold red font.
+    """
     from openpyxl import Workbook
-    from openpyxl.styles import Font
 
     workbook = Workbook()
     default = workbook.active
     if default is not None:
         workbook.remove(default)
-    titles = [sheet_name(title) for title, _ in sheets]
+    all_sheets = list(sheets)
+    if definitions is not None:
+        all_sheets.append((DEFINITIONS, definitions))
+    titles = [sheet_name(title) for title, _ in all_sheets]
     if partial:
         titles.insert(0, "PARTIAL")
     titles = unique(titles, limit=SHEET_NAME_MAX)
     if partial:
         note = workbook.create_sheet(titles.pop(0))
         note.append(["The batch was cancelled: these tables cover only the files that finished."])
-    bold = Font(bold=True)
-    for title, (_, frame) in zip(titles, sheets, strict=True):
-        sheet = workbook.create_sheet(title)
-        sheet.append([str(c) for c in frame.columns])
-        for cell in sheet[1]:
-            cell.font = bold
-        for row in frame.itertuples(index=False, name=None):
-            sheet.append([_cell(v) for v in row])
-        sheet.freeze_panes = "A2"
-        for position, column in enumerate(frame.columns, start=1):
-            letter = sheet.cell(row=1, column=position).column_letter
-            sheet.column_dimensions[letter].width = min(max(10, len(str(column)) + 2), 40)
+    for title, (_, frame) in zip(titles, all_sheets, strict=True):
+        _write_sheet(workbook, title, frame)
     if not workbook.sheetnames:
         workbook.create_sheet("empty")
     props = workbook.properties
@@ -214,5 +326,9 @@ def ofxpost_write_outputs(
     if outputs.tables is not None:
         tables = {k: v for k, v in tables.items() if k in outputs.tables}
     section: ExcelSection = config.section(SECTION)
-    workbook = build_workbook(workbook_tables(tables, config), partial)
+    sheets = workbook_tables(tables, config)
+    chosen = dict(sheets)
+    if "files" in tables:
+        chosen.setdefault("files", tables["files"])
+    workbook = build_workbook(sheets, partial, definitions_table(chosen, config))
     return [save_deterministic(workbook, output_dir / section.name)]

@@ -11,6 +11,15 @@ whatever the worker count.
 
 Other plugins add the load-case columns to their own rows with
 :func:`load_cases_or_empty` and :meth:`LoadCases.for_path`.
+
+Mismatches are reported, never silent: a matrix row that no input file matches,
+or an input file that matches no row, is a row of the ``load_matrix_mismatches``
+table and a ``warning`` event (through the table's ``ofxpost.warnings``
+attribute). When the matrix has a ``probability`` column,
+:func:`weighted_statistics` gives the probability-weighted across-file
+statistics of the summary tables, written as ``weighted_statistics.csv`` /
+``parquet/weighted_statistics.parquet`` and the workbook's ``weighted_statistics``
+sheet.
 """
 
 from __future__ import annotations
@@ -27,6 +36,12 @@ from pydantic import field_validator, model_validator
 
 from ofxpost.builtin import fileinfo
 from ofxpost.builtin.selectors import Frozen
+from ofxpost.builtin.tableunits import (
+    UNITS_ATTR,
+    WARNINGS_ATTR,
+    column_allowables,
+    column_units,
+)
 from ofxpost.markers import hookimpl
 from ofxpost.records import FileRecord
 
@@ -298,17 +313,225 @@ def load_matrix_table(
     if cases.present:
         columns += [*cases.columns, "matched"]
     columns += [*fileinfo.FACT_COLUMNS, "status", "error_kind", "error_message"]
-    frame = pd.DataFrame(rows, columns=columns)
-    return fileinfo.fix_dtypes(frame, fileinfo.FLOAT_FACTS)
+    frame = fileinfo.fix_dtypes(pd.DataFrame(rows, columns=columns), fileinfo.FLOAT_FACTS)
+    frame.attrs[UNITS_ATTR] = {"start_time": "s", "stop_time": "s"}
+    return frame
+
+
+MISMATCH_TABLE = "load_matrix_mismatches"
+"""Table of matrix rows without a file and files without a row."""
+MISMATCH_COLUMNS: list[str] = ["kind", "key", "matrix_row", "file"]
+ROW_WITHOUT_FILE = "row without file"
+FILE_WITHOUT_ROW = "file without row"
+
+
+def mismatches(cases: LoadCases, jobs: Sequence[Any], base_dir: Path | None = None) -> pd.DataFrame:
+    """Matrix rows no input file matches, then input files no row matches.
+
+    ``matrix_row`` is the row's line in the matrix file (the header is line 1).
+    The table's ``ofxpost.warnings`` attribute holds one warning per mismatch
+    kind, naming the first few.
+    """
+    ordered = sorted(jobs, key=lambda j: j.index)
+    used: set[int] = set()
+    orphans: list[dict[str, Any]] = []
+    for job in ordered:
+        position = cases.row_for(job.path)
+        if position is None:
+            orphans.append(
+                {
+                    "kind": FILE_WITHOUT_ROW,
+                    "key": fileinfo.simulation_stem(job.path),
+                    "matrix_row": None,
+                    "file": fileinfo.display(job.path, base_dir),
+                }
+            )
+        else:
+            used.add(position)
+    rows = [
+        {"kind": ROW_WITHOUT_FILE, "key": key, "matrix_row": position + 2, "file": None}
+        for position, key in enumerate(cases.keys)
+        if position not in used
+    ]
+    frame = pd.DataFrame([*rows, *orphans], columns=MISMATCH_COLUMNS)
+    frame["matrix_row"] = frame["matrix_row"].astype("Int64")
+    warnings: list[str] = []
+    for kind, found in ((ROW_WITHOUT_FILE, rows), (FILE_WITHOUT_ROW, orphans)):
+        if found:
+            named = ", ".join(str(r["key"]) for r in found[:5])
+            more = f" and {len(found) - 5} more" if len(found) > 5 else ""
+            what = (
+                "load-matrix rows match no input file"
+                if kind == ROW_WITHOUT_FILE
+                else "input files match no load-matrix row"
+            )
+            warnings.append(f"{len(found)} {what}: {named}{more} (table {MISMATCH_TABLE})")
+    frame.attrs[WARNINGS_ATTR] = warnings
+    return frame
+
+
+PROBABILITY_COLUMNS: tuple[str, ...] = ("probability", "prob", "occurrence", "weight")
+"""Load-case columns taken as the probability of each case (first found, any case)."""
+
+WEIGHTED_COLUMNS: list[str] = [
+    "table",
+    "column",
+    "unit",
+    "files",
+    "probability",
+    "weighted_mean",
+    "weighted_std",
+    "allowable_max",
+    "allowable_min",
+    "exceedance_probability",
+]
+
+_NOT_RESULTS = frozenset({"index", "file", "stem", "status", "matched", *fileinfo.FACT_COLUMNS})
+
+
+def probability_column(columns: Sequence[str]) -> str | None:
+    """The load-case probability column among ``columns`` (see :data:`PROBABILITY_COLUMNS`)."""
+    lowered = {str(c).lower(): str(c) for c in columns}
+    for name in PROBABILITY_COLUMNS:
+        if name in lowered:
+            return lowered[name]
+    return None
+
+
+def weighted_statistics(
+    tables: Mapping[str, pd.DataFrame], case_columns: Sequence[str]
+) -> pd.DataFrame | None:
+    """Probability-weighted across-file statistics of per-file result tables.
+
+    The probability is the load-case column (one of ``case_columns``, the load
+    matrix's columns) that :func:`probability_column` picks; a result column
+    that happens to be called ``weight`` is never taken for it. For each table
+    holding that column and each numeric result column (not the file, status,
+    model-fact or load-case columns, not booleans): over the files with a value and a probability,
+    ``probability`` = Σp, ``weighted_mean`` = Σp·x/Σp, ``weighted_std`` =
+    √(Σp·(x − mean)²/Σp); with an allowable (``df.attrs["ofxpost.allowable"]``),
+    ``exceedance_probability`` = Σp of the files beyond it (above ``max`` or below
+    ``min``). ``None`` when no table has probabilities.
+    """
+    rows: list[dict[str, Any]] = []
+    seen = False
+    skip = _NOT_RESULTS | {str(c) for c in case_columns}
+    column = probability_column([str(c) for c in case_columns])
+    if column is None:
+        return None
+    for name in sorted(tables):
+        frame = tables[name]
+        if column not in frame.columns:
+            continue
+        seen = True
+        weights = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+        units = column_units(frame)
+        limits = column_allowables(frame)
+        for label in frame.columns:
+            label = str(label)
+            series = frame[label]
+            if label in skip or label == column:
+                continue
+            if pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(series):
+                continue
+            values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
+            usable = np.isfinite(values) & np.isfinite(weights) & (weights >= 0)
+            p, x = weights[usable], values[usable]
+            total = float(p.sum())
+            mean = float((p * x).sum() / total) if total > 0 else np.nan
+            std = float(np.sqrt((p * (x - mean) ** 2).sum() / total)) if total > 0 else np.nan
+            limit = limits.get(label, {})
+            high, low = limit.get("max"), limit.get("min")
+            if limit:
+                beyond = np.zeros(x.shape, dtype=bool)
+                if high is not None:
+                    beyond |= x > high
+                if low is not None:
+                    beyond |= x < low
+                exceed = float(p[beyond].sum())
+            else:
+                exceed = np.nan
+            rows.append(
+                {
+                    "table": name,
+                    "column": label,
+                    "unit": units.get(label),
+                    "files": int(usable.sum()),
+                    "probability": total,
+                    "weighted_mean": mean,
+                    "weighted_std": std,
+                    "allowable_max": high,
+                    "allowable_min": low,
+                    "exceedance_probability": exceed,
+                }
+            )
+    if not seen:
+        return None
+    frame = pd.DataFrame(rows, columns=WEIGHTED_COLUMNS)
+    for name in ("allowable_max", "allowable_min", "exceedance_probability"):
+        frame[name] = frame[name].astype(float)
+    return frame
+
+
+WEIGHTED_TABLE = "weighted_statistics"
+"""File name (``weighted_statistics.csv``, ``parquet/weighted_statistics.parquet``)
+and workbook sheet of the probability-weighted statistics."""
+
+
+def per_file_tables(tables: Mapping[str, pd.DataFrame], config: Any) -> dict[str, pd.DataFrame]:
+    """The per-file result tables weighted statistics are taken of: ``summary_<group>``."""
+    try:
+        groups = [group.name for group in getattr(config.section("summary"), "groups", [])]
+    except KeyError:
+        return {}
+    return {f"summary_{g}": tables[f"summary_{g}"] for g in groups if f"summary_{g}" in tables}
+
+
+def weighted_table(tables: Mapping[str, pd.DataFrame], config: Any) -> pd.DataFrame | None:
+    """:func:`weighted_statistics` of the configured per-file tables (``None``: no
+    probabilities)."""
+    return weighted_statistics(per_file_tables(tables, config), load_cases_or_empty(config).columns)
+
+
+@hookimpl
+def ofxpost_write_outputs(
+    tables: Mapping[str, pd.DataFrame], output_dir: Path, config: Any
+) -> list[Path] | None:
+    """Write ``weighted_statistics`` as CSV and Parquet (per ``outputs.formats``).
+
+    The table is derived from the summary tables at write time, because it needs
+    them all; the workbook shows it as a sheet.
+    """
+    from ofxpost.builtin.outputs import write_csv, write_parquet
+
+    section = config.section("outputs")
+    if section.tables is not None and WEIGHTED_TABLE not in section.tables:
+        return None
+    frame = weighted_table(tables, config)
+    if frame is None:
+        return None
+    written: list[Path] = []
+    if "csv" in section.formats:
+        path = output_dir / f"{WEIGHTED_TABLE}.csv"
+        written.append(write_csv(frame, path, section.csv_decimals, section.units))
+    if "parquet" in section.formats:
+        folder = output_dir / "parquet"
+        folder.mkdir(exist_ok=True)
+        written.append(write_parquet(frame, folder / f"{WEIGHTED_TABLE}.parquet"))
+    return written
 
 
 @hookimpl
 def ofxpost_aggregate(
     records: Sequence[FileRecord], config: Any, plan: Any
 ) -> Mapping[str, pd.DataFrame] | None:
-    """Build the ``load_matrix`` table (when the section is active)."""
+    """Build the ``load_matrix`` table (when the section is active) and, when a
+    matrix file is given, ``load_matrix_mismatches``."""
     section = _section(config)
     if section is None or not section.active:
         return None
     cases = load_cases(config)
-    return {SECTION: load_matrix_table(records, cases, plan.jobs, config.base_dir)}
+    tables = {SECTION: load_matrix_table(records, cases, plan.jobs, config.base_dir)}
+    if cases.present:
+        tables[MISMATCH_TABLE] = mismatches(cases, plan.jobs, config.base_dir)
+    return tables

@@ -14,6 +14,7 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from ofxpost.builtin.tableunits import UnitsMode, arrow_table, csv_text
 from ofxpost.markers import hookimpl
 
 Format = Literal["csv", "parquet", "xlsx"]
@@ -32,6 +33,10 @@ class OutputsSection(BaseModel):
     """Decimal places of floats in CSV files."""
     tables: list[str] | None = None
     """Only write these tables (default: all)."""
+    units: UnitsMode = "header"
+    """How CSV files carry column units: ``header`` (``max_tension [kN]``), ``row``
+    (a units line under the header) or ``none``. Parquet always has field
+    metadata ``unit``; the workbook a units row (see :mod:`.tableunits`)."""
 
 
 @hookimpl
@@ -48,19 +53,17 @@ def selected(
     return {name: t for name, t in tables.items() if wanted is None or name in wanted}
 
 
-def write_csv(frame: pd.DataFrame, path: Path, decimals: int) -> Path:
-    """Write ``frame`` as CSV with fixed float formatting."""
-    frame.to_csv(path, index=False, float_format=f"%.{decimals}f", lineterminator="\n")
+def write_csv(frame: pd.DataFrame, path: Path, decimals: int, units: UnitsMode = "header") -> Path:
+    """Write ``frame`` as CSV with fixed float formatting and its column units."""
+    path.write_text(csv_text(frame, decimals, units), encoding="utf-8", newline="")
     return path
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
-    """Write ``frame`` as Parquet with fixed settings."""
-    import pyarrow as pa
+    """Write ``frame`` as Parquet with fixed settings (field metadata ``unit``)."""
     import pyarrow.parquet as pq
 
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    pq.write_table(table, path, compression="zstd", write_statistics=True)
+    pq.write_table(arrow_table(frame), path, compression="zstd", write_statistics=True)
     return path
 
 
@@ -74,7 +77,9 @@ def ofxpost_write_outputs(
     chosen = selected(tables, section)
     if "csv" in section.formats:
         for name, frame in chosen.items():
-            written.append(write_csv(frame, output_dir / f"{name}.csv", section.csv_decimals))
+            written.append(
+                write_csv(frame, output_dir / f"{name}.csv", section.csv_decimals, section.units)
+            )
     if "parquet" in section.formats:
         folder = output_dir / "parquet"
         folder.mkdir(exist_ok=True)
