@@ -85,6 +85,16 @@ def test_unknown_object_is_a_key_error_listing_the_nearest_names(model: ArchiveM
     assert "no object named 'Risr'" in str(error) and "nearest: 'Riser'" in str(error)
 
 
+def test_a_column_error_for_an_unknown_object_keeps_the_nearest_names(
+    model: ArchiveModel,
+) -> None:
+    from ofxpost.builtin.selectors import ObjectNotFound, describe_error, find_object
+
+    with pytest.raises(ObjectNotFound) as excinfo:
+        find_object(model, "Risr")
+    assert "nearest: 'Riser'" in describe_error(excinfo.value)
+
+
 def test_unknown_variable_lists_the_nearest_names(model: ArchiveModel) -> None:
     riser = model["Riser"]
     with pytest.raises(ofx.DLLError) as excinfo:

@@ -43,11 +43,14 @@ def test_workbook_sheets_and_contents(excel_run: dict[str, Any]) -> None:
     sheet = workbook["summary_main"]
     rows = list(sheet.iter_rows(values_only=True))
     assert list(rows[0]) == list(summary.columns)
-    assert len(rows) == len(summary) + 1
+    # The summary carries units, so a units row stands under the header.
     column = list(summary.columns).index("max_tension")
-    assert [r[column] for r in rows[1:]] == pytest.approx(list(summary["max_tension"]), rel=1e-12)
+    assert rows[1][column] == "kN"
+    assert len(rows) == len(summary) + 2
+    data = rows[2:]
+    assert [r[column] for r in data] == pytest.approx(list(summary["max_tension"]), rel=1e-12)
     missing = list(summary.columns).index("missing_object")
-    assert all(r[missing] is None for r in rows[1:])  # NaN → empty cell
+    assert all(r[missing] is None for r in data)  # NaN → empty cell
     errors = list(workbook["errors"].iter_rows(values_only=True))
     assert list(errors[0]) == ["feature", "file", "stem", "group", "label", "message"]
     assert [r[0] for r in errors[1:]] == ["summary"] * 3

@@ -9,14 +9,13 @@ import pandas as pd
 import pytest
 
 import ofxpost
-from ofxpost.builtin.loadmatrix import (
+from ofxpost.builtin.loadcases import (
     LoadMatrixError,
-    LoadMatrixSection,
     build_load_cases,
     load_cases,
     load_cases_or_empty,
-    load_matrix_table,
 )
+from ofxpost.builtin.loadmatrix import LoadMatrixSection, load_matrix_table
 from ofxpost.records import FileRecord, FileStatus
 
 

@@ -26,6 +26,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ofxpost.archive.names import UnknownObjectError
+
 PeriodName = Literal["whole_simulation", "static_state", "latest_wave"]
 PERIOD_NAMES: tuple[str, ...] = ("whole_simulation", "static_state", "latest_wave")
 """The named periods."""
@@ -348,6 +350,8 @@ def find_object(model: Any, name: str) -> Any:
     """``model[name]``, with a clear error naming the object when it is missing."""
     try:
         return model[name]
+    except UnknownObjectError as exc:  # an archive: its text names the nearest objects
+        raise ObjectNotFound(str(exc)) from None
     except KeyError:
         raise ObjectNotFound(f"no object named {name!r} in this model") from None
 
