@@ -92,7 +92,8 @@ class OutputDirLock:
         self.output_dir = output_dir
         self.lock_path = output_dir / LOCK_DIR / LOCK_NAME
         self.holder_path = output_dir / LOCK_DIR / HOLDER_NAME
-        self._lock = filelock.FileLock(str(self.lock_path), timeout=0)
+        # not thread-local: the lock is taken on a worker thread and released on the loop
+        self._lock = filelock.FileLock(str(self.lock_path), timeout=0, thread_local=False)
         self.took_over: Holder | None = None
         """The holder of a stale lock this run took over, if any."""
 
