@@ -17,8 +17,7 @@ schema's required ones (a test checks both). :data:`EVENT_TYPES` maps each event
 name to its type.
 """
 
-from __future__ import annotations
-
+# no ``from __future__ import annotations``: TypedDict must see NotRequired at run time
 from typing import Literal, NotRequired, TypedDict
 
 Level = Literal["info", "warning", "error"]
