@@ -353,9 +353,14 @@ def _memory_budgets(
     capacity = budget - controller - workers * worker_base
     if capacity < smallest:
         minimum = controller + worker_base + smallest
-        written = "auto (70% of the available memory)" if budget_value == "auto" else budget_value
+        if budget_value == "auto":
+            written = f"auto (70% of the available memory, {_mib(budget)})"
+        elif str(budget_value).replace(" ", "") == _mib(budget):
+            written = _mib(budget)
+        else:
+            written = f"{budget_value} ({_mib(budget)})"
         raise ConfigError(
-            f"{label}key 'parallel_processing.memory_budget': {written!s} = {_mib(budget)} "
+            f"{label}key 'parallel_processing.memory_budget': {written} "
             f"is too small to run any file: the controller ({_mib(controller)}) and one "
             f"worker ({_mib(worker_base)}) leave {_mib(max(capacity, 0))} for file data, "
             f"and the smallest file needs an estimated {_mib(smallest)}; use at least "
