@@ -241,9 +241,14 @@ def execute(config: Any, args: argparse.Namespace, **options: Any) -> int:
     plan = make_plan(
         config, workers=options.get("workers"), sequential=options.get("sequential", False)
     )
-    streams: OriginalStreams = getattr(args, "streams", None) or OriginalStreams.capture()
-    log_handle = open_log_file(settings.file) if settings.file is not None else None
+    streams: OriginalStreams | None = getattr(args, "streams", None)
+    own_streams = streams is None
+    if streams is None:
+        streams = OriginalStreams.capture()
+    log_handle = None
     try:
+        if settings.file is not None:
+            log_handle = open_log_file(settings.file)
         finished: dict[str, Any] = {}
         return anyio.run(
             _execute,
@@ -258,6 +263,8 @@ def execute(config: Any, args: argparse.Namespace, **options: Any) -> int:
     finally:
         if log_handle is not None:
             log_handle.close()
+        if own_streams:
+            streams.close()
 
 
 def _sinks(

@@ -7,6 +7,7 @@ controller; workers receive only :class:`~ofxpost.Job` records and a
 
 from __future__ import annotations
 
+import errno
 import glob
 import itertools
 import json
@@ -201,6 +202,18 @@ def normalised(path: Path) -> Path:
     return Path(os.path.normpath(path.absolute()))
 
 
+def _why(folder: Path) -> str:
+    """The operating-system reason a folder is not writable."""
+    statvfs = getattr(os, "statvfs", None)  # POSIX only; Windows reports access rights
+    if statvfs is not None:
+        try:
+            if statvfs(folder).f_flag & getattr(os, "ST_RDONLY", 1):
+                return os.strerror(errno.EROFS)
+        except OSError:
+            pass
+    return os.strerror(errno.EACCES)
+
+
 def _real(path: Path) -> Path:
     """``path`` with symbolic links resolved, for identity checks."""
     try:
@@ -222,7 +235,7 @@ def check_output_dir(output_dir: Path) -> None:
         existing = existing.parent
     if existing.is_dir() and not os.access(existing, os.W_OK | os.X_OK):
         what = "it is" if existing == output_dir else f"its folder {existing} is"
-        raise OutputError(f"output_dir {output_dir}: {what} not writable (Permission denied)")
+        raise OutputError(f"output_dir {output_dir}: {what} not writable ({_why(existing)})")
     if not existing.is_dir():
         raise OutputError(f"output_dir {output_dir}: {existing} is not a folder")
 
