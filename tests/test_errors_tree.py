@@ -83,6 +83,14 @@ def test_bad_config_sources_are_config_errors(tmp_path: Path) -> None:
         ofxpost.run({"inputs": []})
 
 
+def test_make_plan_and_load_config_refuse_bad_calls(toy_batch: ToyBatch) -> None:
+    config = ofxpost.load_config(toy_batch(2))
+    with pytest.raises(ofxpost.ConfigError, match="option 'workers': must be at least 1"):
+        ofxpost.make_plan(config, workers=0)
+    with pytest.raises(ofxpost.ConfigError, match="expected a YAML path or a mapping"):
+        ofxpost.load_config(3.5)  # type: ignore[arg-type]
+
+
 def test_plan_with_workers_is_a_config_error(toy_batch: ToyBatch) -> None:
     plan = ofxpost.make_plan(ofxpost.load_config(toy_batch(2)))
     with pytest.raises(ofxpost.ConfigError, match="option 'workers': cannot be combined"):

@@ -297,6 +297,10 @@ def load_config(
     :raises ConfigError: naming the file, key path and value.
     """
     path: Path | None
+    if not isinstance(source, str | os.PathLike | Mapping):
+        raise ConfigError(
+            f"config: expected a YAML path or a mapping (got {type(source).__name__})"
+        )
     if isinstance(source, Mapping):
         raw = dict(source)
         path = None

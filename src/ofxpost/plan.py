@@ -249,9 +249,15 @@ def make_plan(
 ) -> Plan:
     """Turn a validated config into a :class:`Plan`.
 
-    :param workers: override ``max_workers``.
+    :param workers: override ``max_workers`` (at least 1).
     :param sequential: force the sequential path (``--sequential``).
+    :raises ConfigError: for unusable inputs, options or budgets.
+    :raises OutputError: for an ``output_dir`` that cannot be used.
     """
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)):
+        raise ConfigError(f"option 'workers': expected an integer (got {workers!r})")
+    if workers is not None and workers < 1:
+        raise ConfigError(f"option 'workers': must be at least 1 (got {workers!r})")
     pp = config.parallel_processing
     notes: list[str] = []
     paths = resolve_inputs(config, notes)
