@@ -341,14 +341,18 @@ async def _execute(
             finally:
                 restore()
                 send.close()
+    # stderr may be a pipe whose reader has gone too: the exit code still tells
     if finished.get("cancelled") or scope.cancelled_caught:
-        print(
-            "ofxpost: cancelled; finished results are kept (run again with --resume)",
-            file=streams.err,
-        )
+        with contextlib.suppress(OSError):
+            print(
+                "ofxpost: cancelled; finished results are kept (run again with --resume)",
+                file=streams.err,
+                flush=True,
+            )
         return EXIT_CANCELLED
     if not settings.quiet:
-        _print_summary(finished, config, streams.err)
+        with contextlib.suppress(OSError):
+            _print_summary(finished, config, streams.err)
     return int(finished.get("exit_code", EXIT_FAILURES))
 
 
