@@ -273,3 +273,19 @@ def test_ecs_format_maps_the_envelope(
     started = next(r for r in records if r["event.action"] == "file_started")
     assert started["file.path"].endswith(".toy") and isinstance(started["process.pid"], int)
     assert all(r["ecs.version"] and r["@timestamp"] and r["log.level"] for r in records)
+
+
+def test_a_failing_sink_is_reported_once_and_the_batch_goes_on(
+    toy_batch: ToyBatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    calls = []
+
+    def broken(event: dict[str, Any]) -> None:
+        calls.append(event["event"])
+        raise BrokenPipeError(32, "Broken pipe")
+
+    result = ofxpost.run(toy_batch(3), sinks=[broken], sequential=True)
+    assert result.exit_code == 0
+    assert calls[-1] == "batch_finished"  # it kept receiving events
+    err = capsys.readouterr().err
+    assert err.count("event sink") == 1, err
