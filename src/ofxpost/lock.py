@@ -125,6 +125,10 @@ class OutputDirLock:
             self._lock.acquire(timeout=0)
         except filelock.Timeout:
             return False
+        except NotImplementedError:
+            # older filelock on a file system without flock: use a plain lock file
+            self._lock = filelock.SoftFileLock(str(self.lock_path), timeout=0, thread_local=False)
+            return self._try_acquire()
         except OSError as exc:
             raise OutputError(
                 f"output_dir {self.output_dir}: cannot create the lock file "
