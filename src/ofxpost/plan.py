@@ -262,7 +262,11 @@ def make_plan(
     notes: list[str] = []
     paths = resolve_inputs(config, notes)
     output_dir = normalised(config.output_dir)
-    check_output_dir(output_dir)
+    try:
+        check_output_dir(output_dir)
+    except OutputError as exc:
+        label = f"{config.source}: " if config.source is not None else ""
+        raise OutputError(f"{label}key 'output_dir': {exc}") from None
     per_file = None if pp.memory_per_file == "auto" else parse_size(pp.memory_per_file)
     jobs = tuple(_job(i, path, per_file) for i, path in enumerate(paths))
 
