@@ -11,12 +11,16 @@ The public API::
         async for event in batch:
             ...
 
+Every error raised on purpose derives from :class:`OfxpostError`; events are typed in
+:mod:`ofxpost.event_types`.
+
 Plugins implement the hooks in :mod:`ofxpost.hookspecs` with :data:`hookimpl`.
 Importing ofxpost configures no logging and imports no OrcaFlex module.
 """
 
+from ofxpost import event_types
 from ofxpost._version import __version__
-from ofxpost.batch import BatchStream, open_batch, run, run_batch
+from ofxpost.batch import BatchStream, RunOptions, load_config_async, open_batch, run, run_batch
 from ofxpost.config import Config, ParallelProcessing, load_config
 from ofxpost.errors import (
     ConfigError,
@@ -53,12 +57,15 @@ __all__ = [
     "Partial",
     "Plan",
     "PluginError",
+    "RunOptions",
     "UnsupportedLoopError",
     "__version__",
     "event_schema",
+    "event_types",
     "hookimpl",
     "hookspec",
     "load_config",
+    "load_config_async",
     "make_plan",
     "open_batch",
     "run",

@@ -1,20 +1,32 @@
-"""The public entry points: :func:`run_batch`, :func:`open_batch` and :func:`run`."""
+"""The public entry points: :func:`run_batch`, :func:`open_batch` and :func:`run`.
+
+All three take the same options (:class:`RunOptions`), checked like config keys: a
+misspelt option or a bad value is a :class:`~ofxpost.ConfigError` naming it. The
+blocking set-up of a batch (reading the config, discovering plugins, resolving
+inputs, locking ``output_dir``) runs on a worker thread, so the caller's event loop
+keeps running while it happens.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import math
 import os
+import sys
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, TypedDict, Unpack
 
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream
 
-from ofxpost.config import Config, load_config
+from ofxpost.config import Config, load_config, suggest
+from ofxpost.errors import ConfigError, UnsupportedLoopError
 from ofxpost.events import Event, EventEmitter, Sink
+from ofxpost.lock import OutputDirLock
 from ofxpost.orchestrator import Orchestrator
 from ofxpost.plan import Plan, make_plan
 from ofxpost.result import BatchResult
@@ -23,51 +35,190 @@ ConfigSource = Config | str | os.PathLike[str] | Mapping[str, Any]
 """A :class:`Config`, a path to a YAML file, or a config mapping."""
 
 
-def _config(source: ConfigSource) -> Config:
-    return source if isinstance(source, Config) else load_config(source)
+class RunOptions(TypedDict, total=False):
+    """The options of :func:`run`, :func:`run_batch` and :func:`open_batch`."""
+
+    workers: int | None
+    """Override ``parallel_processing.max_workers`` (at least 1; not with a plan)."""
+    sequential: bool
+    """Process files one after another in this process (not with a plan)."""
+    resume: bool
+    """Reuse stored results whose input and config are unchanged."""
+    on_event: Callable[[Event], None] | None
+    """Called with every event."""
+    sinks: Iterable[Sink]
+    """More event receivers."""
+    pool_factory: Any
+    """Replaces the local process pool factory (advanced)."""
 
 
-async def run_batch(
-    config: ConfigSource | Plan,
-    *,
-    workers: int | None = None,
-    sequential: bool = False,
-    resume: bool = False,
-    on_event: Callable[[Event], None] | None = None,
-    sinks: Iterable[Sink] = (),
-    pool_factory: Any = None,
-) -> BatchResult:
-    """Run a batch on the running event loop and return its :class:`BatchResult`.
+OPTION_NAMES = tuple(RunOptions.__annotations__)
+"""Every option name :func:`run_batch` accepts."""
 
-    It never calls :func:`asyncio.run` itself, so it can be awaited inside an
-    application that already runs a loop (asyncio backend). Cancelling the awaiting
-    task stops admitting files, terminates the workers, keeps every finished result
-    in the result store and writes the outputs marked partial; the cancellation is
-    then re-raised.
+_TRIO_BRIDGE = (
+    "from trio, run the batch on a thread with its own asyncio loop: "
+    "`await trio.to_thread.run_sync(ofxpost.run, config)`"
+)
 
-    :param config: a :class:`Config`, a YAML path, a config mapping, or a
-        :class:`~ofxpost.plan.Plan` from :func:`ofxpost.make_plan`.
-    :param workers: override ``parallel_processing.max_workers`` (not with a plan).
-    :param sequential: process files one after another in this process (not with a
-        plan).
-    :param resume: reuse the stored result of every file whose input and config are
-        unchanged since an earlier (interrupted) run.
-    :param on_event: called with every event (a JSON-ready dict).
-    :param sinks: more event receivers.
-    :param pool_factory: replaces the local process pool factory (advanced; see
-        :func:`ofxpost.executors.create_local_pool`).
-    :raises ConfigError: if the config or the inputs are unusable (nothing is written).
+
+def check_options(options: Mapping[str, Any], *, with_plan: bool = False) -> None:
+    """Validate run options the way config keys are validated.
+
+    :raises ConfigError: naming the option and the value, with the nearest valid
+        option suggested for a misspelt name.
     """
+    for name, value in options.items():
+        if name not in OPTION_NAMES:
+            raise ConfigError(f"option {name!r}: unknown option{suggest(name, OPTION_NAMES)}")
+        if name == "workers" and value is not None:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ConfigError(f"option 'workers': expected an integer (got {value!r})")
+            if value < 1:
+                raise ConfigError(f"option 'workers': must be at least 1 (got {value!r})")
+        if name in ("sequential", "resume") and not isinstance(value, bool):
+            raise ConfigError(f"option {name!r}: expected true or false (got {value!r})")
+        if name == "on_event" and value is not None and not callable(value):
+            raise ConfigError(f"option 'on_event': expected a callable (got {value!r})")
+        if name == "sinks" and (
+            isinstance(value, str | bytes)
+            or not isinstance(value, Iterable)
+            or not all(callable(s) for s in value)
+        ):
+            raise ConfigError(f"option 'sinks': expected a list of callables (got {value!r})")
+    if with_plan:
+        for name in ("workers", "sequential"):
+            if options.get(name) not in (None, False):
+                raise ConfigError(
+                    f"option {name!r}: cannot be combined with a Plan "
+                    "(pass it to ofxpost.make_plan instead)"
+                )
+
+
+def running_async_library() -> str | None:
+    """``"asyncio"`` or ``"trio"`` when called inside that library's loop, else None."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        return "asyncio"
+    trio: Any = sys.modules.get("trio")
+    if trio is not None:
+        try:
+            trio.lowlevel.current_task()
+        except RuntimeError:
+            pass
+        else:
+            return "trio"
+    return None
+
+
+def _require_asyncio(entry: str) -> None:
+    library = running_async_library()
+    if library != "asyncio":
+        where = f"under {library}" if library else "outside an event loop"
+        hint = _TRIO_BRIDGE if library == "trio" else "use ofxpost.run() from synchronous code"
+        raise UnsupportedLoopError(
+            f"ofxpost.{entry} needs a running asyncio event loop (the asyncio backend), "
+            f"but it was called {where}; {hint}"
+        )
+
+
+def _config(source: ConfigSource) -> Config:
+    if isinstance(source, Config):
+        return source
+    if not isinstance(source, str | os.PathLike | Mapping):
+        raise ConfigError(
+            f"config: expected a Config, a YAML path or a mapping (got {type(source).__name__})"
+        )
+    return load_config(source)
+
+
+async def load_config_async(
+    source: str | os.PathLike[str] | Mapping[str, Any],
+    *,
+    base_dir: str | os.PathLike[str] | None = None,
+) -> Config:
+    """:func:`ofxpost.load_config` on a worker thread, for code running an event loop.
+
+    Loading a config imports and registers plugins, which can take a noticeable time
+    the first time; this keeps the loop free meanwhile.
+
+    :raises ConfigError: as :func:`~ofxpost.load_config`.
+    """
+    return await anyio.to_thread.run_sync(functools.partial(load_config, source, base_dir=base_dir))
+
+
+@dataclass
+class _Prepared:
+    plan: Plan
+    lock: OutputDirLock
+
+
+def _prepare(config: ConfigSource | Plan, workers: int | None, sequential: bool) -> _Prepared:
+    """The blocking set-up (on a worker thread): config, plan, ``output_dir`` lock."""
     if isinstance(config, Plan):
         plan = config
     else:
         plan = make_plan(_config(config), workers=workers, sequential=sequential)
-    all_sinks = list(sinks)
-    if on_event is not None:
-        all_sinks.append(on_event)
-    emitter = EventEmitter(plan.batch_id, all_sinks)
-    orchestrator = Orchestrator(plan, emitter, resume=resume, pool_factory=pool_factory)
-    return await orchestrator.run()
+    lock = OutputDirLock(plan.output_dir)
+    lock.acquire()
+    stale = lock.stale_message()
+    if stale is not None:
+        plan = replace(plan, warnings=(*plan.warnings, stale))
+    return _Prepared(plan, lock)
+
+
+async def _prepare_off_loop(config: ConfigSource | Plan, options: Mapping[str, Any]) -> _Prepared:
+    check_options(options, with_plan=isinstance(config, Plan))
+    prepare = functools.partial(
+        _prepare, config, options.get("workers"), bool(options.get("sequential", False))
+    )
+    return await anyio.to_thread.run_sync(prepare)
+
+
+async def _run_prepared(prepared: _Prepared, options: Mapping[str, Any]) -> BatchResult:
+    try:
+        all_sinks = list(options.get("sinks", ()))
+        on_event = options.get("on_event")
+        if on_event is not None:
+            all_sinks.append(on_event)
+        emitter = EventEmitter(prepared.plan.batch_id, all_sinks)
+        orchestrator = Orchestrator(
+            prepared.plan,
+            emitter,
+            resume=bool(options.get("resume", False)),
+            pool_factory=options.get("pool_factory"),
+        )
+        return await orchestrator.run()
+    finally:
+        prepared.lock.release()
+
+
+async def run_batch(config: ConfigSource | Plan, **options: Unpack[RunOptions]) -> BatchResult:
+    """Run a batch on the running event loop and return its :class:`BatchResult`.
+
+    It never calls :func:`asyncio.run` itself, so it can be awaited inside an
+    application that already runs a loop (asyncio backend). Its blocking set-up runs
+    on a worker thread. Cancelling the awaiting task stops admitting files,
+    terminates the workers, keeps every finished result in the result store and
+    writes the outputs marked partial; the cancellation is then re-raised.
+
+    :param config: a :class:`Config`, a YAML path, a config mapping, or a
+        :class:`~ofxpost.plan.Plan` from :func:`ofxpost.make_plan`.
+    :param options: see :class:`RunOptions`: ``workers`` (override
+        ``parallel_processing.max_workers``; not with a plan), ``sequential``,
+        ``resume``, ``on_event``, ``sinks``, ``pool_factory`` (see
+        :func:`ofxpost.executors.create_local_pool`).
+    :raises ConfigError: if the config, an option or the inputs are unusable
+        (nothing is written).
+    :raises OutputError: if ``output_dir`` cannot be used.
+    :raises OutputDirLockedError: if another run holds ``output_dir``.
+    :raises UnsupportedLoopError: if not awaited on an asyncio event loop.
+    """
+    _require_asyncio("run_batch()")
+    prepared = await _prepare_off_loop(config, options)
+    return await _run_prepared(prepared, options)
 
 
 class BatchStream:
@@ -94,7 +245,9 @@ class BatchStream:
 
 
 @asynccontextmanager
-async def open_batch(config: ConfigSource, **options: Any) -> AsyncIterator[BatchStream]:
+async def open_batch(
+    config: ConfigSource, **options: Unpack[RunOptions]
+) -> AsyncIterator[BatchStream]:
     """Start a batch in the background and stream its events.
 
     ::
@@ -104,15 +257,12 @@ async def open_batch(config: ConfigSource, **options: Any) -> AsyncIterator[Batc
                 print(event["event"], event.get("file"))
         print(batch.result.exit_code)
 
-    ``options`` are those of :func:`run_batch`. Leaving the block early cancels the
-    batch (outputs are then written marked partial).
+    ``options`` are those of :func:`run_batch`. Config, option, input and
+    ``output_dir`` errors are raised here, before the batch starts. Leaving the block
+    early cancels the batch (outputs are then written marked partial).
     """
-    # config and input errors surface here, before anything starts
-    plan = make_plan(
-        _config(config),
-        workers=options.pop("workers", None),
-        sequential=options.pop("sequential", False),
-    )
+    _require_asyncio("open_batch()")
+    prepared = await _prepare_off_loop(config, options)
     send, receive = anyio.create_memory_object_stream[Event](max_buffer_size=math.inf)
     stream = BatchStream(receive)
 
@@ -121,25 +271,39 @@ async def open_batch(config: ConfigSource, **options: Any) -> AsyncIterator[Batc
         with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
             send.send_nowait(event)
 
+    run_options = {**options, "sinks": [*options.get("sinks", ()), forward]}
+
     async def runner() -> None:
         async with send:
             try:
-                stream.result = await run_batch(
-                    plan, sinks=[*options.pop("sinks", ()), forward], **options
-                )
+                stream.result = await _run_prepared(prepared, run_options)
             except Exception as exc:
                 stream.error = exc
                 raise
 
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(runner)
-        try:
-            yield stream
-        finally:
-            if stream.result is None:
-                tg.cancel_scope.cancel()
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(runner)
+            try:
+                yield stream
+            finally:
+                if stream.result is None:
+                    tg.cancel_scope.cancel()
+    finally:
+        prepared.lock.release()
 
 
-def run(config: ConfigSource, **options: Any) -> BatchResult:
-    """Run a batch from synchronous code (scripts); see :func:`run_batch`."""
+def run(config: ConfigSource, **options: Unpack[RunOptions]) -> BatchResult:
+    """Run a batch from synchronous code (scripts); see :func:`run_batch`.
+
+    :raises UnsupportedLoopError: if called inside a running event loop (there,
+        ``await ofxpost.run_batch(...)`` instead).
+    """
+    library = running_async_library()
+    if library is not None:
+        hint = "`await ofxpost.run_batch(...)` instead" if library == "asyncio" else _TRIO_BRIDGE
+        raise UnsupportedLoopError(
+            f"ofxpost.run() cannot be called inside a running {library} event loop; {hint}"
+        )
+    check_options(options)
     return anyio.run(functools.partial(run_batch, config, **options), backend="asyncio")

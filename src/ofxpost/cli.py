@@ -7,18 +7,23 @@ arguments, 130 cancelled (Ctrl-C, SIGTERM).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import math
+import os
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import anyio
 
 from ofxpost._version import __version__
-from ofxpost.errors import ConfigError
-from ofxpost.events import Event, render_json
+from ofxpost.errors import ConfigError, OutputError
+from ofxpost.events import Event, render_ecs, render_json
+from ofxpost.progress import LEVELS, ConsoleLines, LineWriter, OriginalStreams, level_at_least
 from ofxpost.result import EXIT_CANCELLED, EXIT_CONFIG, EXIT_FAILURES, EXIT_OK
 
 
@@ -103,13 +108,40 @@ def _add_disable_option(parser: argparse.ArgumentParser) -> None:
 def _add_log_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--log-format",
-        choices=["auto", "json", "console"],
-        default="auto",
-        help="json: events on stdout as JSON lines; console: a progress bar (or plain "
-        "lines) on stderr; auto (default): JSON lines when stdout is not a terminal, and "
-        "a progress bar when stderr is one",
+        choices=["auto", "json", "console", "ecs"],
+        default=None,
+        help="json: events as JSON lines on stdout; ecs: the same as Elastic Common Schema "
+        "records; console: a progress bar (or plain lines) on stderr; auto (default): JSON "
+        "lines on stdout whenever stdout is not a terminal, and a progress bar on stderr "
+        "when stderr is one (config: logging.format)",
     )
-    parser.add_argument("--log-file", type=Path, help="also write JSON events to this file")
+    parser.add_argument(
+        "--log-file",
+        type=Path,
+        help="also write the events as JSON lines to this file "
+        "(env OFXPOST_LOG_FILE, config: logging.file)",
+    )
+    parser.add_argument(
+        "--log-level",
+        choices=list(LEVELS),
+        default=None,
+        help="least severe event level shown and written: debug, info (default), warning "
+        "or error (env OFXPOST_LOG_LEVEL, config: logging.level)",
+    )
+    parser.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="no progress bar, event lines or summary on stderr (errors still show; JSON "
+        "events on stdout and in the log file are unchanged)",
+    )
+
+
+LOG_FILE_ENV = "OFXPOST_LOG_FILE"
+"""Environment variable naming a JSON-lines log file (below ``--log-file``)."""
+
+LOG_LEVEL_ENV = "OFXPOST_LOG_LEVEL"
+"""Environment variable with the least severe level reported (below ``--log-level``)."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -124,12 +156,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         "export": cmd_export,
         "migrate": cmd_migrate,
     }[args.command]
+    # Events go to duplicates of the streams as they are now, so that descriptor-level
+    # redirections made later (around plugin code) never reach them.
+    streams = OriginalStreams.capture()
+    args.streams = streams
     try:
         return handler(args)
     except ConfigError as exc:
         return _error(str(exc))
     except KeyboardInterrupt:
         return EXIT_CANCELLED
+    except BaseExceptionGroup as group:  # raised through a task group
+        config_errors, rest = group.split(ConfigError)
+        if rest is None and config_errors is not None:
+            return _error(str(_first_leaf(config_errors)))
+        raise
+    finally:
+        streams.close()
+
+
+def _first_leaf(group: BaseExceptionGroup[Any]) -> BaseException:
+    first = group.exceptions[0]
+    return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first
 
 
 # ----------------------------------------------------------------------------- run
@@ -147,36 +195,138 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
 
 
+@dataclass(frozen=True)
+class LogSettings:
+    """Where and how ``ofxpost run`` reports events, after applying the precedence
+    command line > environment > config ``logging:`` > default."""
+
+    format: str = "auto"
+    level: str = "info"
+    file: Path | None = None
+    quiet: bool = False
+
+
+def log_settings(
+    args: argparse.Namespace, config: Any, environ: Mapping[str, str] | None = None
+) -> LogSettings:
+    """Resolve the log settings of a run (see :class:`LogSettings`).
+
+    :raises ConfigError: for an unknown level in ``OFXPOST_LOG_LEVEL``.
+    """
+    env = os.environ if environ is None else environ
+    section = getattr(config, "logging", None)
+    level = args.log_level or env.get(LOG_LEVEL_ENV, "").strip().lower() or None
+    if level is not None and level not in LEVELS:
+        raise ConfigError(
+            f"environment variable {LOG_LEVEL_ENV}: {level!r} is not a level "
+            f"(one of {', '.join(LEVELS)})"
+        )
+    file: Path | None = args.log_file
+    if file is None and env.get(LOG_FILE_ENV):
+        file = Path(env[LOG_FILE_ENV]).expanduser()
+    if file is None and section is not None and section.file:
+        file = config.resolve(section.file)
+    return LogSettings(
+        format=args.log_format or (section.format if section is not None else None) or "auto",
+        level=level or (section.level if section is not None else None) or "info",
+        file=file,
+        quiet=bool(getattr(args, "quiet", False)),
+    )
+
+
+def open_log_file(path: Path) -> IO[str]:
+    """Open (truncate) the JSON-lines log file, creating its folders.
+
+    :raises OutputError: naming the path and the operating-system error.
+    """
+    try:
+        if path.exists() and path.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "Is a directory")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return open(path, "w", encoding="utf-8")
+    except OSError as exc:
+        raise OutputError(f"log file {path}: cannot write it: {exc.strerror or exc}") from None
+
+
 def execute(config: Any, args: argparse.Namespace, **options: Any) -> int:
     """Run ``config`` with the CLI's event sinks and signal handling."""
     from ofxpost.plan import make_plan
 
-    # Plan once up front so that input errors exit 2 before anything is written.
-    make_plan(config, workers=options.get("workers"), sequential=options.get("sequential", False))
-    finished: dict[str, Any] = {}
-    return anyio.run(_execute, config, args, options, finished, backend="asyncio")
+    settings = log_settings(args, config)
+    # Plan up front so that input and output_dir errors exit 2 before anything is written.
+    plan = make_plan(
+        config, workers=options.get("workers"), sequential=options.get("sequential", False)
+    )
+    streams: OriginalStreams | None = getattr(args, "streams", None)
+    own_streams = streams is None
+    if streams is None:
+        streams = OriginalStreams.capture()
+    log_handle = None
+    try:
+        if settings.file is not None:
+            log_handle = open_log_file(settings.file)
+        finished: dict[str, Any] = {}
+        return anyio.run(
+            _execute,
+            plan,
+            settings,
+            streams,
+            log_handle,
+            bool(options.get("resume", False)),
+            finished,
+            backend="asyncio",
+        )
+    finally:
+        if log_handle is not None:
+            log_handle.close()
+        if own_streams:
+            streams.close()
+
+
+def _sinks(
+    settings: LogSettings, streams: OriginalStreams, progress_reporting: bool
+) -> tuple[list[Callable[[Event], None]], Any]:
+    """The terminal sinks for ``settings`` (see "Where events go" in docs/events.md)."""
+    sinks: list[Callable[[Event], None]] = []
+    fmt = settings.format
+    render = render_ecs if fmt == "ecs" else render_json
+    events_out = fmt in ("json", "ecs") or (fmt == "auto" and not streams.out_tty)
+    if events_out:
+        sinks.append(
+            LineWriter(
+                render,
+                fd=streams.out_fd,
+                stream=streams.out,
+                notice=streams.err,
+                min_level=settings.level,
+            )
+        )
+    progress = None
+    if settings.quiet:
+        return sinks, progress
+    terminal_taken = events_out and streams.out_tty
+    if streams.err_tty and progress_reporting and not terminal_taken:
+        from ofxpost.progress import ProgressBar
+
+        progress = ProgressBar(streams.err, min_level=settings.level)
+        sinks.append(progress)
+    elif fmt == "console" or (fmt == "auto" and streams.out_tty):
+        sinks.append(ConsoleLines(streams.err, min_level=settings.level))
+    return sinks, progress
 
 
 async def _execute(
-    config: Any, args: argparse.Namespace, options: dict[str, Any], finished: dict[str, Any]
+    plan: Any,
+    settings: LogSettings,
+    streams: OriginalStreams,
+    log_handle: IO[str] | None,
+    resume: bool,
+    finished: dict[str, Any],
 ) -> int:
     from ofxpost.batch import run_batch
 
-    sinks: list[Callable[[Event], None]] = []
-    progress = None
-    fmt = args.log_format
-    stdout_tty, stderr_tty = sys.stdout.isatty(), sys.stderr.isatty()
-    if fmt == "json" or (fmt == "auto" and not stdout_tty):
-        sinks.append(lambda event: print(render_json(event), flush=True))
-    if fmt != "json" and stderr_tty and config.parallel_processing.progress_reporting:
-        from ofxpost.progress import ProgressBar
-
-        progress = ProgressBar()
-        sinks.append(progress)
-    elif fmt == "console" or (fmt == "auto" and stdout_tty):
-        from ofxpost.progress import ConsoleLines
-
-        sinks.append(ConsoleLines())
+    config = plan.config
+    sinks, progress = _sinks(settings, streams, config.parallel_processing.progress_reporting)
 
     def remember(event: Event) -> None:
         if event["event"] == "batch_finished":
@@ -184,42 +334,58 @@ async def _execute(
 
     sinks.append(remember)
     send, receive = anyio.create_memory_object_stream[str](max_buffer_size=math.inf)
-    if args.log_file is not None:
-        args.log_file.parent.mkdir(parents=True, exist_ok=True)
-        sinks.append(lambda event: send.send_nowait(render_json(event)))
+    if log_handle is not None:
+        render = render_ecs if settings.format == "ecs" else render_json
+
+        def to_log(event: Event) -> None:
+            if level_at_least(event, settings.level):
+                send.send_nowait(render(event))
+
+        sinks.append(to_log)
 
     async with anyio.create_task_group() as tg:
-        if args.log_file is not None:
-            tg.start_soon(_write_log, args.log_file, receive)
+        if log_handle is not None:
+            tg.start_soon(_write_log, log_handle, receive)
         with anyio.CancelScope() as scope:
             restore = _install_signal_handlers(scope)
             try:
                 if progress is not None:
                     with progress:
-                        await run_batch(config, sinks=sinks, **options)
+                        await run_batch(plan, sinks=sinks, resume=resume)
                 else:
-                    await run_batch(config, sinks=sinks, **options)
+                    await run_batch(plan, sinks=sinks, resume=resume)
             finally:
                 restore()
-        send.close()
+                send.close()
+    # stderr may be a pipe whose reader has gone too: the exit code still tells
     if finished.get("cancelled") or scope.cancelled_caught:
-        print(
-            "ofxpost: cancelled; finished results are kept (run again with --resume)",
-            file=sys.stderr,
-        )
+        with contextlib.suppress(OSError):
+            print(
+                "ofxpost: cancelled; finished results are kept (run again with --resume)",
+                file=streams.err,
+                flush=True,
+            )
         return EXIT_CANCELLED
-    _print_summary(finished, config)
+    if not settings.quiet:
+        with contextlib.suppress(OSError):
+            _print_summary(finished, config, streams.err)
     return int(finished.get("exit_code", EXIT_FAILURES))
 
 
-async def _write_log(path: Path, receive: Any) -> None:
-    """Write JSON event lines to ``path`` without blocking the event loop."""
-    import aiofiles
+async def _write_log(handle: IO[str], receive: Any) -> None:
+    """Write JSON event lines to ``handle`` on a worker thread, in order."""
 
-    async with aiofiles.open(path, "w", encoding="utf-8") as handle, receive:
+    def write(lines: list[str]) -> None:
+        handle.write("".join(line + "\n" for line in lines))
+        handle.flush()
+
+    async with receive:
         async for line in receive:
-            await handle.write(line + "\n")
-            await handle.flush()
+            lines = [line]
+            with contextlib.suppress(anyio.WouldBlock):
+                while True:
+                    lines.append(receive.receive_nowait())
+            await anyio.to_thread.run_sync(write, lines)
 
 
 def _install_signal_handlers(scope: anyio.CancelScope) -> Callable[[], None]:
@@ -253,14 +419,15 @@ def _install_signal_handlers(scope: anyio.CancelScope) -> Callable[[], None]:
     return restore
 
 
-def _print_summary(finished: dict[str, Any], config: Any) -> None:
+def _print_summary(finished: dict[str, Any], config: Any, stream: IO[str]) -> None:
     if not finished:
         return
     print(
         f"ofxpost: {finished['total']} files: {finished['succeeded']} ok, "
         f"{finished['partial']} partial, {finished['failed']} failed "
         f"in {finished['wall_s']:.1f} s; outputs in {config.output_dir}",
-        file=sys.stderr,
+        file=stream,
+        flush=True,
     )
 
 

@@ -94,6 +94,31 @@ class ParallelProcessing(BaseModel):
         return value
 
 
+LogLevel = Literal["debug", "info", "warning", "error"]
+"""Event levels, least severe first (ofxpost emits no ``debug`` events yet)."""
+
+LogFormat = Literal["auto", "json", "console", "ecs"]
+"""How ``ofxpost run`` shows events (see ``docs/events.md``)."""
+
+
+class LoggingSettings(BaseModel):
+    """The ``logging`` section: where and how ``ofxpost run`` reports events.
+
+    Used by the command line only; ``--log-file``/``--log-level``/``--log-format``
+    and the ``OFXPOST_LOG_FILE``/``OFXPOST_LOG_LEVEL`` environment variables take
+    precedence.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    file: str | None = None
+    """Also write every event as a JSON line to this file (relative to the config)."""
+    level: LogLevel | None = None
+    """Least severe event level shown and written (default ``info``)."""
+    format: LogFormat | None = None
+    """``auto`` (default), ``json``, ``console`` or ``ecs``."""
+
+
 class CoreConfig(BaseModel):
     """The keys the core owns."""
 
@@ -110,6 +135,8 @@ class CoreConfig(BaseModel):
     plugin's distribution name); also ``--disable-plugin NAME``."""
     parallel_processing: ParallelProcessing = Field(default_factory=ParallelProcessing)
     """Workers, budgets, timeouts and retries."""
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    """Where and how the command line reports events."""
 
     @field_validator("inputs", mode="before")
     @classmethod
@@ -154,6 +181,11 @@ class Config:
     def parallel_processing(self) -> ParallelProcessing:
         """The ``parallel_processing`` section."""
         return self.core.parallel_processing
+
+    @property
+    def logging(self) -> LoggingSettings:
+        """The ``logging`` section (command line only)."""
+        return self.core.logging
 
     @property
     def output_dir(self) -> Path:
@@ -281,6 +313,10 @@ def load_config(
     :raises ConfigError: naming the file, key path and value.
     """
     path: Path | None
+    if not isinstance(source, str | os.PathLike | Mapping):
+        raise ConfigError(
+            f"config: expected a YAML path or a mapping (got {type(source).__name__})"
+        )
     if isinstance(source, Mapping):
         raw = dict(source)
         path = None
@@ -333,7 +369,7 @@ def validate_config(
     known = set(CORE_KEYS) | set(section_models)
     for key in raw:
         if key not in known:
-            hint = _suggest(str(key), known)
+            hint = suggest(str(key), known)
             if disabled and not hint:  # the section of a disabled plugin
                 notices = (
                     *notices,
@@ -409,7 +445,8 @@ def _where(label: Path | None) -> str:
     return f"{label}: " if label is not None else ""
 
 
-def _suggest(key: str, candidates: Iterator[str] | set[str] | list[str]) -> str:
+def suggest(key: str, candidates: Iterator[str] | set[str] | list[str] | tuple[str, ...]) -> str:
+    """`` (did you mean 'x'?)`` for the candidate nearest to ``key``, or ``""``."""
     matches = difflib.get_close_matches(key, sorted(candidates), n=1, cutoff=0.6)
     return f" (did you mean {matches[0]!r}?)" if matches else ""
 
@@ -428,7 +465,7 @@ def _format_validation(
         kind = error["type"]
         if kind == "extra_forbidden":
             siblings = _field_names_at(model, error["loc"][:-1])
-            lines.append(f"key {key!r}: unknown key{_suggest(loc[-1], siblings)}")
+            lines.append(f"key {key!r}: unknown key{suggest(loc[-1], siblings)}")
         elif kind == "missing":
             lines.append(f"key {key!r}: required key is missing")
         else:

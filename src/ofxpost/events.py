@@ -16,11 +16,14 @@ bar, an embedder's callback or the async iterator of :func:`ofxpost.open_batch`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
+import os
 import sys
 import threading
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Mapping
 from importlib import resources
 from typing import Any
 
@@ -50,6 +53,10 @@ EVENT_NAMES = (
     "file_failed",
     "progress",
     "warning",
+    "aggregation_started",
+    "output_written",
+    "aggregation_finished",
+    "inputs_paired",
     "batch_cancelled",
     "batch_finished",
 )
@@ -67,6 +74,7 @@ class _Fanout:
         self.sinks = list(sinks)
         self.loop: asyncio.AbstractEventLoop | None = None
         self.loop_thread: int | None = None
+        self._failed: set[int] = set()
 
     def _deliver(self, **event: Any) -> None:
         loop = self.loop
@@ -80,7 +88,15 @@ class _Fanout:
             try:
                 sink(event)
             except Exception as exc:  # a broken observer must not cost the batch
-                print(f"ofxpost: event sink {sink!r} failed: {exc!r}", file=sys.stderr)
+                if id(sink) in self._failed:
+                    continue  # reported once; the batch goes on
+                self._failed.add(id(sink))
+                with contextlib.suppress(Exception):
+                    print(
+                        f"ofxpost: event sink {sink!r} failed: {exc!r} "
+                        "(further failures of this sink are not reported)",
+                        file=sys.stderr,
+                    )
 
     info = warning = error = msg = _deliver
 
@@ -94,6 +110,68 @@ def _envelope(batch_id: str) -> structlog.types.Processor:
         return event_dict
 
     return add_envelope
+
+
+_PATH_KEYS = ("file", "output_dir", "config")
+"""Fields holding absolute paths, normalised by :func:`_normalise_paths`."""
+
+
+def _normalise_paths(
+    logger: Any, method_name: str, event_dict: structlog.types.EventDict
+) -> structlog.types.EventDict:
+    """Make ``file``, ``output_dir`` and ``config`` absolute and normalised
+    (``/a/x/../b`` becomes ``/a/b``; symbolic links are kept), and ``path`` normalised
+    when it is absolute."""
+    for key in _PATH_KEYS:
+        value = event_dict.get(key)
+        if isinstance(value, str | os.PathLike) and str(value):
+            event_dict[key] = os.path.normpath(os.path.abspath(value))
+    path = event_dict.get("path")
+    if isinstance(path, str | os.PathLike) and os.path.isabs(path):
+        event_dict["path"] = os.path.normpath(path)
+    return event_dict
+
+
+class RunClock:
+    """A processor that times the run: ``pool_start_s`` in ``mode_selected`` and the
+    ``eta_s`` estimate in ``progress``.
+
+    ``pool_start_s`` is the time from ``batch_started`` to ``mode_selected`` (starting
+    the workers, or failing to). The estimate leaves that one-off cost out:
+    ``eta_s = remaining files x (seconds since mode_selected / files processed since
+    then)``, where files reused by ``--resume`` do not count as processed. It is
+    ``null`` until the first file has been processed.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._started: float | None = None
+        self._ready: float | None = None
+        self._processed = 0
+
+    def __call__(
+        self, logger: Any, method_name: str, event_dict: structlog.types.EventDict
+    ) -> structlog.types.EventDict:
+        name = event_dict.get("event")
+        now = self._clock()
+        if name == "batch_started":
+            self._started = now
+        elif name == "mode_selected":
+            self._ready = now
+            if self._started is not None:
+                event_dict.setdefault("pool_start_s", round(now - self._started, 3))
+        elif name == "file_failed" or (name == "file_finished" and not event_dict.get("reused")):
+            self._processed += 1
+        elif name == "progress":
+            event_dict.setdefault("eta_s", self.eta(event_dict, now))
+        return event_dict
+
+    def eta(self, progress: Mapping[str, Any], now: float) -> float | None:
+        """Seconds until the last file is expected to finish (``None``: no estimate)."""
+        if self._ready is None or self._processed == 0:
+            return None
+        remaining = max(0, int(progress.get("total", 0)) - int(progress.get("done", 0)))
+        return round(remaining * (now - self._ready) / self._processed, 3)
 
 
 def _plain_values(
@@ -115,6 +193,8 @@ class EventEmitter:
         self._log = structlog.wrap_logger(
             self._fanout,
             processors=[
+                _normalise_paths,
+                RunClock(),
                 _envelope(batch_id),
                 structlog.processors.add_log_level,
                 structlog.processors.TimeStamper(fmt="iso", utc=True, key="timestamp"),
@@ -169,3 +249,44 @@ def validate_event(event: Event) -> None:
     import jsonschema
 
     jsonschema.validate(event, event_schema())
+
+
+ECS_VERSION = "8.11.0"
+"""Version of the Elastic Common Schema that :func:`to_ecs` follows."""
+
+_ECS_MAPPED = {"event", "timestamp", "level", "batch_id", "schema_version", "file", "worker_pid"}
+
+
+def to_ecs(event: Event) -> dict[str, Any]:
+    """``event`` as an Elastic Common Schema (ECS) log record.
+
+    ``timestamp`` becomes ``@timestamp``, ``level`` ``log.level``, ``event``
+    ``event.action``, ``batch_id`` ``labels.batch_id``, ``file`` ``file.path`` and
+    ``worker_pid`` ``process.pid``; every other field goes under ``ofxpost`` (see
+    ``docs/events.md``).
+    """
+    record: dict[str, Any] = {
+        "@timestamp": event.get("timestamp"),
+        "log.level": event.get("level"),
+        "message": event.get("message")
+        or " ".join(str(part) for part in (event.get("event"), event.get("file")) if part),
+        "ecs.version": ECS_VERSION,
+        "event.action": event.get("event"),
+        "event.dataset": "ofxpost.events",
+        "service.name": "ofxpost",
+        "labels": {"batch_id": event.get("batch_id")},
+    }
+    if event.get("file"):
+        record["file.path"] = event["file"]
+    if event.get("worker_pid") is not None:
+        record["process.pid"] = event["worker_pid"]
+    record["ofxpost"] = {
+        "schema_version": event.get("schema_version"),
+        **{k: v for k, v in event.items() if k not in _ECS_MAPPED},
+    }
+    return record
+
+
+def render_ecs(event: Event) -> str:
+    """Render one event as an ECS JSON line (without the newline)."""
+    return json.dumps(to_ecs(event), default=json_default, allow_nan=False)

@@ -13,9 +13,9 @@ digitalmodel opp configs are translated to this section (their
 ``file_management`` filters, and every opp config that names ``.sim`` files).
 
 :func:`select_inputs` is the pure part (paths in, paths out);
-:func:`resolve_filtered_inputs` expands ``inputs`` with the section applied and
-is what the plan calls; :func:`pairing_event` describes what the pairing chose,
-for the ``inputs_paired`` event.
+:func:`active_filters`, :func:`archive_entry`, :func:`expand` and :func:`apply` are
+what the plan's ``resolve_inputs`` calls; :func:`pairing_event` describes what the
+pairing chose, for the ``inputs_paired`` event.
 """
 
 from __future__ import annotations
@@ -155,7 +155,8 @@ def archive_entry(entry: str) -> str | None:
     return None
 
 
-def _expand(resolved: Path, entry: str) -> list[Path]:
+def expand(resolved: Path, entry: str) -> list[Path]:
+    """The files one ``inputs`` entry names: its glob matches (sorted), or the file."""
     if glob.has_magic(entry):
         return sorted(
             Path(p) for p in glob.glob(str(resolved), recursive=True) if Path(p).is_file()
@@ -170,42 +171,23 @@ def orcfxapi_available() -> bool:
     return bool(ofx.HAVE_ORCFXAPI)
 
 
-def resolve_filtered_inputs(config: Any) -> list[Path] | None:
-    """``inputs`` expanded with the ``input_filters`` section applied.
-
-    ``None`` when the section is absent or changes nothing (the plan's own
-    expansion then applies). Glob matches are sorted by path; each entry must find
-    a file (with ``sim_archives``, the ``.sim`` or its archive), and at least one
-    file must pass the filters.
-
-    :raises ConfigError: naming the entry that found nothing, or the filters that
-        left nothing.
-    """
+def active_filters(config: Any) -> InputFilters | None:
+    """The config's ``input_filters`` section when it selects anything, else ``None``."""
     filters = getattr(config, "sections", {}).get(SECTION)
     if not isinstance(filters, InputFilters) or not filters.active:
         return None
-    label = f"{config.source}: " if config.source is not None else ""
-    seen: set[Path] = set()
-    found: list[Path] = []
-    for i, entry in enumerate(config.inputs):
-        text = str(entry)
-        matches = _expand(config.resolve(text), text)
-        twin = archive_entry(text) if filters.sim_archives else None
-        if twin is not None:
-            matches = sorted({*matches, *_expand(config.resolve(twin), twin)})
-        if not matches:
-            also = f" (nor its archives {twin!r})" if twin is not None else ""
-            what = "pattern" if glob.has_magic(text) else "input file"
-            raise ConfigError(f"{label}key 'inputs[{i}]': {what} {text!r}{also} found no file")
-        for path in matches:
-            absolute = path.absolute()
-            if absolute not in seen:
-                seen.add(absolute)
-                found.append(absolute)
-    selection = select_inputs(found, filters, orcfxapi=orcfxapi_available())
+    return filters
+
+
+def apply(paths: Sequence[Path], filters: InputFilters, label: str = "") -> list[Path]:
+    """The files that ``filters`` keep of ``paths`` (found by ``inputs``, in input order).
+
+    :raises ConfigError: when no file is left, naming the filters.
+    """
+    selection = select_inputs(paths, filters, orcfxapi=orcfxapi_available())
     if not selection.paths:
         raise ConfigError(
-            f"{label}key '{SECTION}': no input file is left: {len(found)} found, none has "
+            f"{label}key '{SECTION}': no input file is left: {len(paths)} found, none has "
             f"a name containing all of {filters.contains} and none of {filters.not_contains}"
         )
     return selection.paths

@@ -7,7 +7,11 @@ controller; workers receive only :class:`~ofxpost.Job` records and a
 
 from __future__ import annotations
 
+import errno
 import glob
+import itertools
+import json
+import math
 import os
 import uuid
 from dataclasses import dataclass, field, replace
@@ -18,7 +22,7 @@ import psutil
 
 from ofxpost import input_filters
 from ofxpost.config import Config
-from ofxpost.errors import ConfigError
+from ofxpost.errors import ConfigError, OutputError
 from ofxpost.plugins import PluginSpec
 from ofxpost.records import Job
 from ofxpost.sizes import parse_size
@@ -31,6 +35,12 @@ AUTO_BUDGET_SHARE = 0.7
 
 MIN_FILE_ESTIMATE = 32 * 1024**2
 """Floor of the ``auto`` memory estimate of one file (bytes)."""
+
+OWN_FILES = ("ofxpost-run.json", "PARTIAL")
+"""Files every run writes into ``output_dir`` (the manifest first)."""
+
+MIN_MEMORY_PER_FILE = 1024**2
+"""Smallest fixed ``memory_per_file`` accepted (bytes): below it no file can open."""
 
 SIZE_FACTOR = 2.0
 """First ``auto`` estimate of a file's peak memory: this many times its size."""
@@ -98,26 +108,43 @@ class Plan:
         )
 
 
-def resolve_inputs(config: Config) -> list[Path]:
+def resolve_inputs(config: Config, notes: list[str] | None = None) -> list[Path]:
     """Expand ``inputs`` into absolute file paths, in input order, without duplicates.
 
     Glob matches are sorted by path. A file name that does not exist, or a pattern
-    that matches nothing, is a config error. An active ``input_filters`` section
-    takes over (see :mod:`ofxpost.input_filters`).
+    that matches nothing, is a config error. Paths are made absolute and normalised
+    (``sims/../sims/x`` becomes ``sims/x``). Glob matches under ``output_dir`` are left
+    out (outputs never become inputs), and a file reached twice -- by two names, or
+    through a symbolic link -- is kept once, at its first position. When ``notes`` is
+    given, a sentence for each of these two cases is appended to it. An active
+    ``input_filters`` section then selects among the files (see
+    :mod:`ofxpost.input_filters`): name filters, and a ``.sim`` entry that also finds
+    the archives exported from it.
     """
-    if (filtered := input_filters.resolve_filtered_inputs(config)) is not None:
-        return filtered
+    filters = input_filters.active_filters(config)
     label = f"{config.source}: " if config.source is not None else ""
+    output_dir = _real(config.output_dir)
+    written = _written_outputs(output_dir)
     seen: set[Path] = set()
     paths: list[Path] = []
+    excluded = duplicates = 0
     for i, entry in enumerate(config.inputs):
         resolved = config.resolve(entry)
-        if glob.has_magic(str(entry)):
-            matches = sorted(
-                Path(p) for p in glob.glob(str(resolved), recursive=True) if Path(p).is_file()
-            )
+        twin = input_filters.archive_entry(str(entry)) if filters and filters.sim_archives else None
+        if glob.has_magic(str(entry)) or twin is not None:
+            found = input_filters.expand(resolved, str(entry))
+            if twin is not None:  # ``case.sim`` also finds ``case.ofx.parquet``
+                found = sorted({*found, *input_filters.expand(config.resolve(twin), twin)})
+            root = _real(_glob_root(resolved))
+            matches = [p for p in found if not _is_output(_real(p), root, output_dir, written)]
+            excluded += len(found) - len(matches)
             if not matches:
-                raise ConfigError(f"{label}key 'inputs[{i}]': pattern {entry!r} matched no files")
+                within = " outside output_dir" if found else ""
+                also = f" (nor its archives {twin!r})" if twin is not None else ""
+                what = "pattern" if glob.has_magic(str(entry)) else "input file"
+                raise ConfigError(
+                    f"{label}key 'inputs[{i}]': {what} {entry!r}{also} matched no files{within}"
+                )
         else:
             if not resolved.is_file():
                 raise ConfigError(
@@ -125,11 +152,102 @@ def resolve_inputs(config: Config) -> list[Path]:
                 )
             matches = [resolved]
         for path in matches:
-            absolute = path.absolute()
-            if absolute not in seen:
-                seen.add(absolute)
-                paths.append(absolute)
+            key = _real(path)
+            if key in seen:
+                duplicates += 1
+                continue
+            seen.add(key)
+            paths.append(normalised(path))
+    if notes is not None:
+        if excluded:
+            notes.append(
+                f"{excluded} file(s) under output_dir {config.output_dir} matched the input "
+                "patterns and were left out (outputs never become inputs)"
+            )
+        if duplicates:
+            notes.append(
+                f"{duplicates} input(s) named a file already in the inputs (the same path, "
+                "another spelling of it or a symbolic link) and were dropped"
+            )
+    if filters is not None:
+        paths = input_filters.apply(paths, filters, label)
     return paths
+
+
+def _glob_root(pattern: Path) -> Path:
+    """The folder part of ``pattern`` before its first wildcard."""
+    parts = pattern.parts
+    fixed = list(itertools.takewhile(lambda p: not glob.has_magic(p), parts))
+    return Path(*fixed) if fixed else Path(pattern.anchor or ".")
+
+
+def _written_outputs(output_dir: Path) -> set[Path]:
+    """Files an earlier run wrote into ``output_dir``, from its manifest."""
+    written = {output_dir / name for name in OWN_FILES}
+    try:
+        manifest = json.loads((output_dir / OWN_FILES[0]).read_text(encoding="utf-8"))
+        written.update(_real(output_dir / str(name)) for name in manifest.get("outputs", ()))
+    except (OSError, ValueError, AttributeError, TypeError):
+        pass
+    return written
+
+
+def _is_output(path: Path, root: Path, output_dir: Path, written: set[Path]) -> bool:
+    """Whether a glob match (links resolved) is an ofxpost output, not an input.
+
+    Everything under ``output_dir`` is when the pattern reaches into it from outside
+    (``**/*.csv`` with ``output_dir: results``). When the pattern starts inside
+    ``output_dir`` (``output_dir: .``), only what ofxpost wrote there is: its store
+    folder, its manifest and marker, and the outputs the last manifest lists.
+    """
+    if not path.is_relative_to(output_dir):
+        return False
+    if not root.is_relative_to(output_dir):
+        return True
+    return path in written or path.is_relative_to(output_dir / ".ofxpost")
+
+
+def normalised(path: Path) -> Path:
+    """``path`` made absolute with ``.`` and ``..`` removed (symbolic links kept)."""
+    return Path(os.path.normpath(path.absolute()))
+
+
+def _why(folder: Path) -> str:
+    """The operating-system reason a folder is not writable."""
+    statvfs = getattr(os, "statvfs", None)  # POSIX only; Windows reports access rights
+    if statvfs is not None:
+        try:
+            if statvfs(folder).f_flag & getattr(os, "ST_RDONLY", 1):
+                return os.strerror(errno.EROFS)
+        except OSError:
+            pass
+    return os.strerror(errno.EACCES)
+
+
+def _real(path: Path) -> Path:
+    """``path`` with symbolic links resolved, for identity checks."""
+    try:
+        return path.resolve()
+    except OSError:
+        return normalised(path)
+
+
+def check_output_dir(output_dir: Path) -> None:
+    """Refuse an ``output_dir`` that is a file, or whose nearest existing folder is not
+    writable, without writing anything.
+
+    :raises OutputError: naming the path and the reason.
+    """
+    if output_dir.exists() and not output_dir.is_dir():
+        raise OutputError(f"output_dir {output_dir}: not a folder (a file is in the way)")
+    existing = output_dir
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if existing.is_dir() and not os.access(existing, os.W_OK | os.X_OK):
+        what = "it is" if existing == output_dir else f"its folder {existing} is"
+        raise OutputError(f"output_dir {output_dir}: {what} not writable ({_why(existing)})")
+    if not existing.is_dir():
+        raise OutputError(f"output_dir {output_dir}: {existing} is not a folder")
 
 
 def make_plan(
@@ -141,12 +259,24 @@ def make_plan(
 ) -> Plan:
     """Turn a validated config into a :class:`Plan`.
 
-    :param workers: override ``max_workers``.
+    :param workers: override ``max_workers`` (at least 1).
     :param sequential: force the sequential path (``--sequential``).
+    :raises ConfigError: for unusable inputs, options or budgets.
+    :raises OutputError: for an ``output_dir`` that cannot be used.
     """
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)):
+        raise ConfigError(f"option 'workers': expected an integer (got {workers!r})")
+    if workers is not None and workers < 1:
+        raise ConfigError(f"option 'workers': must be at least 1 (got {workers!r})")
     pp = config.parallel_processing
-    paths = resolve_inputs(config)
-    output_dir = config.output_dir.absolute()
+    notes: list[str] = []
+    paths = resolve_inputs(config, notes)
+    output_dir = normalised(config.output_dir)
+    try:
+        check_output_dir(output_dir)
+    except OutputError as exc:
+        label = f"{config.source}: " if config.source is not None else ""
+        raise OutputError(f"{label}key 'output_dir': {exc}") from None
     per_file = None if pp.memory_per_file == "auto" else parse_size(pp.memory_per_file)
     jobs = tuple(_job(i, path, per_file) for i, path in enumerate(paths))
 
@@ -158,7 +288,10 @@ def make_plan(
     if pp.licences is not None and licensed and all(j.needs_licence for j in jobs):
         limit = min(limit, pp.licences)
 
-    budgets, limit, warnings = _memory_budgets(pp.memory_budget, per_file, jobs, limit, pp)
+    budgets, limit, warnings = _memory_budgets(
+        pp.memory_budget, per_file, jobs, limit, pp, config.source
+    )
+    warnings = (*notes, *warnings)
 
     mode: Mode = "parallel"
     reason = f"{limit} worker processes"
@@ -226,8 +359,15 @@ def _memory_budgets(
     jobs: tuple[Job, ...],
     workers: int,
     pp: Any,
+    source: Path | None = None,
 ) -> tuple[Budgets, int, tuple[str, ...]]:
     licences = pp.licences
+    label = f"{source}: " if source is not None else ""
+    if per_file is not None and per_file < MIN_MEMORY_PER_FILE:
+        raise ConfigError(
+            f"{label}key 'parallel_processing.memory_per_file': {per_file} bytes is too "
+            f"small to open any file; use at least {_mib(MIN_MEMORY_PER_FILE)} (or 'auto')"
+        )
     if budget_value is None:
         return Budgets(licences=licences, memory_per_file=per_file), workers, ()
     if budget_value == "auto":
@@ -237,16 +377,25 @@ def _memory_budgets(
     controller = psutil.Process().memory_info().rss
     worker_base = controller  # a worker imports what the controller imported
     typical = sorted(job.memory_estimate for job in jobs)[len(jobs) // 2]
-    warnings: tuple[str, ...] = ()
+    smallest = min(job.memory_estimate for job in jobs)
     while workers > 1 and budget - controller - workers * worker_base < workers * typical:
         workers -= 1
     capacity = budget - controller - workers * worker_base
-    if capacity <= 0:
-        warnings += (
-            f"memory_budget {budget} bytes does not cover the controller and one worker; "
-            "files run one at a time",
+    if capacity < smallest:
+        minimum = controller + worker_base + smallest
+        if budget_value == "auto":
+            written = f"auto (70% of the available memory, {_mib(budget)})"
+        elif str(budget_value).replace(" ", "") == _mib(budget):
+            written = _mib(budget)
+        else:
+            written = f"{budget_value} ({_mib(budget)})"
+        raise ConfigError(
+            f"{label}key 'parallel_processing.memory_budget': {written} "
+            f"is too small to run any file: the controller ({_mib(controller)}) and one "
+            f"worker ({_mib(worker_base)}) leave {_mib(max(capacity, 0))} for file data, "
+            f"and the smallest file needs an estimated {_mib(smallest)}; use at least "
+            f"{_mib(minimum, up=True)}, or null for no memory budget"
         )
-        capacity = max(capacity, 1)
     budgets = Budgets(
         licences=licences,
         memory_budget=budget,
@@ -254,7 +403,12 @@ def _memory_budgets(
         file_capacity=capacity,
         worker_base=worker_base,
     )
-    return budgets, workers, warnings
+    return budgets, workers, ()
+
+
+def _mib(size: int, up: bool = False) -> str:
+    mib = size / 1024**2
+    return f"{math.ceil(mib) if up else round(mib)}MiB"
 
 
 def display_path(path: Path, base_dir: Path) -> str:
