@@ -170,11 +170,18 @@ def _resolve_plugins(plugins: Sequence[PluginRef], mode: Mode) -> _Registration:
     return reg
 
 
+def _forget_plugin_managers() -> None:
+    """Drop the cached plugin managers: a module name may now mean another module."""
+    from ofxpost import plugins as plugin_registry
+
+    cache = getattr(plugin_registry, "_CACHE", None)
+    if cache is not None:
+        cache.clear()
+
+
 @contextmanager
 def _registered(reg: _Registration) -> Iterator[None]:
     """Make the plugins importable for the run; undo it afterwards."""
-    from ofxpost import plugins as plugin_registry
-
     added_paths = [p for p in reg.paths if p not in sys.path]
     sys.path[:0] = added_paths
     added_modules = [n for n, m in reg.modules.items() if sys.modules.get(n) is not m]
@@ -182,7 +189,7 @@ def _registered(reg: _Registration) -> Iterator[None]:
     saved = {n: sys.modules.pop(n) for n in replaced if n in sys.modules}
     for name in added_modules:
         sys.modules[name] = reg.modules[name]
-    plugin_registry._CACHE.clear()  # a module name may now mean another module
+    _forget_plugin_managers()
     try:
         yield
     finally:
@@ -192,7 +199,7 @@ def _registered(reg: _Registration) -> Iterator[None]:
         for path in added_paths:
             if path in sys.path:
                 sys.path.remove(path)
-        plugin_registry._CACHE.clear()
+        _forget_plugin_managers()
 
 
 def _with_parquet(raw: dict[str, Any]) -> None:
