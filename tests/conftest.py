@@ -11,7 +11,13 @@ from typing import Any
 import pytest
 import yaml
 
-import ofxpost
+from ofxpost.testing import EventLog, table_bytes
+from ofxpost.testing.pytest_plugin import ofxpost_archives, ofxpost_batch, ofxpost_events
+
+__all__ = ["TOY_DIR", "EventLog", "ToyBatch", "table_bytes", "write_toy"]
+# The kit's fixtures are imported here too, so that the suite also runs where the
+# kit's pytest11 entry point is not installed (an older editable install).
+_KIT_FIXTURES = (ofxpost_archives, ofxpost_batch, ofxpost_events)
 
 TOY_DIR = Path(__file__).parent / "toyplugin"
 
@@ -68,35 +74,9 @@ def toy_batch(tmp_path: Path, toy_on_path: Path) -> ToyBatch:
     return make
 
 
-class EventLog(list[dict[str, Any]]):
-    """Events captured from a batch; every one is checked against the schema."""
-
-    def __call__(self, event: dict[str, Any]) -> None:
-        ofxpost.validate_event(json.loads(json.dumps(event)))
-        self.append(event)
-
-    def named(self, name: str) -> list[dict[str, Any]]:
-        return [e for e in self if e["event"] == name]
-
-
 @pytest.fixture
 def events() -> Iterator[EventLog]:
     yield EventLog()
-
-
-def table_bytes(output_dir: Path, deterministic_only: bool = True) -> dict[str, bytes]:
-    """Every CSV and Parquet table under ``output_dir`` as bytes, by relative path.
-
-    ``run_log`` (durations, pids) is left out: it describes one run.
-    """
-    out: dict[str, bytes] = {}
-    for path in sorted(output_dir.rglob("*")):
-        if path.suffix not in (".csv", ".parquet") or ".ofxpost" in path.parts:
-            continue
-        if deterministic_only and path.stem == "run_log":
-            continue
-        out[str(path.relative_to(output_dir))] = path.read_bytes()
-    return out
 
 
 @pytest.fixture(autouse=True)

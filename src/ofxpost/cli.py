@@ -91,6 +91,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     migrate = sub.add_parser("migrate", help="print the native form of a digitalmodel opp config")
     migrate.add_argument("config", type=Path)
+
+    new_plugin = sub.add_parser("new-plugin", help="write the skeleton of a plugin package")
+    new_plugin.add_argument("name", help="plugin name (lower-case letters, digits, '_')")
+    new_plugin.add_argument("--out", type=Path, help="folder to create (default: ofxpost-NAME)")
     return parser
 
 
@@ -155,6 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "synth": cmd_synth,
         "export": cmd_export,
         "migrate": cmd_migrate,
+        "new-plugin": cmd_new_plugin,
     }[args.command]
     # Events go to duplicates of the streams as they are now, so that descriptor-level
     # redirections made later (around plugin code) never reach them.
@@ -554,6 +559,16 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         return _error(f"{args.config}: not a digitalmodel opp config (already native?)")
     native, _ = translate(raw, args.config.absolute())
     sys.stdout.write(yaml.safe_dump(native, sort_keys=False, allow_unicode=True))
+    return EXIT_OK
+
+
+def cmd_new_plugin(args: argparse.Namespace) -> int:
+    """``ofxpost new-plugin NAME``: the skeleton of docs/writing-plugins.md."""
+    from ofxpost.newplugin import write_skeleton
+
+    out = args.out or Path(f"ofxpost-{args.name.replace('_', '-')}")
+    for path in write_skeleton(args.name, out):
+        print(path)
     return EXIT_OK
 
 

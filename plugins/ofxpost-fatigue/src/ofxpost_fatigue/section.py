@@ -1,0 +1,156 @@
+"""The ``fatigue`` config section (validated by pydantic; unknown keys are errors)."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from ofxpost_fatigue.sn_curves import DNV_AIR, T_REF_MM, SNCurve, dnv_curve
+
+SECTION = "fatigue"
+"""The config section's name."""
+
+STRESS_UNITS: dict[str, float] = {"MPa": 1.0, "N/mm2": 1.0, "kPa": 1e-3, "Pa": 1e-6}
+"""Stress units accepted for ``kind: variable``, with their factor to MPa."""
+
+SECONDS_PER_YEAR = 365.25 * 24 * 3600.0
+"""Seconds in a (Julian) year."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SNCurveChoice(_Frozen):
+    """Which S-N curve, and the thickness correction."""
+
+    standard: Literal["DNV-RP-C203"] = "DNV-RP-C203"
+    environment: Literal["air", "seawater_cp"] = "seawater_cp"
+    """``air`` (Table 2-1) or ``seawater_cp``: seawater with cathodic protection (Table 2-2)."""
+    curve: str = "D"
+    """Curve name: ``B1``, ``B2``, ``C``, ``C1``, ``C2``, ``D``, ``E``, ``F``, ``F1``,
+    ``F3``, ``G``, ``W1``, ``W2``, ``W3``."""
+    thickness_mm: float | None = Field(default=None, gt=0)
+    """Thickness (mm) for the correction ``(t/tref)^k``; none by default."""
+    t_ref_mm: float = Field(default=T_REF_MM, gt=0)
+    """Reference thickness (mm): 25 for welded connections, 16 for tubular joints."""
+
+    @field_validator("curve")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in DNV_AIR:
+            raise ValueError(f"unknown DNV-RP-C203 curve {value!r}; choose from {list(DNV_AIR)}")
+        return value
+
+    def get(self) -> SNCurve:
+        """The curve itself."""
+        return dnv_curve(self.curve, self.environment)
+
+
+class StressSpec(_Frozen):
+    """How the stress history (MPa) at a point is made.
+
+    ``kind: section``: ``σ = scf · (T / area + M / section_modulus)`` from the
+    effective tension ``T`` (kN) and the bending moment ``M`` (kN·m), with the
+    area in m² and the section modulus in m³ (kN/m² are converted to MPa).
+
+    ``kind: variable``: ``σ = scf · factor · variable``, where ``variable ·
+    factor`` is a stress in ``unit`` (``MPa``, ``N/mm2``, ``kPa`` or ``Pa``).
+    """
+
+    kind: Literal["section", "variable"] = "section"
+    area: float | None = Field(default=None, gt=0)
+    """Steel cross-section area (m²), ``kind: section``."""
+    section_modulus: float | None = Field(default=None, gt=0)
+    """Elastic section modulus (m³), ``kind: section``."""
+    tension_variable: str = "Effective tension"
+    moment_variable: str = "Bend moment"
+    variable: str | None = None
+    """The variable whose value is a stress, ``kind: variable``."""
+    unit: Literal["MPa", "N/mm2", "kPa", "Pa"] | None = None
+    """Stress unit of ``factor · variable``, ``kind: variable``."""
+    factor: float = 1.0
+    scf: float = Field(default=1.0, gt=0)
+    """Stress concentration factor."""
+
+    @model_validator(mode="after")
+    def _complete(self) -> StressSpec:
+        if self.kind == "section":
+            missing = [k for k in ("area", "section_modulus") if getattr(self, k) is None]
+            if missing:
+                raise ValueError(f"kind 'section' needs {' and '.join(missing)}")
+        else:
+            missing = [k for k in ("variable", "unit") if getattr(self, k) is None]
+            if missing:
+                raise ValueError(f"kind 'variable' needs {' and '.join(missing)}")
+        return self
+
+
+class FatigueLine(_Frozen):
+    """Fatigue points on one line."""
+
+    label: str
+    """Names the rows of this entry and its plot (letters, digits, ``_``, ``-``)."""
+    object: str
+    """The line's name in the model (e.g. ``Riser``)."""
+    arc_lengths: list[float] = Field(min_length=1)
+    """Arc lengths (m from End A) of the points."""
+    stress: StressSpec
+    sn_curve: SNCurveChoice | None = None
+    """This line's S-N curve (default: the section's ``sn_curve``)."""
+
+    @field_validator("label")
+    @classmethod
+    def _safe(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9_\-]+", value):
+            raise ValueError("use letters, digits, '_' and '-' only")
+        return value
+
+    @field_validator("arc_lengths")
+    @classmethod
+    def _distinct(cls, value: list[float]) -> list[float]:
+        if len(set(value)) != len(value) or any(a < 0 for a in value):
+            raise ValueError("arc lengths must be distinct and >= 0")
+        return value
+
+
+class FatigueSection(_Frozen):
+    """The ``fatigue`` section. Without ``lines`` the plugin does nothing."""
+
+    lines: list[FatigueLine] = Field(default_factory=list)
+    sn_curve: SNCurveChoice = Field(default_factory=SNCurveChoice)
+    """The default S-N curve."""
+    period: tuple[float | None, float | None] = (0.0, None)
+    """Counted period ``[from, to]`` (s); ``null`` = the simulation's start / end.
+    The default leaves the build-up out."""
+    probability_column: str = "probability"
+    """Load-matrix column with each case's probability (fraction of a year)."""
+    hours_column: str | None = None
+    """Load-matrix column with each case's hours per year; used instead of the
+    probability when given."""
+    year_seconds: float = Field(default=SECONDS_PER_YEAR, gt=0)
+    del_m: float | None = Field(default=None, gt=0)
+    """Slope m of the damage-equivalent range (default: the curve's m1)."""
+    del_n_eq: float = Field(default=1e7, gt=0)
+    """Cycles N_eq of the damage-equivalent range."""
+    design_life_years: float | None = Field(default=None, gt=0)
+    dff: float = Field(default=1.0, gt=0)
+    """Design fatigue factor: ``utilisation = design_life · DFF / life``."""
+    plot: bool = True
+    """Write ``fatigue_life_<label>.png`` (life along the arc length)."""
+
+    @field_validator("lines")
+    @classmethod
+    def _unique_labels(cls, value: list[FatigueLine]) -> list[FatigueLine]:
+        seen: set[str] = set()
+        for line in value:
+            if line.label.lower() in seen:
+                raise ValueError(f"label {line.label!r} is used twice")
+            seen.add(line.label.lower())
+        return value
+
+    def curve_of(self, line: FatigueLine) -> SNCurveChoice:
+        """The S-N curve choice of ``line``."""
+        return line.sn_curve or self.sn_curve

@@ -1,0 +1,261 @@
+"""The test kit for plugin authors (``ofxpost.testing``) and its pytest plugin."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import ofxpost
+from ofxpost.archive import open_archive
+from ofxpost.testing import (
+    Archives,
+    BatchRunner,
+    EventLog,
+    PluginNotImportable,
+    assert_same_tables,
+    run_plugin_batch,
+    write_archives,
+)
+
+PEAK_PLUGIN = '''
+"""A kit-test plugin: the maximum top tension of each file, and a table of them."""
+import os
+
+import pandas as pd
+
+import ofxpost
+from ofxpost import ofx
+
+
+@ofxpost.hookimpl
+def ofxpost_extract(model):
+    values = model["Riser"].TimeHistory("Effective tension", None, ofx.oeEndA)
+    return {"kitpeak_max": float(values.max()), "kitpeak_pid": os.getpid()}
+
+
+@ofxpost.hookimpl
+def ofxpost_aggregate(records):
+    rows = [{"index": r.index, "max": r.results["kitpeak_max"]}
+            for r in records if "kitpeak_max" in r.results]
+    table = {"kitpeak": pd.DataFrame(rows, columns=["index", "max"])}
+    if os.environ.get("KITPEAK_PIDS"):  # a table that depends on the worker processes
+        pids = [{"index": r.index, "pid": r.results["kitpeak_pid"]}
+                for r in records if "kitpeak_pid" in r.results]
+        table["kitpeak_pids"] = pd.DataFrame(pids, columns=["index", "pid"])
+    return table
+'''
+
+CONFIG = {"inputs": ["sims/*.ofx.parquet"], "output_dir": "out"}
+
+
+@pytest.fixture
+def peak_file(tmp_path: Path) -> Path:
+    path = tmp_path / "plugins" / "kitpeak_plugin.py"
+    path.parent.mkdir()
+    path.write_text(PEAK_PLUGIN, encoding="utf-8")
+    return path
+
+
+def _top_tension_max(path: Path) -> float:
+    from ofxpost import ofx
+
+    model = open_archive(path)
+    try:
+        return float(np.max(model["Riser"].TimeHistory("Effective tension", None, ofx.oeEndA)))
+    finally:
+        model.close()
+
+
+# ------------------------------------------------------------------------- archives
+
+
+def test_archives_have_the_chosen_objects_variables_durations_and_faults(
+    ofxpost_archives: object,
+) -> None:
+    make = ofxpost_archives
+    assert callable(make)
+    sims: Archives = make(
+        cases=3,
+        objects=["Riser"],
+        variables=["Effective tension", "Bend moment"],
+        duration=[10.0, 20.0, 30.0],
+        faults={2: "not_parquet"},
+    )
+    assert [p.name for p in sims.paths] == [f"case_00{i}.ofx.parquet" for i in (1, 2, 3)]
+    assert sims.good == sims.paths[:2]
+    assert sims.load_matrix.read_text().splitlines()[0].startswith("case_id,file,")
+    for path, duration in zip(sims.good, (10.0, 20.0), strict=True):
+        model = open_archive(path)
+        try:
+            assert sorted(model) == ["Environment", "General", "Riser"]
+            assert model.simulationStopTime == duration
+            assert set(model["Riser"]._info.results) == {"Effective tension", "Bend moment"}
+        finally:
+            model.close()
+    with pytest.raises(Exception, match="not"):
+        open_archive(sims.paths[2])
+
+
+def test_archive_arguments_are_checked(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="2 values given for 3 cases"):
+        write_archives(tmp_path, 3, duration=[1.0, 2.0])
+    with pytest.raises(ValueError, match="unknown fault 'melted'"):
+        write_archives(tmp_path, 3, faults={0: "melted"})
+    with pytest.raises(ValueError, match="unknown \\['Buoy'\\]"):
+        write_archives(tmp_path, 3, objects=["Buoy"])
+
+
+# --------------------------------------------------------------------------- runner
+
+
+def test_runner_with_a_plugin_file_in_parallel(
+    ofxpost_archives: object, ofxpost_batch: BatchRunner, peak_file: Path
+) -> None:
+    sims = ofxpost_archives(cases=3, faults={1: "truncated"})  # type: ignore[operator]
+    run = ofxpost_batch.run(CONFIG, plugins=[peak_file], mode="parallel")
+    assert run.result.mode == "parallel"
+    assert run.result.exit_code == 1  # the truncated file failed
+    table = run.table("kitpeak")
+    assert list(table["index"]) == [0, 2]
+    assert list(table["max"]) == [_top_tension_max(sims.paths[0]), _top_tension_max(sims.paths[2])]
+    assert len(run.events.named("batch_finished")) == 1
+    assert run.events.named("mode_selected")[0]["mode"] == "parallel"
+    assert str(peak_file.parent) not in sys.path  # the runner cleaned up
+    with pytest.raises(AssertionError, match=r"no table 'nope'.*kitpeak"):
+        run.table("nope")
+
+
+def test_runner_with_an_in_memory_module_sequential_only(
+    ofxpost_archives: object, tmp_path: Path, peak_file: Path
+) -> None:
+    ofxpost_archives(cases=2)  # type: ignore[operator]
+    module = types.ModuleType("kit_inline_plugin")
+    exec(compile(PEAK_PLUGIN, "<inline>", "exec"), module.__dict__)
+    run = run_plugin_batch(CONFIG, base_dir=tmp_path, plugins=[module])
+    assert run.result.exit_code == 0 and run.result.mode == "sequential"
+    assert len(run.table("kitpeak")) == 2
+    assert "kit_inline_plugin" not in sys.modules
+    with pytest.raises(PluginNotImportable, match="mode='sequential'"):
+        run_plugin_batch(CONFIG, base_dir=tmp_path, plugins=[module], mode="parallel")
+
+
+def test_runner_with_an_importable_module_object_in_parallel(
+    ofxpost_archives: object,
+    tmp_path: Path,
+    peak_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ofxpost_archives(cases=2)  # type: ignore[operator]
+    monkeypatch.syspath_prepend(str(peak_file.parent))
+    import kitpeak_plugin  # type: ignore[import-not-found]
+
+    run = run_plugin_batch(CONFIG, base_dir=tmp_path, plugins=[kitpeak_plugin], mode="parallel")
+    assert run.result.mode == "parallel" and len(run.table("kitpeak")) == 2
+
+
+def test_runner_checks_plugin_paths(tmp_path: Path) -> None:
+    with pytest.raises(PluginNotImportable, match="does not exist"):
+        run_plugin_batch(CONFIG, base_dir=tmp_path, plugins=[tmp_path / "missing.py"])
+
+
+def test_runner_refuses_a_false_parallel_run(
+    ofxpost_archives: object, tmp_path: Path, peak_file: Path
+) -> None:
+    ofxpost_archives(cases=2)  # type: ignore[operator]
+    config = {**CONFIG, "parallel_processing": {"executor": "sequential"}}
+    with pytest.raises(AssertionError, match="parallel mode was asked but the batch ran"):
+        run_plugin_batch(config, base_dir=tmp_path, plugins=[peak_file], mode="parallel")
+
+
+def test_runner_schema_checks_events(
+    ofxpost_archives: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ofxpost_archives(cases=1)  # type: ignore[operator]
+    import ofxpost.events
+
+    real = ofxpost.events.event_schema()
+    broken = {**real, "required": [*real.get("required", []), "no_such_field"]}
+    monkeypatch.setattr(ofxpost.events, "event_schema", lambda: broken)
+    with pytest.raises(AssertionError, match="does not match the schema"):
+        run_plugin_batch(CONFIG, base_dir=tmp_path)
+
+
+# ------------------------------------------------------------- sequential vs parallel
+
+
+def test_same_tables_passes_for_a_deterministic_plugin(
+    ofxpost_archives: object, ofxpost_batch: BatchRunner, peak_file: Path
+) -> None:
+    ofxpost_archives(cases=3)  # type: ignore[operator]
+    seq, par = ofxpost_batch.assert_same_tables(CONFIG, plugins=[peak_file], tables=["kitpeak"])
+    assert seq.result.mode == "sequential" and par.result.mode == "parallel"
+
+
+def test_same_tables_fails_for_a_table_that_depends_on_workers(
+    ofxpost_archives: object,
+    tmp_path: Path,
+    peak_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ofxpost_archives(cases=2)  # type: ignore[operator]
+    monkeypatch.setenv("KITPEAK_PIDS", "1")
+    with pytest.raises(AssertionError, match=r"kitpeak_pids|pid"):
+        assert_same_tables(CONFIG, base_dir=tmp_path, plugins=[peak_file])
+
+
+def test_same_tables_fails_for_a_missing_table(
+    ofxpost_archives: object, tmp_path: Path, peak_file: Path
+) -> None:
+    ofxpost_archives(cases=2)  # type: ignore[operator]
+    with pytest.raises(AssertionError, match="no table 'absent'"):
+        assert_same_tables(CONFIG, base_dir=tmp_path, plugins=[peak_file], tables=["absent"])
+
+
+# --------------------------------------------------------------------- the plugin
+
+
+def test_event_log_fixture_checks_events(ofxpost_events: EventLog) -> None:
+    with pytest.raises(Exception, match="event"):
+        ofxpost_events({"not": "an event"})
+    assert ofxpost_events == []
+
+
+def _pytest(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+
+
+def test_pytest_plugin_is_registered_and_can_be_disabled(tmp_path: Path) -> None:
+    (tmp_path / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+    (tmp_path / "test_uses_kit.py").write_text(
+        textwrap.dedent(
+            """
+            def test_kit(ofxpost_archives, ofxpost_batch):
+                sims = ofxpost_archives(cases=1)
+                run = ofxpost_batch.run({"inputs": ["sims/*.ofx.parquet"]})
+                assert run.result.exit_code == 0
+                assert list(run.table("files")["status"]) == ["ok"]
+            """
+        ),
+        encoding="utf-8",
+    )
+    enabled = _pytest(tmp_path)
+    assert enabled.returncode == 0, enabled.stdout + enabled.stderr
+    disabled = _pytest(tmp_path, "-p", "no:ofxpost")
+    assert disabled.returncode != 0
+    assert "fixture 'ofxpost_archives' not found" in disabled.stdout
+
+
+def test_kit_is_public() -> None:
+    assert ofxpost.testing.write_archives is write_archives  # type: ignore[attr-defined]
