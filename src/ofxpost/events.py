@@ -51,6 +51,10 @@ EVENT_NAMES = (
     "progress",
     "warning",
     "batch_cancelled",
+    "aggregation_started",
+    "aggregation_finished",
+    "output_written",
+    "output_failed",
     "batch_finished",
 )
 """Every event name the controller emits."""

@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import functools
 import random
-import shutil
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor
@@ -30,7 +29,7 @@ from ofxpost._version import __version__
 from ofxpost.budgets import MemoryEstimator, WeightedSemaphore
 from ofxpost.events import EventEmitter
 from ofxpost.executors import create_local_pool, create_sequential_executor
-from ofxpost.finishing import ERRORS_DIR, PARTIAL_MARKER, Finisher
+from ofxpost.finishing import Finisher
 from ofxpost.plan import Plan, with_mode
 from ofxpost.plugins import call_each, get_plugin_manager
 from ofxpost.pool import MemoryLimitExceeded, TaskKilled, WorkerDied
@@ -84,8 +83,8 @@ class Orchestrator:
         self.emitter.bind_loop()
         started = time.perf_counter()
         plan.output_dir.mkdir(parents=True, exist_ok=True)
-        (plan.output_dir / PARTIAL_MARKER).unlink(missing_ok=True)
-        shutil.rmtree(plan.output_dir / ERRORS_DIR, ignore_errors=True)
+        # marks the manifest "running"; removes only the last run's own reports
+        self.finisher.begin(plan)
         self.store.prepare(resume=self.resume)
         self.emitter.emit(
             "batch_started",
@@ -113,20 +112,50 @@ class Orchestrator:
             cancelled = True
             raise
         finally:
-            with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(self._close_executor)
-                if cancelled:
-                    self.emitter.emit(
-                        "batch_cancelled",
-                        level="warning",
-                        done=len(self._done_jobs),
-                        total=plan.total,
-                        reason="cancelled",
-                    )
-                result = await anyio.to_thread.run_sync(
-                    self._finish, cancelled, time.perf_counter() - started
+            result = await self._conclude(cancelled, started)
+        return result
+
+    async def _conclude(self, cancelled: bool, started: float) -> BatchResult:
+        """Shut the executor down, then aggregate and write, whatever arrives meanwhile.
+
+        The finish phase runs on a thread and cannot be interrupted half-way, so it
+        is always awaited to its end. A cancellation (``task.cancel()``, an expiring
+        ``asyncio.timeout()``) that arrives once every file has finished is absorbed:
+        the batch is complete, its outputs and manifest say so, and the result is
+        returned. When the batch itself was cancelled, the outputs are marked partial
+        and the cancellation propagates from :meth:`run`.
+        """
+
+        def tail() -> BatchResult:
+            self._close_executor()
+            if cancelled:
+                self.emitter.emit(
+                    "batch_cancelled",
+                    level="warning",
+                    done=len(self._done_jobs),
+                    total=self.plan.total,
+                    reason="cancelled",
                 )
-                self.result = result
+            return self._finish(cancelled, started)
+
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(None, tail)
+        absorbed = 0
+        while True:
+            try:
+                with anyio.CancelScope(shield=True):
+                    result = await asyncio.shield(future)
+                break
+            except asyncio.CancelledError:
+                if future.done():
+                    result = future.result()
+                    break
+                absorbed += 1  # a native cancellation passes anyio's shield
+        task = asyncio.current_task()
+        if absorbed and not cancelled and task is not None:
+            for _ in range(absorbed):
+                task.uncancel()
+        self.result = result
         return result
 
     def _observe(self, hook: str, **kwargs: Any) -> None:
@@ -434,12 +463,12 @@ class Orchestrator:
         )
         self._observe("ofxpost_file_finished", record=record, plan=self.plan)
 
-    def _finish(self, cancelled: bool, wall_s: float) -> BatchResult:
+    def _finish(self, cancelled: bool, started: float) -> BatchResult:
         """Aggregate, write the outputs and the manifest (see :mod:`ofxpost.finishing`)."""
         return self.finisher.finish(
             self.plan,
             cancelled=cancelled,
-            wall_s=wall_s,
+            started=started,
             done_jobs=self._done_jobs,
             failures=self._failures,
             succeeded=self._succeeded,

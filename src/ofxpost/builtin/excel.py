@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime
 import io
 import math
-import os
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path, PurePath
@@ -27,6 +26,7 @@ import numpy as np
 import pandas as pd
 from pydantic import field_validator
 
+from ofxpost import atomic
 from ofxpost.builtin.naming import SHEET_NAME_MAX, sheet_name, unique
 from ofxpost.builtin.selectors import Frozen
 from ofxpost.markers import hookimpl
@@ -197,10 +197,7 @@ def save_deterministic(workbook: Any, path: Path) -> Path:
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.external_attr = 0o600 << 16
             target.writestr(entry, source.read(info.filename))
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(fixed.getvalue())
-    os.replace(tmp, path)
-    return path
+    return atomic.write_bytes(path, fixed.getvalue())
 
 
 @hookimpl

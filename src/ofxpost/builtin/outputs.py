@@ -2,7 +2,8 @@
 
 Output is deterministic: rows come in the order the aggregators built them (input
 order), floats are written with a fixed number of decimals, line endings are
-``\\n``, and Parquet files are written with fixed settings.
+``\\n``, and Parquet files are written with fixed settings. Each file is written
+to a temporary file beside it and renamed (:mod:`ofxpost.atomic`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from ofxpost.atomic import atomic_path
 from ofxpost.markers import hookimpl
 
 Format = Literal["csv", "parquet", "xlsx"]
@@ -49,18 +51,20 @@ def selected(
 
 
 def write_csv(frame: pd.DataFrame, path: Path, decimals: int) -> Path:
-    """Write ``frame`` as CSV with fixed float formatting."""
-    frame.to_csv(path, index=False, float_format=f"%.{decimals}f", lineterminator="\n")
+    """Write ``frame`` as CSV with fixed float formatting (atomically)."""
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, index=False, float_format=f"%.{decimals}f", lineterminator="\n")
     return path
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
-    """Write ``frame`` as Parquet with fixed settings."""
+    """Write ``frame`` as Parquet with fixed settings (atomically)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    pq.write_table(table, path, compression="zstd", write_statistics=True)
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp, compression="zstd", write_statistics=True)
     return path
 
 
