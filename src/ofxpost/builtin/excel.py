@@ -30,6 +30,7 @@ from ofxpost import atomic
 from ofxpost.builtin.naming import SHEET_NAME_MAX, sheet_name, unique
 from ofxpost.builtin.selectors import Frozen
 from ofxpost.markers import hookimpl
+from ofxpost.names import name_problem
 
 SECTION = "excel"
 """The config section."""
@@ -59,6 +60,9 @@ class ExcelSection(Frozen):
     def _plain_name(cls, value: str) -> str:
         if PurePath(value).name != value or "\\" in value or not value.lower().endswith(".xlsx"):
             raise ValueError("a plain file name ending in .xlsx (no folders)")
+        problem = name_problem(value)
+        if problem is not None:
+            raise ValueError(f"a portable file name: {value!r} {problem}")
         return value
 
 
