@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -124,3 +125,41 @@ def test_manifest_of_an_older_version_counts_its_outputs(
     (out / "ofxpost-run.json").write_text(json.dumps(old), encoding="utf-8")
     assert ofxpost.run(config, sequential=True).exit_code == 0
     assert (out / "files.csv").read_text(encoding="utf-8") != "old ofxpost output\n"
+
+
+def test_a_users_file_in_the_way_of_an_error_report_stays(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, events: EventLog
+) -> None:
+    config = toy_config(tmp_path, monkeypatch, faults={1: "raise_extract"})
+    mine = tmp_path / "out" / "errors" / "00001_case001.toy.json"
+    mine.parent.mkdir(parents=True)
+    mine.write_text("my json", encoding="utf-8")
+    result = ofxpost.run(config, sequential=True, on_event=events)
+    assert mine.read_text(encoding="utf-8") == "my json"
+    assert result.exit_code == 1
+    [failure] = result.output_failures
+    assert failure.target == "errors/00001_case001.toy.json" and failure.plugin is None
+
+
+def test_an_output_that_cannot_be_placed_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, events: EventLog
+) -> None:
+    config = toy_config(tmp_path, monkeypatch)
+    out = tmp_path / "out"
+    real_replace = os.replace
+
+    def locked(src: object, dst: object) -> None:
+        placing = ".ofxpost" not in Path(str(dst)).parts
+        if placing and str(dst).endswith("toy.csv"):  # as Windows does while Excel holds it
+            raise PermissionError(13, "The process cannot access the file", str(dst))
+        real_replace(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "replace", locked)
+    result = ofxpost.run(config, sequential=True, on_event=events)
+    assert result.exit_code == 1
+    [failure] = result.output_failures
+    assert failure.stage == "output" and failure.target == "toy.csv"
+    assert "could not be placed" in failure.message
+    info = manifest(out)
+    assert info["status"] == "complete" and "toy.csv" not in info["written"]
+    assert not (out / "toy.csv").exists() and (out / "files.csv").is_file()

@@ -432,7 +432,7 @@ class Finisher:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(item.source, target)
             except OSError as exc:
-                ledger.remove(item.rel)
+                ledger.unclaim(item.rel)  # an old file there is then stale, removed below
                 self._fail_plugin(
                     "output",
                     item.plugin,

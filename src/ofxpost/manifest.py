@@ -104,6 +104,12 @@ class OutputLedger:
             self.status = status
         self.save()
 
+    def unclaim(self, rel: str) -> None:
+        """``rel`` was claimed but could not be written: it is not this run's output."""
+        self.written.discard(rel)
+        if rel not in self.previous:
+            self.owned.discard(rel)
+
     def remove(self, rel: str) -> None:
         """Delete the owned file ``rel`` (and its folders, when they become empty)."""
         target = self.path(rel)
