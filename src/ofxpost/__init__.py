@@ -30,7 +30,7 @@ from ofxpost.events import SCHEMA_VERSION, Event, event_schema, validate_event
 from ofxpost.markers import hookimpl, hookspec
 from ofxpost.plan import Plan, make_plan
 from ofxpost.records import ErrorKind, ErrorRecord, FileRecord, FileStatus, Job
-from ofxpost.result import BatchResult, FileFailure
+from ofxpost.result import BatchResult, FileFailure, OutputFailure
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -48,6 +48,7 @@ __all__ = [
     "OfxpostError",
     "OutputDirLockedError",
     "OutputError",
+    "OutputFailure",
     "ParallelProcessing",
     "Plan",
     "PluginError",
