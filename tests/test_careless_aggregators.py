@@ -170,3 +170,26 @@ def test_failure_names_the_distribution(monkeypatch: pytest.MonkeyPatch) -> None
     fake = SimpleNamespace(project_name="acme-checks", version="1.2.0")
     monkeypatch.setattr(pm, "list_plugin_distinfo", lambda: [(plugin, fake)])
     assert plugin_distribution(pm, "ofxpost.builtin.tables") == "acme-checks 1.2.0"
+
+
+def test_a_table_parquet_cannot_hold_costs_only_that_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, events: EventLog
+) -> None:
+    config, out = _careless(
+        tmp_path,
+        monkeypatch,
+        "careless_mixed_column",
+        """
+        @ofxpost.hookimpl
+        def ofxpost_aggregate(records):
+            return {"mixed": pd.DataFrame({"a": [{"x": 1}, "text", 3.5]})}
+        """,
+    )
+    result = _run(config, events)
+    _assert_rest_written(out, events, result)
+    written = files_under(out)
+    assert "mixed.csv" in written and "parquet/mixed.parquet" not in written
+    assert {"parquet/files.parquet", "parquet/run_log.parquet"} <= written
+    [failure] = result.output_failures
+    assert failure.plugin == "careless_mixed_column" and failure.target == "mixed"
+    assert "mixed (parquet)" in failure.message and "ofxpost.builtin.outputs" in failure.message

@@ -61,13 +61,33 @@ from ofxpost.records import FileRecord, Job
 from ofxpost.result import BatchResult, FileFailure, OutputFailure
 from ofxpost.store import ResultStore
 
-__all__ = ["ERRORS_DIR", "MANIFEST", "PARTIAL_MARKER", "STAGING_DIR", "Finisher"]
+__all__ = [
+    "ERRORS_DIR",
+    "MANIFEST",
+    "PARTIAL_MARKER",
+    "STAGING_DIR",
+    "Finisher",
+    "TablesNotWritten",
+]
 
 ERRORS_DIR = "errors"
 """Folder of ``output_dir`` holding one JSON report per failed file."""
 
 STAGING_DIR = Path(".ofxpost") / "staging"
 """Where writers write (``output_dir``-relative) before their files are placed."""
+
+
+class TablesNotWritten(Exception):
+    """Raised by a writer that wrote every table it could but not these.
+
+    ``failed`` maps a description starting with the table name (``"t (parquet)"``)
+    to the error. The writer keeps the files it did write; each failed table is
+    reported against the aggregator that produced it.
+    """
+
+    def __init__(self, failed: Mapping[str, BaseException]) -> None:
+        super().__init__(", ".join(failed))
+        self.failed = dict(failed)
 
 
 def checkpoint(step: str) -> None:
@@ -105,6 +125,7 @@ class Finisher:
         self._observe = observe
         self.ledger: OutputLedger | None = None
         self.failures: list[OutputFailure] = []
+        self._producers: dict[str, str] = {}
 
     # ------------------------------------------------------------------ start
 
@@ -249,7 +270,7 @@ class Finisher:
             self.pm.hook.ofxpost_aggregate, records=records, config=plan.config, plan=plan
         )
         tables: dict[str, pd.DataFrame] = {}
-        producer: dict[str, str] = {}
+        producer = self._producers
         first = _registration_order(self.pm)
         for outcome in sorted(outcomes, key=lambda o: first(o.plugin)):
             for name, table in self._checked_tables(outcome):
@@ -350,6 +371,9 @@ class Finisher:
             )
             checkpoint(f"wrote:{writer}")
             error = next((o.error for o in outcomes if o.error is not None), None)
+            if isinstance(error, TablesNotWritten):
+                self._tables_not_written(writer, error)
+                error = None
             if error is not None:
                 self._fail_plugin(
                     "writer",
@@ -366,6 +390,19 @@ class Finisher:
                     taken[name_key(rel)] = writer
                     staged.append(_Staged(rel, source, writer))
         return staged
+
+    def _tables_not_written(self, writer: str, error: TablesNotWritten) -> None:
+        """Blame each table a writer could not write on the aggregator that made it."""
+        for what, exc in error.failed.items():
+            table = what.split(" ")[0]
+            producer = self._producers.get(name_key(table))
+            self._fail_plugin(
+                "output",
+                producer or writer,
+                f"table {what} could not be written by writer {writer!r}: {_describe(exc)}",
+                error=exc,
+                target=table,
+            )
 
     def _check_returned(self, writer: str, folder: Path, value: Any) -> None:
         """A writer's returned paths must lie in the folder it was given."""

@@ -16,6 +16,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from ofxpost.atomic import atomic_path
+from ofxpost.finishing import TablesNotWritten
 from ofxpost.markers import hookimpl
 
 Format = Literal["csv", "parquet", "xlsx"]
@@ -72,16 +73,30 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
 def ofxpost_write_outputs(
     tables: Mapping[str, pd.DataFrame], output_dir: Path, config: Any
 ) -> list[Path]:
-    """Write each table as ``<name>.csv`` and ``parquet/<name>.parquet``."""
+    """Write each table as ``<name>.csv`` and ``parquet/<name>.parquet``.
+
+    A table that cannot be written in one format (say, a column of mixed objects
+    that Parquet cannot hold) does not stop the others: they are written, and
+    :class:`~ofxpost.finishing.TablesNotWritten` reports the ones that failed.
+    """
     section: OutputsSection = config.section("outputs")
     written: list[Path] = []
+    failed: dict[str, BaseException] = {}
     chosen = selected(tables, section)
     if "csv" in section.formats:
         for name, frame in chosen.items():
-            written.append(write_csv(frame, output_dir / f"{name}.csv", section.csv_decimals))
+            try:
+                written.append(write_csv(frame, output_dir / f"{name}.csv", section.csv_decimals))
+            except Exception as exc:
+                failed[f"{name} (csv)"] = exc
     if "parquet" in section.formats:
         folder = output_dir / "parquet"
         folder.mkdir(exist_ok=True)
         for name, frame in chosen.items():
-            written.append(write_parquet(frame, folder / f"{name}.parquet"))
+            try:
+                written.append(write_parquet(frame, folder / f"{name}.parquet"))
+            except Exception as exc:
+                failed[f"{name} (parquet)"] = exc
+    if failed:
+        raise TablesNotWritten(failed)
     return written
