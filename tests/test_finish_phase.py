@@ -155,3 +155,52 @@ def test_cancel_before_the_last_file_still_marks_partial(
     asyncio.run(main())
     out = tmp_path / "out"
     assert manifest(out)["status"] == "partial" and (out / "PARTIAL").is_file()
+
+
+def test_a_manifest_that_cannot_be_written_is_an_output_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, events: EventLog
+) -> None:
+    import errno
+
+    from ofxpost.manifest import OutputLedger
+
+    config = toy_config(tmp_path, monkeypatch)
+    real_save = OutputLedger.save
+
+    def save(self: OutputLedger, summary: object = None) -> None:
+        if self.status == "complete":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_save(self, summary)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(OutputLedger, "save", save)
+    result = ofxpost.run(config, sequential=True, on_event=events)
+    assert result.exit_code == 1
+    assert [f.target for f in result.output_failures] == ["ofxpost-run.json"]
+    assert "No space left" in result.output_errors[0]
+    assert manifest(tmp_path / "out")["status"] == "writing"  # marked incomplete
+    assert events[-1]["event"] == "batch_finished" and events[-1]["exit_code"] == 1
+
+
+def test_an_error_report_that_cannot_be_written_costs_only_the_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, events: EventLog
+) -> None:
+    import errno
+
+    from ofxpost import atomic
+
+    config = toy_config(tmp_path, monkeypatch, faults={1: "raise_extract"})
+    real_write = atomic.write_text
+
+    def write_text(target: Path, text: str, **kwargs: object) -> Path:
+        if target.parent.name == "errors":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(target, text, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(atomic, "write_text", write_text)
+    result = ofxpost.run(config, sequential=True, on_event=events)
+    assert result.exit_code == 1 and result.partial == 1
+    [failure] = result.output_failures
+    assert failure.target == "errors/00001_case001.toy.json" and "No space" in failure.message
+    info = manifest(tmp_path / "out")
+    assert info["status"] == "complete" and failure.target not in info["written"]
+    assert (tmp_path / "out" / "toy.csv").is_file()

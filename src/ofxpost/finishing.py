@@ -37,7 +37,7 @@ import shutil
 import time
 import traceback
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -172,10 +172,18 @@ class Finisher:
             "worker_pid": record.worker_pid,
             "errors": [e.to_dict() for e in record.errors],
         }
-        ledger.claim([rel])
-        target = ledger.path(rel)
-        target.parent.mkdir(exist_ok=True)
-        atomic.write_text(target, json.dumps(report, indent=2))
+        try:
+            ledger.claim([rel])
+            target = ledger.path(rel)
+            target.parent.mkdir(exist_ok=True)
+            atomic.write_text(target, json.dumps(report, indent=2))
+        except OSError as exc:  # a full or failing disk costs the report, not the batch
+            ledger.unclaim(rel)
+            self._fail(
+                OutputFailure(
+                    "output", None, None, f"error report {rel!r} not written: {exc}", target=rel
+                )
+            )
 
     # ------------------------------------------------------------------ finish
 
@@ -219,7 +227,21 @@ class Finisher:
             output_errors=tuple(f.message for f in problems),
             output_failures=problems,
         )
-        self.write_manifest(plan, result)
+        try:
+            self.write_manifest(plan, result)
+        except OSError as exc:
+            # the manifest on disk still says "writing": the set is marked incomplete
+            self._fail(
+                OutputFailure(
+                    "output", None, None, f"{MANIFEST} not written: {exc}", target=MANIFEST
+                )
+            )
+            problems = tuple(self.failures)
+            result = replace(
+                result,
+                output_errors=tuple(f.message for f in problems),
+                output_failures=problems,
+            )
         checkpoint("manifest")
         shutil.rmtree(plan.output_dir / STAGING_DIR, ignore_errors=True)
         self.store.close()
