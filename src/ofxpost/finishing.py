@@ -142,7 +142,8 @@ class Finisher:
         ledger.save()
         for rel in sorted(ledger.previous):
             if rel == PARTIAL_MARKER or rel.startswith(f"{ERRORS_DIR}/"):
-                ledger.remove(rel)
+                with contextlib.suppress(OSError):  # kept on the list if it stays
+                    ledger.remove(rel)
         ledger.save()
 
     # ------------------------------------------------------------------ during the run
@@ -509,11 +510,23 @@ class Finisher:
             )
         if cancelled:
             if marker:
-                atomic.write_text(
-                    ledger.path(PARTIAL_MARKER),
-                    f"Batch {plan.batch_id} was cancelled: the outputs cover {done} of "
-                    f"{plan.total} files. Run again with --resume to finish.\n",
-                )
+                try:
+                    atomic.write_text(
+                        ledger.path(PARTIAL_MARKER),
+                        f"Batch {plan.batch_id} was cancelled: the outputs cover {done} of "
+                        f"{plan.total} files. Run again with --resume to finish.\n",
+                    )
+                except OSError as exc:  # the manifest still says "partial"
+                    ledger.unclaim(PARTIAL_MARKER)
+                    self._fail(
+                        OutputFailure(
+                            "output",
+                            None,
+                            None,
+                            f"the {PARTIAL_MARKER!r} marker was not written: {exc}",
+                            target=PARTIAL_MARKER,
+                        )
+                    )
             else:
                 self._fail(
                     OutputFailure(
