@@ -40,17 +40,19 @@ def test_typed_dict_keys_match_the_schema() -> None:
 
 def test_finish_phase_events_are_in_the_schema() -> None:
     blocks = _schema_blocks()
-    assert set(blocks["aggregation_started"]["properties"]) == {"total_tables"}
-    assert set(blocks["output_written"]["required"]) == {"path", "bytes"}
-    assert set(blocks["aggregation_finished"]["required"]) == {"seconds", "outputs"}
+    assert set(blocks["aggregation_started"]["required"]) == {"files"}
+    assert set(blocks["output_written"]["required"]) == {"path", "bytes", "plugin"}
+    assert set(blocks["aggregation_finished"]["required"]) == {"tables", "seconds"}
+    assert {"stage", "plugin", "message"} <= set(blocks["output_failed"]["required"])
     base = {
         "schema_version": 1,
         "batch_id": "b",
         "timestamp": "2026-11-29T09:00:00Z",
         "level": "info",
     }
-    ofxpost.validate_event({**base, "event": "output_written", "path": "/o/t.csv", "bytes": 3})
-    ofxpost.validate_event({**base, "event": "aggregation_finished", "seconds": 1.2, "outputs": 4})
+    written = {"path": "/o/t.csv", "bytes": 3, "plugin": "outputs"}
+    ofxpost.validate_event({**base, "event": "output_written", **written})
+    ofxpost.validate_event({**base, "event": "aggregation_finished", "seconds": 1.2, "tables": 4})
 
 
 def test_real_events_fit_their_types(toy_batch: ToyBatch) -> None:
@@ -67,7 +69,7 @@ def test_event_paths_are_absolute_and_normalised(tmp_path: Any) -> None:
     emitter = EventEmitter("b", [got.append])
     messy = f"{tmp_path}/extraise/../../{tmp_path.name}/sims/./x.toy"
     emitter.emit("file_started", file=messy, index=0, worker_pid=1, attempt=1)
-    emitter.emit("output_written", path=f"{tmp_path}/out/../out/t.csv", bytes=1)
+    emitter.emit("output_written", path=f"{tmp_path}/out/../out/t.csv", bytes=1, plugin="p")
     assert got[0]["file"] == os.path.join(str(tmp_path), "sims", "x.toy")
     assert got[1]["path"] == os.path.join(str(tmp_path), "out", "t.csv")
 

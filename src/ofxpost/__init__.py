@@ -35,7 +35,7 @@ from ofxpost.markers import hookimpl, hookspec
 from ofxpost.partial import Partial
 from ofxpost.plan import Plan, make_plan
 from ofxpost.records import ErrorKind, ErrorRecord, FileRecord, FileStatus, Job
-from ofxpost.result import BatchResult, FileFailure
+from ofxpost.result import BatchResult, FileFailure, OutputFailure
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -53,6 +53,7 @@ __all__ = [
     "OfxpostError",
     "OutputDirLockedError",
     "OutputError",
+    "OutputFailure",
     "ParallelProcessing",
     "Partial",
     "Plan",

@@ -158,23 +158,35 @@ class Warning_(Envelope):
 
 
 class AggregationStarted(Envelope):
-    """``aggregation_started``: the finish phase (aggregators, then writers) began."""
+    """``aggregation_started``: the finish phase began (aggregators, then writers)."""
 
-    total_tables: NotRequired[int]
+    files: int
 
 
 class OutputWritten(Envelope):
-    """``output_written``: one output file was written."""
+    """``output_written``: one output file was placed in ``output_dir``."""
 
     path: str
     bytes: int
+    plugin: str
 
 
 class AggregationFinished(Envelope):
-    """``aggregation_finished``: every output was written."""
+    """``aggregation_finished``: every aggregator has run; the writers come next."""
 
+    tables: int
     seconds: float
-    outputs: int
+
+
+class OutputFailed(Envelope):
+    """``output_failed``: an aggregator, a writer or the placing of one output failed."""
+
+    stage: Literal["aggregator", "writer", "output"]
+    plugin: str | None
+    distribution: NotRequired[str | None]
+    target: NotRequired[str | None]
+    message: str
+    traceback: NotRequired[str | None]
 
 
 class PairedFile(TypedDict):
@@ -213,6 +225,7 @@ class BatchFinished(Envelope):
     cancelled: bool
     exit_code: int
     outputs: NotRequired[int]
+    output_errors: NotRequired[int]
 
 
 AnyEvent = (
@@ -232,6 +245,7 @@ AnyEvent = (
     | OutputWritten
     | AggregationFinished
     | InputsPaired
+    | OutputFailed
     | BatchCancelled
     | BatchFinished
 )
@@ -254,6 +268,7 @@ EVENT_TYPES: dict[str, type] = {
     "output_written": OutputWritten,
     "aggregation_finished": AggregationFinished,
     "inputs_paired": InputsPaired,
+    "output_failed": OutputFailed,
     "batch_cancelled": BatchCancelled,
     "batch_finished": BatchFinished,
 }

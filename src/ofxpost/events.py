@@ -57,6 +57,7 @@ EVENT_NAMES = (
     "output_written",
     "aggregation_finished",
     "inputs_paired",
+    "output_failed",
     "batch_cancelled",
     "batch_finished",
 )

@@ -144,8 +144,10 @@ def ofxpost_aggregate(
     :param config: the validated batch config.
     :param plan: the batch plan (all input files, budgets, worker count).
 
-    **Returns:** a mapping of table name to ``pandas.DataFrame``, or ``None``. Table
-    names must be unique across plugins and safe as file names. Row order must depend
+    **Returns:** a mapping of table name to ``pandas.DataFrame``, or ``None``; this is
+    checked, and anything else is this aggregator's error (only its tables are lost).
+    Table names must be unique across plugins (an earlier-registered plugin keeps a
+    name) and portable file names (:mod:`ofxpost.names`). Row order must depend
     only on the input order, never on completion order.
     """
 
@@ -159,7 +161,11 @@ def ofxpost_write_outputs(
     **When:** once, after aggregation. **Where:** controller.
 
     :param tables: every table from every aggregator, sorted by name.
-    :param output_dir: the batch's output folder (it exists).
+    :param output_dir: an empty folder of this writer's own (it exists). ofxpost
+        moves what you write there into the batch's output folder, at the same
+        relative paths, once every writer has finished (one atomic rename per file,
+        after checking each path; see ``docs/reliability.md``). If the writer raises,
+        its files are discarded.
     :param config: the validated batch config.
     :param partial: ``True`` when the batch was cancelled and the tables cover
         only the files that finished.

@@ -15,15 +15,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import json
-import math
 import random
-import shutil
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -33,6 +29,7 @@ from ofxpost._version import __version__
 from ofxpost.budgets import MemoryEstimator, WeightedSemaphore
 from ofxpost.events import EventEmitter
 from ofxpost.executors import create_local_pool, create_sequential_executor
+from ofxpost.finishing import Finisher
 from ofxpost.input_filters import pairing_event
 from ofxpost.plan import Plan, with_mode
 from ofxpost.plugins import call_each, get_plugin_manager
@@ -41,15 +38,6 @@ from ofxpost.records import ErrorKind, ErrorRecord, FileRecord, FileStatus, Job
 from ofxpost.result import BatchResult, FileFailure
 from ofxpost.store import ResultStore
 from ofxpost.worker import process_job, run_job
-
-PARTIAL_MARKER = "PARTIAL"
-"""File written into ``output_dir`` when the outputs cover a cancelled batch only."""
-
-ERRORS_DIR = "errors"
-"""Folder of ``output_dir`` holding one JSON report per failed file."""
-
-MANIFEST = "ofxpost-run.json"
-"""Summary of the last run, written into ``output_dir``."""
 
 MAX_BACKOFF = 60.0
 """Longest single wait between licence retries (seconds)."""
@@ -85,6 +73,7 @@ class Orchestrator:
         self._failures: dict[int, FileFailure] = {}
         self._succeeded = 0
         self._reused = 0
+        self.finisher = Finisher(self.pm, self.store, emitter, self._observe)
 
     # ------------------------------------------------------------------ main flow
 
@@ -95,8 +84,8 @@ class Orchestrator:
         self.emitter.bind_loop()
         started = time.perf_counter()
         plan.output_dir.mkdir(parents=True, exist_ok=True)
-        (plan.output_dir / PARTIAL_MARKER).unlink(missing_ok=True)
-        shutil.rmtree(plan.output_dir / ERRORS_DIR, ignore_errors=True)
+        # marks the manifest "running"; removes only the last run's own reports
+        self.finisher.begin(plan)
         self.store.prepare(resume=self.resume)
         self.emitter.emit(
             "batch_started",
@@ -126,20 +115,50 @@ class Orchestrator:
             cancelled = True
             raise
         finally:
-            with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(self._close_executor)
-                if cancelled:
-                    self.emitter.emit(
-                        "batch_cancelled",
-                        level="warning",
-                        done=len(self._done_jobs),
-                        total=plan.total,
-                        reason="cancelled",
-                    )
-                result = await anyio.to_thread.run_sync(
-                    self._finish, cancelled, time.perf_counter() - started
+            result = await self._conclude(cancelled, started)
+        return result
+
+    async def _conclude(self, cancelled: bool, started: float) -> BatchResult:
+        """Shut the executor down, then aggregate and write, whatever arrives meanwhile.
+
+        The finish phase runs on a thread and cannot be interrupted half-way, so it
+        is always awaited to its end. A cancellation (``task.cancel()``, an expiring
+        ``asyncio.timeout()``) that arrives once every file has finished is absorbed:
+        the batch is complete, its outputs and manifest say so, and the result is
+        returned. When the batch itself was cancelled, the outputs are marked partial
+        and the cancellation propagates from :meth:`run`.
+        """
+
+        def tail() -> BatchResult:
+            self._close_executor()
+            if cancelled:
+                self.emitter.emit(
+                    "batch_cancelled",
+                    level="warning",
+                    done=len(self._done_jobs),
+                    total=self.plan.total,
+                    reason="cancelled",
                 )
-                self.result = result
+            return self._finish(cancelled, started)
+
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(None, tail)
+        absorbed = 0
+        while True:
+            try:
+                with anyio.CancelScope(shield=True):
+                    result = await asyncio.shield(future)
+                break
+            except asyncio.CancelledError:
+                if future.done():
+                    result = future.result()
+                    break
+                absorbed += 1  # a native cancellation passes anyio's shield
+        task = asyncio.current_task()
+        if absorbed and not cancelled and task is not None:
+            for _ in range(absorbed):
+                task.uncancel()
+        self.result = result
         return result
 
     def _observe(self, hook: str, **kwargs: Any) -> None:
@@ -438,7 +457,7 @@ class Orchestrator:
                 reused=record.reused,
             )
         if record.errors and self.plan.config.parallel_processing.save_error_reports:
-            self._write_error_report(job, record)
+            self.finisher.write_error_report(self.plan, job, record)
         self.emitter.emit(
             "progress",
             done=len(self._done_jobs),
@@ -447,121 +466,14 @@ class Orchestrator:
         )
         self._observe("ofxpost_file_finished", record=record, plan=self.plan)
 
-    def _write_error_report(self, job: Job, record: FileRecord) -> None:
-        folder = self.plan.output_dir / ERRORS_DIR
-        folder.mkdir(exist_ok=True)
-        report = {
-            "batch_id": self.plan.batch_id,
-            "file": str(job.path),
-            "index": job.index,
-            "status": str(record.status),
-            "attempts": record.attempts,
-            "worker_pid": record.worker_pid,
-            "errors": [e.to_dict() for e in record.errors],
-        }
-        target = folder / f"{job.index:05d}_{job.path.name}.json"
-        tmp = target.with_suffix(".tmp")
-        tmp.write_text(json.dumps(report, indent=2), encoding="utf-8")
-        tmp.replace(target)
-
-    def _finish(self, cancelled: bool, wall_s: float) -> BatchResult:
-        """Aggregate the stored records, write the outputs, build the result."""
-        plan = self.plan
-        done = [job for job in plan.jobs if job.index in self._done_jobs]
-        records = self.store.records(done)
-        tables: dict[str, Any] = {}
-        problems: list[str] = []
-        hook = self.pm.hook
-        for outcome in call_each(
-            hook.ofxpost_aggregate, records=records, config=plan.config, plan=plan
-        ):
-            if outcome.error is not None:
-                problems.append(f"aggregator {outcome.plugin!r} failed: {outcome.error!r}")
-                continue
-            for name, table in (outcome.value or {}).items():
-                if name in tables:
-                    problems.append(f"aggregator {outcome.plugin!r}: table {name!r} already exists")
-                    continue
-                tables[name] = table
-        ordered = dict(sorted(tables.items()))
-        for table in ordered.values():  # warnings an aggregator attached to its table
-            for message in getattr(table, "attrs", {}).get("ofxpost.warnings") or ():
-                self.emitter.emit("warning", level="warning", message=str(message))
-        outputs: list[Path] = []
-        for outcome in call_each(
-            hook.ofxpost_write_outputs,
-            tables=ordered,
-            output_dir=plan.output_dir,
-            config=plan.config,
-            partial=cancelled,
-        ):
-            if outcome.error is not None:
-                problems.append(f"writer {outcome.plugin!r} failed: {outcome.error!r}")
-                continue
-            outputs.extend(Path(p) for p in (outcome.value or ()))
-        for problem in problems:
-            self.emitter.emit("warning", level="warning", message=problem)
-        if cancelled:
-            (plan.output_dir / PARTIAL_MARKER).write_text(
-                f"Batch {plan.batch_id} was cancelled: the outputs cover "
-                f"{len(done)} of {plan.total} files. Run again with --resume to finish.\n",
-                encoding="utf-8",
-            )
-        failures = tuple(self._failures[i] for i in sorted(self._failures))
-        result = BatchResult(
-            batch_id=plan.batch_id,
-            mode=plan.mode,
-            workers=plan.workers,
-            total=plan.total,
+    def _finish(self, cancelled: bool, started: float) -> BatchResult:
+        """Aggregate, write the outputs and the manifest (see :mod:`ofxpost.finishing`)."""
+        return self.finisher.finish(
+            self.plan,
+            cancelled=cancelled,
+            started=started,
+            done_jobs=self._done_jobs,
+            failures=self._failures,
             succeeded=self._succeeded,
-            failures=failures,
             reused=self._reused,
-            cancelled=cancelled,
-            wall_s=wall_s,
-            output_dir=plan.output_dir,
-            outputs=tuple(sorted(outputs)),
-            tables=tuple(ordered),
-            output_errors=tuple(problems),
         )
-        self._write_manifest(result)
-        self.store.close()
-        self.emitter.emit(
-            "batch_finished",
-            level="warning" if result.exit_code else "info",
-            total=result.total,
-            succeeded=result.succeeded,
-            partial=result.partial,
-            failed=result.failed,
-            reused=result.reused,
-            wall_s=round(wall_s, 3),
-            cancelled=cancelled,
-            exit_code=result.exit_code,
-            outputs=len(result.outputs),
-        )
-        self._observe("ofxpost_batch_finished", result=result)
-        return result
-
-    def _write_manifest(self, result: BatchResult) -> None:
-        manifest: Mapping[str, Any] = {
-            "batch_id": result.batch_id,
-            "status": "partial" if result.cancelled else "complete",
-            "mode": result.mode,
-            "workers": result.workers,
-            "total": result.total,
-            "succeeded": result.succeeded,
-            "partial": result.partial,
-            "failed": result.failed,
-            "reused": result.reused,
-            "wall_s": round(result.wall_s, 3) if math.isfinite(result.wall_s) else None,
-            "outputs": [
-                str(p.relative_to(result.output_dir))
-                if p.is_relative_to(result.output_dir)
-                else str(p)
-                for p in result.outputs
-            ],
-            "version": __version__,
-        }
-        target = self.plan.output_dir / MANIFEST
-        tmp = target.with_suffix(".tmp")
-        tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-        tmp.replace(target)

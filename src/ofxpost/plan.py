@@ -186,7 +186,8 @@ def _written_outputs(output_dir: Path) -> set[Path]:
     written = {output_dir / name for name in OWN_FILES}
     try:
         manifest = json.loads((output_dir / OWN_FILES[0]).read_text(encoding="utf-8"))
-        written.update(_real(output_dir / str(name)) for name in manifest.get("outputs", ()))
+        for key in ("written", "outputs"):  # every file the last run wrote there
+            written.update(_real(output_dir / str(name)) for name in manifest.get(key, ()))
     except (OSError, ValueError, AttributeError, TypeError):
         pass
     return written

@@ -154,6 +154,15 @@ def get_plugin_manager(spec: PluginSpec) -> pluggy.PluginManager:
     return pm
 
 
+def clear_cache() -> None:
+    """Forget the cached plugin managers.
+
+    For test kits that import a different module under a name already used: the
+    next batch builds its plugin manager afresh.
+    """
+    _CACHE.clear()
+
+
 def _normal(name: str) -> str:
     """A distribution name as PEP 503 normalises it (``Ofxpost_Fatigue``: ``ofxpost-fatigue``)."""
     return re.sub(r"[-_.]+", "-", name).lower()

@@ -143,7 +143,15 @@ class LineWriter:
                     )
 
 
-_FAILURE_EVENTS = {"file_failed", "worker_crashed", "file_timeout", "extractor_failed"}
+_FAILURE_EVENTS = {
+    "file_failed",
+    "worker_crashed",
+    "file_timeout",
+    "extractor_failed",
+    "output_failed",
+}
+_CHATTY_EVENTS = {"progress", "output_written"}
+"""Events printed by :class:`ConsoleLines` only when verbose (one per file or step)."""
 
 
 class ProgressBar:
@@ -229,7 +237,7 @@ class ConsoleLines:
         self.min_level = min_level
 
     def __call__(self, event: Event) -> None:
-        if event["event"] == "progress" and not self.verbose:
+        if event["event"] in _CHATTY_EVENTS and not self.verbose:
             return
         if not level_at_least(event, self.min_level):
             return
@@ -272,8 +280,14 @@ def console_line(event: Event) -> str:
         return f"warning: {event['message']}"
     if name == "progress":
         return f"progress {event['done']}/{event['total']}"
+    if name == "output_failed":
+        return f"OUTPUT FAILED [{event['stage']}]: {event['message']}"
     if name == "output_written":
         return f"wrote {event['path']} ({event['bytes']} bytes)"
+    if name == "aggregation_started":
+        return f"aggregating {event['files']} files"
+    if name == "aggregation_finished":
+        return f"aggregated: {event['tables']} tables in {event['seconds']:.2f} s"
     if name == "batch_finished":
         return (
             f"finished: {event['succeeded']} ok, {event['partial']} partial, "

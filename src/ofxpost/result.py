@@ -34,6 +34,39 @@ class FileFailure:
 
 
 @dataclass(frozen=True)
+class OutputFailure:
+    """An aggregator, a writer or one output that failed in the finish phase.
+
+    Only that plugin's tables or files are missing; every other output was written.
+    """
+
+    stage: str
+    """``aggregator`` (it raised or returned something unusable), ``writer`` (it
+    raised or wrote where it must not) or ``output`` (one file could not be placed)."""
+    plugin: str | None
+    """The plugin's registered name."""
+    distribution: str | None
+    """The installed distribution (``name version``) the plugin comes from, if known."""
+    message: str
+    """What went wrong, naming the plugin, the table or file and the value."""
+    traceback: str | None = None
+    """The traceback text when the plugin raised."""
+    target: str | None = None
+    """The table name or the output path (relative to ``output_dir``) concerned."""
+
+    def to_dict(self) -> dict[str, str | None]:
+        """A JSON-ready dictionary (for the manifest and events)."""
+        return {
+            "stage": self.stage,
+            "plugin": self.plugin,
+            "distribution": self.distribution,
+            "target": self.target,
+            "message": self.message,
+            "traceback": self.traceback,
+        }
+
+
+@dataclass(frozen=True)
 class BatchResult:
     """What a batch did: counts, failures, outputs, and the CLI exit code."""
 
@@ -50,6 +83,9 @@ class BatchResult:
     outputs: tuple[Path, ...] = ()
     tables: tuple[str, ...] = ()
     output_errors: tuple[str, ...] = field(default=())
+    """One message per :class:`OutputFailure` (kept for simple callers)."""
+    output_failures: tuple[OutputFailure, ...] = field(default=())
+    """Aggregators, writers and outputs that failed; any of them makes the exit code 1."""
 
     @property
     def failed(self) -> int:
@@ -71,6 +107,6 @@ class BatchResult:
         """0 all good, 1 some files (or outputs) failed, 130 cancelled."""
         if self.cancelled:
             return EXIT_CANCELLED
-        if self.failures or self.output_errors:
+        if self.failures or self.output_errors or self.output_failures:
             return EXIT_FAILURES
         return EXIT_OK

@@ -26,7 +26,6 @@ from __future__ import annotations
 import datetime
 import io
 import math
-import os
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path, PurePath
@@ -36,12 +35,14 @@ import numpy as np
 import pandas as pd
 from pydantic import field_validator
 
+from ofxpost import atomic
 from ofxpost.builtin.definitions import definitions_table
 from ofxpost.builtin.loadmatrix import weighted_table
 from ofxpost.builtin.naming import SHEET_NAME_MAX, sheet_name, unique
 from ofxpost.builtin.selectors import Frozen
 from ofxpost.builtin.tableunits import column_allowables, column_units
 from ofxpost.markers import hookimpl
+from ofxpost.names import name_problem
 
 SECTION = "excel"
 """The config section."""
@@ -75,6 +76,9 @@ class ExcelSection(Frozen):
     def _plain_name(cls, value: str) -> str:
         if PurePath(value).name != value or "\\" in value or not value.lower().endswith(".xlsx"):
             raise ValueError("a plain file name ending in .xlsx (no folders)")
+        problem = name_problem(value)
+        if problem is not None:
+            raise ValueError(f"a portable file name: {value!r} {problem}")
         return value
 
 
@@ -309,10 +313,7 @@ def save_deterministic(workbook: Any, path: Path) -> Path:
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.external_attr = 0o600 << 16
             target.writestr(entry, source.read(info.filename))
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(fixed.getvalue())
-    os.replace(tmp, path)
-    return path
+    return atomic.write_bytes(path, fixed.getvalue())
 
 
 @hookimpl

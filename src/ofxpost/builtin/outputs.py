@@ -2,7 +2,8 @@
 
 Output is deterministic: rows come in the order the aggregators built them (input
 order), floats are written with a fixed number of decimals, line endings are
-``\\n``, and Parquet files are written with fixed settings.
+``\\n``, and Parquet files are written with fixed settings. Each file is written
+to a temporary file beside it and renamed (:mod:`ofxpost.atomic`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from ofxpost.atomic import atomic_path
 from ofxpost.builtin.tableunits import UnitsMode, arrow_table, csv_text
+from ofxpost.finishing import TablesNotWritten
 from ofxpost.markers import hookimpl
 
 Format = Literal["csv", "parquet", "xlsx"]
@@ -54,16 +57,19 @@ def selected(
 
 
 def write_csv(frame: pd.DataFrame, path: Path, decimals: int, units: UnitsMode = "header") -> Path:
-    """Write ``frame`` as CSV with fixed float formatting and its column units."""
-    path.write_text(csv_text(frame, decimals, units), encoding="utf-8", newline="")
+    """Write ``frame`` as CSV with fixed float formatting and its column units (atomically)."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(csv_text(frame, decimals, units), encoding="utf-8", newline="")
     return path
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
-    """Write ``frame`` as Parquet with fixed settings (field metadata ``unit``)."""
+    """Write ``frame`` as Parquet with fixed settings (field metadata ``unit``; atomically)."""
     import pyarrow.parquet as pq
 
-    pq.write_table(arrow_table(frame), path, compression="zstd", write_statistics=True)
+    table = arrow_table(frame)
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp, compression="zstd", write_statistics=True)
     return path
 
 
@@ -71,18 +77,34 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
 def ofxpost_write_outputs(
     tables: Mapping[str, pd.DataFrame], output_dir: Path, config: Any
 ) -> list[Path]:
-    """Write each table as ``<name>.csv`` and ``parquet/<name>.parquet``."""
+    """Write each table as ``<name>.csv`` and ``parquet/<name>.parquet``.
+
+    A table that cannot be written in one format (say, a column of mixed objects
+    that Parquet cannot hold) does not stop the others: they are written, and
+    :class:`~ofxpost.finishing.TablesNotWritten` reports the ones that failed.
+    """
     section: OutputsSection = config.section("outputs")
     written: list[Path] = []
+    failed: dict[str, BaseException] = {}
     chosen = selected(tables, section)
     if "csv" in section.formats:
         for name, frame in chosen.items():
-            written.append(
-                write_csv(frame, output_dir / f"{name}.csv", section.csv_decimals, section.units)
-            )
+            try:
+                written.append(
+                    write_csv(
+                        frame, output_dir / f"{name}.csv", section.csv_decimals, section.units
+                    )
+                )
+            except Exception as exc:
+                failed[f"{name} (csv)"] = exc
     if "parquet" in section.formats:
         folder = output_dir / "parquet"
         folder.mkdir(exist_ok=True)
         for name, frame in chosen.items():
-            written.append(write_parquet(frame, folder / f"{name}.parquet"))
+            try:
+                written.append(write_parquet(frame, folder / f"{name}.parquet"))
+            except Exception as exc:
+                failed[f"{name} (parquet)"] = exc
+    if failed:
+        raise TablesNotWritten(failed)
     return written

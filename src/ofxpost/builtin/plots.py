@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ofxpost.atomic import atomic_path
 from ofxpost.builtin.naming import safe_name, unique
 
 if TYPE_CHECKING:
@@ -49,7 +50,8 @@ def plot_range_graphs(
     for entry, file_name in zip(entries, plot_file_names(entries), strict=True):
         figure = build_figure(table, envelope, entry, partial=partial)
         path = folder / file_name
-        figure.savefig(path, dpi=DPI, format="png", metadata={"Software": None})
+        with atomic_path(path) as tmp:
+            figure.savefig(tmp, dpi=DPI, format="png", metadata={"Software": None})
         written.append(path)
     return written
 

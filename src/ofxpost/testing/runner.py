@@ -174,9 +174,7 @@ def _forget_plugin_managers() -> None:
     """Drop the cached plugin managers: a module name may now mean another module."""
     from ofxpost import plugins as plugin_registry
 
-    cache = getattr(plugin_registry, "_CACHE", None)
-    if cache is not None:
-        cache.clear()
+    plugin_registry.clear_cache()
 
 
 @contextmanager

@@ -149,7 +149,7 @@ def _exposure_seconds(cases: Any, path: Path, section: FatigueSection) -> float 
 
 
 def _load_cases(config: Any, section: FatigueSection) -> Any:
-    from ofxpost.builtin.loadmatrix import load_cases
+    from ofxpost.builtin.loadcases import load_cases
 
     cases = load_cases(config)
     column = section.hours_column or section.probability_column
