@@ -52,6 +52,7 @@ EVENT_NAMES = (
     "warning",
     "batch_cancelled",
     "batch_finished",
+    "internal_error",
 )
 """Every event name the controller emits."""
 

@@ -35,11 +35,17 @@ from ofxpost.events import EventEmitter
 from ofxpost.executors import create_local_pool, create_sequential_executor
 from ofxpost.plan import Plan, with_mode
 from ofxpost.plugins import call_each, get_plugin_manager
-from ofxpost.pool import MemoryLimitExceeded, TaskKilled, WorkerDied
+from ofxpost.pool import MemoryLimitExceeded, RemoteError, TaskKilled, WorkerDied
 from ofxpost.records import ErrorKind, ErrorRecord, FileRecord, FileStatus, Job
 from ofxpost.result import BatchResult, FileFailure
 from ofxpost.store import ResultStore
-from ofxpost.worker import process_job, run_job
+from ofxpost.worker import (
+    call_each_guarded,
+    error_record,
+    format_traceback,
+    process_job,
+    run_job,
+)
 
 PARTIAL_MARKER = "PARTIAL"
 """File written into ``output_dir`` when the outputs cover a cancelled batch only."""
@@ -52,6 +58,13 @@ MANIFEST = "ofxpost-run.json"
 
 MAX_BACKOFF = 60.0
 """Longest single wait between licence retries (seconds)."""
+
+MAX_WAITING = 256
+"""Files admitted ahead of the running ones (waiting for a budget or a worker).
+
+A file waiting for a licence or for memory holds no worker slot, so files behind it
+that need neither run meanwhile; this bounds how far the dispatcher looks ahead.
+"""
 
 
 class Orchestrator:
@@ -84,6 +97,7 @@ class Orchestrator:
         self._failures: dict[int, FileFailure] = {}
         self._succeeded = 0
         self._reused = 0
+        self._running = anyio.Semaphore(max(1, plan.workers))
 
     # ------------------------------------------------------------------ main flow
 
@@ -109,6 +123,7 @@ class Orchestrator:
         for notice in (*plan.config.notices, *plan.warnings):
             self.emitter.emit("warning", level="warning", message=notice)
         cancelled = False
+        broken: BaseException | None = None
         try:
             self._observe("ofxpost_batch_started", plan=plan)
             await self._open_executor()
@@ -119,9 +134,13 @@ class Orchestrator:
                 workers=self.plan.workers,
             )
             await self._dispatch_all()
-        except anyio.get_cancelled_exc_class():
+        except (anyio.get_cancelled_exc_class(), KeyboardInterrupt):
             cancelled = True
             raise
+        except BaseException as exc:
+            # A bug (or a SystemExit that escaped a plugin) must never end in a
+            # "complete" batch: every file not run is failed and reported below.
+            broken = exc
         finally:
             with anyio.CancelScope(shield=True):
                 await anyio.to_thread.run_sync(self._close_executor)
@@ -133,20 +152,72 @@ class Orchestrator:
                         total=plan.total,
                         reason="cancelled",
                     )
+                self._check_accounting(cancelled, broken)
                 result = await anyio.to_thread.run_sync(
                     self._finish, cancelled, time.perf_counter() - started
                 )
+                result = self._check_result(result)
                 self.result = result
         return result
 
+    # ------------------------------------------------------------------ invariant
+
+    def _check_accounting(self, cancelled: bool, broken: BaseException | None) -> None:
+        """Assert ok + partial + failed (+ not run, when cancelled) == total.
+
+        Outside a cancellation every file must have a final record. A file that has
+        none is a bug in ofxpost: it is failed (kind ``unknown``), named in an
+        ``internal_error`` event, and the batch cannot exit 0.
+        """
+        plan = self.plan
+        done = len(self._done_jobs)
+        counted = self._succeeded + len(self._failures)
+        missing = [job for job in plan.jobs if job.index not in self._done_jobs]
+        problems: list[str] = []
+        if broken is not None:
+            problems.append(f"the batch stopped on {type(broken).__name__}: {broken}")
+        if counted != done:
+            problems.append(f"{done} files finished but {counted} were counted")
+        if missing and not cancelled:
+            problems.append(f"{len(missing)} of {plan.total} files were never run")
+        if not problems:
+            return
+        message = "internal error (please report it): " + "; ".join(problems)
+        self.emitter.emit(
+            "internal_error",
+            level="error",
+            message=message,
+            not_run=0 if cancelled else len(missing),
+            exception_type=type(broken).__qualname__ if broken is not None else None,
+        )
+        if cancelled:
+            return
+        for job in missing:
+            record = ErrorRecord(ErrorKind.UNKNOWN, f"{job.path.name}: was not run ({message})")
+            self._failures[job.index] = FileFailure(job.index, job.path, (record,))
+
+    def _check_result(self, result: BatchResult) -> BatchResult:
+        """Exit 0 is a promise: never give it unless every file is ok."""
+        if result.exit_code == 0 and (result.succeeded != result.total or result.failures):
+            message = (
+                f"internal error (please report it): exit code 0 with {result.succeeded} "
+                f"of {result.total} files ok"
+            )
+            self.emitter.emit("internal_error", level="error", message=message, not_run=0)
+            result = replace(result, output_errors=(*result.output_errors, message))
+        return result
+
     def _observe(self, hook: str, **kwargs: Any) -> None:
-        """Call an observer hook; a failing observer becomes a warning, never a failure."""
-        for outcome in call_each(getattr(self.pm.hook, hook), **kwargs):
-            if outcome.error is not None:
+        """Call an observer hook; a failing observer becomes a warning, never a failure.
+
+        ``sys.exit()`` or ``KeyboardInterrupt`` from an observer is a failure too.
+        """
+        for plugin, _, error in call_each_guarded(getattr(self.pm.hook, hook), **kwargs):
+            if error is not None:
                 self.emitter.emit(
                     "warning",
                     level="warning",
-                    message=f"{hook} of plugin {outcome.plugin!r} failed: {outcome.error!r}",
+                    message=f"{hook} of plugin {plugin!r} failed: {error!r}",
                 )
 
     async def _open_executor(self) -> None:
@@ -173,7 +244,12 @@ class Orchestrator:
             executor.shutdown(wait=True, cancel_futures=True)
 
     async def _dispatch_all(self) -> None:
-        slots = anyio.Semaphore(self.plan.workers)
+        # Files are admitted in input order. A worker slot (``self._running``) is taken
+        # only once a file holds its budgets, just around the attempt itself, so a
+        # file waiting for a licence, for memory or for a licence back-off holds no
+        # slot and files behind it that need neither go ahead.
+        self._running = anyio.Semaphore(self.plan.workers)
+        admitted = anyio.Semaphore(self.plan.workers + MAX_WAITING)
         async with anyio.create_task_group() as tg:
             for job in self.plan.jobs:
                 if self.resume:
@@ -182,14 +258,14 @@ class Orchestrator:
                         self._reused += 1
                         self._file_done(job, record)
                         continue
-                await slots.acquire()
-                tg.start_soon(self._run_file, job, slots)
+                await admitted.acquire()
+                tg.start_soon(self._run_file, job, admitted)
 
-    async def _run_file(self, job: Job, slots: anyio.Semaphore) -> None:
+    async def _run_file(self, job: Job, admitted: anyio.Semaphore) -> None:
         try:
             record = await self._attempts(job)
         finally:
-            slots.release()
+            admitted.release()
         self.store.write(job, record, self.plan.config_hash)
         self._file_done(job, record)
 
@@ -268,7 +344,8 @@ class Orchestrator:
                     await self.memory.acquire(weight)
                 stack.callback(self.memory.release, weight)
                 job = replace(job, memory_estimate=weight, memory_limit=weight)
-            return await self._execute(job)
+            async with self._running:
+                return await self._execute(job)
         raise AssertionError("unreachable")  # pragma: no cover
 
     @staticmethod
@@ -323,9 +400,13 @@ class Orchestrator:
                 return self._failed(
                     job, ErrorKind.UNKNOWN, f"{job.path.name}: {exc}", None, started
                 )
-            except Exception as exc:
-                message = f"{job.path.name}: {type(exc).__name__}: {exc}"
-                return self._failed(job, ErrorKind.UNKNOWN, message, None, started)
+            except anyio.get_cancelled_exc_class():
+                raise
+            except BaseException as exc:
+                # Whatever the executor hands back -- a plain RemoteError from a
+                # worker, or a SystemExit/KeyboardInterrupt from plugin code run by a
+                # custom executor -- fails this file only.
+                return self._failed_by(job, exc, started)
             finally:
                 self._scopes.pop(job.index, None)
         if scope.cancelled_caught:
@@ -355,6 +436,25 @@ class Orchestrator:
             errors=[ErrorRecord(kind, message)],
             duration_s=time.perf_counter() - started,
             worker_pid=pid,
+            attempts=job.attempt,
+        )
+
+    def _failed_by(self, job: Job, exc: BaseException, started: float) -> FileRecord:
+        """A failed record for an exception the executor raised."""
+        if isinstance(exc, RemoteError):
+            name, trace = exc.type_name, exc.traceback_text
+            text = str(exc)
+        else:
+            name = f"{type(exc).__module__}.{type(exc).__qualname__}"
+            text, trace = error_record(exc).message, format_traceback(exc)
+        message = f"{job.path.name}: {text}"
+        return FileRecord(
+            index=job.index,
+            path=job.path,
+            status=FileStatus.FAILED,
+            errors=[ErrorRecord(ErrorKind.UNKNOWN, message, trace, None, name)],
+            duration_s=time.perf_counter() - started,
+            worker_pid=self._pids.get(job.index),
             attempts=job.attempt,
         )
 

@@ -21,7 +21,7 @@ import pluggy
 from ofxpost.codec import to_jsonable
 from ofxpost.config import Config, validate_config
 from ofxpost.plan import WorkerSetup
-from ofxpost.plugins import call_each, get_plugin_manager
+from ofxpost.plugins import get_plugin_manager
 from ofxpost.records import ErrorKind, ErrorRecord, FileRecord, FileStatus, Job
 
 
@@ -70,7 +70,7 @@ def run_job(pm: pluggy.PluginManager, config: Config, job: Job) -> FileRecord:
 
     try:
         model = pm.hook.ofxpost_open_simulation(path=job.path, job=job, config=config)
-    except Exception as exc:
+    except BaseException as exc:  # sys.exit() or KeyboardInterrupt in a plugin fails the file
         kind = classify_error(pm, exc, "open", ErrorKind.FILE)
         return finish(FileStatus.FAILED, [_error(kind, exc, job)])
     if model is None:
@@ -86,7 +86,7 @@ def run_job(pm: pluggy.PluginManager, config: Config, job: Job) -> FileRecord:
         if callable(close):
             try:
                 close()
-            except Exception as exc:
+            except BaseException as exc:
                 errors.append(_error(ErrorKind.UNKNOWN, exc, job, plugin="(loader close)"))
         del model
     if any(e.kind is ErrorKind.LICENCE for e in errors):
@@ -105,19 +105,39 @@ def _extract_all(
 ) -> None:
     """Call each extractor on its own, so one raising never stops the others."""
     owners: dict[str, str] = {}
-    outcomes = call_each(pm.hook.ofxpost_extract, model=model, job=job, config=config)
-    for outcome in outcomes:
+    outcomes = call_each_guarded(pm.hook.ofxpost_extract, model=model, job=job, config=config)
+    for plugin, value, error in outcomes:
         try:
-            if outcome.error is not None:
-                raise outcome.error
-            encoded = _encode(outcome.value, results, owners, outcome.plugin)
-        except Exception as exc:
+            if error is not None:
+                raise error
+            encoded = _encode(value, results, owners, plugin)
+        except BaseException as exc:
             kind = classify_error(pm, exc, "extract", ErrorKind.EXTRACTOR)
-            errors.append(_error(kind, exc, job, plugin=outcome.plugin))
+            errors.append(_error(kind, exc, job, plugin=plugin))
             continue
-        for key, value in encoded.items():
-            results[key] = value
-            owners[key] = outcome.plugin
+        for key, item in encoded.items():
+            results[key] = item
+            owners[key] = plugin
+
+
+def call_each_guarded(caller: Any, **kwargs: Any) -> list[tuple[str, Any, BaseException | None]]:
+    """Like :func:`~ofxpost.plugins.call_each`, but also captures ``BaseException``.
+
+    Plugin code runs in a worker process or, in sequential mode, on a thread of the
+    controller: a ``sys.exit()``, ``KeyboardInterrupt`` or other ``BaseException`` raised
+    there belongs to the file, never to the batch. (A real Ctrl-C reaches only the
+    controller's main thread, so catching here never swallows a user's cancellation.)
+    """
+    outcomes: list[tuple[str, Any, BaseException | None]] = []
+    impls = [i for i in caller.get_hookimpls() if not (i.hookwrapper or i.wrapper)]
+    for impl in sorted(impls, key=lambda i: i.plugin_name):
+        try:
+            value = impl.function(*[kwargs[arg] for arg in impl.argnames])
+        except BaseException as exc:
+            outcomes.append((impl.plugin_name, None, exc))
+        else:
+            outcomes.append((impl.plugin_name, value, None))
+    return outcomes
 
 
 def _encode(
@@ -156,13 +176,49 @@ def classify_error(
 
 
 def _error(kind: ErrorKind, exc: BaseException, job: Job, plugin: str | None = None) -> ErrorRecord:
-    message = str(exc).strip() or type(exc).__name__
+    message = _text(exc)
+    if not isinstance(exc, Exception) or not message:
+        # sys.exit(0) reads "0": name what happened
+        message = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
     if str(job.path) not in message and job.path.name not in message:
         message = f"{job.path.name}: {message}"
     return ErrorRecord(
         kind=kind,
         message=message,
-        traceback="".join(traceback.format_exception(exc)),
+        traceback=format_traceback(exc),
         plugin=plugin,
         exception_type=f"{type(exc).__module__}.{type(exc).__qualname__}",
+    )
+
+
+def _text(exc: BaseException) -> str:
+    """``str(exc)``, even when the exception's ``__str__`` itself raises."""
+    try:
+        return str(exc).strip()
+    except BaseException:
+        return ""
+
+
+def format_traceback(exc: BaseException) -> str:
+    """The traceback text of ``exc`` (never raises)."""
+    try:
+        return "".join(traceback.format_exception(exc))
+    except BaseException:
+        return f"{type(exc).__qualname__} (its traceback could not be formatted)"
+
+
+def error_record(exc: BaseException, kind: ErrorKind = ErrorKind.UNKNOWN) -> ErrorRecord:
+    """A plain, picklable :class:`ErrorRecord` for ``exc`` (type name, message, traceback).
+
+    Workers send this instead of the exception itself: an exception that cannot be
+    pickled or rebuilt (one holding a lock, or whose ``__init__`` takes other
+    arguments than its ``args``) must never break the pipe to the controller.
+    """
+    message = _text(exc)
+    name = f"{type(exc).__module__}.{type(exc).__qualname__}"
+    return ErrorRecord(
+        kind=kind,
+        message=f"{type(exc).__name__}: {message}" if message else type(exc).__name__,
+        traceback=format_traceback(exc),
+        exception_type=name,
     )
