@@ -122,6 +122,14 @@ class Orchestrator:
         )
         for notice in (*plan.config.notices, *plan.warnings):
             self.emitter.emit("warning", level="warning", message=notice)
+        if self.store.damaged_lines:
+            self.emitter.emit(
+                "warning",
+                level="warning",
+                message=f"result store {self.store.log_path}: skipped "
+                f"{self.store.damaged_lines} damaged line(s); every valid record was kept "
+                "(files whose record was damaged run again)",
+            )
         cancelled = False
         broken: BaseException | None = None
         try:

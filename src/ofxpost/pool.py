@@ -362,7 +362,8 @@ class _Slot(threading.Thread):
         if not future.set_running_or_notify_cancel():
             return
         try:
-            self.ensure_process()
+            if not self._kill_requested.is_set():
+                self.ensure_process()
         except PoolStartError as exc:
             future.set_exception(exc)
             return

@@ -63,7 +63,10 @@ def _raise(faults: set[str], stage: str) -> None:
 
 @ofxpost.hookimpl(tryfirst=True)
 def ofxpost_open_simulation(path: Path) -> Any | None:
-    _raise(_faults(path), "open")
+    faults = _faults(path)
+    if "hold_gil" in faults:
+        hold_gil(path)
+    _raise(faults, "open")
     return None
 
 
@@ -86,3 +89,18 @@ def ofxpost_extract(model: Any) -> dict[str, Any] | None:
 def ofxpost_file_finished(record: Any) -> None:
     if record.path.parent.parent.name == "observer":  # only in that test's batch folder
         sys.exit(0)
+
+
+def hold_gil(path: Path, seconds: int = 60) -> None:
+    """Write this pid next to ``path``, then block in C *without* releasing the GIL.
+
+    ``ctypes.PyDLL`` calls keep the GIL (unlike ``ctypes.CDLL``), so no Python thread
+    of this process -- such as a watchdog -- can run meanwhile.
+    """
+    import ctypes
+
+    marker = path.with_name(path.name + ".pid")
+    tmp = marker.with_suffix(".tmp")
+    tmp.write_text(str(os.getpid()))
+    tmp.replace(marker)
+    ctypes.PyDLL(None).sleep(seconds)
