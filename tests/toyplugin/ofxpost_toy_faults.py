@@ -40,7 +40,7 @@ class LockedError(Exception):
 def _faults(path: Path) -> set[str]:
     import json
 
-    if path.suffix != ".toy":
+    if path.suffix not in (".toy", ".sim") or path.read_bytes()[:1] != b"{":
         return set()
     data = json.loads(path.read_text(encoding="utf-8"))
     return set((data.get("fault") or "").split("+"))
@@ -66,6 +66,13 @@ def ofxpost_open_simulation(path: Path) -> Any | None:
     faults = _faults(path)
     if "hold_gil" in faults:
         hold_gil(path)
+    for fault in faults:
+        if fault.startswith("licence_until_done"):
+            needed = int(fault.removeprefix("licence_until_done"))
+            if len(list(path.parent.glob("*.done"))) < needed:
+                from ofxpost_toy import DLLError
+
+                raise DLLError(25)
     _raise(faults, "open")
     return None
 
@@ -82,7 +89,24 @@ def ofxpost_extract(model: Any) -> dict[str, Any] | None:
         os.write(2, b"raw fd2 noise\n")
         print("to stderr", file=sys.stderr)
     _raise(faults, "extract")
+    path = Path(model.path)
+    for fault in faults:
+        if fault.startswith("wait_done"):
+            _wait_for_others(path, int(fault.removeprefix("wait_done")))
+    if "mark_done" in faults:
+        path.with_name(path.name + ".done").write_text(str(os.getpid()))
     return None
+
+
+def _wait_for_others(path: Path, count: int, limit_s: float = 30.0) -> None:
+    """Block until ``count`` other inputs in the folder finished (bounded wait)."""
+    import time
+
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        if len(list(path.parent.glob("*.done"))) >= count:
+            return
+        threading.Event().wait(0.02)
 
 
 @ofxpost.hookimpl
