@@ -31,6 +31,7 @@ import pluggy
 
 from ofxpost._version import __version__
 from ofxpost.budgets import MemoryEstimator, WeightedSemaphore
+from ofxpost.capture import LOGS_DIR, existing_log
 from ofxpost.events import EventEmitter
 from ofxpost.executors import create_local_pool, create_sequential_executor
 from ofxpost.plan import Plan, with_mode
@@ -44,7 +45,7 @@ from ofxpost.worker import (
     error_record,
     format_traceback,
     process_job,
-    run_job,
+    run_job_logged,
 )
 
 PARTIAL_MARKER = "PARTIAL"
@@ -241,7 +242,7 @@ class Orchestrator:
                 reason = f"the process pool could not be started ({type(exc).__name__}: {exc})"
                 self.plan = with_mode(plan, "sequential", reason)
         self.executor = create_sequential_executor()
-        self._work = functools.partial(run_job, self.pm, self.plan.config)
+        self._work = functools.partial(run_job_logged, self.pm, self.plan.config, python_level=True)
 
     def _start_pool(self) -> None:
         self.executor = self.pool_factory(self.plan, self._task_started_threadsafe)
@@ -250,6 +251,8 @@ class Orchestrator:
         executor = self.executor
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
+        with contextlib.suppress(OSError):  # an empty logs/ folder: no plugin wrote a word
+            (self.plan.output_dir / LOGS_DIR).rmdir()
 
     async def _dispatch_all(self) -> None:
         # Files are admitted in input order. A worker slot (``self._running``) is taken
@@ -445,6 +448,7 @@ class Orchestrator:
             duration_s=time.perf_counter() - started,
             worker_pid=pid,
             attempts=job.attempt,
+            log=existing_log(self.plan.output_dir, job),
         )
 
     def _failed_by(self, job: Job, exc: BaseException, started: float) -> FileRecord:
@@ -464,6 +468,7 @@ class Orchestrator:
             duration_s=time.perf_counter() - started,
             worker_pid=self._pids.get(job.index),
             attempts=job.attempt,
+            log=existing_log(self.plan.output_dir, job),
         )
 
     def _task_started_threadsafe(self, args: tuple[Any, ...], pid: int) -> None:
@@ -523,6 +528,7 @@ class Orchestrator:
                 worker_pid=record.worker_pid,
                 attempts=record.attempts,
                 duration_s=round(record.duration_s, 6),
+                log=record.log,
             )
         else:
             if record.status is FileStatus.PARTIAL:
@@ -541,6 +547,7 @@ class Orchestrator:
                 peak_rss=record.peak_rss,
                 attempts=record.attempts,
                 reused=record.reused,
+                log=record.log,
             )
         if record.errors and self.plan.config.parallel_processing.save_error_reports:
             self._write_error_report(job, record)

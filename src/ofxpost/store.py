@@ -125,6 +125,7 @@ class ResultStore:
             "worker_pid": record.worker_pid,
             "peak_rss": record.peak_rss,
             "attempts": record.attempts,
+            "log": record.log,
         }
         text = json.dumps(head, separators=(",", ":"))[:-1] + ',"results":' + record.payload
         line = (text + "}\n").encode("utf-8")
@@ -184,6 +185,7 @@ def _record(data: dict[str, Any], job: Job) -> FileRecord:
         peak_rss=data.get("peak_rss"),
         attempts=int(data.get("attempts", 1)),
         payload=payload,
+        log=data.get("log"),
     )
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import pluggy
 
+from ofxpost.capture import captured, log_path, silence_std_fds
 from ofxpost.codec import to_jsonable
 from ofxpost.config import Config, validate_config
 from ofxpost.plan import WorkerSetup
@@ -42,13 +43,32 @@ def init_worker(setup: WorkerSetup) -> None:
     pm = get_plugin_manager(setup.plugin_spec)
     config = validate_config(setup.raw_config, base_dir=setup.base_dir, source=setup.source)
     _STATE = WorkerState(pm, config)
+    silence_std_fds()  # between files, plugin output goes nowhere near the controller
 
 
 def process_job(job: Job) -> FileRecord:
-    """Process one file with this process's plugins (the function sent to workers)."""
+    """Process one file with this process's plugins (the function sent to workers).
+
+    Descriptors 1 and 2 point at the file's log while it runs (see :mod:`ofxpost.capture`).
+    """
     if _STATE is None:
         raise RuntimeError("worker not initialised: init_worker() was not called")
-    return run_job(_STATE.pm, _STATE.config, job)
+    return run_job_logged(_STATE.pm, _STATE.config, job)
+
+
+def run_job_logged(
+    pm: pluggy.PluginManager, config: Config, job: Job, *, python_level: bool = False
+) -> FileRecord:
+    """:func:`run_job` with the plugins' output sent to the file's log.
+
+    :param python_level: also swap ``sys.stdout``/``sys.stderr`` (sequential mode,
+        where they need not be descriptors 1 and 2 of this process).
+    """
+    path = log_path(config.output_dir.absolute(), job)
+    with captured(path, append=job.attempt > 1, python_level=python_level):
+        record = run_job(pm, config, job)
+    record.log = str(path) if path.exists() else None
+    return record
 
 
 def run_job(pm: pluggy.PluginManager, config: Config, job: Job) -> FileRecord:
