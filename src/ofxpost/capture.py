@@ -39,12 +39,19 @@ def log_path(output_dir: Path, job: Job) -> Path:
 
 
 def existing_log(output_dir: Path, job: Job) -> str | None:
-    """``job``'s log path if a non-empty log exists, else ``None``."""
+    """``job``'s log path if a non-empty log exists, else ``None``.
+
+    Call it only once ``job``'s worker is done with the file (it died, was killed or
+    returned): an empty log it left behind is deleted.
+    """
     path = log_path(output_dir, job)
     try:
-        return str(path) if path.stat().st_size > 0 else None
+        if path.stat().st_size > 0:
+            return str(path)
+        path.unlink()
     except OSError:
-        return None
+        pass
+    return None
 
 
 def _flush_std() -> None:

@@ -339,6 +339,11 @@ class Orchestrator:
                     self._waiting(job, "licence", None)
                     await self.licences.acquire()
                 stack.callback(self.licences.release)
+            # The run slot comes after the licence, so a licence waiter holds none. A
+            # memory waiter does hold one, at no cost: memory is served first in, first
+            # out, so no file behind it could start first anyway -- and reservations
+            # are never made far ahead of the files that use them.
+            await stack.enter_async_context(self._running)
             if self.memory is not None:
                 weight = self.memory.capacity if alone else self.estimator.estimate(job)
                 if weight > self.memory.capacity:
@@ -355,8 +360,7 @@ class Orchestrator:
                     await self.memory.acquire(weight)
                 stack.callback(self.memory.release, weight)
                 job = replace(job, memory_estimate=weight, memory_limit=weight)
-            async with self._running:
-                return await self._execute(job)
+            return await self._execute(job)
         raise AssertionError("unreachable")  # pragma: no cover
 
     @staticmethod
