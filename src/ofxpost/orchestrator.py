@@ -99,6 +99,7 @@ class Orchestrator:
         self._succeeded = 0
         self._reused = 0
         self._running = anyio.Semaphore(max(1, plan.workers))
+        self._slot_waits: dict[int, float] = {}
 
     # ------------------------------------------------------------------ main flow
 
@@ -290,6 +291,9 @@ class Orchestrator:
         licence_deadline: float | None = None
         while True:
             record = await self._attempt(replace(job, attempt=attempt), alone)
+            if licence_deadline is not None:
+                # time spent queueing for a worker slot is not time waiting for a licence
+                licence_deadline += self._slot_waits.pop(job.index, 0.0)
             error = record.error
             if record.status is not FileStatus.FAILED or error is None:
                 return record
@@ -343,7 +347,9 @@ class Orchestrator:
             # memory waiter does hold one, at no cost: memory is served first in, first
             # out, so no file behind it could start first anyway -- and reservations
             # are never made far ahead of the files that use them.
+            queued = time.monotonic()
             await stack.enter_async_context(self._running)
+            self._slot_waits[job.index] = time.monotonic() - queued
             if self.memory is not None:
                 weight = self.memory.capacity if alone else self.estimator.estimate(job)
                 if weight > self.memory.capacity:
