@@ -347,7 +347,8 @@ class _Slot(threading.Thread):
                 self._take(task)
             except BaseException as exc:  # never let one task end the slot
                 self._fail(task.future, exc)
-                self._discard()
+                with contextlib.suppress(Exception):
+                    self._discard()  # its state is unknown: the next task gets a fresh one
             finally:
                 task.future.kill = None
         self.stop_process()
