@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import signal
@@ -107,6 +108,32 @@ def test_cancel_during_pool_start_leaks_no_worker(toy_batch: ToyBatch) -> None:
     for _ in range(2):
         seen.clear()
         anyio.run(main, backend="asyncio")
+        leaked = [p for p in _live_children() if p.pid not in before]
+        _, alive = psutil.wait_procs(leaked, timeout=10)
+        alive = [p for p in alive if _alive(p.pid)]
+        for proc in alive:
+            with contextlib.suppress(psutil.Error):
+                proc.kill()
+        assert not alive, f"{len(alive)} worker(s) left behind by a cancelled start"
+
+
+@pytest.mark.timeout(300)
+def test_native_task_cancel_during_pool_start_leaks_no_worker(toy_batch: ToyBatch) -> None:
+    """``task.cancel()`` (asyncio.timeout, an embedding app) interrupts the wait for the
+    pool start-up at once; the workers that start afterwards must still be shut down."""
+    config = toy_batch(4, folder="native_cancel", parallel={"max_workers": 2})
+    before = {p.pid for p in _live_children()}
+
+    async def main() -> None:
+        task = asyncio.ensure_future(ofxpost.run_batch(config))
+        while not [p for p in _live_children() if p.pid not in before]:
+            await asyncio.sleep(0.005)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    for _ in range(2):
+        asyncio.run(main())
         leaked = [p for p in _live_children() if p.pid not in before]
         _, alive = psutil.wait_procs(leaked, timeout=10)
         alive = [p for p in alive if _alive(p.pid)]

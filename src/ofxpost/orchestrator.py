@@ -19,6 +19,7 @@ import json
 import math
 import random
 import shutil
+import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
@@ -100,6 +101,8 @@ class Orchestrator:
         self._reused = 0
         self._running = anyio.Semaphore(max(1, plan.workers))
         self._slot_waits: dict[int, float] = {}
+        self._pool_start_begun = False
+        self._pool_starting = threading.Event()
 
     # ------------------------------------------------------------------ main flow
 
@@ -234,8 +237,12 @@ class Orchestrator:
         plan = self.plan
         if plan.mode == "parallel":
             try:
-                # The pool is stored from inside the thread, so a cancellation during
-                # start-up still finds it (and shuts it down) in ``run``'s finally.
+                # The pool is stored from inside the thread. A native task.cancel()
+                # interrupts this await at once while the thread goes on starting
+                # workers, so ``_close_executor`` first waits for the start-up to end
+                # and then shuts the pool down: no worker is left behind.
+                self._pool_starting.clear()
+                self._pool_start_begun = True
                 await anyio.to_thread.run_sync(self._start_pool)
                 self._work = process_job
                 return
@@ -246,9 +253,14 @@ class Orchestrator:
         self._work = functools.partial(run_job_logged, self.pm, self.plan.config, python_level=True)
 
     def _start_pool(self) -> None:
-        self.executor = self.pool_factory(self.plan, self._task_started_threadsafe)
+        try:
+            self.executor = self.pool_factory(self.plan, self._task_started_threadsafe)
+        finally:
+            self._pool_starting.set()
 
     def _close_executor(self) -> None:
+        if self._pool_start_begun:
+            self._pool_starting.wait()  # a start-up still running, after a cancellation
         executor = self.executor
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
