@@ -100,9 +100,10 @@ class Orchestrator:
         self._succeeded = 0
         self._reused = 0
         self._running = anyio.Semaphore(max(1, plan.workers))
-        self._slot_waits: dict[int, float] = {}
         self._pool_start_begun = False
         self._pool_starting = threading.Event()
+        self._start_lock = threading.Lock()
+        self._closing = False
 
     # ------------------------------------------------------------------ main flow
 
@@ -241,8 +242,6 @@ class Orchestrator:
                 # interrupts this await at once while the thread goes on starting
                 # workers, so ``_close_executor`` first waits for the start-up to end
                 # and then shuts the pool down: no worker is left behind.
-                self._pool_starting.clear()
-                self._pool_start_begun = True
                 await anyio.to_thread.run_sync(self._start_pool)
                 self._work = process_job
                 return
@@ -253,13 +252,20 @@ class Orchestrator:
         self._work = functools.partial(run_job_logged, self.pm, self.plan.config, python_level=True)
 
     def _start_pool(self) -> None:
+        with self._start_lock:
+            if self._closing:  # cancelled before this thread got to run
+                return
+            self._pool_start_begun = True
         try:
             self.executor = self.pool_factory(self.plan, self._task_started_threadsafe)
         finally:
             self._pool_starting.set()
 
     def _close_executor(self) -> None:
-        if self._pool_start_begun:
+        with self._start_lock:
+            self._closing = True
+            begun = self._pool_start_begun
+        if begun:
             self._pool_starting.wait()  # a start-up still running, after a cancellation
         executor = self.executor
         if executor is not None:
@@ -300,12 +306,9 @@ class Orchestrator:
         attempt = 1
         crashes = retries = 0
         alone = False
-        licence_deadline: float | None = None
+        backed_off = 0.0  # seconds this file has spent backing off for a licence
         while True:
             record = await self._attempt(replace(job, attempt=attempt), alone)
-            if licence_deadline is not None:
-                # time spent queueing for a worker slot is not time waiting for a licence
-                licence_deadline += self._slot_waits.pop(job.index, 0.0)
             error = record.error
             if record.status is not FileStatus.FAILED or error is None:
                 return record
@@ -315,11 +318,12 @@ class Orchestrator:
             kind = error.kind
             delay = 0.0
             if kind is ErrorKind.LICENCE:
-                now = time.monotonic()
-                licence_deadline = licence_deadline or now + pp.licence_wait
+                # licence_wait bounds the back-off only: time spent running attempts or
+                # queueing for a worker slot (which others use meanwhile) is not counted
                 delay = self._backoff(job, attempt, pp.licence_backoff)
-                if now + delay > licence_deadline:
+                if backed_off + delay > pp.licence_wait:
                     return record
+                backed_off += delay
             elif kind is ErrorKind.CRASH and crashes < pp.crash_retries:
                 crashes += 1
             elif kind is ErrorKind.MEMORY and not alone and self.memory is not None:
@@ -359,9 +363,7 @@ class Orchestrator:
             # memory waiter does hold one, at no cost: memory is served first in, first
             # out, so no file behind it could start first anyway -- and reservations
             # are never made far ahead of the files that use them.
-            queued = time.monotonic()
             await stack.enter_async_context(self._running)
-            self._slot_waits[job.index] = time.monotonic() - queued
             if self.memory is not None:
                 weight = self.memory.capacity if alone else self.estimator.estimate(job)
                 if weight > self.memory.capacity:
