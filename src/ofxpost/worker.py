@@ -102,12 +102,12 @@ def run_job(pm: pluggy.PluginManager, config: Config, job: Job) -> FileRecord:
     try:
         _extract_all(pm, config, job, model, results, errors)
     finally:
-        close = getattr(model, "close", None)
-        if callable(close):
-            try:
+        try:
+            close = getattr(model, "close", None)
+            if callable(close):
                 close()
-            except BaseException as exc:
-                errors.append(_error(ErrorKind.UNKNOWN, exc, job, plugin="(loader close)"))
+        except BaseException as exc:
+            errors.append(_error(ErrorKind.UNKNOWN, exc, job, plugin="(loader close)"))
         del model
     if any(e.kind is ErrorKind.LICENCE for e in errors):
         return finish(FileStatus.FAILED, errors)
@@ -186,10 +186,10 @@ def classify_error(
     """Ask the plugins, then the built-in rules, what kind of failure ``exc`` is."""
     try:
         kind = pm.hook.ofxpost_classify_error(exc=exc, stage=stage)
-    except Exception:
-        kind = None
-    if kind is not None:
-        return ErrorKind(kind)
+        if kind is not None:
+            return ErrorKind(kind)
+    except BaseException:  # a classifier that fails (or answers nonsense) is ignored
+        pass
     from ofxpost.licensing import is_licence_error
 
     return ErrorKind.LICENCE if is_licence_error(exc) else default
