@@ -84,3 +84,15 @@ def test_no_logs_folder_when_nothing_is_printed(toy_batch: ToyBatch) -> None:
     config = toy_batch(3, folder="quiet")
     assert ofxpost.run(config).exit_code == 0
     assert not (config.parent / "out" / "logs").exists()
+
+
+def test_a_crashed_file_keeps_its_log(toy_batch: ToyBatch, events: EventLog) -> None:
+    config = toy_batch(
+        3, {1: "last_words"}, plugins=PLUGINS, folder="crash", parallel={"crash_retries": 0}
+    )
+    result = ofxpost.run(config, on_event=events)
+    assert [(f.index, f.kind) for f in result.failures] == [(1, "crash")]
+    (failed,) = events.named("file_failed")
+    log = Path(failed["log"])
+    assert log.name == "00001_case001.toy.log"
+    assert "last words before the crash" in log.read_text(encoding="utf-8")
