@@ -126,6 +126,7 @@ class FileFinished(Envelope):
     peak_rss: NotRequired[int | None]
     attempts: NotRequired[int]
     reused: NotRequired[bool]
+    log: NotRequired[str | None]
 
 
 class FileFailed(Envelope):
@@ -139,6 +140,7 @@ class FileFailed(Envelope):
     worker_pid: NotRequired[int | None]
     attempts: NotRequired[int]
     duration_s: NotRequired[float]
+    log: NotRequired[str | None]
 
 
 class Progress(Envelope):
@@ -205,6 +207,14 @@ class InputsPaired(Envelope):
     files: list[PairedFile]
 
 
+class InternalError(Envelope):
+    """``internal_error``: ofxpost found a bug in itself; the batch cannot exit 0."""
+
+    message: str
+    not_run: NotRequired[int]
+    exception_type: NotRequired[str | None]
+
+
 class BatchCancelled(Envelope):
     """``batch_cancelled``: the batch was cancelled; partial outputs follow."""
 
@@ -246,6 +256,7 @@ AnyEvent = (
     | AggregationFinished
     | InputsPaired
     | OutputFailed
+    | InternalError
     | BatchCancelled
     | BatchFinished
 )
@@ -269,6 +280,7 @@ EVENT_TYPES: dict[str, type] = {
     "aggregation_finished": AggregationFinished,
     "inputs_paired": InputsPaired,
     "output_failed": OutputFailed,
+    "internal_error": InternalError,
     "batch_cancelled": BatchCancelled,
     "batch_finished": BatchFinished,
 }

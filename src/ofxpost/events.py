@@ -58,6 +58,7 @@ EVENT_NAMES = (
     "aggregation_finished",
     "inputs_paired",
     "output_failed",
+    "internal_error",
     "batch_cancelled",
     "batch_finished",
 )

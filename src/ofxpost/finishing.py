@@ -148,6 +148,22 @@ class Finisher:
 
     # ------------------------------------------------------------------ during the run
 
+    def claim_log(self, plan: Plan, record: FileRecord) -> None:
+        """List a file's plugin-output log (``logs/…``, written by its worker) as ours.
+
+        So the next run removes it when it is stale, like any other output; a
+        resumed file keeps its log.
+        """
+        if not record.log:
+            return
+        path = Path(record.log)
+        if not path.is_relative_to(plan.output_dir):
+            return
+        rel = path.relative_to(plan.output_dir).as_posix()
+        ledger = self._ledger(plan)
+        if rel not in ledger.written:
+            ledger.claim([rel])
+
     def write_error_report(self, plan: Plan, job: Job, record: FileRecord) -> None:
         """Write ``errors/<index>_<name>.json`` for a file that has errors."""
         ledger = self._ledger(plan)

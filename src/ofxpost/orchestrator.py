@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import functools
 import random
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor
@@ -27,20 +28,33 @@ import pluggy
 
 from ofxpost._version import __version__
 from ofxpost.budgets import MemoryEstimator, WeightedSemaphore
+from ofxpost.capture import LOGS_DIR, existing_log
 from ofxpost.events import EventEmitter
 from ofxpost.executors import create_local_pool, create_sequential_executor
 from ofxpost.finishing import Finisher
 from ofxpost.input_filters import pairing_event
 from ofxpost.plan import Plan, with_mode
 from ofxpost.plugins import call_each, get_plugin_manager
-from ofxpost.pool import MemoryLimitExceeded, TaskKilled, WorkerDied
+from ofxpost.pool import MemoryLimitExceeded, RemoteError, TaskKilled, WorkerDied
 from ofxpost.records import ErrorKind, ErrorRecord, FileRecord, FileStatus, Job
 from ofxpost.result import BatchResult, FileFailure
 from ofxpost.store import ResultStore
-from ofxpost.worker import process_job, run_job
+from ofxpost.worker import (
+    error_record,
+    format_traceback,
+    process_job,
+    run_job_logged,
+)
 
 MAX_BACKOFF = 60.0
 """Longest single wait between licence retries (seconds)."""
+
+MAX_WAITING = 256
+"""Files admitted ahead of the running ones (waiting for a budget or a worker).
+
+A file waiting for a licence or for memory holds no worker slot, so files behind it
+that need neither run meanwhile; this bounds how far the dispatcher looks ahead.
+"""
 
 
 class Orchestrator:
@@ -74,6 +88,11 @@ class Orchestrator:
         self._succeeded = 0
         self._reused = 0
         self.finisher = Finisher(self.pm, self.store, emitter, self._observe)
+        self._running = anyio.Semaphore(max(1, plan.workers))
+        self._pool_start_begun = False
+        self._pool_starting = threading.Event()
+        self._start_lock = threading.Lock()
+        self._closing = False
 
     # ------------------------------------------------------------------ main flow
 
@@ -100,7 +119,16 @@ class Orchestrator:
             self.emitter.emit("warning", level="warning", message=notice)
         if (paired := pairing_event(plan.config, [job.path for job in plan.jobs])) is not None:
             self.emitter.emit("inputs_paired", **paired)
+        if self.store.damaged_lines:
+            self.emitter.emit(
+                "warning",
+                level="warning",
+                message=f"result store {self.store.log_path}: skipped "
+                f"{self.store.damaged_lines} damaged line(s); every valid record was kept "
+                "(files whose record was damaged run again)",
+            )
         cancelled = False
+        broken: BaseException | None = None
         try:
             self._observe("ofxpost_batch_started", plan=plan)
             await self._open_executor()
@@ -111,14 +139,20 @@ class Orchestrator:
                 workers=self.plan.workers,
             )
             await self._dispatch_all()
-        except anyio.get_cancelled_exc_class():
+        except (anyio.get_cancelled_exc_class(), KeyboardInterrupt):
             cancelled = True
             raise
+        except BaseException as exc:
+            # A bug (or a SystemExit that escaped a plugin) must never end in a
+            # "complete" batch: every file not run is failed and reported below.
+            broken = exc
         finally:
-            result = await self._conclude(cancelled, started)
+            result = await self._conclude(cancelled, started, broken)
         return result
 
-    async def _conclude(self, cancelled: bool, started: float) -> BatchResult:
+    async def _conclude(
+        self, cancelled: bool, started: float, broken: BaseException | None
+    ) -> BatchResult:
         """Shut the executor down, then aggregate and write, whatever arrives meanwhile.
 
         The finish phase runs on a thread and cannot be interrupted half-way, so it
@@ -139,7 +173,8 @@ class Orchestrator:
                     total=self.plan.total,
                     reason="cancelled",
                 )
-            return self._finish(cancelled, started)
+            self._check_accounting(cancelled, broken)
+            return self._check_result(self._finish(cancelled, started))
 
         loop = asyncio.get_running_loop()
         future = loop.run_in_executor(None, tail)
@@ -161,9 +196,60 @@ class Orchestrator:
         self.result = result
         return result
 
+    # ------------------------------------------------------------------ invariant
+
+    def _check_accounting(self, cancelled: bool, broken: BaseException | None) -> None:
+        """Assert ok + partial + failed (+ not run, when cancelled) == total.
+
+        Outside a cancellation every file must have a final record. A file that has
+        none is a bug in ofxpost: it is failed (kind ``unknown``), named in an
+        ``internal_error`` event, and the batch cannot exit 0.
+        """
+        plan = self.plan
+        done = len(self._done_jobs)
+        counted = self._succeeded + len(self._failures)
+        missing = [job for job in plan.jobs if job.index not in self._done_jobs]
+        problems: list[str] = []
+        if broken is not None:
+            problems.append(f"the batch stopped on {type(broken).__name__}: {broken}")
+        if counted != done:
+            problems.append(f"{done} files finished but {counted} were counted")
+        if missing and not cancelled:
+            problems.append(f"{len(missing)} of {plan.total} files were never run")
+        if not problems:
+            return
+        message = "internal error (please report it): " + "; ".join(problems)
+        self.emitter.emit(
+            "internal_error",
+            level="error",
+            message=message,
+            not_run=0 if cancelled else len(missing),
+            exception_type=type(broken).__qualname__ if broken is not None else None,
+        )
+        if cancelled:
+            return
+        for job in missing:
+            record = ErrorRecord(ErrorKind.UNKNOWN, f"{job.path.name}: was not run ({message})")
+            self._failures[job.index] = FileFailure(job.index, job.path, (record,))
+
+    def _check_result(self, result: BatchResult) -> BatchResult:
+        """Exit 0 is a promise: never give it unless every file is ok."""
+        if result.exit_code == 0 and (result.succeeded != result.total or result.failures):
+            message = (
+                f"internal error (please report it): exit code 0 with {result.succeeded} "
+                f"of {result.total} files ok"
+            )
+            self.emitter.emit("internal_error", level="error", message=message, not_run=0)
+            result = replace(result, output_errors=(*result.output_errors, message))
+        return result
+
     def _observe(self, hook: str, **kwargs: Any) -> None:
-        """Call an observer hook; a failing observer becomes a warning, never a failure."""
-        for outcome in call_each(getattr(self.pm.hook, hook), **kwargs):
+        """Call an observer hook; a failing observer becomes a warning, never a failure.
+
+        ``sys.exit()`` or ``KeyboardInterrupt`` from an observer is a failure too.
+        """
+        caller = getattr(self.pm.hook, hook)
+        for outcome in call_each(caller, contain_base_exceptions=True, **kwargs):
             if outcome.error is not None:
                 self.emitter.emit(
                     "warning",
@@ -175,8 +261,10 @@ class Orchestrator:
         plan = self.plan
         if plan.mode == "parallel":
             try:
-                # The pool is stored from inside the thread, so a cancellation during
-                # start-up still finds it (and shuts it down) in ``run``'s finally.
+                # The pool is stored from inside the thread. A native task.cancel()
+                # interrupts this await at once while the thread goes on starting
+                # workers, so ``_close_executor`` first waits for the start-up to end
+                # and then shuts the pool down: no worker is left behind.
                 await anyio.to_thread.run_sync(self._start_pool)
                 self._work = process_job
                 return
@@ -184,18 +272,37 @@ class Orchestrator:
                 reason = f"the process pool could not be started ({type(exc).__name__}: {exc})"
                 self.plan = with_mode(plan, "sequential", reason)
         self.executor = create_sequential_executor()
-        self._work = functools.partial(run_job, self.pm, self.plan.config)
+        self._work = functools.partial(run_job_logged, self.pm, self.plan.config, python_level=True)
 
     def _start_pool(self) -> None:
-        self.executor = self.pool_factory(self.plan, self._task_started_threadsafe)
+        with self._start_lock:
+            if self._closing:  # cancelled before this thread got to run
+                return
+            self._pool_start_begun = True
+        try:
+            self.executor = self.pool_factory(self.plan, self._task_started_threadsafe)
+        finally:
+            self._pool_starting.set()
 
     def _close_executor(self) -> None:
+        with self._start_lock:
+            self._closing = True
+            begun = self._pool_start_begun
+        if begun:
+            self._pool_starting.wait()  # a start-up still running, after a cancellation
         executor = self.executor
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
+        with contextlib.suppress(OSError):  # an empty logs/ folder: no plugin wrote a word
+            (self.plan.output_dir / LOGS_DIR).rmdir()
 
     async def _dispatch_all(self) -> None:
-        slots = anyio.Semaphore(self.plan.workers)
+        # Files are admitted in input order. A worker slot (``self._running``) is taken
+        # only once a file holds its budgets, just around the attempt itself, so a
+        # file waiting for a licence, for memory or for a licence back-off holds no
+        # slot and files behind it that need neither go ahead.
+        self._running = anyio.Semaphore(self.plan.workers)
+        admitted = anyio.Semaphore(self.plan.workers + MAX_WAITING)
         async with anyio.create_task_group() as tg:
             for job in self.plan.jobs:
                 if self.resume:
@@ -204,14 +311,14 @@ class Orchestrator:
                         self._reused += 1
                         self._file_done(job, record)
                         continue
-                await slots.acquire()
-                tg.start_soon(self._run_file, job, slots)
+                await admitted.acquire()
+                tg.start_soon(self._run_file, job, admitted)
 
-    async def _run_file(self, job: Job, slots: anyio.Semaphore) -> None:
+    async def _run_file(self, job: Job, admitted: anyio.Semaphore) -> None:
         try:
             record = await self._attempts(job)
         finally:
-            slots.release()
+            admitted.release()
         self.store.write(job, record, self.plan.config_hash)
         self._file_done(job, record)
 
@@ -222,7 +329,7 @@ class Orchestrator:
         attempt = 1
         crashes = retries = 0
         alone = False
-        licence_deadline: float | None = None
+        backed_off = 0.0  # seconds this file has spent backing off for a licence
         while True:
             record = await self._attempt(replace(job, attempt=attempt), alone)
             error = record.error
@@ -234,11 +341,12 @@ class Orchestrator:
             kind = error.kind
             delay = 0.0
             if kind is ErrorKind.LICENCE:
-                now = time.monotonic()
-                licence_deadline = licence_deadline or now + pp.licence_wait
+                # licence_wait bounds the back-off only: time spent running attempts or
+                # queueing for a worker slot (which others use meanwhile) is not counted
                 delay = self._backoff(job, attempt, pp.licence_backoff)
-                if now + delay > licence_deadline:
+                if backed_off + delay > pp.licence_wait:
                     return record
+                backed_off += delay
             elif kind is ErrorKind.CRASH and crashes < pp.crash_retries:
                 crashes += 1
             elif kind is ErrorKind.MEMORY and not alone and self.memory is not None:
@@ -274,6 +382,11 @@ class Orchestrator:
                     self._waiting(job, "licence", None)
                     await self.licences.acquire()
                 stack.callback(self.licences.release)
+            # The run slot comes after the licence, so a licence waiter holds none. A
+            # memory waiter does hold one, at no cost: memory is served first in, first
+            # out, so no file behind it could start first anyway -- and reservations
+            # are never made far ahead of the files that use them.
+            await stack.enter_async_context(self._running)
             if self.memory is not None:
                 weight = self.memory.capacity if alone else self.estimator.estimate(job)
                 if weight > self.memory.capacity:
@@ -345,9 +458,13 @@ class Orchestrator:
                 return self._failed(
                     job, ErrorKind.UNKNOWN, f"{job.path.name}: {exc}", None, started
                 )
-            except Exception as exc:
-                message = f"{job.path.name}: {type(exc).__name__}: {exc}"
-                return self._failed(job, ErrorKind.UNKNOWN, message, None, started)
+            except anyio.get_cancelled_exc_class():
+                raise
+            except BaseException as exc:
+                # Whatever the executor hands back -- a plain RemoteError from a
+                # worker, or a SystemExit/KeyboardInterrupt from plugin code run by a
+                # custom executor -- fails this file only.
+                return self._failed_by(job, exc, started)
             finally:
                 self._scopes.pop(job.index, None)
         if scope.cancelled_caught:
@@ -378,6 +495,27 @@ class Orchestrator:
             duration_s=time.perf_counter() - started,
             worker_pid=pid,
             attempts=job.attempt,
+            log=existing_log(self.plan.output_dir, job),
+        )
+
+    def _failed_by(self, job: Job, exc: BaseException, started: float) -> FileRecord:
+        """A failed record for an exception the executor raised."""
+        if isinstance(exc, RemoteError):
+            name, trace = exc.type_name, exc.traceback_text
+            text = str(exc)
+        else:
+            name = f"{type(exc).__module__}.{type(exc).__qualname__}"
+            text, trace = error_record(exc).message, format_traceback(exc)
+        message = f"{job.path.name}: {text}"
+        return FileRecord(
+            index=job.index,
+            path=job.path,
+            status=FileStatus.FAILED,
+            errors=[ErrorRecord(ErrorKind.UNKNOWN, message, trace, None, name)],
+            duration_s=time.perf_counter() - started,
+            worker_pid=self._pids.get(job.index),
+            attempts=job.attempt,
+            log=existing_log(self.plan.output_dir, job),
         )
 
     def _task_started_threadsafe(self, args: tuple[Any, ...], pid: int) -> None:
@@ -437,6 +575,7 @@ class Orchestrator:
                 worker_pid=record.worker_pid,
                 attempts=record.attempts,
                 duration_s=round(record.duration_s, 6),
+                log=record.log,
             )
         else:
             if record.status is FileStatus.PARTIAL:
@@ -455,7 +594,9 @@ class Orchestrator:
                 peak_rss=record.peak_rss,
                 attempts=record.attempts,
                 reused=record.reused,
+                log=record.log,
             )
+        self.finisher.claim_log(self.plan, record)
         if record.errors and self.plan.config.parallel_processing.save_error_reports:
             self.finisher.write_error_report(self.plan, job, record)
         self.emitter.emit(

@@ -367,10 +367,12 @@ class ImplOutcome:
 
     plugin: str
     value: Any = None
-    error: Exception | None = None
+    error: BaseException | None = None
 
 
-def call_each(caller: Any, **kwargs: Any) -> list[ImplOutcome]:
+def call_each(
+    caller: Any, /, *, contain_base_exceptions: bool = False, **kwargs: Any
+) -> list[ImplOutcome]:
     """Call every implementation of a hook on its own, capturing each one's error.
 
     pluggy stops at the first implementation that raises (pluggy#419); batch hooks
@@ -379,7 +381,12 @@ def call_each(caller: Any, **kwargs: Any) -> list[ImplOutcome]:
     plugin-name order -- the same in every process. A result or table name two
     plugins claim therefore stays with the first, and the newcomer is blamed: a
     built-in is never displaced. Wrappers are skipped.
+
+    With ``contain_base_exceptions``, a ``BaseException`` (``sys.exit()``,
+    ``KeyboardInterrupt``) is captured too: for plugin code that runs on behalf of one
+    file, where such an exception belongs to the file, never to the batch.
     """
+    caught: type[BaseException] = BaseException if contain_base_exceptions else Exception
     impls = [i for i in caller.get_hookimpls() if not (i.hookwrapper or i.wrapper)]
     trace = _env_flag(TRACE_ENV)
     outcomes: list[ImplOutcome] = []
@@ -387,7 +394,7 @@ def call_each(caller: Any, **kwargs: Any) -> list[ImplOutcome]:
         start = time.perf_counter()
         try:
             value = impl.function(*[kwargs[arg] for arg in impl.argnames])
-        except Exception as exc:
+        except caught as exc:
             outcomes.append(ImplOutcome(impl.plugin_name, error=exc))
         else:
             outcomes.append(ImplOutcome(impl.plugin_name, value=value))

@@ -26,16 +26,19 @@ import contextlib
 import multiprocessing
 import multiprocessing.connection
 import os
+import pickle
 import queue
 import signal
 import threading
 import traceback
 from collections.abc import Callable
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor, Future, InvalidStateError
 from dataclasses import dataclass
 from typing import Any
 
 import psutil
+
+from ofxpost.lifeline import KillOnCloseJob, set_parent_death_signal
 
 TaskStartCallback = Callable[[tuple[Any, ...], int], None]
 """Called (in a slot thread) with a task's arguments and the worker pid when it starts."""
@@ -82,7 +85,49 @@ class PoolStartError(Exception):
 
 
 class RemoteError(Exception):
-    """An exception raised in a worker that could not be sent back as itself."""
+    """An exception raised in a worker, sent back as plain text.
+
+    Workers send an exception as itself only when it survives a pickle round trip and
+    is an :class:`Exception`; anything else (an exception holding a lock, one whose
+    ``__init__`` cannot be called with its ``args``, ``SystemExit``,
+    ``KeyboardInterrupt``) arrives as a ``RemoteError`` with the original type name,
+    message and traceback text, so no exception can break a slot's pipe.
+    """
+
+    def __init__(self, type_name: str, message: str, traceback_text: str = "") -> None:
+        super().__init__(type_name, message, traceback_text)
+        self.type_name = type_name
+        self.message = message
+        self.traceback_text = traceback_text
+
+    def __str__(self) -> str:
+        short = self.type_name.rpartition(".")[2]
+        return f"{short}: {self.message}" if self.message else short
+
+    @classmethod
+    def from_exception(cls, exc: BaseException, note: str = "") -> RemoteError:
+        """Describe ``exc`` in plain strings (never raises)."""
+        try:
+            message = str(exc)
+        except BaseException:
+            message = ""
+        try:
+            text = "".join(traceback.format_exception(exc))
+        except BaseException:
+            text = ""
+        name = f"{type(exc).__module__}.{type(exc).__qualname__}"
+        return cls(name, f"{message} {note}".strip(), text)
+
+
+def _sendable(exc: BaseException) -> BaseException:
+    """``exc`` itself if it can cross the pipe intact, else a :class:`RemoteError`."""
+    if not isinstance(exc, Exception):
+        return RemoteError.from_exception(exc)
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except BaseException:
+        return RemoteError.from_exception(exc)
+    return exc
 
 
 @dataclass
@@ -156,6 +201,7 @@ def _worker_main(
     parent_pid: int,
 ) -> None:
     """Main loop of a worker process."""
+    set_parent_death_signal(parent_pid)  # Linux: the kernel kills us with the controller
     with contextlib.suppress(ValueError, OSError):
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the controller handles Ctrl-C
     threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
@@ -177,14 +223,14 @@ def _worker_main(
         fn, args, kwargs = message
         try:
             reply: tuple[Any, ...] = ("ok", fn(*args, **kwargs))
-        except BaseException as exc:
-            reply = ("error", exc)
+        except BaseException as exc:  # SystemExit, KeyboardInterrupt: this task only
+            reply = ("error", _sendable(exc))
         rss = int(me.memory_info().rss)
         try:
             conn.send((*reply, rss))
-        except Exception:
-            text = "".join(traceback.format_exception(reply[1])) if reply[0] == "error" else ""
-            conn.send(("error", RemoteError(f"result could not be sent back:\n{text}"), rss))
+        except BaseException as exc:  # the result itself could not be pickled
+            error = RemoteError.from_exception(exc, "(the task's result could not be sent back)")
+            conn.send(("error", error, rss))
 
 
 class _Slot(threading.Thread):
@@ -198,6 +244,9 @@ class _Slot(threading.Thread):
         self.conn: multiprocessing.connection.Connection | None = None
         self.tasks_done = 0
         self._kill_requested = threading.Event()
+        self.started = threading.Event()
+        """Set once the first worker is ready or failed to start (see ``start_error``)."""
+        self.start_error: BaseException | None = None
 
     # -- process life cycle --------------------------------------------------------
 
@@ -215,6 +264,8 @@ class _Slot(threading.Thread):
         child_conn.close()
         self.proc, self.conn = proc, parent_conn
         self.tasks_done = 0
+        if proc.pid is not None:
+            self.pool.job.assign(int(proc.pid))
 
     def finish_spawn(self) -> None:
         """Wait until the worker reports ready. :raises PoolStartError: if it does not."""
@@ -275,23 +326,64 @@ class _Slot(threading.Thread):
     # -- task loop -----------------------------------------------------------------
 
     def run(self) -> None:
+        # The first worker is started from this long-lived thread: on Linux the
+        # kernel's parent-death signal follows the *thread* that started a process.
+        try:
+            self.begin_spawn()
+            self.finish_spawn()
+        except BaseException as exc:
+            self.start_error = exc
+            self._discard()
+        finally:
+            self.started.set()
+        if self.start_error is not None or not self.pool.wait_started():
+            self._discard()
+            return
         while True:
             task = self.pool.queue.get()
             if task is None:
                 break
-            future = task.future
-            future.kill = self.kill_now
-            if not future.set_running_or_notify_cancel():
-                continue
-            self._kill_requested.clear()
             try:
-                self.ensure_process()
-            except PoolStartError as exc:
-                future.set_exception(exc)
-                continue
-            self._run_task(task)
-            future.kill = None
+                self._take(task)
+            except BaseException as exc:  # never let one task end the slot
+                self._fail(task.future, exc)
+                with contextlib.suppress(Exception):
+                    self._discard()  # its state is unknown: the next task gets a fresh one
+            finally:
+                task.future.kill = None
         self.stop_process()
+
+    def _take(self, task: _Task) -> None:
+        future = task.future
+        # Clear an old kill request *before* the future can be seen running: a
+        # cancel() from now on must reach this task (it used to be lost when it came
+        # between set_running_or_notify_cancel() and the clear).
+        self._kill_requested.clear()
+        future.kill = self.kill_now
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            if not self._kill_requested.is_set():
+                self.ensure_process()
+        except PoolStartError as exc:
+            future.set_exception(exc)
+            return
+        if self._kill_requested.is_set():
+            self._discard()
+            future.set_exception(TaskKilled("task cancelled; its worker was terminated"))
+            return
+        self._run_task(task)
+
+    @staticmethod
+    def _fail(future: _TaskFuture, exc: BaseException) -> None:
+        """Fail ``future`` with ``exc`` unless it is already resolved."""
+        if future.done():
+            return
+        error = exc if isinstance(exc, Exception) else RemoteError.from_exception(exc)
+        with contextlib.suppress(InvalidStateError):
+            if not future.running():
+                future.set_running_or_notify_cancel()
+            future.set_exception(error)
 
     def _run_task(self, task: _Task) -> None:
         future = task.future
@@ -326,6 +418,11 @@ class _Slot(threading.Thread):
                 except (EOFError, OSError):
                     self._died(future, pid)
                     return
+                except Exception as exc:  # the reply was read but cannot be rebuilt here
+                    future.set_exception(
+                        RemoteError.from_exception(exc, "(the worker's reply could not be read)")
+                    )
+                    break
                 future.peak_rss = max(peak, int(rss))
                 if status == "ok":
                     if getattr(value, "peak_rss", 0) is None:
@@ -401,6 +498,10 @@ class ResilientProcessPool(Executor):
         self._lock = threading.Lock()
         self._started = False
         self._shutdown = False
+        self._go = threading.Event()
+        self._start_ok = False
+        self.job = KillOnCloseJob()
+        """Windows: the job object that kills the workers with the controller."""
 
     @property
     def max_workers(self) -> int:
@@ -416,18 +517,32 @@ class ResilientProcessPool(Executor):
             if self._started:
                 return
             self._started = True
+        ok = False
         try:
             for slot in self._slots:
-                slot.begin_spawn()
+                slot.start()
             for slot in self._slots:
-                slot.finish_spawn()
-        except BaseException:
-            for slot in self._slots:
-                slot._discard()
-            self._shutdown = True
-            raise
-        for slot in self._slots:
-            slot.start()
+                slot.started.wait()
+            errors = [slot.start_error for slot in self._slots if slot.start_error is not None]
+            if errors:
+                raise errors[0]
+            ok = True
+        finally:
+            # Runs on a cancellation or KeyboardInterrupt too: slots that did start
+            # either go on to take tasks or stop their worker -- none is left behind.
+            self._start_ok = ok
+            if not ok:
+                self._shutdown = True
+            self._go.set()
+            if not ok:
+                for slot in self._slots:
+                    if slot.ident is not None:
+                        slot.join()
+
+    def wait_started(self) -> bool:
+        """Block a slot until :meth:`start` has decided; ``True`` if the pool runs."""
+        self._go.wait()
+        return self._start_ok
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         """Schedule ``fn(*args, **kwargs)`` on the next free worker (starts the pool)."""
@@ -478,6 +593,8 @@ class ResilientProcessPool(Executor):
                 slot.join(timeout)
             else:
                 slot.stop_process()
+        if all(not slot.is_alive() for slot in self._slots):
+            self.job.close()
 
     def __repr__(self) -> str:
         return f"<ResilientProcessPool workers={self.max_workers} pids={self.worker_pids()}>"

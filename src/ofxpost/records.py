@@ -121,6 +121,8 @@ class FileRecord:
     attempts: int = 1
     reused: bool = False
     payload: str = "{}"
+    log: str | None = None
+    """Path of the file's plugin output log (``output_dir/logs/...``), if it wrote any."""
 
     @functools.cached_property
     def results(self) -> dict[str, Any]:

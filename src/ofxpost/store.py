@@ -9,8 +9,10 @@ result hash -- still matches.
 
 Each record is one ``write`` of a complete line; a line cut short by a killed
 controller has no trailing newline and is ignored (and truncated away) when the
-store is reopened, so a record is either wholly there or not there at all. A later
-record for the same input supersedes an earlier one.
+store is reopened, so a record is either wholly there or not there at all. A
+damaged line elsewhere (a disk or editor accident) is skipped and counted, and the
+records after it are kept. A later record for the same input supersedes an earlier
+one.
 """
 
 from __future__ import annotations
@@ -55,14 +57,20 @@ class ResultStore:
         self._index: dict[str, tuple[int, int]] = {}
         self._handle: IO[bytes] | None = None
         self._reader: IO[bytes] | None = None
+        self.damaged_lines = 0
+        """Damaged lines skipped when the log was last reopened with ``resume``."""
 
     def prepare(self, *, resume: bool) -> None:
-        """Open the store; without ``resume`` forget every earlier record."""
+        """Open the store; without ``resume`` forget every earlier record.
+
+        :attr:`damaged_lines` then says how many damaged lines a resumed log had.
+        """
         self.root.mkdir(parents=True, exist_ok=True)
         self.close()
         self._index = {}
+        self.damaged_lines = 0
         if resume and self.log_path.exists():
-            self._scan()
+            self.damaged_lines = self._scan()
         else:
             self.log_path.write_bytes(b"")
         self._handle = open(self.log_path, "ab")  # noqa: SIM115 - kept open for appends
@@ -74,25 +82,35 @@ class ResultStore:
                 handle.close()
         self._handle = self._reader = None
 
-    def _scan(self) -> None:
-        """Index the complete records of an existing log; cut off a torn last line."""
+    def _scan(self) -> int:
+        """Index the complete records of an existing log; cut off a torn last line.
+
+        A damaged line in the middle of the log (not valid JSON, or not a record) is
+        skipped and every valid record after it is kept. Only a last line without
+        its newline -- a write cut short by a killed controller -- is truncated away.
+        Returns the number of damaged lines skipped.
+        """
+        damaged = 0
         good_end = 0
         with open(self.log_path, "rb") as handle:
             offset = 0
             for line in handle:
                 if not line.endswith(b"\n"):
-                    break
+                    break  # torn last line
                 try:
                     data = json.loads(line)
-                except ValueError:
-                    break
-                if data.get("format") == STORE_FORMAT:
-                    self._index[data["key"]["path"]] = (offset, len(line))
+                    path = data["key"]["path"] if data.get("format") == STORE_FORMAT else None
+                except (ValueError, TypeError, KeyError, AttributeError):
+                    damaged += line.strip() != b""
+                    path = None
+                if isinstance(path, str):
+                    self._index[path] = (offset, len(line))
                 offset += len(line)
                 good_end = offset
         if good_end != self.log_path.stat().st_size:
             with open(self.log_path, "r+b") as handle:
                 handle.truncate(good_end)
+        return damaged
 
     def write(self, job: Job, record: FileRecord, config_hash: str) -> None:
         """Append ``record`` as one complete line and flush it."""
@@ -107,6 +125,7 @@ class ResultStore:
             "worker_pid": record.worker_pid,
             "peak_rss": record.peak_rss,
             "attempts": record.attempts,
+            "log": record.log,
         }
         text = json.dumps(head, separators=(",", ":"))[:-1] + ',"results":' + record.payload
         line = (text + "}\n").encode("utf-8")
@@ -166,6 +185,7 @@ def _record(data: dict[str, Any], job: Job) -> FileRecord:
         peak_rss=data.get("peak_rss"),
         attempts=int(data.get("attempts", 1)),
         payload=payload,
+        log=data.get("log"),
     )
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import pluggy
 
+from ofxpost.capture import captured, log_path, silence_std_fds
 from ofxpost.codec import to_jsonable
 from ofxpost.config import Config, validate_config
 from ofxpost.partial import Partial, item_errors
@@ -43,13 +44,32 @@ def init_worker(setup: WorkerSetup) -> None:
     pm = get_plugin_manager(setup.plugin_spec)
     config = validate_config(setup.raw_config, base_dir=setup.base_dir, source=setup.source)
     _STATE = WorkerState(pm, config)
+    silence_std_fds()  # between files, plugin output goes nowhere near the controller
 
 
 def process_job(job: Job) -> FileRecord:
-    """Process one file with this process's plugins (the function sent to workers)."""
+    """Process one file with this process's plugins (the function sent to workers).
+
+    Descriptors 1 and 2 point at the file's log while it runs (see :mod:`ofxpost.capture`).
+    """
     if _STATE is None:
         raise RuntimeError("worker not initialised: init_worker() was not called")
-    return run_job(_STATE.pm, _STATE.config, job)
+    return run_job_logged(_STATE.pm, _STATE.config, job)
+
+
+def run_job_logged(
+    pm: pluggy.PluginManager, config: Config, job: Job, *, python_level: bool = False
+) -> FileRecord:
+    """:func:`run_job` with the plugins' output sent to the file's log.
+
+    :param python_level: also swap ``sys.stdout``/``sys.stderr`` (sequential mode,
+        where they need not be descriptors 1 and 2 of this process).
+    """
+    path = log_path(config.output_dir.absolute(), job)
+    with captured(path, append=job.attempt > 1, python_level=python_level):
+        record = run_job(pm, config, job)
+    record.log = str(path) if path.exists() else None
+    return record
 
 
 def run_job(pm: pluggy.PluginManager, config: Config, job: Job) -> FileRecord:
@@ -71,7 +91,7 @@ def run_job(pm: pluggy.PluginManager, config: Config, job: Job) -> FileRecord:
 
     try:
         model = pm.hook.ofxpost_open_simulation(path=job.path, job=job, config=config)
-    except Exception as exc:
+    except BaseException as exc:  # sys.exit() or KeyboardInterrupt in a plugin fails the file
         kind = classify_error(pm, exc, "open", ErrorKind.FILE)
         loader = implementer(pm.hook.ofxpost_open_simulation, exc)  # the loader that raised
         return finish(FileStatus.FAILED, [_error(kind, exc, job, plugin=loader)])
@@ -84,12 +104,12 @@ def run_job(pm: pluggy.PluginManager, config: Config, job: Job) -> FileRecord:
     try:
         _extract_all(pm, config, job, model, results, errors)
     finally:
-        close = getattr(model, "close", None)
-        if callable(close):
-            try:
+        try:
+            close = getattr(model, "close", None)
+            if callable(close):
                 close()
-            except Exception as exc:
-                errors.append(_error(ErrorKind.UNKNOWN, exc, job, plugin="(loader close)"))
+        except BaseException as exc:
+            errors.append(_error(ErrorKind.UNKNOWN, exc, job, plugin="(loader close)"))
         del model
     if any(e.kind is ErrorKind.LICENCE for e in errors):
         return finish(FileStatus.FAILED, errors)
@@ -107,20 +127,31 @@ def _extract_all(
 ) -> None:
     """Call each extractor on its own, so one raising never stops the others."""
     owners: dict[str, str] = {}
-    outcomes = call_each(pm.hook.ofxpost_extract, model=model, job=job, config=config)
+    # Plugin code runs in a worker process or, in sequential mode, on a thread of the
+    # controller: a sys.exit(), KeyboardInterrupt or other BaseException raised there
+    # belongs to the file, never to the batch (a real Ctrl-C reaches only the
+    # controller's main thread).
+    outcomes = call_each(
+        pm.hook.ofxpost_extract,
+        contain_base_exceptions=True,
+        model=model,
+        job=job,
+        config=config,
+    )
     for outcome in outcomes:
+        plugin, value, error = outcome.plugin, outcome.value, outcome.error
         try:
-            if outcome.error is not None:
-                raise outcome.error
-            encoded = _encode(outcome.value, results, owners, outcome.plugin)
-        except Exception as exc:
+            if error is not None:
+                raise error
+            encoded = _encode(value, results, owners, plugin)
+        except BaseException as exc:
             kind = classify_error(pm, exc, "extract", ErrorKind.EXTRACTOR)
-            errors.append(_error(kind, exc, job, plugin=outcome.plugin))
+            errors.append(_error(kind, exc, job, plugin=plugin))
             continue
-        for key, value in encoded.items():
-            results[key] = value
-            owners[key] = outcome.plugin
-        errors.extend(item_errors(outcome.value, job.path.name, outcome.plugin))
+        for key, item in encoded.items():
+            results[key] = item
+            owners[key] = plugin
+        errors.extend(item_errors(value, job.path.name, plugin))
 
 
 def _encode(
@@ -151,23 +182,59 @@ def classify_error(
     """Ask the plugins, then the built-in rules, what kind of failure ``exc`` is."""
     try:
         kind = pm.hook.ofxpost_classify_error(exc=exc, stage=stage)
-    except Exception:
-        kind = None
-    if kind is not None:
-        return ErrorKind(kind)
+        if kind is not None:
+            return ErrorKind(kind)
+    except BaseException:  # a classifier that fails (or answers nonsense) is ignored
+        pass
     from ofxpost.licensing import is_licence_error
 
     return ErrorKind.LICENCE if is_licence_error(exc) else default
 
 
 def _error(kind: ErrorKind, exc: BaseException, job: Job, plugin: str | None = None) -> ErrorRecord:
-    message = str(exc).strip() or type(exc).__name__
+    message = _text(exc)
+    if not isinstance(exc, Exception) or not message:
+        # sys.exit(0) reads "0": name what happened
+        message = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
     if str(job.path) not in message and job.path.name not in message:
         message = f"{job.path.name}: {message}"
     return ErrorRecord(
         kind=kind,
         message=message,
-        traceback="".join(traceback.format_exception(exc)),
+        traceback=format_traceback(exc),
         plugin=plugin,
         exception_type=f"{type(exc).__module__}.{type(exc).__qualname__}",
+    )
+
+
+def _text(exc: BaseException) -> str:
+    """``str(exc)``, even when the exception's ``__str__`` itself raises."""
+    try:
+        return str(exc).strip()
+    except BaseException:
+        return ""
+
+
+def format_traceback(exc: BaseException) -> str:
+    """The traceback text of ``exc`` (never raises)."""
+    try:
+        return "".join(traceback.format_exception(exc))
+    except BaseException:
+        return f"{type(exc).__qualname__} (its traceback could not be formatted)"
+
+
+def error_record(exc: BaseException, kind: ErrorKind = ErrorKind.UNKNOWN) -> ErrorRecord:
+    """A plain, picklable :class:`ErrorRecord` for ``exc`` (type name, message, traceback).
+
+    Workers send this instead of the exception itself: an exception that cannot be
+    pickled or rebuilt (one holding a lock, or whose ``__init__`` takes other
+    arguments than its ``args``) must never break the pipe to the controller.
+    """
+    message = _text(exc)
+    name = f"{type(exc).__module__}.{type(exc).__qualname__}"
+    return ErrorRecord(
+        kind=kind,
+        message=f"{type(exc).__name__}: {message}" if message else type(exc).__name__,
+        traceback=format_traceback(exc),
+        exception_type=name,
     )
