@@ -190,10 +190,14 @@ def test_trace_logs_each_hook_call_with_its_plugin(
     toy_batch: ToyBatch, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("OFXPOST_TRACE_PLUGINS", "1")
-    ofxpost.run(toy_batch(2), sequential=True)
+    config = toy_batch(2)
+    ofxpost.run(config, sequential=True)
     err = capfd.readouterr().err
-    assert "hook=ofxpost_extract plugin=ofxpost_toy duration_ms=" in err
-    assert "hook=ofxpost_open_simulation plugin=" in err
+    # hooks called on behalf of a file write into that file's log (logs/), like any
+    # other output of plugin code; the controller's hooks write to stderr
+    log = (config.parent / "out" / "logs" / "00000_case000.toy.log").read_text(encoding="utf-8")
+    assert "hook=ofxpost_extract plugin=ofxpost_toy duration_ms=" in log
+    assert "hook=ofxpost_open_simulation plugin=" in log
     assert "hook=ofxpost_aggregate plugin=ofxpost.builtin.tables duration_ms=" in err
 
 

@@ -8,7 +8,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from tests._pp_helpers import png_size
+from tests._pp_helpers import png_size, read_table
 
 
 def test_demo_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -17,13 +17,13 @@ def test_demo_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     folder = tmp_path / "demo"
     assert main(["demo", "--cases", "4", "--out", str(folder), "--workers", "2"]) == 0
     out = folder / "results"
-    summary = pd.read_csv(out / "summary_extremes.csv")
+    summary = read_table(out, "summary_extremes")
     assert len(summary) == 4 and (summary["status"] == "ok").all()
     assert summary[["max_tension", "tdp_bend_moment_max", "section_1_length"]].notna().all().all()
     assert summary["hs"].notna().all()  # load-case columns from sims/load_matrix.csv
-    assert pd.read_csv(out / "summary_errors.csv").empty
-    assert pd.read_csv(out / "load_matrix.csv")["matched"].all()
-    assert len(pd.read_csv(out / "linked_statistics.csv")) == 4 * 3
+    assert read_table(out, "summary_errors").empty
+    assert read_table(out, "load_matrix")["matched"].all()
+    assert len(read_table(out, "linked_statistics")) == 4 * 3
     assert len(list(out.glob("time_series_top_case_*.csv"))) == 4
     workbook = openpyxl.load_workbook(out / "ofxpost-demo-results.xlsx")
     assert {
