@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import openpyxl
-import pandas as pd
 import pytest
 
 from tests._pp_helpers import png_size, read_table
