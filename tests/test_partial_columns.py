@@ -238,3 +238,23 @@ def test_a_licence_error_in_a_column_fails_the_whole_file_for_a_retry() -> None:
     value, error = extraction.read("summary group 'g' column 'd'", True, lambda: 1 / 0)
     assert value is None and error is not None and "ZeroDivisionError" in error
     assert extraction.result({}) == {"summary": {}}  # optional failures are not file errors
+
+
+def test_units_follow_orcaflex_name_rules(sims: Path) -> None:
+    """A variable spelt in another case or with repeated spaces still gets its unit."""
+    from ofxpost import codec
+    from ofxpost.archive import open_archive
+    from ofxpost.builtin import summary
+    from ofxpost.records import FileRecord, FileStatus
+
+    column = {**GOOD_TH, "variable": "effective  TENSION", "object": "riser"}
+    column.update({"object_extra": "end_a", "statistic": "max", "label": "Top Tension"})
+    section = {"groups": [{"name": "g", "columns": [column]}]}
+    config = ofxpost.load_config(
+        {"inputs": ["sims/*.ofx.parquet"], "summary": section}, base_dir=sims
+    )
+    path = sorted((sims / "sims").glob("*.ofx.parquet"))[0]
+    out = summary.ofxpost_extract(model=open_archive(path), config=config)
+    record = FileRecord(0, path, FileStatus.OK, payload=codec.dumps(out))
+    frame = summary.group_tables([record], config.section("summary"), config)["summary_g"]
+    assert frame.attrs[feature.UNITS_ATTR]["Top Tension"] == "kN"

@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, model_validator
 
+from ofxpost.archive.names import name_key
 from ofxpost.builtin import fileinfo
 from ofxpost.builtin.loadcases import LoadCases, load_cases_or_empty
 from ofxpost.builtin.naming import first_duplicate
@@ -188,12 +189,12 @@ class Extraction:
                 details = find_object(self.model, object_name).varDetails()
                 for detail in details:
                     unit = str(getattr(detail, "VarUnits", "") or "")
-                    if unit:
-                        known[str(detail.VarName)] = unit
+                    if unit:  # by OrcaFlex's name rules: any case, repeated spaces
+                        known[name_key(str(detail.VarName))] = unit
             except Exception:
                 pass
             self._units[object_name] = known
-        return known.get(variable)
+        return known.get(name_key(variable))
 
     def result(self, payload: Any) -> Mapping[str, Any] | Partial:
         """The section's result; a :class:`~ofxpost.Partial` when an item failed."""
