@@ -26,7 +26,7 @@ from ofxpost.budgets import SIZE_FACTOR as SIZE_FACTOR
 from ofxpost.budgets import initial_estimate as initial_estimate
 from ofxpost.config import Config
 from ofxpost.errors import ConfigError, OutputError
-from ofxpost.plugins import PluginSpec
+from ofxpost.plugin_spec import PluginSpec
 from ofxpost.records import Job
 from ofxpost.sizes import parse_size
 
