@@ -42,9 +42,11 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "records",
         (
+            "ofxpost.artifacts",
             "ofxpost.budgets",
             "ofxpost.capture",
             "ofxpost.events",
+            "ofxpost.failures",
             "ofxpost.lock",
             "ofxpost.manifest",
             "ofxpost.partial",
@@ -60,8 +62,20 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("plan", ("ofxpost.plan",)),
     ("plugin api", ("ofxpost.hookspecs", "ofxpost.plugins")),
     ("loading", ("ofxpost.loading",)),
-    ("execution", ("ofxpost.executors", "ofxpost.pool", "ofxpost.worker")),
-    ("orchestration", ("ofxpost.finishing", "ofxpost.orchestrator")),
+    (
+        "execution",
+        ("ofxpost.executor_api", "ofxpost.executors", "ofxpost.pool", "ofxpost.worker"),
+    ),
+    (
+        "orchestration",
+        (
+            "ofxpost.admission",
+            "ofxpost.execution",
+            "ofxpost.finishing",
+            "ofxpost.orchestrator",
+            "ofxpost.retry",
+        ),
+    ),
     ("built-in plugins", ("ofxpost.builtin", "ofxpost.builtin.*")),
     (
         "interface",
