@@ -90,7 +90,8 @@ def translate_config(
         a config a translator refuses.
     """
     modules, disabled = plugin_keys(raw, source)
-    pm = _plugin_manager(modules, source, [*disabled, *disable_plugins])
+    disabled += [name for name in disable_plugins if name not in disabled]
+    pm = _plugin_manager(modules, source, disabled)
     try:
         translated = pm.hook.ofxpost_translate_config(raw=raw, source=source)
     except ConfigError:
