@@ -2,7 +2,8 @@
 
 Plugins come from four places, registered in this order:
 
-1. the built-in plugins (loaders, post-processing features, writers);
+1. the built-in plugins (loaders, post-processing features, writers, the opp
+   config translator);
 2. installed distributions exposing an entry point in the ``ofxpost`` group
    (sorted by entry-point name; skipped with ``OFXPOST_DISABLE_PLUGIN_AUTOLOAD=1``);
 3. modules named under ``plugins:`` in the config;
