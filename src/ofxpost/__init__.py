@@ -21,7 +21,7 @@ Importing ofxpost configures no logging and imports no OrcaFlex module.
 from ofxpost import event_types
 from ofxpost._version import __version__
 from ofxpost.batch import BatchStream, RunOptions, load_config_async, open_batch, run, run_batch
-from ofxpost.config import Config, ParallelProcessing, load_config
+from ofxpost.config import Config, ParallelProcessing
 from ofxpost.errors import (
     ConfigError,
     OfxpostError,
@@ -31,6 +31,7 @@ from ofxpost.errors import (
     UnsupportedLoopError,
 )
 from ofxpost.events import SCHEMA_VERSION, Event, event_schema, validate_event
+from ofxpost.loading import load_config
 from ofxpost.markers import hookimpl, hookspec
 from ofxpost.partial import Partial
 from ofxpost.plan import Plan, make_plan

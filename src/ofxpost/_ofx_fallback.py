@@ -671,13 +671,13 @@ DefaultAutoSaveIntervalMinutes = 60
 
 def TimeSeriesStatistics(values: Any, sampleInterval: float) -> _DictLookup:
     """``Mean, StdDev, m0, m2, m4, Tz, Tc, Bandwidth, RMS`` of equally spaced values."""
-    from ofxpost.archive.stats import time_series_statistics
+    from ofxpost._ofx_stats import time_series_statistics
 
     return objectFromDict(time_series_statistics(values, sampleInterval))
 
 
 def AnalyseExtrema(values: Any) -> _DictLookup:
     """``Min, Max, IndexOfMin, IndexOfMax`` of ``values`` (first occurrence)."""
-    from ofxpost.archive.stats import analyse_extrema
+    from ofxpost._ofx_stats import analyse_extrema
 
     return objectFromDict(analyse_extrema(values))

@@ -23,9 +23,10 @@ from typing import Any, TypedDict, Unpack
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream
 
-from ofxpost.config import Config, load_config, suggest
+from ofxpost.config import Config, suggest
 from ofxpost.errors import ConfigError, UnsupportedLoopError
 from ofxpost.events import Event, EventEmitter, Sink
+from ofxpost.loading import load_config
 from ofxpost.lock import OutputDirLock
 from ofxpost.orchestrator import Orchestrator
 from ofxpost.plan import Plan, make_plan

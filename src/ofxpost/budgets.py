@@ -6,11 +6,21 @@ from collections import deque
 
 import anyio
 
-from ofxpost.plan import MIN_FILE_ESTIMATE, SIZE_FACTOR
 from ofxpost.records import Job
+
+MIN_FILE_ESTIMATE = 32 * 1024**2
+"""Floor of the ``auto`` memory estimate of one file (bytes)."""
+
+SIZE_FACTOR = 2.0
+"""First ``auto`` estimate of a file's peak memory: this many times its size."""
 
 SAFETY = 1.25
 """Margin applied to the learnt bytes-per-input-byte ratio."""
+
+
+def initial_estimate(job: Job) -> int:
+    """First ``auto`` memory estimate of a file, before any file has finished."""
+    return max(MIN_FILE_ESTIMATE, int(job.size * SIZE_FACTOR))
 
 
 class WeightedSemaphore:
@@ -71,7 +81,7 @@ class WeightedSemaphore:
 class MemoryEstimator:
     """Estimates a file's peak memory from its size, learning from finished files.
 
-    The first estimate is :data:`~ofxpost.plan.SIZE_FACTOR` times the file size; once
+    The first estimate is :data:`SIZE_FACTOR` times the file size; once
     files finish, it is the largest measured ratio of peak memory growth to file
     size, times :data:`SAFETY`. A fixed ``memory_per_file`` disables learning.
     """

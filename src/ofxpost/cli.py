@@ -190,7 +190,7 @@ def _first_leaf(group: BaseExceptionGroup[Any]) -> BaseException:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """``ofxpost run CONFIG``."""
-    from ofxpost.config import load_config
+    from ofxpost.loading import load_config
 
     if args.workers is not None and args.workers < 1:
         return _error("--workers must be at least 1")
@@ -441,7 +441,7 @@ def _print_summary(finished: dict[str, Any], config: Any, stream: IO[str]) -> No
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """``ofxpost validate CONFIG``: check the config and resolve its inputs."""
-    from ofxpost.config import load_config
+    from ofxpost.loading import load_config
     from ofxpost.plan import make_plan
 
     config = load_config(args.config, disable_plugins=args.disable_plugin)
@@ -465,8 +465,9 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     A plugin that cannot be loaded is listed as ``BROKEN`` with the reason, and the
     exit code is 1.
     """
-    from ofxpost.config import plugin_spec, read_yaml
-    from ofxpost.plugins import BrokenPlugin, PluginSpec, build_plugin_manager
+    from ofxpost.config import read_yaml
+    from ofxpost.plugin_spec import PluginSpec, plugin_spec
+    from ofxpost.plugins import BrokenPlugin, build_plugin_manager
 
     if args.config is not None:  # the plugin keys only: a broken plugin must not stop us
         path = args.config.expanduser().absolute()
@@ -510,7 +511,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"ofxpost demo: {args.cases} synthetic simulations and a config in {config_path.parent}",
         file=sys.stderr,
     )
-    from ofxpost.config import load_config
+    from ofxpost.loading import load_config
 
     config = load_config(config_path)
     code = execute(config, args, workers=args.workers)
@@ -551,8 +552,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     """``ofxpost migrate OLD.yml``: print the native YAML of an opp config."""
     import yaml
 
+    from ofxpost.builtin.opp import is_opp_config, translate
     from ofxpost.config import read_yaml
-    from ofxpost.opp_detect import is_opp_config, translate
 
     raw = read_yaml(args.config.absolute())
     if not is_opp_config(raw):

@@ -1,11 +1,16 @@
-"""YAML config file → validated, typed :class:`Config`.
+"""The batch config as plain data, and its validation: a mapping → typed :class:`Config`.
 
-The core owns five keys (``inputs``, ``output_dir``, ``plugins``, ``disable_plugins``,
-``parallel_processing``); every other top-level key is a *section* declared by a
-plugin through :func:`~ofxpost.hookspecs.ofxpost_add_config_sections` and validated
-by that plugin's model. Relative paths resolve against the config file's folder.
-Every problem becomes one :class:`~ofxpost.ConfigError` naming the file, the key
-path and the value, with the nearest valid key suggested for a typo.
+The core owns six keys (``inputs``, ``output_dir``, ``plugins``, ``disable_plugins``,
+``parallel_processing``, ``logging``); every other top-level key is a *section*
+declared by a plugin through :func:`~ofxpost.hookspecs.ofxpost_add_config_sections`
+and validated by that plugin's model. Relative paths resolve against the config
+file's folder. Every problem becomes one :class:`~ofxpost.ConfigError` naming the
+file, the key path and the value, with the nearest valid key suggested for a typo.
+
+This module loads no plugin: :func:`build_config` is handed the section models.
+Reading a YAML file, recognising another tool's layout and asking the plugins for
+their sections is :mod:`ofxpost.loading`'s job (``ofxpost.load_config``), one layer
+up (``docs/architecture.md``, "Layers").
 """
 
 from __future__ import annotations
@@ -14,23 +19,20 @@ import difflib
 import hashlib
 import json
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from ofxpost._version import __version__
 from ofxpost.errors import ConfigError
+from ofxpost.plugin_spec import LOCAL_PLUGIN_FILE as LOCAL_PLUGIN_FILE
+from ofxpost.plugin_spec import PluginSpec
+from ofxpost.plugin_spec import plugin_spec as plugin_spec
 from ofxpost.sizes import parse_size
-
-if TYPE_CHECKING:
-    from ofxpost.plugins import PluginSpec
-
-LOCAL_PLUGIN_FILE = "ofxpost_plugins.py"
-"""Name of the conftest-like plugin file picked up beside the config file."""
 
 
 class ParallelProcessing(BaseModel):
@@ -174,7 +176,7 @@ class Config:
 
     @property
     def plugin_spec(self) -> PluginSpec:
-        """The :class:`~ofxpost.plugins.PluginSpec` of this config (workers rebuild it)."""
+        """The :class:`~ofxpost.plugin_spec.PluginSpec` of this config (workers rebuild it)."""
         return plugin_spec(self.plugins, self.source, self.core.disable_plugins)
 
     @property
@@ -293,79 +295,46 @@ def read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
-def load_config(
-    source: str | os.PathLike[str] | Mapping[str, Any],
-    *,
-    base_dir: str | os.PathLike[str] | None = None,
-    disable_plugins: Sequence[str] = (),
-) -> Config:
-    """Load and validate a config from a YAML file or a mapping.
+def plugin_keys(raw: Mapping[str, Any], source: Path | None = None) -> tuple[list[str], list[str]]:
+    """The ``plugins`` and ``disable_plugins`` keys of a config mapping, checked.
 
-    A digitalmodel ``opp`` config is recognised and translated (with a notice in
-    :attr:`Config.notices`). Plugins named in the config (and ``ofxpost_plugins.py``
-    beside it) are loaded so that their sections can be validated.
-
-    :param source: a YAML path, or an already-parsed mapping.
-    :param base_dir: folder for relative paths when ``source`` is a mapping
-        (default: the current folder).
-    :param disable_plugins: plugins not to load, added to the config's
-        ``disable_plugins`` (the CLI's ``--disable-plugin``).
-    :raises ConfigError: naming the file, key path and value.
+    :raises ConfigError: if either is not a list of names.
     """
-    path: Path | None
-    if not isinstance(source, str | os.PathLike | Mapping):
+    plugins_value = raw.get("plugins", [])
+    if not isinstance(plugins_value, list) or not all(isinstance(p, str) for p in plugins_value):
         raise ConfigError(
-            f"config: expected a YAML path or a mapping (got {type(source).__name__})"
+            f"{label_prefix(source)}key 'plugins': expected a list of module names, "
+            f"got {plugins_value!r}"
         )
-    if isinstance(source, Mapping):
-        raw = dict(source)
-        path = None
-        base = Path(base_dir) if base_dir is not None else Path.cwd()
-    else:
-        path = Path(source).expanduser().absolute()
-        raw = read_yaml(path)
-        base = path.parent
-    notices: tuple[str, ...] = ()
-    from ofxpost import opp_detect
-
-    if opp_detect.is_opp_config(raw):
-        raw, notices = opp_detect.translate(raw, path)
-    if disable_plugins:
-        listed = raw.get("disable_plugins") or []
-        listed = list(listed) if isinstance(listed, list) else [listed]
-        raw["disable_plugins"] = [*listed, *(n for n in disable_plugins if n not in listed)]
-    return validate_config(raw, base_dir=base.absolute(), source=path, notices=notices)
+    disabled = raw.get("disable_plugins", [])
+    if not isinstance(disabled, list) or not all(isinstance(p, str) for p in disabled):
+        raise ConfigError(
+            f"{label_prefix(source)}key 'disable_plugins': expected a list of plugin names, "
+            f"got {disabled!r}"
+        )
+    return list(plugins_value), list(disabled)
 
 
-def validate_config(
+def build_config(
     raw: Mapping[str, Any],
+    section_models: Mapping[str, Any],
     *,
     base_dir: Path,
     source: Path | None = None,
     notices: tuple[str, ...] = (),
 ) -> Config:
-    """Validate an already-parsed native config mapping (see :func:`load_config`)."""
-    from ofxpost.plugins import get_plugin_manager
+    """Validate a native config mapping into a :class:`Config`.
 
+    :param raw: the mapping, in ofxpost's own layout.
+    :param section_models: ``{section: model}`` of every plugin section (what the
+        plugins declared through ``ofxpost_add_config_sections``).
+    :param base_dir: folder for relative paths.
+    :param source: the config file, named in errors.
+    :param notices: notices to keep in :attr:`Config.notices`.
+    :raises ConfigError: naming the file, key path and value.
+    """
     label = source
-    plugins_value = raw.get("plugins", [])
-    if not isinstance(plugins_value, list) or not all(isinstance(p, str) for p in plugins_value):
-        raise ConfigError(
-            f"{_where(label)}key 'plugins': expected a list of module names, got {plugins_value!r}"
-        )
-    disabled = raw.get("disable_plugins", [])
-    if not isinstance(disabled, list) or not all(isinstance(p, str) for p in disabled):
-        raise ConfigError(
-            f"{_where(label)}key 'disable_plugins': expected a list of plugin names, "
-            f"got {disabled!r}"
-        )
-    spec = plugin_spec(plugins_value, source, disabled)
-    try:
-        pm = get_plugin_manager(spec)
-    except ConfigError as exc:
-        raise type(exc)(f"{_where(label)}{exc}") from None
-    section_models = collect_sections(pm, label)
-
+    _, disabled = plugin_keys(raw, label)
     known = set(CORE_KEYS) | set(section_models)
     for key in raw:
         if key not in known:
@@ -376,7 +345,7 @@ def validate_config(
                     f"key {key!r} ignored: no plugin declares it (disabled: {', '.join(disabled)})",
                 )
                 continue
-            raise ConfigError(f"{_where(label)}key {key!r}: unknown key{hint}")
+            raise ConfigError(f"{label_prefix(label)}key {key!r}: unknown key{hint}")
     core_raw = {k: v for k, v in raw.items() if k in CORE_KEYS}
     try:
         core = CoreConfig.model_validate(core_raw)
@@ -393,55 +362,14 @@ def validate_config(
     return Config(core, sections, base_dir, source, dict(raw), notices)
 
 
-def plugin_spec(
-    modules: Sequence[str], source: Path | None, disabled: Sequence[str] = ()
-) -> PluginSpec:
-    """The :class:`~ofxpost.plugins.PluginSpec` for a config's plugin keys."""
-    from ofxpost.plugins import PluginSpec
-
-    local = source.parent / LOCAL_PLUGIN_FILE if source is not None else None
-    return PluginSpec(
-        modules=tuple(modules),
-        local_file=local if local is not None and local.is_file() else None,
-        disabled=tuple(disabled),
-    )
-
-
-def collect_sections(pm: Any, label: Path | None) -> dict[str, Any]:
-    """Gather ``{section: model}`` from every plugin, refusing clashes."""
-    sections: dict[str, Any] = {}
-    owners: dict[str, str] = {}
-    for impl in pm.hook.ofxpost_add_config_sections.get_hookimpls():
-        try:
-            declared = impl.function() or {}
-        except Exception as exc:
-            raise ConfigError(
-                f"{_where(label)}plugin {impl.plugin_name!r} failed to declare its config "
-                f"sections: {exc!r}"
-            ) from None
-        for name, model in declared.items():
-            owner = impl.plugin_name
-            if name in CORE_KEYS:
-                raise ConfigError(
-                    f"{_where(label)}plugin {owner!r} declares section {name!r}, a core key"
-                )
-            if name in sections:
-                raise ConfigError(
-                    f"{_where(label)}plugins {owners[name]!r} and {owner!r} "
-                    f"both declare section {name!r}"
-                )
-            sections[name] = model
-            owners[name] = owner
-    return sections
-
-
 def _validate_section(model: Any, value: Any) -> Any:
     if isinstance(model, type) and issubclass(model, BaseModel):
         return model.model_validate({} if value is None else value)
     return TypeAdapter(model).validate_python(value)
 
 
-def _where(label: Path | None) -> str:
+def label_prefix(label: Path | None) -> str:
+    """``<file>: `` to start an error message about ``label`` (``""`` for none)."""
     return f"{label}: " if label is not None else ""
 
 
@@ -472,7 +400,7 @@ def _format_validation(
             value = error.get("input")
             message = error["msg"].removeprefix("Value error, ")
             lines.append(f"key {key!r}: {message} (got {value!r})")
-    head = f"{_where(label)}{lines[0]}"
+    head = f"{label_prefix(label)}{lines[0]}"
     if len(lines) > 1:
         head += "; " + "; ".join(lines[1:])
     return head

@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ofxpost.config import load_config, read_yaml
+from ofxpost.config import read_yaml
 from ofxpost.errors import ConfigError
+from ofxpost.loading import load_config
 from ofxpost.plan import make_plan
 from ofxpost.plugins import get_plugin_manager
 

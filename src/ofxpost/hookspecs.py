@@ -58,6 +58,29 @@ def ofxpost_add_config_sections() -> Mapping[str, type[BaseModel]] | None:
     """
 
 
+@hookspec(firstresult=True)
+def ofxpost_translate_config(
+    raw: Mapping[str, Any], source: Path | None
+) -> tuple[Mapping[str, Any], Sequence[str]] | None:
+    """Translate a config written for another tool into ofxpost's own layout.
+
+    **When:** once, when a config is loaded, before it is validated (``ofxpost run``,
+    ``ofxpost validate``, :func:`ofxpost.load_config`). The plugins asked are those
+    the config's own plugin keys name (``plugins:``, ``disable_plugins:``,
+    ``ofxpost_plugins.py`` beside it). **Where:** controller.
+
+    :param raw: the config mapping as read (do not change it).
+    :param source: the config file, or ``None`` for a mapping.
+
+    **Returns:** ``(native mapping, notices)`` -- the notices (sentences for the
+    user, first one saying what was translated) go to ``Config.notices`` -- or
+    ``None`` when the config is not in this translator's layout, so that the next
+    one is asked (``firstresult``). Raise :class:`ofxpost.ConfigError` for a config
+    in your layout that cannot be translated. The built-in
+    :mod:`ofxpost.builtin.opp` translates digitalmodel's ``opp`` layout.
+    """
+
+
 # --------------------------------------------------------------------------- worker
 
 

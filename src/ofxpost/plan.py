@@ -21,9 +21,12 @@ from typing import Any, Literal
 import psutil
 
 from ofxpost import input_filters
+from ofxpost.budgets import MIN_FILE_ESTIMATE as MIN_FILE_ESTIMATE
+from ofxpost.budgets import SIZE_FACTOR as SIZE_FACTOR
+from ofxpost.budgets import initial_estimate as initial_estimate
 from ofxpost.config import Config
 from ofxpost.errors import ConfigError, OutputError
-from ofxpost.plugins import PluginSpec
+from ofxpost.plugin_spec import PluginSpec
 from ofxpost.records import Job
 from ofxpost.sizes import parse_size
 
@@ -33,17 +36,11 @@ LICENSED_SUFFIXES = frozenset({".sim", ".dat", ".yml", ".yaml"})
 AUTO_BUDGET_SHARE = 0.7
 """Share of the available RAM that ``memory_budget: auto`` allows."""
 
-MIN_FILE_ESTIMATE = 32 * 1024**2
-"""Floor of the ``auto`` memory estimate of one file (bytes)."""
-
 OWN_FILES = ("ofxpost-run.json", "PARTIAL")
 """Files every run writes into ``output_dir`` (the manifest first)."""
 
 MIN_MEMORY_PER_FILE = 1024**2
 """Smallest fixed ``memory_per_file`` accepted (bytes): below it no file can open."""
-
-SIZE_FACTOR = 2.0
-"""First ``auto`` estimate of a file's peak memory: this many times its size."""
 
 Mode = Literal["parallel", "sequential"]
 
@@ -330,11 +327,6 @@ def with_mode(plan: Plan, mode: Mode, reason: str) -> Plan:
     """Return ``plan`` switched to ``mode`` (used for the sequential fallback)."""
     workers = 1 if mode == "sequential" else plan.workers
     return replace(plan, mode=mode, mode_reason=reason, workers=workers)
-
-
-def initial_estimate(job: Job) -> int:
-    """First ``auto`` memory estimate of a file, before any file has finished."""
-    return max(MIN_FILE_ESTIMATE, int(job.size * SIZE_FACTOR))
 
 
 def _job(index: int, path: Path, per_file: int | None) -> Job:

@@ -2,7 +2,8 @@
 
 Plugins come from four places, registered in this order:
 
-1. the built-in plugins (loaders, post-processing features, writers);
+1. the built-in plugins (loaders, post-processing features, writers, the opp
+   config translator);
 2. installed distributions exposing an entry point in the ``ofxpost`` group
    (sorted by entry-point name; skipped with ``OFXPOST_DISABLE_PLUGIN_AUTOLOAD=1``);
 3. modules named under ``plugins:`` in the config;
@@ -41,6 +42,7 @@ import pluggy
 from ofxpost import hookspecs
 from ofxpost.errors import PluginError
 from ofxpost.markers import PROJECT_NAME
+from ofxpost.plugin_spec import PluginSpec as PluginSpec
 
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "ofxpost.builtin.loaders",
@@ -53,6 +55,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "ofxpost.builtin.timeseries",
     "ofxpost.builtin.loadmatrix",
     "ofxpost.builtin.excel",
+    "ofxpost.builtin.opp",
 )
 """Modules of the built-in plugins, registered first under these names."""
 
@@ -71,24 +74,6 @@ def _env_flag(name: str) -> bool:
 def autoload_disabled() -> bool:
     """Whether ``OFXPOST_DISABLE_PLUGIN_AUTOLOAD`` turns entry-point loading off."""
     return _env_flag(AUTOLOAD_ENV)
-
-
-@dataclass(frozen=True)
-class PluginSpec:
-    """Plain, picklable description of a plugin set (rebuilt in every worker)."""
-
-    modules: tuple[str, ...] = ()
-    """Module names from the config's ``plugins:`` key."""
-    local_file: Path | None = None
-    """``ofxpost_plugins.py`` beside the config file, if any."""
-    entry_points: bool = True
-    """Load installed plugins from the ``ofxpost`` entry-point group (unless
-    ``OFXPOST_DISABLE_PLUGIN_AUTOLOAD`` is set)."""
-    builtins: bool = True
-    """Register the built-in plugins."""
-    disabled: tuple[str, ...] = ()
-    """Plugins not to load: plugin names as ``ofxpost plugins`` lists them, or an
-    installed plugin's distribution name."""
 
 
 @dataclass(frozen=True)

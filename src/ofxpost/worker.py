@@ -20,7 +20,8 @@ import pluggy
 
 from ofxpost.capture import captured, log_path, silence_std_fds
 from ofxpost.codec import to_jsonable
-from ofxpost.config import Config, validate_config
+from ofxpost.config import Config
+from ofxpost.loading import validate_config
 from ofxpost.partial import Partial, item_errors
 from ofxpost.plan import WorkerSetup
 from ofxpost.plugins import call_each, get_plugin_manager, implementer

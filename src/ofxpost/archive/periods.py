@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ofxpost import ofx
+from ofxpost import _ofx_names as ofx
 from ofxpost.archive.format import ArchiveInfo
 
 TIME_TOLERANCE = 1e-6

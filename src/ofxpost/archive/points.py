@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
-from ofxpost import ofx
+from ofxpost import _ofx_names as ofx
 from ofxpost.archive.format import (
     DEFAULT_POINT,
     END_A,

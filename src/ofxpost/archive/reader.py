@@ -27,8 +27,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ofxpost import ofx
-from ofxpost.archive import stats
+from ofxpost import _ofx_names as ofx
+from ofxpost import _ofx_stats as stats
 from ofxpost.archive.format import (
     ARCHIVE_SUFFIX,
     METADATA_KEY,

@@ -175,7 +175,7 @@ def write_archive(
 
 
 def _dll_error() -> type[BaseException]:
-    from ofxpost import ofx
+    from ofxpost import _ofx_names as ofx
 
     return ofx.DLLError
 
@@ -189,7 +189,7 @@ def _try(call: Any, *args: Any) -> Any:
 
 
 def _line_extras(obj: Any, selection: Any, node_count: int) -> list[tuple[str, Any]]:
-    from ofxpost import ofx
+    from ofxpost import _ofx_names as ofx
 
     points: list[tuple[str, Any]] = []
     if selection.ends:
@@ -204,7 +204,7 @@ def _line_extras(obj: Any, selection: Any, node_count: int) -> list[tuple[str, A
 
 
 def _other_extras(obj: Any, selection: Any) -> list[tuple[str, Any]]:
-    from ofxpost import ofx
+    from ofxpost import _ofx_names as ofx
 
     points: list[tuple[str, Any]] = [("", None)]
     environment = int(obj.type) == int(ofx.ObjectType.Environment)
@@ -293,7 +293,7 @@ def _data_items(obj: Any, names: list[str], optional: tuple[str, ...] = ()) -> d
 def _export_object(
     obj: Any, selection: Any, period: Any, dynamic: bool, columns: dict[str, Any]
 ) -> ObjectInfo:
-    from ofxpost import ofx
+    from ofxpost import _ofx_names as ofx
 
     name = str(obj.Name)
     available = list(_try(obj.vars) or ())
@@ -363,7 +363,7 @@ def export_model(
     :raises SelectionError: the selection names objects or variables the model lacks.
     :raises DLLError: the model cannot give its state, times or sample times.
     """
-    from ofxpost import ofx
+    from ofxpost import _ofx_names as ofx
     from ofxpost.archive.select import SelectionError, load_selection
 
     selection = load_selection(select)

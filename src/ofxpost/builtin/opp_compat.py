@@ -1,6 +1,6 @@
 """Translate a digitalmodel ``opp`` (OrcaFlex post-process) config to the native layout.
 
-:func:`translate_opp_config` is called by :mod:`ofxpost.opp_detect` when a config
+:func:`translate_opp_config` is called by :mod:`ofxpost.builtin.opp` when a config
 file is in the opp layout, and by ``ofxpost migrate``. It never changes its input:
 master defaults are merged into fresh deep copies, one per column.
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -22,12 +22,42 @@ from ofxpost.builtin.naming import safe_name, unique
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from ofxpost.builtin.rangegraph import RangeGraphEntry
-
 FIGURE_SIZE = (10.0, 6.0)
 """Figure size in inches."""
 DPI = 100
 """Dots per inch: plots are 1000 × 600 pixels."""
+
+
+class RangeGraphEntry(Protocol):
+    """What a plot needs of one range graph.
+
+    :class:`ofxpost.builtin.rangegraph.RangeGraphEntry` has it; this module does not
+    import that one, so that the plots sit below the feature that draws them.
+    """
+
+    @property
+    def name(self) -> str:
+        """The graph's label."""
+
+    @property
+    def title(self) -> str | None:
+        """Plot title (``None``: the label)."""
+
+    @property
+    def x_label(self) -> str:
+        """Plot x-axis title."""
+
+    @property
+    def axis_title(self) -> str:
+        """Plot y-axis title."""
+
+    @property
+    def statistics(self) -> Sequence[str]:
+        """The curves kept (``max``, ``min`` ...)."""
+
+    @property
+    def allowable(self) -> float | None:
+        """A limit drawn as a dashed line, if any."""
 
 
 def plot_file_names(entries: Sequence[RangeGraphEntry]) -> list[str]:

@@ -1,10 +1,17 @@
-"""Recognise a digitalmodel ``opp`` config and hand it to the translator."""
+"""Built-in plugin: recognise a digitalmodel ``opp`` config and translate it.
+
+It implements :func:`~ofxpost.hookspecs.ofxpost_translate_config`; the translation
+itself is :mod:`ofxpost.builtin.opp_compat`. ``ofxpost migrate`` calls
+:func:`is_opp_config` and :func:`translate` directly.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from ofxpost.markers import hookimpl
 
 OPP_MARKER_KEYS = frozenset(
     {
@@ -36,7 +43,7 @@ def translate(
     anything to say, lists the opp keys that have no meaning here
     (``ignored opp keys: ...``) and those of them that were switched on.
     """
-    from ofxpost.builtin.opp_compat import translate_with_notices
+    from ofxpost.builtin.opp_compat import translate_with_notices  # only when needed
 
     native, ignored = translate_with_notices(raw, source)
     where = f" {source}" if source is not None else ""
@@ -45,3 +52,11 @@ def translate(
         "layout (see it with `ofxpost migrate`)"
     )
     return native, (notice, *ignored)
+
+
+@hookimpl
+def ofxpost_translate_config(
+    raw: Mapping[str, Any], source: Path | None
+) -> tuple[dict[str, Any], tuple[str, ...]] | None:
+    """Translate ``raw`` when it is in digitalmodel's opp layout (else ``None``)."""
+    return translate(raw, source) if is_opp_config(raw) else None
