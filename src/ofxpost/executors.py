@@ -128,7 +128,11 @@ def create_local_pool(plan: Plan, on_started: JobStarted) -> FileExecutor:
 
 
 def create_executor(plan: Plan, on_started: JobStarted) -> FileExecutor:
-    """The executor ``parallel_processing.executor`` names for parallel mode."""
+    """The executor ``parallel_processing.executor`` names (``local`` or ``dask``)."""
+    if plan.config.parallel_processing.executor == "dask":
+        from ofxpost.dask_executor import DaskExecutor
+
+        return DaskExecutor(plan, on_started)
     return LocalPoolExecutor(plan, on_started)
 
 

@@ -122,12 +122,7 @@ class Orchestrator:
         try:
             self._observe("ofxpost_batch_started", plan=plan)
             await self._open_executor()
-            self.emitter.emit(
-                "mode_selected",
-                mode=self.plan.mode,
-                reason=self.plan.mode_reason,
-                workers=self.plan.workers,
-            )
+            self._mode_selected()
             await self._dispatch_all()
         except (anyio.get_cancelled_exc_class(), KeyboardInterrupt):
             cancelled = True
@@ -257,7 +252,12 @@ class Orchestrator:
                 # and then shuts the executor down: no worker is left behind.
                 await anyio.to_thread.run_sync(self._start_pool)
             except Exception as exc:
-                reason = f"the process pool could not be started ({type(exc).__name__}: {exc})"
+                what = (
+                    "the Dask cluster could not be reached"
+                    if plan.config.parallel_processing.executor == "dask"
+                    else "the process pool could not be started"
+                )
+                reason = f"{what} ({type(exc).__name__}: {exc})"
                 self.plan = with_mode(plan, "sequential", reason)
         if self.executor is None:
             executor = create_sequential_executor(
@@ -267,6 +267,19 @@ class Orchestrator:
             self.executor = executor
         self.execution.use(self.plan, self.executor)
         self.admission = Admission(self.plan, self.emitter, self.estimator)
+
+    def _mode_selected(self) -> None:
+        executor = self.executor
+        plan = self.plan
+        fields: dict[str, Any] = {}
+        mode: str = plan.mode
+        reason = plan.mode_reason
+        if plan.mode == "parallel" and executor is not None and executor.name != plan.mode:
+            mode = executor.name
+            reason = f"{plan.workers} files at a time on {executor.name} at {executor.address}"
+        if executor is not None and executor.address is not None:
+            fields["address"] = executor.address
+        self.emitter.emit("mode_selected", mode=mode, reason=reason, workers=plan.workers, **fields)
 
     def _start_pool(self) -> None:
         with self._start_lock:
