@@ -220,7 +220,7 @@ class DaskExecutor:
         self.cluster: Any = None
         self._jobs: dict[tuple[int, int], Job] = {}
         self._lock = threading.Lock()
-        self._memory_resource = False
+        self._memory_capacity: float | None = None
 
     def start(self) -> None:
         """Connect to the scheduler (or start a local cluster) and subscribe to starts.
@@ -251,11 +251,28 @@ class DaskExecutor:
             self.address = str(self.cluster.scheduler_address)
         else:
             self.client = distributed.Client(self.address, timeout=30)  # type: ignore[no-untyped-call]
-        info = self.client.scheduler_info()
-        self._memory_resource = any(
-            "MEMORY" in (w.get("resources") or {}) for w in info.get("workers", {}).values()
-        )
+        self._check_resources()
         self.client.subscribe_topic(self.options.topic, self._started)
+
+    def _check_resources(self) -> None:
+        """Find the workers' ``MEMORY`` capacity; refuse resources no worker offers.
+
+        A task that asks for a resource no worker has would wait forever.
+
+        :raises ValueError: naming the resource and the workers' resources.
+        """
+        info = self.client.scheduler_info()
+        offered: dict[str, float] = {}
+        for worker in info.get("workers", {}).values():
+            for name, amount in (worker.get("resources") or {}).items():
+                offered[name] = max(offered.get(name, 0.0), float(amount))
+        for name, amount in self.settings.resources.items():
+            if offered.get(name, 0.0) < amount:
+                raise ValueError(
+                    f"parallel_processing.dask.resources: {name}={amount} is more than any "
+                    f"worker offers (workers offer {offered or 'no resources'})"
+                )
+        self._memory_capacity = offered.get("MEMORY")
 
     def _started(self, event: Any) -> None:
         msg = event[1] if isinstance(event, tuple) and len(event) == 2 else event
@@ -273,8 +290,11 @@ class DaskExecutor:
         with self._lock:
             self._jobs[(job.index, job.attempt)] = job
         resources = dict(self.settings.resources)
-        if self._memory_resource:
-            resources["MEMORY"] = float(job.memory_limit or job.memory_estimate)
+        if self._memory_capacity is not None and "MEMORY" not in resources:
+            # workers that offer MEMORY (bytes) take files by their memory estimate;
+            # a file larger than any worker's MEMORY runs alone on the largest one
+            estimate = float(job.memory_limit or job.memory_estimate)
+            resources["MEMORY"] = min(estimate, self._memory_capacity)
         result = _DaskFuture()
         remote = self.client.submit(
             run_on_worker,
