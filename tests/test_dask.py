@@ -222,3 +222,25 @@ def test_cluster_wide_licence_limit_holds_across_two_batches(
         open_now += step
         peak = max(peak, open_now)
     assert peak == 1, f"{peak} licensed files were open at once"
+
+
+def test_resource_no_worker_offers_is_refused_not_waited_for(
+    toy_batch: ToyBatch, events: EventLog, loopback: dict[str, Any]
+) -> None:
+    """A task asking for a resource no worker has would wait forever: refused at start."""
+    parallel = _dask_config(loopback["address"])
+    parallel["dask"]["resources"] = {"ORCAFLEX": 1}
+    config = toy_batch(3, folder="resources", parallel=parallel)
+    result = ofxpost.run(config, on_event=events)
+    assert result.mode == "sequential" and result.succeeded == 3
+    (mode,) = events.named("mode_selected")
+    assert "Dask executor could not be started" in mode["reason"]
+    assert "ORCAFLEX" in mode["reason"]
+
+
+def test_dask_settings_validated(toy_batch: ToyBatch) -> None:
+    parallel = _dask_config(None)
+    parallel["dask"]["n_workers"] = 0
+    config = toy_batch(2, folder="badcfg", parallel=parallel)
+    with pytest.raises(ofxpost.ConfigError, match="n_workers"):
+        ofxpost.run(config)

@@ -55,6 +55,14 @@ MAX_CACHED_POOLS = 2
 
 
 @dataclass(frozen=True, slots=True)
+class TaskOutcome:
+    """What a task hands back: the worker that ran it and the record (or failure)."""
+
+    worker: str
+    value: FileRecord | BaseException
+
+
+@dataclass(frozen=True, slots=True)
 class TaskOptions:
     """How :func:`run_on_worker` runs one file (sent with every task)."""
 
@@ -127,7 +135,7 @@ def _allow_children() -> None:
         config["daemon"] = False
 
 
-def run_on_worker(job: Job, options: TaskOptions) -> FileRecord | BaseException:
+def run_on_worker(job: Job, options: TaskOptions) -> TaskOutcome:
     """The Dask task: run ``job`` in this worker's child process and return its record.
 
     A failure of the file's process is returned, not raised (the task itself went
@@ -171,7 +179,7 @@ def run_on_worker(job: Job, options: TaskOptions) -> FileRecord | BaseException:
             record = WorkerDied(exc.pid, exc.exitcode, address)
         except (TaskKilled, MemoryLimitExceeded, RemoteError) as exc:
             record = exc
-        return record
+        return TaskOutcome(address, record)
     finally:
         if semaphore is not None:
             with contextlib.suppress(Exception):
@@ -219,6 +227,7 @@ class DaskExecutor:
         self.client: Any = None
         self.cluster: Any = None
         self._jobs: dict[tuple[int, int], Job] = {}
+        self._reported: set[tuple[int, int]] = set()
         self._lock = threading.Lock()
         self._memory_capacity: float | None = None
 
@@ -228,6 +237,13 @@ class DaskExecutor:
         :raises ImportError: when Dask is not installed (``pip install "ofxpost[dask]"``).
         :raises OSError: when the scheduler cannot be reached.
         """
+        try:
+            self._connect()
+        except BaseException:
+            self.shutdown(cancel=True)
+            raise
+
+    def _connect(self) -> None:
         import dask
         import distributed
 
@@ -278,11 +294,18 @@ class DaskExecutor:
         msg = event[1] if isinstance(event, tuple) and len(event) == 2 else event
         if not isinstance(msg, dict):
             return
+        key = (int(msg.get("index", -1)), int(msg.get("attempt", 0)))
+        self._report(key, str(msg.get("worker") or "dask"))
+
+    def _report(self, key: tuple[int, int], worker: str) -> None:
+        """Tell ``on_started`` once per attempt (from the start event or, if that comes
+        late, from the result itself, so ``file_started`` always precedes the end)."""
         with self._lock:
-            job = self._jobs.get((int(msg.get("index", -1)), int(msg.get("attempt", 0))))
-        worker = msg.get("worker")
-        if job is not None:
-            self.on_started(job, str(worker) if worker else "dask")
+            job = self._jobs.get(key)
+            if job is None or key in self._reported:
+                return
+            self._reported.add(key)
+        self.on_started(job, worker)
 
     def submit(self, job: Job) -> Future[FileRecord]:
         """Submit ``job`` as a Dask task."""
@@ -312,22 +335,21 @@ class DaskExecutor:
         """Hand a finished Dask future's outcome to ``result``."""
         import distributed
 
-        with self._lock:
-            self._jobs.pop((job.index, job.attempt), None)
-        if result.done():
-            return
+        key = (job.index, job.attempt)
         try:
             if done.status == "cancelled":
                 error: BaseException | None = TaskKilled("the Dask task was cancelled")
             else:
                 error = done.exception()
             if error is None:
-                value = done.result()
-                if isinstance(value, BaseException):
-                    error = value
+                outcome: TaskOutcome = done.result()
+                self._report(key, outcome.worker)
+                if isinstance(outcome.value, BaseException):
+                    error = outcome.value
                 else:
+                    self._forget(key)
                     with contextlib.suppress(concurrent.futures.InvalidStateError):
-                        result.set_result(value)
+                        result.set_result(outcome.value)
                     return
         except BaseException as exc:  # the scheduler went away, a result that cannot load
             error = exc
@@ -335,6 +357,11 @@ class DaskExecutor:
             error = WorkerDied(None, None, None, f"the Dask worker running it was lost ({error})")
         with contextlib.suppress(concurrent.futures.InvalidStateError):
             result.set_exception(error)
+
+    def _forget(self, key: tuple[int, int]) -> None:
+        with self._lock:
+            self._jobs.pop(key, None)
+            self._reported.discard(key)
 
     def kill(self, future: Future[FileRecord]) -> None:
         """Drop ``future``'s task (a running one is stopped by its own timeout)."""

@@ -253,7 +253,7 @@ class Orchestrator:
                 await anyio.to_thread.run_sync(self._start_pool)
             except Exception as exc:
                 what = (
-                    "the Dask cluster could not be reached"
+                    "the Dask executor could not be started"
                     if plan.config.parallel_processing.executor == "dask"
                     else "the process pool could not be started"
                 )
