@@ -159,7 +159,10 @@ def test_loopback_crash_and_hang_fail_alone(
     config = toy_batch(10, faults, folder="faults", parallel=parallel)
     result = ofxpost.run(config, on_event=events)
     assert result.exit_code == 1
-    assert {f.index: f.kind for f in result.failures} == {1: "crash", 3: "timeout", 5: "crash"}
+    kinds = {f.index: f.kind for f in result.failures}
+    assert kinds == {1: "crash", 3: "timeout", 5: "crash"}, [
+        (f.index, f.errors[0].message) for f in result.failures
+    ]
     assert result.succeeded == 7
     (timeout,) = events.named("file_timeout")
     hung_on = timeout["worker"]

@@ -31,6 +31,7 @@ import concurrent.futures
 import contextlib
 import hashlib
 import multiprocessing
+import os
 import pickle
 import threading
 from collections import OrderedDict
@@ -159,6 +160,10 @@ def run_on_worker(job: Job, options: TaskOptions) -> TaskOutcome:
         semaphore.acquire()
     try:
         pool = _child_pool(options)
+        if not pool.worker_pids():
+            # the last file's child died or was killed: start its successor first,
+            # so that the start-up (seconds on a busy machine) is not timed
+            pool.submit(os.getpid).result()
         worker.log_event(
             options.topic, {"index": job.index, "attempt": job.attempt, "worker": address}
         )
@@ -169,7 +174,7 @@ def run_on_worker(job: Job, options: TaskOptions) -> TaskOutcome:
             future.cancel()  # terminates the child process tree
             try:
                 record = future.result(timeout=KILL_GRACE_S)  # it finished just in time
-            except TaskKilled:
+            except Exception:
                 record = TaskKilled(
                     f"ran past timeout_per_file ({options.timeout} s) on {address}; "
                     "its process was terminated",
