@@ -21,6 +21,8 @@ import pytest
 import yaml
 
 import ofxpost
+from ofxpost.dask_executor import DaskExecutor, run_on_worker
+from ofxpost.records import FileRecord
 from ofxpost.testing import EventLog, table_bytes
 from tests.conftest import TOY_DIR, ToyBatch, write_toy
 
@@ -166,13 +168,14 @@ def test_loopback_crash_and_hang_fail_alone(
     assert result.succeeded == 7
     (timeout,) = events.named("file_timeout")
     hung_on = timeout["worker"]
-    # the worker that ran the hanging file is usable again: it started a file after
-    later = [
-        e
-        for e in events[events.index(timeout) :]
-        if e["event"] == "file_started" and e["worker"] == hung_on
-    ]
-    assert later, f"no file ran on {hung_on} after its timeout"
+    # the worker that ran the hanging file is usable again: it runs a file now
+    plan = ofxpost.make_plan(ofxpost.load_config(config))
+    options = DaskExecutor(plan, lambda job, worker: None).options
+    with distributed.Client(loopback["address"], timeout=START_TIMEOUT) as client:
+        task = client.submit(run_on_worker, plan.jobs[0], options, workers=[hung_on], pure=False)
+        outcome = task.result(timeout=START_TIMEOUT)
+    assert outcome.worker == hung_on
+    assert isinstance(outcome.value, FileRecord) and outcome.value.ok
     crashed = {e["index"] for e in events.named("worker_crashed")}
     assert crashed == {1, 5}
 
