@@ -136,6 +136,18 @@ def _allow_children() -> None:
         config["daemon"] = False
 
 
+def warm_worker(options: TaskOptions) -> str:
+    """Start this Dask worker's child process for ``options`` (loads the plugins once).
+
+    Run on every worker when the executor starts, so the first file on each worker
+    does not pay for it. Returns the worker's address.
+    """
+    import distributed
+
+    _child_pool(options)
+    return str(distributed.get_worker().address)
+
+
 def run_on_worker(job: Job, options: TaskOptions) -> TaskOutcome:
     """The Dask task: run ``job`` in this worker's child process and return its record.
 
@@ -274,6 +286,23 @@ class DaskExecutor:
             self.client = distributed.Client(self.address, timeout=30)  # type: ignore[no-untyped-call]
         self._check_resources()
         self.client.subscribe_topic(self.options.topic, self._started)
+        self._warm()
+
+    def _warm(self) -> None:
+        """Start every worker's child process in parallel, before the first file."""
+        workers = list(self.client.scheduler_info().get("workers", {}))
+        warming = [
+            self.client.submit(
+                warm_worker,
+                self.options,
+                key=f"ofxpost-warm-{self.batch_id}-{n}",
+                workers=[address],
+                allow_other_workers=False,
+                pure=False,
+            )
+            for n, address in enumerate(workers)
+        ]
+        self.client.gather(warming)
 
     def _check_resources(self) -> None:
         """Find the workers' ``MEMORY`` capacity; refuse resources no worker offers.
@@ -386,4 +415,4 @@ class DaskExecutor:
                 cluster.close(timeout=30)
 
 
-__all__ = ["DaskExecutor", "TaskOptions", "run_on_worker"]
+__all__ = ["DaskExecutor", "TaskOptions", "TaskOutcome", "run_on_worker", "warm_worker"]
