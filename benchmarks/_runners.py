@@ -15,6 +15,9 @@ key                 what it does                                              wo
 ``joblib``          ``joblib.Parallel(n_jobs=w, backend="loky")``             w
 ``dask``            ``LocalCluster(processes=True)`` + ``client.map/gather``  w
 ``ofxpost``         ``ofxpost.run(config, workers=w)`` (pool start included)  w
+``ofxpost_dask``    the same with ``executor: dask``: a LocalCluster started  w
+                    by the batch (its start included), files in a child
+                    process of each Dask worker
 ==================  ========================================================  =========
 
 Each timing starts before the config is loaded and ends when the outputs are
@@ -221,7 +224,7 @@ def _store_fingerprints(ctx: RunContext) -> dict[int, str]:
     return _peer.fingerprints(records)
 
 
-def _run_ofxpost(ctx: RunContext, **options: Any) -> RunOutcome:
+def _run_ofxpost(ctx: RunContext, executor: str | None = None, **options: Any) -> RunOutcome:
     marks: dict[str, float] = {}
 
     def on_event(event: dict[str, Any]) -> None:
@@ -239,7 +242,11 @@ def _run_ofxpost(ctx: RunContext, **options: Any) -> RunOutcome:
         profiler = Profiler(interval=0.001, async_mode="disabled")
         profiler.start()
     start = time.perf_counter()
-    result = ofxpost.run(ctx.mapping(), on_event=on_event, **options)
+    mapping = ctx.mapping()
+    if executor is not None:
+        pp = dict(mapping.get("parallel_processing") or {})
+        mapping["parallel_processing"] = {**pp, "executor": executor}
+    result = ofxpost.run(mapping, on_event=on_event, **options)
     end = time.perf_counter()
     if profiler is not None and ctx.profile_to is not None:
         profiler.stop()
@@ -274,6 +281,11 @@ def run_ofxpost_pool(ctx: RunContext) -> RunOutcome:
     return _run_ofxpost(ctx, workers=ctx.workers)
 
 
+def run_ofxpost_dask(ctx: RunContext) -> RunOutcome:
+    """``ofxpost.run`` with ``executor: dask`` (a local cluster, its start included)."""
+    return _run_ofxpost(ctx, executor="dask", workers=ctx.workers)
+
+
 RUNNERS: dict[str, RunnerSpec] = {
     spec.key: spec
     for spec in (
@@ -283,8 +295,7 @@ RUNNERS: dict[str, RunnerSpec] = {
         RunnerSpec("joblib", "joblib Parallel (loky)", "peer", True, run_joblib),
         RunnerSpec("dask", "dask LocalCluster", "peer", True, run_dask),
         RunnerSpec("ofxpost", "ofxpost local pool", "ofxpost", True, run_ofxpost_pool),
-        # More ofxpost executors go here, e.g.
-        # RunnerSpec("ofxpost_dask", "ofxpost on dask", "ofxpost", True, run_ofxpost_dask),
+        RunnerSpec("ofxpost_dask", "ofxpost on Dask", "ofxpost", True, run_ofxpost_dask),
     )
 }
 """Every runner, by key. Sections pick the ones they need."""

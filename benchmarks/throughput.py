@@ -315,6 +315,14 @@ def run(
                     f"files phase vs the loop's: {fmt_x(loop_files / p['files'])}."
                 )
             notes.append(note)
+    for w in workers:
+        if ("ofxpost", w) in walls and ("ofxpost_dask", w) in walls:
+            ratio = walls[("ofxpost_dask", w)] / walls[("ofxpost", w)]
+            data["runs"][f"ofxpost_dask-w{w}"]["ratio_to_local_pool"] = ratio
+            notes.append(
+                f"ofxpost on Dask / ofxpost local pool, w={w}: {fmt_x(ratio, 3)} "
+                "(median walls; the Dask run starts its LocalCluster inside the timing)."
+            )
     if profile_to is not None:
         w = max(workers)
         print(f"profiling one ofxpost run (w={w}) -> {profile_to}", flush=True)

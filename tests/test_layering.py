@@ -64,7 +64,13 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("loading", ("ofxpost.loading",)),
     (
         "execution",
-        ("ofxpost.executor_api", "ofxpost.executors", "ofxpost.pool", "ofxpost.worker"),
+        (
+            "ofxpost.dask_executor",
+            "ofxpost.executor_api",
+            "ofxpost.executors",
+            "ofxpost.pool",
+            "ofxpost.worker",
+        ),
     ),
     (
         "orchestration",
