@@ -45,6 +45,9 @@ import pandas as pd
 import pluggy
 
 from ofxpost import atomic
+from ofxpost.artifacts import STAGING as ARTIFACT_STAGING
+from ofxpost.artifacts import name_problem as artifact_problem
+from ofxpost.artifacts import staged_file as artifact_staged
 from ofxpost.events import EventEmitter
 from ofxpost.manifest import (
     COMPLETE,
@@ -126,6 +129,9 @@ class Finisher:
         self.ledger: OutputLedger | None = None
         self.failures: list[OutputFailure] = []
         self._producers: dict[str, str] = {}
+        self.artifacts: list[Path] = []
+        """Per-file artifacts placed in ``output_dir`` during the run."""
+        self._artifact_keys: set[str] = set()
 
     # ------------------------------------------------------------------ start
 
@@ -163,6 +169,69 @@ class Finisher:
         ledger = self._ledger(plan)
         if rel not in ledger.written:
             ledger.claim([rel])
+
+    def place_artifacts(self, plan: Plan, record: FileRecord) -> None:
+        """Claim a file's artifacts (:mod:`ofxpost.artifacts`), then move them into place.
+
+        Each is listed in the manifest before one rename moves it from the file's
+        staging folder to ``output_dir``; no data passes through here. A name that
+        a user's file holds, or that another file of this run already placed, is
+        refused (an ``output`` error; the staged file is dropped). A reused file's
+        artifacts are already in place and are claimed again.
+        """
+        if not record.artifacts:
+            return
+        ledger = self._ledger(plan)
+        root = plan.output_dir
+        for rel in record.artifacts:
+            staged = artifact_staged(root, record.index, rel)
+            target = ledger.path(rel)
+            problem = artifact_problem(rel)
+            reason: str | None = None
+            if problem is not None:
+                reason = f"{problem}; it was not placed"
+            elif rel in ledger.written or name_key(rel) in self._artifact_keys:
+                reason = "is already written by another output of this run; it was not placed"
+            elif staged.exists():
+                if ledger.foreign(rel) or _blocked_by_file(root, rel):
+                    reason = (
+                        f"not placed: output_dir already holds {str(target)!r}, which "
+                        "ofxpost did not write (it was left as it is)"
+                    )
+            elif not (record.reused and rel in ledger.owned and target.is_file()):
+                reason = "is missing: its worker did not leave it"
+            if reason is not None:
+                with contextlib.suppress(OSError):
+                    staged.unlink()
+                self._fail(
+                    OutputFailure(
+                        "output",
+                        None,
+                        None,
+                        f"artifact {rel!r} of {record.path}: {reason}",
+                        target=rel,
+                    )
+                )
+                continue
+            try:
+                ledger.claim([rel])
+                if staged.exists():
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(staged, target)
+            except OSError as exc:
+                ledger.unclaim(rel)
+                self._fail(
+                    OutputFailure(
+                        "output",
+                        None,
+                        None,
+                        f"artifact {rel!r} of {record.path} could not be placed: {exc}",
+                        target=rel,
+                    )
+                )
+                continue
+            self._artifact_keys.add(name_key(rel))
+            self.artifacts.append(target)
 
     def write_error_report(self, plan: Plan, job: Job, record: FileRecord) -> None:
         """Write ``errors/<index>_<name>.json`` for a file that has errors."""
@@ -226,6 +295,8 @@ class Finisher:
         staged = self._write(plan, tables, cancelled)
         checkpoint("staged")
         outputs = self._publish(plan, ledger, staged, cancelled, len(done))
+        outputs.extend(p for p in self.artifacts if p.exists())
+        shutil.rmtree(plan.output_dir / ARTIFACT_STAGING, ignore_errors=True)
         wall_s = time.perf_counter() - started
         problems = tuple(self.failures)
         result = BatchResult(
@@ -476,6 +547,8 @@ class Finisher:
             problem = "is reserved for ofxpost itself"
         if problem is not None:
             reason = f"output {rel!r} {problem}; it was not written"
+        elif name_key(rel) in self._artifact_keys:
+            reason = f"output {rel!r} is a per-file artifact of this run; it was not written"
         elif name_key(rel) in taken:
             reason = (
                 f"output {rel!r} is already written by plugin {taken[name_key(rel)]!r}; "

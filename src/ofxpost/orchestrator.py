@@ -307,7 +307,9 @@ class Orchestrator:
             for job in self.plan.jobs:
                 if self.resume:
                     record = self.store.reusable(job, self.plan.config_hash)
-                    if record is not None:
+                    if record is not None and all(  # a reused file keeps its artifacts
+                        (self.plan.output_dir / a).is_file() for a in record.artifacts
+                    ):
                         self._reused += 1
                         self._file_done(job, record)
                         continue
@@ -597,6 +599,7 @@ class Orchestrator:
                 log=record.log,
             )
         self.finisher.claim_log(self.plan, record)
+        self.finisher.place_artifacts(self.plan, record)
         if record.errors and self.plan.config.parallel_processing.save_error_reports:
             self.finisher.write_error_report(self.plan, job, record)
         self.emitter.emit(

@@ -126,6 +126,7 @@ class ResultStore:
             "peak_rss": record.peak_rss,
             "attempts": record.attempts,
             "log": record.log,
+            "artifacts": record.artifacts,
         }
         text = json.dumps(head, separators=(",", ":"))[:-1] + ',"results":' + record.payload
         line = (text + "}\n").encode("utf-8")
@@ -186,6 +187,7 @@ def _record(data: dict[str, Any], job: Job) -> FileRecord:
         attempts=int(data.get("attempts", 1)),
         payload=payload,
         log=data.get("log"),
+        artifacts=[a for a in data.get("artifacts") or [] if isinstance(a, str)],
     )
 
 
