@@ -16,12 +16,19 @@ Every error raised on purpose derives from :class:`OfxpostError`; events are typ
 
 Plugins implement the hooks in :mod:`ofxpost.hookspecs` with :data:`hookimpl`.
 Importing ofxpost configures no logging and imports no OrcaFlex module.
+
+Importing the package is cheap: the names that need the engine (``run``,
+``run_batch``, ``Config``, ``validate_event``, ...) are imported on first use
+(:pep:`562`), so a worker process that imports :mod:`ofxpost.worker` does not load
+the controller's modules (anyio, structlog, rich).
 """
 
-from ofxpost import event_types
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ofxpost._version import __version__
-from ofxpost.batch import BatchStream, RunOptions, load_config_async, open_batch, run, run_batch
-from ofxpost.config import Config, ParallelProcessing, load_config
 from ofxpost.errors import (
     ConfigError,
     OfxpostError,
@@ -30,12 +37,66 @@ from ofxpost.errors import (
     PluginError,
     UnsupportedLoopError,
 )
-from ofxpost.events import SCHEMA_VERSION, Event, event_schema, validate_event
 from ofxpost.markers import hookimpl, hookspec
 from ofxpost.partial import Partial
-from ofxpost.plan import Plan, make_plan
 from ofxpost.records import ErrorKind, ErrorRecord, FileRecord, FileStatus, Job
-from ofxpost.result import BatchResult, FileFailure, OutputFailure
+
+if TYPE_CHECKING:
+    from ofxpost import event_types
+    from ofxpost.batch import (
+        BatchStream,
+        RunOptions,
+        load_config_async,
+        open_batch,
+        run,
+        run_batch,
+    )
+    from ofxpost.config import Config, ParallelProcessing, load_config
+    from ofxpost.events import SCHEMA_VERSION, Event, event_schema, validate_event
+    from ofxpost.plan import Plan, make_plan
+    from ofxpost.result import BatchResult, FileFailure, OutputFailure
+
+_LAZY: dict[str, str] = {
+    "BatchStream": "ofxpost.batch",
+    "RunOptions": "ofxpost.batch",
+    "load_config_async": "ofxpost.batch",
+    "open_batch": "ofxpost.batch",
+    "run": "ofxpost.batch",
+    "run_batch": "ofxpost.batch",
+    "Config": "ofxpost.config",
+    "ParallelProcessing": "ofxpost.config",
+    "load_config": "ofxpost.config",
+    "SCHEMA_VERSION": "ofxpost.events",
+    "Event": "ofxpost.events",
+    "event_schema": "ofxpost.events",
+    "validate_event": "ofxpost.events",
+    "Plan": "ofxpost.plan",
+    "make_plan": "ofxpost.plan",
+    "BatchResult": "ofxpost.result",
+    "FileFailure": "ofxpost.result",
+    "OutputFailure": "ofxpost.result",
+}
+"""Public name -> the module that defines it, imported on first access."""
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name's module on first access (:pep:`562`)."""
+    if name == "event_types":
+        module = importlib.import_module("ofxpost.event_types")
+        globals()[name] = module
+        return module
+    where = _LAZY.get(name)
+    if where is None:
+        raise AttributeError(f"module 'ofxpost' has no attribute {name!r}")
+    value = getattr(importlib.import_module(where), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    """The module's names, lazy ones included."""
+    return sorted({*globals(), *__all__})
+
 
 __all__ = [
     "SCHEMA_VERSION",
