@@ -12,7 +12,9 @@ its own outputs:
    aggregator's error.
 2. **Write, staged.** Each writer gets its own empty folder under
    ``output_dir/.ofxpost/staging/`` as ``output_dir``. A writer that raises loses
-   the files it wrote there, and only those.
+   the files it wrote there, and only those. Writers are independent, so they run
+   at the same time, each in its own thread; their results are checked in
+   registration order.
 3. **Check.** Every staged file's path must be confined and portable
    (:mod:`ofxpost.names`), not already taken by an earlier writer, and not the
    path of a file that ofxpost did not write (see :mod:`ofxpost.manifest`).
@@ -37,6 +39,7 @@ import shutil
 import time
 import traceback
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -474,8 +477,10 @@ class Finisher:
         )
         staged: list[_Staged] = []
         taken: dict[str, str] = {}
-        for number, writer in enumerate(writers):
-            folder = staging / f"w{number:03d}"
+        folders = [staging / f"w{number:03d}" for number in range(len(writers))]
+
+        def run_writer(number: int) -> list[ImplOutcome]:
+            writer, folder = writers[number], folders[number]
             folder.mkdir()
             others = [self.pm.get_plugin(w) for w in writers if w != writer]
             caller = self.pm.subset_hook_caller(caller_name, remove_plugins=others)
@@ -483,6 +488,18 @@ class Finisher:
                 caller, tables=tables, output_dir=folder, config=plan.config, partial=cancelled
             )
             checkpoint(f"wrote:{writer}")
+            return outcomes
+
+        # Writers are independent (each has its own folder and only reads the
+        # tables): they run at the same time, in threads (pandas/pyarrow and the
+        # PNG encoder release the GIL for much of the work). Their results are then
+        # checked and staged in registration order, as if they had run one by one.
+        if len(writers) > 1:
+            with ThreadPoolExecutor(len(writers), thread_name_prefix="ofxpost-writer") as pool:
+                results = list(pool.map(run_writer, range(len(writers))))
+        else:
+            results = [run_writer(number) for number in range(len(writers))]
+        for writer, folder, outcomes in zip(writers, folders, results, strict=True):
             error = next((o.error for o in outcomes if o.error is not None), None)
             if isinstance(error, TablesNotWritten):
                 self._tables_not_written(writer, error)
