@@ -46,3 +46,23 @@ def test_writers_run_concurrently(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     out = tmp_path / "out"
     assert (out / "a.txt").read_text() == "a.txt" and (out / "b.txt").read_text() == "b.txt"
     assert {"a.txt", "b.txt"} <= set(manifest(out)["written"])
+
+
+def test_plots_import_matplotlib_while_files_run(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from types import SimpleNamespace\n"
+        "import ofxpost\n"
+        "from ofxpost.builtin import rangegraph\n"
+        "config = ofxpost.load_config({'inputs': ['x/*'], 'range_graph': {'graphs': "
+        "[{'object': 'Riser', 'variable': 'Effective tension'}]}}, base_dir=sys.argv[1])\n"
+        "assert 'matplotlib.figure' not in sys.modules\n"
+        "rangegraph.ofxpost_batch_started(plan=SimpleNamespace(config=config))\n"
+        "import threading\n"
+        "[t.join(120) for t in threading.enumerate() if t.name == 'ofxpost-plots-warm-up']\n"
+        "assert 'matplotlib.figure' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", script, str(tmp_path)], check=True, timeout=180)
