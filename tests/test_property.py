@@ -9,7 +9,7 @@ import json
 import shutil
 import tempfile
 from collections.abc import Iterator
-from concurrent.futures import Executor, Future
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import ofxpost
-from ofxpost.executors import create_local_pool
+from ofxpost.executors import LocalPoolExecutor
 from tests.conftest import write_toy
 
 FAULT_KIND = {
@@ -34,23 +34,34 @@ FAULT_KIND = {
 }
 
 
-class _SharedPool(Executor):
-    """One long-lived pool for every example (its shutdown is deferred to the fixture)."""
+class _SharedPool:
+    """One long-lived local pool for every example (its shutdown is deferred to the fixture)."""
+
+    name = "parallel"
+    address: str | None = None
+    enforces_timeout = False
 
     def __init__(self) -> None:
-        self.pool: Executor | None = None
+        self.pool: LocalPoolExecutor | None = None
 
-    def factory(self, plan: Any, on_task_start: Any) -> Executor:
+    def factory(self, plan: Any, on_started: Any) -> _SharedPool:
         if self.pool is None:
-            self.pool = create_local_pool(plan, on_task_start)
-        self.pool.on_task_start = on_task_start  # type: ignore[attr-defined]
+            self.pool = LocalPoolExecutor(plan, on_started)
+            self.pool.start()
+        self.pool.on_started = on_started
         return self
 
-    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
-        assert self.pool is not None
-        return self.pool.submit(fn, *args, **kwargs)
+    def start(self) -> None:
+        """Started once, by the first example."""
 
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+    def submit(self, job: Any) -> Future[Any]:
+        assert self.pool is not None
+        return self.pool.submit(job)
+
+    def kill(self, future: Future[Any]) -> None:
+        future.cancel()
+
+    def shutdown(self, *, cancel: bool) -> None:
         """Kept alive between examples."""
 
 
@@ -59,7 +70,7 @@ def shared_pool() -> Iterator[_SharedPool]:
     shared = _SharedPool()
     yield shared
     if shared.pool is not None:
-        shared.pool.shutdown(wait=True, cancel_futures=True)
+        shared.pool.shutdown(cancel=True)
 
 
 def _expected_row(index: int, name: str, path: Path) -> dict[str, Any]:

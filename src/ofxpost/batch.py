@@ -26,6 +26,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream
 from ofxpost.config import Config, load_config, suggest
 from ofxpost.errors import ConfigError, UnsupportedLoopError
 from ofxpost.events import Event, EventEmitter, Sink
+from ofxpost.executor_api import ExecutorFactory
 from ofxpost.lock import OutputDirLock
 from ofxpost.orchestrator import Orchestrator
 from ofxpost.plan import Plan, make_plan
@@ -48,8 +49,11 @@ class RunOptions(TypedDict, total=False):
     """Called with every event."""
     sinks: Iterable[Sink]
     """More event receivers."""
-    pool_factory: Any
-    """Replaces the local process pool factory (advanced)."""
+    executor: ExecutorFactory
+    """Makes the executor for parallel mode instead of ``parallel_processing.executor``
+    (advanced; see :mod:`ofxpost.executor_api`)."""
+    pool_factory: ExecutorFactory
+    """Former name of ``executor`` (still accepted)."""
 
 
 OPTION_NAMES = tuple(RunOptions.__annotations__)
@@ -188,7 +192,7 @@ async def _run_prepared(prepared: _Prepared, options: Mapping[str, Any]) -> Batc
             prepared.plan,
             emitter,
             resume=bool(options.get("resume", False)),
-            pool_factory=options.get("pool_factory"),
+            executor=options.get("executor") or options.get("pool_factory"),
         )
         return await orchestrator.run()
     finally:
@@ -208,8 +212,9 @@ async def run_batch(config: ConfigSource | Plan, **options: Unpack[RunOptions]) 
         :class:`~ofxpost.plan.Plan` from :func:`ofxpost.make_plan`.
     :param options: see :class:`RunOptions`: ``workers`` (override
         ``parallel_processing.max_workers``; not with a plan), ``sequential``,
-        ``resume``, ``on_event``, ``sinks``, ``pool_factory`` (see
-        :func:`ofxpost.executors.create_local_pool`).
+        ``resume``, ``on_event``, ``sinks``, ``executor`` (an
+        :data:`~ofxpost.executor_api.ExecutorFactory`; ``pool_factory`` is its
+        former name).
     :raises ConfigError: if the config, an option or the inputs are unusable
         (nothing is written).
     :raises OutputError: if ``output_dir`` cannot be used.

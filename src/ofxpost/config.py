@@ -33,6 +33,28 @@ LOCAL_PLUGIN_FILE = "ofxpost_plugins.py"
 """Name of the conftest-like plugin file picked up beside the config file."""
 
 
+class DaskSettings(BaseModel):
+    """The ``parallel_processing.dask`` section (used when ``executor: dask``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    address: str | None = None
+    """Scheduler to use (``tcp://host:port``); ``null``: start a local cluster."""
+    n_workers: int | Literal["auto"] = "auto"
+    """Local cluster only: worker processes (``auto``: as many as the local pool's)."""
+    resources: dict[str, float] = Field(default_factory=dict)
+    """Abstract resources each file needs on a worker (e.g. ``{ORCAFLEX: 1}``)."""
+    licence_semaphore: str = "ofxpost-licences"
+    """Name of the cluster-wide licence semaphore shared by batches (with ``licences``)."""
+
+    @field_validator("n_workers")
+    @classmethod
+    def _positive(cls, value: int | str) -> int | str:
+        if isinstance(value, int) and value < 1:
+            raise ValueError("must be at least 1 or 'auto'")
+        return value
+
+
 class ParallelProcessing(BaseModel):
     """The ``parallel_processing`` section: workers, budgets, timeouts and retries."""
 
@@ -68,8 +90,10 @@ class ParallelProcessing(BaseModel):
     """Replace a worker process after this many files (releases native memory)."""
     orcfxapi_threads: int = Field(default=1, ge=1)
     """``threadCount`` for ``OrcFxAPI.Model``; 1 avoids oversubscribing the CPUs."""
-    executor: Literal["local", "sequential"] = "local"
-    """``local``: a process pool on this machine; ``sequential``: in-process."""
+    executor: Literal["local", "sequential", "dask"] = "local"
+    """``local``: a process pool here; ``sequential``: in-process; ``dask``: a Dask cluster."""
+    dask: DaskSettings = Field(default_factory=DaskSettings)
+    """Where and how the ``dask`` executor runs (see ``docs/scale-out.md``)."""
 
     @field_validator("max_workers")
     @classmethod

@@ -51,10 +51,11 @@ class BatchStarted(Envelope):
 class ModeSelected(Envelope):
     """``mode_selected``: the executor started (or the batch fell back to sequential)."""
 
-    mode: Literal["parallel", "sequential"]
+    mode: Literal["parallel", "sequential", "dask"]
     reason: str
     workers: int
     pool_start_s: NotRequired[float]
+    address: NotRequired[str]
 
 
 class FileWaiting(Envelope):
@@ -73,6 +74,7 @@ class FileStarted(Envelope):
     index: int
     worker_pid: int | None
     attempt: int
+    worker: NotRequired[str]
 
 
 class FileRetry(Envelope):
@@ -93,6 +95,7 @@ class FileTimeout(Envelope):
     index: int
     timeout_s: float
     worker_pid: NotRequired[int | None]
+    worker: NotRequired[str]
 
 
 class WorkerCrashed(Envelope):
@@ -104,6 +107,7 @@ class WorkerCrashed(Envelope):
     exitcode: int | None
     attempt: NotRequired[int]
     message: NotRequired[str]
+    worker: NotRequired[str]
 
 
 class ExtractorFailed(Envelope):

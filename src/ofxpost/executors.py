@@ -1,20 +1,24 @@
-"""Executors the orchestrator can drive: the local process pool and in-process.
+"""The executors the orchestrator can drive: the local process pool and in-process.
 
-Both are :class:`concurrent.futures.Executor` objects used through
-``loop.run_in_executor``, so adding another executor (a Dask cluster's
-``client.get_executor()``, say) means adding a factory here.
+Both implement :class:`~ofxpost.executor_api.FileExecutor`. The Dask executor lives
+in :mod:`ofxpost.dask_executor` (an optional extra).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import Executor, ThreadPoolExecutor
+import functools
+import os
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+import pluggy
+
+from ofxpost.config import Config
+from ofxpost.executor_api import ExecutorFactory, FileExecutor, JobStarted
 from ofxpost.plan import Plan
-from ofxpost.pool import ResilientProcessPool, TaskStartCallback
-from ofxpost.records import Job
-from ofxpost.worker import init_worker
+from ofxpost.pool import ResilientProcessPool
+from ofxpost.records import FileRecord, Job
+from ofxpost.worker import init_worker, process_job, run_job_logged
 
 
 def _job_memory_limit(args: tuple[Any, ...]) -> int | None:
@@ -23,39 +27,128 @@ def _job_memory_limit(args: tuple[Any, ...]) -> int | None:
     return limit if isinstance(limit, int) and limit > 0 else None
 
 
-def create_local_pool(plan: Plan, on_task_start: TaskStartCallback | None = None) -> Executor:
-    """Create and start the local process pool for ``plan``.
+class LocalPoolExecutor:
+    """The local :class:`~ofxpost.pool.ResilientProcessPool` as a file executor.
 
-    :raises PoolStartError: (or any OS error) if the pool cannot be started; the
-        orchestrator then falls back to the sequential path.
+    Each worker process builds the plugin set once from the plan's worker setup.
+    A timed-out or cancelled job's worker is terminated (``future.cancel()``).
     """
-    pp = plan.config.parallel_processing
-    pool = ResilientProcessPool(
-        plan.workers,
-        initializer=init_worker,
-        initargs=(plan.worker_setup(),),
-        max_tasks_per_child=pp.max_tasks_per_child,
-        memory_limit=_job_memory_limit if plan.budgets.memory_budget is not None else None,
-        on_task_start=on_task_start,
-    )
-    try:
-        pool.start()
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    return pool
+
+    name = "parallel"
+    address: str | None = None
+    enforces_timeout = False
+
+    def __init__(self, plan: Plan, on_started: JobStarted) -> None:
+        pp = plan.config.parallel_processing
+        self.on_started = on_started
+        self.pool = ResilientProcessPool(
+            plan.workers,
+            initializer=init_worker,
+            initargs=(plan.worker_setup(),),
+            max_tasks_per_child=pp.max_tasks_per_child,
+            memory_limit=_job_memory_limit if plan.budgets.memory_budget is not None else None,
+            on_task_start=self._task_started,
+        )
+
+    def _task_started(self, args: tuple[Any, ...], pid: int) -> None:
+        if args and isinstance(args[0], Job):
+            self.on_started(args[0], pid)
+
+    def start(self) -> None:
+        """Start every worker process and wait until all are ready.
+
+        :raises PoolStartError: (or any OS error) if the pool cannot be started; the
+            orchestrator then falls back to the sequential path.
+        """
+        try:
+            self.pool.start()
+        except BaseException:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+    def submit(self, job: Job) -> Future[FileRecord]:
+        """Run ``job`` on the next free worker process."""
+        future: Future[FileRecord] = self.pool.submit(process_job, job)
+        return future
+
+    def kill(self, future: Future[FileRecord]) -> None:
+        """Terminate the worker running ``future`` (or drop it if still queued)."""
+        future.cancel()
+
+    def shutdown(self, *, cancel: bool) -> None:
+        """Stop the pool; with ``cancel`` running jobs' workers are terminated."""
+        self.pool.shutdown(wait=True, cancel_futures=cancel)
 
 
-def create_sequential_executor() -> Executor:
+class SequentialExecutor:
     """One thread in this process that runs files one after another, in order.
 
-    The orchestrator sends it the same per-file function as the pool's workers,
-    bound to the controller's own plugin manager and config.
+    It runs the same per-file function as the pool's workers, bound to the
+    controller's own plugin manager and config. A running file cannot be killed:
+    ``timeout_per_file`` does not apply here.
     """
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="ofxpost-sequential")
+
+    name = "sequential"
+    address: str | None = None
+    enforces_timeout = False
+
+    def __init__(self, pm: pluggy.PluginManager, config: Config, on_started: JobStarted) -> None:
+        self.on_started = on_started
+        self._run = functools.partial(run_job_logged, pm, config, python_level=True)
+        self._thread: ThreadPoolExecutor | None = None
+
+    def start(self) -> None:
+        """Start the thread."""
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ofxpost-sequential")
+
+    def _call(self, job: Job) -> FileRecord:
+        self.on_started(job, os.getpid())
+        return self._run(job)
+
+    def submit(self, job: Job) -> Future[FileRecord]:
+        """Queue ``job`` behind the files already submitted."""
+        if self._thread is None:
+            self.start()
+        assert self._thread is not None
+        return self._thread.submit(self._call, job)
+
+    def kill(self, future: Future[FileRecord]) -> None:
+        """Drop ``future`` if it has not started (a running file cannot be stopped)."""
+        future.cancel()
+
+    def shutdown(self, *, cancel: bool) -> None:
+        """Stop the thread once the running file (if any) ends."""
+        if self._thread is not None:
+            self._thread.shutdown(wait=True, cancel_futures=cancel)
 
 
-ExecutorFactory = Callable[[Plan, TaskStartCallback | None], Executor]
-"""Signature of a pool factory (see :func:`create_local_pool`)."""
+def create_local_pool(plan: Plan, on_started: JobStarted) -> FileExecutor:
+    """The default executor factory: the local process pool for ``plan`` (not started)."""
+    return LocalPoolExecutor(plan, on_started)
 
-__all__ = ["ExecutorFactory", "Job", "create_local_pool", "create_sequential_executor"]
+
+def create_executor(plan: Plan, on_started: JobStarted) -> FileExecutor:
+    """The executor ``parallel_processing.executor`` names (``local`` or ``dask``)."""
+    if plan.config.parallel_processing.executor == "dask":
+        from ofxpost.dask_executor import DaskExecutor
+
+        return DaskExecutor(plan, on_started)
+    return LocalPoolExecutor(plan, on_started)
+
+
+def create_sequential_executor(
+    pm: pluggy.PluginManager, config: Config, on_started: JobStarted
+) -> FileExecutor:
+    """The in-process executor used for ``--sequential`` and as the fallback."""
+    return SequentialExecutor(pm, config, on_started)
+
+
+__all__ = [
+    "ExecutorFactory",
+    "FileExecutor",
+    "LocalPoolExecutor",
+    "SequentialExecutor",
+    "create_executor",
+    "create_local_pool",
+    "create_sequential_executor",
+]

@@ -1,25 +1,25 @@
-"""The async engine: admits files under the budgets, runs them, stores their records.
+"""The async engine: dispatches files, retries them, stores their records.
 
 :class:`Orchestrator` runs on an asyncio event loop (through anyio). Files are
 dispatched one at a time in input order -- dynamically, never pre-split -- with at
-most ``workers`` in flight, each through ``loop.run_in_executor``. Before a file
-runs it takes a licence token (OrcaFlex files only) and its memory estimate from a
-weighted semaphore. Each attempt runs inside a cancel scope whose deadline starts
-when a worker picks the file up; when it expires, asyncio cancels the executor
-future and the pool terminates that worker. Records are written to the result
-store the moment they arrive; aggregation reads them back in input order.
+most ``workers`` in flight. Its jobs are split into modules named after them:
+
+* :mod:`ofxpost.admission` -- a file takes its licence, a worker slot and its memory;
+* :mod:`ofxpost.execution` -- one attempt on the executor (:mod:`ofxpost.executor_api`),
+  its timeout, and its failures mapped to records;
+* :mod:`ofxpost.retry` -- whether a failed attempt is tried again (a pure function);
+* :mod:`ofxpost.finishing` -- aggregate, write the outputs and the manifest.
+
+Records are written to the result store the moment they arrive; aggregation reads
+them back in input order.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
-import random
 import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import Executor
 from dataclasses import replace
 from typing import Any
 
@@ -27,27 +27,21 @@ import anyio
 import pluggy
 
 from ofxpost._version import __version__
-from ofxpost.budgets import MemoryEstimator, WeightedSemaphore
-from ofxpost.capture import LOGS_DIR, existing_log
+from ofxpost.admission import Admission
+from ofxpost.budgets import MemoryEstimator
+from ofxpost.capture import LOGS_DIR
 from ofxpost.events import EventEmitter
-from ofxpost.executors import create_local_pool, create_sequential_executor
+from ofxpost.execution import Execution
+from ofxpost.executor_api import ExecutorFactory, FileExecutor
+from ofxpost.executors import create_executor, create_sequential_executor
 from ofxpost.finishing import Finisher
 from ofxpost.input_filters import pairing_event
 from ofxpost.plan import Plan, with_mode
 from ofxpost.plugins import call_each, get_plugin_manager
-from ofxpost.pool import MemoryLimitExceeded, RemoteError, TaskKilled, WorkerDied
 from ofxpost.records import ErrorKind, ErrorRecord, FileRecord, FileStatus, Job
 from ofxpost.result import BatchResult, FileFailure
+from ofxpost.retry import RetryCounters, RetryPolicy, decide
 from ofxpost.store import ResultStore
-from ofxpost.worker import (
-    error_record,
-    format_traceback,
-    process_job,
-    run_job_logged,
-)
-
-MAX_BACKOFF = 60.0
-"""Longest single wait between licence retries (seconds)."""
 
 MAX_WAITING = 256
 """Files admitted ahead of the running ones (waiting for a budget or a worker).
@@ -66,29 +60,24 @@ class Orchestrator:
         emitter: EventEmitter,
         *,
         resume: bool = False,
-        pool_factory: Any = None,
+        executor: ExecutorFactory | None = None,
     ) -> None:
         self.plan = plan
         self.emitter = emitter
         self.resume = resume
-        self.pool_factory = pool_factory or create_local_pool
+        self.executor_factory: ExecutorFactory = executor or create_executor
         self.pm: pluggy.PluginManager = get_plugin_manager(plan.plugin_spec)
         self.store = ResultStore(plan.store_dir)
         self.estimator = MemoryEstimator(plan.budgets.memory_per_file)
-        budgets = plan.budgets
-        self.licences = anyio.Semaphore(budgets.licences) if budgets.licences else None
-        self.memory = WeightedSemaphore(budgets.file_capacity) if budgets.file_capacity else None
-        self.executor: Executor | None = None
-        self._work: Callable[[Job], FileRecord] = process_job
-        self._scopes: dict[int, anyio.CancelScope] = {}
-        self._pids: dict[int, int] = {}
+        self.executor: FileExecutor | None = None
+        self.execution = Execution(plan, emitter)
+        self.admission = Admission(plan, emitter, self.estimator)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._done_jobs: set[int] = set()
         self._failures: dict[int, FileFailure] = {}
         self._succeeded = 0
         self._reused = 0
         self.finisher = Finisher(self.pm, self.store, emitter, self._observe)
-        self._running = anyio.Semaphore(max(1, plan.workers))
         self._pool_start_begun = False
         self._pool_starting = threading.Event()
         self._start_lock = threading.Lock()
@@ -100,6 +89,7 @@ class Orchestrator:
         """Run the batch to the end (or until cancelled) and write the outputs."""
         plan = self.plan
         self._loop = asyncio.get_running_loop()
+        self.execution.attach_loop(self._loop)
         self.emitter.bind_loop()
         started = time.perf_counter()
         plan.output_dir.mkdir(parents=True, exist_ok=True)
@@ -132,12 +122,7 @@ class Orchestrator:
         try:
             self._observe("ofxpost_batch_started", plan=plan)
             await self._open_executor()
-            self.emitter.emit(
-                "mode_selected",
-                mode=self.plan.mode,
-                reason=self.plan.mode_reason,
-                workers=self.plan.workers,
-            )
+            self._mode_selected()
             await self._dispatch_all()
         except (anyio.get_cancelled_exc_class(), KeyboardInterrupt):
             cancelled = True
@@ -261,18 +246,40 @@ class Orchestrator:
         plan = self.plan
         if plan.mode == "parallel":
             try:
-                # The pool is stored from inside the thread. A native task.cancel()
+                # The executor is stored from inside the thread. A native task.cancel()
                 # interrupts this await at once while the thread goes on starting
                 # workers, so ``_close_executor`` first waits for the start-up to end
-                # and then shuts the pool down: no worker is left behind.
+                # and then shuts the executor down: no worker is left behind.
                 await anyio.to_thread.run_sync(self._start_pool)
-                self._work = process_job
-                return
             except Exception as exc:
-                reason = f"the process pool could not be started ({type(exc).__name__}: {exc})"
+                what = (
+                    "the Dask cluster could not be reached"
+                    if plan.config.parallel_processing.executor == "dask"
+                    else "the process pool could not be started"
+                )
+                reason = f"{what} ({type(exc).__name__}: {exc})"
                 self.plan = with_mode(plan, "sequential", reason)
-        self.executor = create_sequential_executor()
-        self._work = functools.partial(run_job_logged, self.pm, self.plan.config, python_level=True)
+        if self.executor is None:
+            executor = create_sequential_executor(
+                self.pm, self.plan.config, self.execution.job_started_threadsafe
+            )
+            executor.start()
+            self.executor = executor
+        self.execution.use(self.plan, self.executor)
+        self.admission = Admission(self.plan, self.emitter, self.estimator)
+
+    def _mode_selected(self) -> None:
+        executor = self.executor
+        plan = self.plan
+        fields: dict[str, Any] = {}
+        mode: str = plan.mode
+        reason = plan.mode_reason
+        if plan.mode == "parallel" and executor is not None and executor.name != plan.mode:
+            mode = executor.name
+            reason = f"{plan.workers} files at a time on {executor.name} at {executor.address}"
+        if executor is not None and executor.address is not None:
+            fields["address"] = executor.address
+        self.emitter.emit("mode_selected", mode=mode, reason=reason, workers=plan.workers, **fields)
 
     def _start_pool(self) -> None:
         with self._start_lock:
@@ -280,7 +287,9 @@ class Orchestrator:
                 return
             self._pool_start_begun = True
         try:
-            self.executor = self.pool_factory(self.plan, self._task_started_threadsafe)
+            executor = self.executor_factory(self.plan, self.execution.job_started_threadsafe)
+            executor.start()
+            self.executor = executor
         finally:
             self._pool_starting.set()
 
@@ -292,16 +301,15 @@ class Orchestrator:
             self._pool_starting.wait()  # a start-up still running, after a cancellation
         executor = self.executor
         if executor is not None:
-            executor.shutdown(wait=True, cancel_futures=True)
+            executor.shutdown(cancel=True)
         with contextlib.suppress(OSError):  # an empty logs/ folder: no plugin wrote a word
             (self.plan.output_dir / LOGS_DIR).rmdir()
 
     async def _dispatch_all(self) -> None:
-        # Files are admitted in input order. A worker slot (``self._running``) is taken
+        # Files are admitted in input order. A worker slot (see :mod:`ofxpost.admission`) is taken
         # only once a file holds its budgets, just around the attempt itself, so a
         # file waiting for a licence, for memory or for a licence back-off holds no
         # slot and files behind it that need neither go ahead.
-        self._running = anyio.Semaphore(self.plan.workers)
         admitted = anyio.Semaphore(self.plan.workers + MAX_WAITING)
         async with anyio.create_task_group() as tg:
             for job in self.plan.jobs:
@@ -328,222 +336,40 @@ class Orchestrator:
 
     async def _attempts(self, job: Job) -> FileRecord:
         pp = self.plan.config.parallel_processing
-        attempt = 1
-        crashes = retries = 0
-        alone = False
-        backed_off = 0.0  # seconds this file has spent backing off for a licence
+        policy = RetryPolicy(
+            crash_retries=pp.crash_retries,
+            retries=pp.retries,
+            licence_backoff=pp.licence_backoff,
+            licence_wait=pp.licence_wait,
+            can_run_alone=self.admission.memory is not None,
+        )
+        counters = RetryCounters()
         while True:
-            record = await self._attempt(replace(job, attempt=attempt), alone)
+            attempt = replace(job, attempt=counters.attempt)
+            async with self.admission.admit(attempt, counters.alone) as admitted:
+                record = await self.execution.run(admitted)
             error = record.error
             if record.status is not FileStatus.FAILED or error is None:
                 return record
             licence = [e for e in record.errors if e.kind is ErrorKind.LICENCE]
             if licence:
                 error = licence[0]
-            kind = error.kind
-            delay = 0.0
-            if kind is ErrorKind.LICENCE:
-                # licence_wait bounds the back-off only: time spent running attempts or
-                # queueing for a worker slot (which others use meanwhile) is not counted
-                delay = self._backoff(job, attempt, pp.licence_backoff)
-                if backed_off + delay > pp.licence_wait:
-                    return record
-                backed_off += delay
-            elif kind is ErrorKind.CRASH and crashes < pp.crash_retries:
-                crashes += 1
-            elif kind is ErrorKind.MEMORY and not alone and self.memory is not None:
-                alone = True
-            elif kind in (ErrorKind.FILE, ErrorKind.UNKNOWN) and retries < pp.retries:
-                retries += 1
-            else:
+            decision = decide(error.kind, counters, policy, job.path)
+            if not decision.retry:
                 return record
-            attempt += 1
+            counters = decision.counters
             self.emitter.emit(
                 "file_retry",
                 level="warning",
                 file=str(job.path),
                 index=job.index,
-                attempt=attempt,
-                kind=str(kind),
-                delay_s=round(delay, 3),
+                attempt=counters.attempt,
+                kind=str(error.kind),
+                delay_s=round(decision.delay_s, 3),
                 message=error.message,
             )
-            if delay:
-                await anyio.sleep(delay)
-
-    @staticmethod
-    def _backoff(job: Job, attempt: int, base: float) -> float:
-        """Jittered exponential backoff, reproducible for a file and attempt."""
-        rng = random.Random(f"{job.path}:{attempt}")
-        return float(min(MAX_BACKOFF, base * 2 ** (attempt - 1)) * rng.uniform(0.5, 1.0))
-
-    async def _attempt(self, job: Job, alone: bool) -> FileRecord:
-        async with contextlib.AsyncExitStack() as stack:
-            if job.needs_licence and self.licences is not None:
-                if not self._try(self.licences):
-                    self._waiting(job, "licence", None)
-                    await self.licences.acquire()
-                stack.callback(self.licences.release)
-            # The run slot comes after the licence, so a licence waiter holds none. A
-            # memory waiter does hold one, at no cost: memory is served first in, first
-            # out, so no file behind it could start first anyway -- and reservations
-            # are never made far ahead of the files that use them.
-            await stack.enter_async_context(self._running)
-            if self.memory is not None:
-                weight = self.memory.capacity if alone else self.estimator.estimate(job)
-                if weight > self.memory.capacity:
-                    self.emitter.emit(
-                        "warning",
-                        level="warning",
-                        file=str(job.path),
-                        message=f"{job.path.name}: estimated memory exceeds the whole "
-                        "memory_budget; it runs alone",
-                    )
-                weight = self.memory.clamp(weight)
-                if not self.memory.try_acquire(weight):
-                    self._waiting(job, "memory", weight)
-                    await self.memory.acquire(weight)
-                stack.callback(self.memory.release, weight)
-                job = replace(job, memory_estimate=weight, memory_limit=weight)
-            return await self._execute(job)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    @staticmethod
-    def _try(semaphore: anyio.Semaphore) -> bool:
-        try:
-            semaphore.acquire_nowait()
-        except anyio.WouldBlock:
-            return False
-        return True
-
-    def _waiting(self, job: Job, budget: str, needed: int | None) -> None:
-        self.emitter.emit(
-            "file_waiting",
-            file=str(job.path),
-            index=job.index,
-            budget=budget,
-            needed_bytes=needed,
-        )
-
-    async def _execute(self, job: Job) -> FileRecord:
-        assert self.executor is not None and self._loop is not None
-        sequential = self.plan.mode == "sequential"
-        timeout = None if sequential else self.plan.timeout
-        started = time.perf_counter()
-        with anyio.CancelScope() as scope:
-            self._scopes[job.index] = scope
-            if sequential:
-                self._task_started(job, None)
-            try:
-                record: FileRecord = await self._loop.run_in_executor(
-                    self.executor, self._work, job
-                )
-            except WorkerDied as exc:
-                self.emitter.emit(
-                    "worker_crashed",
-                    level="error",
-                    file=str(job.path),
-                    index=job.index,
-                    worker_pid=exc.pid,
-                    exitcode=exc.exitcode,
-                    attempt=job.attempt,
-                    message=str(exc),
-                )
-                return self._failed(
-                    job, ErrorKind.CRASH, f"{job.path.name}: {exc}", exc.pid, started
-                )
-            except MemoryLimitExceeded as exc:
-                return self._failed(
-                    job, ErrorKind.MEMORY, f"{job.path.name}: {exc}", exc.pid, started
-                )
-            except TaskKilled as exc:
-                return self._failed(
-                    job, ErrorKind.UNKNOWN, f"{job.path.name}: {exc}", None, started
-                )
-            except anyio.get_cancelled_exc_class():
-                raise
-            except BaseException as exc:
-                # Whatever the executor hands back -- a plain RemoteError from a
-                # worker, or a SystemExit/KeyboardInterrupt from plugin code run by a
-                # custom executor -- fails this file only.
-                return self._failed_by(job, exc, started)
-            finally:
-                self._scopes.pop(job.index, None)
-        if scope.cancelled_caught:
-            pid = self._pids.get(job.index)
-            self.emitter.emit(
-                "file_timeout",
-                level="error",
-                file=str(job.path),
-                index=job.index,
-                timeout_s=timeout,
-                worker_pid=pid,
-            )
-            message = (
-                f"{job.path.name}: ran past timeout_per_file ({timeout} s); "
-                "its worker was terminated"
-            )
-            return self._failed(job, ErrorKind.TIMEOUT, message, pid, started)
-        return record
-
-    def _failed(
-        self, job: Job, kind: ErrorKind, message: str, pid: int | None, started: float
-    ) -> FileRecord:
-        return FileRecord(
-            index=job.index,
-            path=job.path,
-            status=FileStatus.FAILED,
-            errors=[ErrorRecord(kind, message)],
-            duration_s=time.perf_counter() - started,
-            worker_pid=pid,
-            attempts=job.attempt,
-            log=existing_log(self.plan.output_dir, job),
-        )
-
-    def _failed_by(self, job: Job, exc: BaseException, started: float) -> FileRecord:
-        """A failed record for an exception the executor raised."""
-        if isinstance(exc, RemoteError):
-            name, trace = exc.type_name, exc.traceback_text
-            text = str(exc)
-        else:
-            name = f"{type(exc).__module__}.{type(exc).__qualname__}"
-            text, trace = error_record(exc).message, format_traceback(exc)
-        message = f"{job.path.name}: {text}"
-        return FileRecord(
-            index=job.index,
-            path=job.path,
-            status=FileStatus.FAILED,
-            errors=[ErrorRecord(ErrorKind.UNKNOWN, message, trace, None, name)],
-            duration_s=time.perf_counter() - started,
-            worker_pid=self._pids.get(job.index),
-            attempts=job.attempt,
-            log=existing_log(self.plan.output_dir, job),
-        )
-
-    def _task_started_threadsafe(self, args: tuple[Any, ...], pid: int) -> None:
-        loop = self._loop
-        if loop is not None and args and isinstance(args[0], Job):
-            loop.call_soon_threadsafe(self._task_started, args[0], pid)
-
-    def _task_started(self, job: Job, pid: int | None) -> None:
-        """A worker picked ``job`` up: emit ``file_started`` and start its clock."""
-        if pid is None:
-            import os
-
-            pid = os.getpid()
-        self._pids[job.index] = pid
-        scope = self._scopes.get(job.index)
-        timeout = self.plan.timeout
-        if scope is not None and timeout is not None and self.plan.mode == "parallel":
-            assert self._loop is not None
-            scope.deadline = self._loop.time() + timeout
-        self.emitter.emit(
-            "file_started",
-            file=str(job.path),
-            index=job.index,
-            worker_pid=pid,
-            attempt=job.attempt,
-        )
+            if decision.delay_s:
+                await anyio.sleep(decision.delay_s)
 
     # ------------------------------------------------------------------ completion
 

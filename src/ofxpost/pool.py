@@ -38,6 +38,13 @@ from typing import Any
 
 import psutil
 
+from ofxpost.failures import (
+    MemoryLimitExceeded,
+    PoolStartError,
+    RemoteError,
+    TaskKilled,
+    WorkerDied,
+)
 from ofxpost.lifeline import KillOnCloseJob, set_parent_death_signal
 
 TaskStartCallback = Callable[[tuple[Any, ...], int], None]
@@ -45,78 +52,6 @@ TaskStartCallback = Callable[[tuple[Any, ...], int], None]
 
 MemoryLimit = Callable[[tuple[Any, ...]], int | None]
 """Returns the memory growth (bytes) a task's arguments allow, or ``None``."""
-
-
-class WorkerDied(Exception):
-    """The worker process running the task died."""
-
-    def __init__(self, pid: int | None, exitcode: int | None) -> None:
-        super().__init__(pid, exitcode)
-        self.pid = pid
-        self.exitcode = exitcode
-
-    def __str__(self) -> str:
-        return f"worker process died (exit code {self.exitcode})"
-
-
-class MemoryLimitExceeded(Exception):
-    """The task's process tree grew past its memory limit and was terminated."""
-
-    def __init__(self, pid: int, growth: int, limit: int) -> None:
-        super().__init__(pid, growth, limit)
-        self.pid = pid
-        self.growth = growth
-        self.limit = limit
-
-    def __str__(self) -> str:
-        mib = 1024**2
-        return (
-            f"worker process grew by {self.growth / mib:.0f} MiB, past its "
-            f"memory limit of {self.limit / mib:.0f} MiB, and was terminated"
-        )
-
-
-class TaskKilled(Exception):
-    """The running task was cancelled and its worker terminated."""
-
-
-class PoolStartError(Exception):
-    """A worker process could not be started or initialised."""
-
-
-class RemoteError(Exception):
-    """An exception raised in a worker, sent back as plain text.
-
-    Workers send an exception as itself only when it survives a pickle round trip and
-    is an :class:`Exception`; anything else (an exception holding a lock, one whose
-    ``__init__`` cannot be called with its ``args``, ``SystemExit``,
-    ``KeyboardInterrupt``) arrives as a ``RemoteError`` with the original type name,
-    message and traceback text, so no exception can break a slot's pipe.
-    """
-
-    def __init__(self, type_name: str, message: str, traceback_text: str = "") -> None:
-        super().__init__(type_name, message, traceback_text)
-        self.type_name = type_name
-        self.message = message
-        self.traceback_text = traceback_text
-
-    def __str__(self) -> str:
-        short = self.type_name.rpartition(".")[2]
-        return f"{short}: {self.message}" if self.message else short
-
-    @classmethod
-    def from_exception(cls, exc: BaseException, note: str = "") -> RemoteError:
-        """Describe ``exc`` in plain strings (never raises)."""
-        try:
-            message = str(exc)
-        except BaseException:
-            message = ""
-        try:
-            text = "".join(traceback.format_exception(exc))
-        except BaseException:
-            text = ""
-        name = f"{type(exc).__module__}.{type(exc).__qualname__}"
-        return cls(name, f"{message} {note}".strip(), text)
 
 
 def _sendable(exc: BaseException) -> BaseException:

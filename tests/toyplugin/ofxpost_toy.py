@@ -85,6 +85,9 @@ def ofxpost_open_simulation(path: Path) -> ToyModel | None:
         ctypes.string_at(0)
     if "exit" in faults:
         os._exit(13)
+    if "kill_parent" in faults:  # Dask only: the parent is the Dask worker process
+        os.kill(os.getppid(), getattr(signal, "SIGKILL", signal.SIGTERM))
+        time.sleep(3600)
     if "hang" in faults:
         time.sleep(3600)
     if "hang_with_child" in faults:

@@ -1,0 +1,224 @@
+"""The Dask executor: same tables as the local pool, crashes and hangs per file, licences.
+
+A local cluster is started by the executor itself (no address); the loopback cluster
+is ``dask scheduler`` and two ``dask worker`` processes on 127.0.0.1, started and
+stopped by a module fixture with bounded timeouts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+import ofxpost
+from ofxpost.testing import EventLog, table_bytes
+from tests.conftest import TOY_DIR, ToyBatch, write_toy
+
+distributed = pytest.importorskip("distributed")
+
+START_TIMEOUT = 60.0
+
+
+def _dask_config(address: str | None = None, **parallel: Any) -> dict[str, Any]:
+    return {"executor": "dask", "dask": {"address": address}, **parallel}
+
+
+def _tables(config: Path) -> dict[str, bytes]:
+    tables = table_bytes(config.parent / "out")
+    assert tables, "no tables written"
+    return tables
+
+
+def _local_tables(toy_batch: ToyBatch, n: int, folder: str) -> dict[str, bytes]:
+    config = toy_batch(n, folder=folder)
+    result = ofxpost.run(config)
+    assert result.exit_code == 0 and result.mode == "parallel"
+    return _tables(config)
+
+
+# ------------------------------------------------------------------ local cluster
+
+
+def test_local_cluster_tables_identical_to_local_pool(
+    toy_batch: ToyBatch, events: EventLog
+) -> None:
+    expected = _local_tables(toy_batch, 8, "local")
+    config = toy_batch(8, folder="dask_local", parallel=_dask_config())
+    result = ofxpost.run(config, on_event=events)
+    assert result.exit_code == 0 and result.succeeded == 8
+    assert _tables(config) == expected
+    (mode,) = events.named("mode_selected")
+    assert mode["mode"] == "dask" and mode["address"].startswith("tcp://")
+    started = events.named("file_started")
+    assert len(started) == 8
+    assert all(e["worker"].startswith("tcp://") and e["worker_pid"] is None for e in started)
+
+
+# ------------------------------------------------------------------ loopback cluster
+
+
+def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    for proc in reversed(procs):
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in reversed(procs):
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def loopback(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A scheduler and two workers as separate processes on 127.0.0.1."""
+    root = tmp_path_factory.mktemp("loopback")
+    dask = shutil.which("dask", path=str(Path(sys.executable).parent)) or shutil.which("dask")
+    assert dask is not None, "the dask command is not installed"
+    open_log = root / "opens.log"
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(TOY_DIR), os.environ.get("PYTHONPATH", "")]),
+        "OFXPOST_TOY_OPEN_LOG": str(open_log),
+        "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0",
+    }
+    with socket.socket() as probe:  # a free port for the scheduler
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    procs: list[subprocess.Popen[bytes]] = []
+    logs = []
+    try:
+        log = (root / "scheduler.log").open("wb")
+        logs.append(log)
+        procs.append(
+            subprocess.Popen(
+                [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        )
+        for i in range(2):
+            log = (root / f"worker{i}.log").open("wb")
+            logs.append(log)
+            procs.append(
+                subprocess.Popen(
+                    [
+                        dask,
+                        "worker",
+                        address,
+                        "--host",
+                        "127.0.0.1",
+                        "--nthreads",
+                        "1",
+                        "--nworkers",
+                        "1",
+                        "--no-dashboard",
+                        "--name",
+                        f"w{i}",
+                    ],
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+        with distributed.Client(address, timeout=START_TIMEOUT) as client:
+            client.wait_for_workers(2, timeout=START_TIMEOUT)
+        yield {"address": address, "open_log": open_log}
+    finally:
+        _stop(procs)
+        for log in logs:
+            log.close()
+
+
+def test_loopback_cluster_same_tables(toy_batch: ToyBatch, loopback: dict[str, Any]) -> None:
+    expected = _local_tables(toy_batch, 6, "local")
+    config = toy_batch(6, folder="loop", parallel=_dask_config(loopback["address"]))
+    result = ofxpost.run(config)
+    assert result.exit_code == 0 and result.succeeded == 6
+    assert _tables(config) == expected
+
+
+def test_loopback_crash_and_hang_fail_alone(
+    toy_batch: ToyBatch, events: EventLog, loopback: dict[str, Any]
+) -> None:
+    """A file whose process dies, one that kills its Dask worker, one that hangs."""
+    faults = {1: "exit", 3: "hang", 5: "kill_parent"}
+    parallel = _dask_config(loopback["address"], timeout_per_file=4, crash_retries=0)
+    config = toy_batch(10, faults, folder="faults", parallel=parallel)
+    result = ofxpost.run(config, on_event=events)
+    assert result.exit_code == 1
+    assert {f.index: f.kind for f in result.failures} == {1: "crash", 3: "timeout", 5: "crash"}
+    assert result.succeeded == 7
+    (timeout,) = events.named("file_timeout")
+    hung_on = timeout["worker"]
+    # the worker that ran the hanging file is usable again: it started a file after
+    later = [
+        e
+        for e in events[events.index(timeout) :]
+        if e["event"] == "file_started" and e["worker"] == hung_on
+    ]
+    assert later, f"no file ran on {hung_on} after its timeout"
+    crashed = {e["index"] for e in events.named("worker_crashed")}
+    assert crashed == {1, 5}
+
+
+def _licensed_batch(root: Path, prefix: str, n: int, address: str, semaphore: str) -> Path:
+    data = root / "data"
+    data.mkdir(parents=True)
+    for i in range(n):
+        write_toy(data / f"{prefix}{i:02d}.sim", i, "slow")
+    config = {
+        "inputs": ["data/*.sim"],
+        "output_dir": "out",
+        "plugins": ["ofxpost_toy"],
+        "parallel_processing": {
+            **_dask_config(address, max_workers=2, licences=1),
+            "dask": {"address": address, "licence_semaphore": semaphore},
+        },
+        "outputs": {"formats": ["csv"]},
+    }
+    path = root / "batch.yml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    return path
+
+
+def test_cluster_wide_licence_limit_holds_across_two_batches(
+    tmp_path: Path, toy_on_path: Path, loopback: dict[str, Any]
+) -> None:
+    address = loopback["address"]
+    shared = f"licences-{tmp_path.name}"  # both batches share one semaphore
+    configs = [
+        _licensed_batch(tmp_path / prefix, prefix, 3, address, shared)
+        for prefix in ("lica", "licb")
+    ]
+
+    async def both() -> list[ofxpost.BatchResult]:
+        return list(await asyncio.gather(*(ofxpost.run_batch(c) for c in configs)))
+
+    results = asyncio.run(both())
+    assert [r.exit_code for r in results] == [0, 0]
+    edges: list[tuple[float, int]] = []
+    for line in loopback["open_log"].read_text().splitlines():
+        stamp, _pid, phase, name = line.split()
+        if name.startswith(("lica", "licb")):
+            # a close sorts before an open at the same instant
+            edges.append((float(stamp), 1 if phase == "open" else -1))
+    assert len(edges) == 12, "every file opened and closed once"
+    edges.sort()
+    open_now = peak = 0
+    for _, step in edges:
+        open_now += step
+        peak = max(peak, open_now)
+    assert peak == 1, f"{peak} licensed files were open at once"
