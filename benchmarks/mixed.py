@@ -86,7 +86,9 @@ def _cpu(process: psutil.Process) -> float:
     return float(times.user + times.system)
 
 
-def run_once(folder: Path, name: str, options: list[str]) -> dict[str, Any]:
+def run_once(
+    folder: Path, name: str, options: list[str], src: Path | None = None
+) -> dict[str, Any]:
     """One whole ``ofxpost run`` process; its wall time, phases and controller CPU."""
     config = dict(_demo_config())
     config["output_dir"] = f"out_{name}"
@@ -97,7 +99,10 @@ def run_once(folder: Path, name: str, options: list[str]) -> dict[str, Any]:
     command = [sys.executable, "-m", "ofxpost.cli", "run", str(path), "--quiet"]
     command += ["--log-file", str(events), *options]
     clock = time.perf_counter()
-    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, cwd=folder)
+    env = dict(os.environ)
+    if src is not None:  # another checkout's ofxpost (its src folder) for comparison
+        env["PYTHONPATH"] = str(src.resolve())
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, cwd=folder, env=env)
     watched = psutil.Process(child.pid)
     cpu = [0.0]
     done = threading.Event()
@@ -147,29 +152,38 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--compare", type=Path, default=None, help="also run another ofxpost src folder"
+    )
     args = parser.parse_args()
     folder = mixed_inputs()
     runners = {"sequential": ["--sequential"], f"w{args.workers}": ["--workers", str(args.workers)]}
+    sources: dict[str, Path | None] = dict.fromkeys(runners)
+    if args.compare is not None:
+        for name in list(runners):
+            runners[f"before_{name}"] = runners[name]
+            sources[f"before_{name}"] = args.compare
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in runners}
     loads: list[float] = []
     for number in range(args.rounds):
         order = list(runners) if number % 2 == 0 else list(reversed(runners))
         for name in order:
             loads.append(os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan"))
-            runs[name].append(run_once(folder, name, runners[name]))
+            runs[name].append(run_once(folder, name, runners[name], sources[name]))
     durations = runs["sequential"][0]["durations"]
     per_file = list(durations.values())
     ideal = max(sum(per_file) / args.workers, max(per_file))
     n_files = len(per_file)
-    seq_wall = statistics.median(r["wall_s"] for r in runs["sequential"])
     rows = []
     for name, got in runs.items():
+        base = "before_sequential" if name.startswith("before_") else "sequential"
+        seq_wall = statistics.median(r["wall_s"] for r in runs[base])
         wall = statistics.median(r["wall_s"] for r in got)
-        workers = 1 if name == "sequential" else args.workers
+        workers = 1 if name.endswith("sequential") else args.workers
         reference = max(sum(per_file) / workers, max(per_file))
         rows.append(
             [
-                f"ofxpost run {' '.join(runners[name])}",
+                f"{'before: ' if sources[name] else ''}ofxpost run {' '.join(runners[name])}",
                 str(workers),
                 f"{wall:.2f}",
                 f"{min(r['wall_s'] for r in got):.2f}–{max(r['wall_s'] for r in got):.2f}",

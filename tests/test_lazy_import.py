@@ -10,44 +10,38 @@ from pathlib import Path
 import pytest
 
 import ofxpost
+from tests._finish_helpers import plugin_module, toy_config
 
-WORKER = r"""
-import json, sys
-from pathlib import Path
+PROBE = """
+import sys
 
-import ofxpost.pool
-import ofxpost.worker
-from ofxpost.demo import demo_config
-from ofxpost.plan import WorkerSetup
-from ofxpost.plugins import PluginSpec
+HEAVY = ("anyio", "structlog", "rich", "matplotlib", "ofxpost.batch",
+         "ofxpost.orchestrator", "ofxpost.events", "ofxpost.finishing")
 
-root = Path(sys.argv[1])
-raw = demo_config(4)
-raw["inputs"] = ["sims/*.ofx.parquet"]
-raw["output_dir"] = "out"
-report = open(root / "modules.json", "w")  # init_worker silences descriptors 1 and 2
-ofxpost.worker.init_worker(WorkerSetup(PluginSpec(), raw, root, None))
-json.dump(sorted(sys.modules), report)
-report.close()
+@ofxpost.hookimpl
+def ofxpost_extract(model):
+    return {"probe": [name for name in HEAVY if name in sys.modules]}
 """
 
 
-def test_a_worker_imports_no_controller_module(tmp_path: Path) -> None:
-    subprocess.run([sys.executable, "-c", WORKER, str(tmp_path)], check=True, timeout=120)
-    loaded = set(json.loads((tmp_path / "modules.json").read_text()))
-    assert "ofxpost.worker" in loaded and "ofxpost.builtin.timeseries" in loaded
-    controller_only = {
-        "anyio",
-        "structlog",
-        "rich",
-        "matplotlib",
-        "asyncio",
-        "ofxpost.batch",
-        "ofxpost.orchestrator",
-        "ofxpost.events",
-        "ofxpost.finishing",
-    }
-    assert not controller_only & loaded
+def test_a_worker_imports_no_controller_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    probe = plugin_module(tmp_path / "plugins", monkeypatch, "ofxpost_probe_modules", PROBE)
+    config = toy_config(tmp_path, monkeypatch, n=2, plugins=(probe,))
+    result = ofxpost.run(config, workers=2)
+    assert result.exit_code == 0 and result.mode == "parallel"
+    store = tmp_path / "out" / ".ofxpost" / "store" / "records.jsonl"
+    lines = [json.loads(line) for line in store.read_text().splitlines()]
+    assert len(lines) == 2
+    for line in lines:
+        assert line["results"]["probe"] == []
+
+
+def test_the_controller_imports_the_engine_with_the_package() -> None:
+    # so that no first use of ofxpost.run_batch holds a running event loop
+    script = "import sys, ofxpost; assert 'ofxpost.batch' in sys.modules"
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
 
 
 @pytest.mark.parametrize("name", ofxpost.__all__)

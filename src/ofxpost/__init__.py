@@ -17,10 +17,12 @@ Every error raised on purpose derives from :class:`OfxpostError`; events are typ
 Plugins implement the hooks in :mod:`ofxpost.hookspecs` with :data:`hookimpl`.
 Importing ofxpost configures no logging and imports no OrcaFlex module.
 
-Importing the package is cheap: the names that need the engine (``run``,
-``run_batch``, ``Config``, ``validate_event``, ...) are imported on first use
-(:pep:`562`), so a worker process that imports :mod:`ofxpost.worker` does not load
-the controller's modules (anyio, structlog, rich).
+The names that need the engine (``run``, ``run_batch``, ``Config``,
+``validate_event``, ...) are resolved through :pep:`562` ``__getattr__``. In the
+controller they are imported with the package (so that no first use holds a running
+event loop); in a spawned worker process they are not imported at all, so a worker
+that imports :mod:`ofxpost.worker` loads none of the controller's modules (anyio,
+structlog, rich).
 """
 
 from __future__ import annotations
@@ -91,6 +93,28 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(where), name)
     globals()[name] = value  # later lookups skip this function
     return value
+
+
+def _spawned_worker() -> bool:
+    """Whether this interpreter is a ``multiprocessing`` child (an ofxpost worker).
+
+    A child started with ``spawn`` (Linux, macOS and Windows alike) imports ofxpost
+    while it unpickles its task, with ``current_process()._inheriting`` set; once
+    running, ``parent_process()`` names its parent.
+    """
+    import multiprocessing
+
+    if multiprocessing.parent_process() is not None:
+        return True
+    return bool(getattr(multiprocessing.current_process(), "_inheriting", False))
+
+
+if not _spawned_worker():
+    # In the controller the engine is imported now, with the package: importing it
+    # on first use (``await ofxpost.run_batch(...)``) would hold a running event loop
+    # for ~0.5 s. Spawned workers skip it: they never use the engine.
+    for _name in ("run", "Config", "validate_event", "Plan", "BatchResult"):
+        __getattr__(_name)
 
 
 def __dir__() -> list[str]:

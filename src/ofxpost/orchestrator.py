@@ -27,7 +27,7 @@ import anyio
 import pluggy
 
 from ofxpost._version import __version__
-from ofxpost.admission import Admission
+from ofxpost.admission import Admission, dispatch_order
 from ofxpost.budgets import MemoryEstimator
 from ofxpost.capture import LOGS_DIR
 from ofxpost.events import EventEmitter
@@ -306,13 +306,15 @@ class Orchestrator:
             (self.plan.output_dir / LOGS_DIR).rmdir()
 
     async def _dispatch_all(self) -> None:
-        # Files are admitted in input order. A worker slot (see :mod:`ofxpost.admission`) is taken
+        # Files are admitted largest first in parallel mode (input order otherwise;
+        # see :func:`ofxpost.admission.dispatch_order`). A worker slot (see
+        # :mod:`ofxpost.admission`) is taken
         # only once a file holds its budgets, just around the attempt itself, so a
         # file waiting for a licence, for memory or for a licence back-off holds no
         # slot and files behind it that need neither go ahead.
         admitted = anyio.Semaphore(self.plan.workers + MAX_WAITING)
         async with anyio.create_task_group() as tg:
-            for job in self.plan.jobs:
+            for job in dispatch_order(self.plan):
                 if self.resume:
                     record = self.store.reusable(job, self.plan.config_hash)
                     if record is not None and all(  # a reused file keeps its artifacts
