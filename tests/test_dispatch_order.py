@@ -24,9 +24,14 @@ def _plan(sizes: list[int], mode: str = "parallel", workers: int = 2, **budgets:
     return SimpleNamespace(jobs=jobs, mode=mode, workers=workers, budgets=SimpleNamespace(**limits))
 
 
-def test_largest_first_ties_in_input_order() -> None:
-    order = [job.index for job in dispatch_order(_plan([10, 500, 10, 900, 500]))]
-    assert order == [3, 1, 4, 0, 2]
+def test_big_files_first_largest_first_ties_in_input_order() -> None:
+    order = [job.index for job in dispatch_order(_plan([10, 500, 10, 900, 500, 10, 10]))]
+    assert order == [3, 1, 4, 0, 2, 5, 6]
+
+
+def test_files_of_similar_size_keep_the_input_order() -> None:
+    order = [job.index for job in dispatch_order(_plan([100, 300, 120, 90, 350, 200]))]
+    assert order == [0, 1, 2, 3, 4, 5]
 
 
 def test_sequential_keeps_input_order() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 import ofxpost
 from tests._finish_helpers import plugin_module, toy_config
+from tests.conftest import TOY_DIR
 
 PROBE = """
 import sys
@@ -38,10 +40,27 @@ def test_a_worker_imports_no_controller_module(
         assert line["results"]["probe"] == []
 
 
-def test_the_controller_imports_the_engine_with_the_package() -> None:
-    # so that no first use of ofxpost.run_batch holds a running event loop
-    script = "import sys, ofxpost; assert 'ofxpost.batch' in sys.modules"
-    subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
+def test_first_use_of_run_batch_in_a_loop_imports_the_engine_on_a_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = toy_config(tmp_path, monkeypatch, n=2)
+    script = (
+        "import asyncio, sys, threading\n"
+        "import ofxpost\n"
+        "assert 'ofxpost.batch' not in sys.modules\n"
+        "seen = []\n"
+        "class Watch:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'ofxpost.batch':\n"
+        "            seen.append(threading.current_thread() is threading.main_thread())\n"
+        "sys.meta_path.insert(0, Watch())\n"
+        "result = asyncio.run(ofxpost.run_batch(sys.argv[1], sequential=True))\n"
+        "assert result.exit_code == 0, result\n"
+        "assert seen == [False], seen\n"
+        "assert ofxpost.run_batch.__module__ == 'ofxpost.batch'\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TOY_DIR), *sys.path])}
+    subprocess.run([sys.executable, "-c", script, str(config)], check=True, timeout=180, env=env)
 
 
 @pytest.mark.parametrize("name", ofxpost.__all__)

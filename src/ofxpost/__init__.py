@@ -18,16 +18,19 @@ Plugins implement the hooks in :mod:`ofxpost.hookspecs` with :data:`hookimpl`.
 Importing ofxpost configures no logging and imports no OrcaFlex module.
 
 The names that need the engine (``run``, ``run_batch``, ``Config``,
-``validate_event``, ...) are resolved through :pep:`562` ``__getattr__``. In the
-controller they are imported with the package (so that no first use holds a running
-event loop); in a spawned worker process they are not imported at all, so a worker
-that imports :mod:`ofxpost.worker` loads none of the controller's modules (anyio,
-structlog, rich).
+``validate_event``, ...) are imported on first use (:pep:`562` ``__getattr__``), so
+a worker process that imports :mod:`ofxpost.worker` loads none of the controller's
+modules (anyio, structlog, rich). ``run_batch`` and ``open_batch`` used inside a
+running event loop before the engine is loaded import it on a thread, so that the
+import never holds the loop.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import sys
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from ofxpost._version import __version__
@@ -90,31 +93,46 @@ def __getattr__(name: str) -> Any:
     where = _LAZY.get(name)
     if where is None:
         raise AttributeError(f"module 'ofxpost' has no attribute {name!r}")
+    if name in _FIRST_USE and where not in sys.modules:
+        return _FIRST_USE[name]  # not cached: the real function once the module is in
     value = getattr(importlib.import_module(where), name)
     globals()[name] = value  # later lookups skip this function
     return value
 
 
-def _spawned_worker() -> bool:
-    """Whether this interpreter is a ``multiprocessing`` child (an ofxpost worker).
+async def _import_off_loop(name: str) -> Any:
+    """Import module ``name`` without holding a running asyncio loop (a thread does it)."""
+    if name in sys.modules:
+        return sys.modules[name]
+    import asyncio
 
-    A child started with ``spawn`` (Linux, macOS and Windows alike) imports ofxpost
-    while it unpickles its task, with ``current_process()._inheriting`` set; once
-    running, ``parent_process()`` names its parent.
-    """
-    import multiprocessing
-
-    if multiprocessing.parent_process() is not None:
-        return True
-    return bool(getattr(multiprocessing.current_process(), "_inheriting", False))
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # another event loop library: import here
+        return importlib.import_module(name)
+    return await loop.run_in_executor(None, importlib.import_module, name)
 
 
-if not _spawned_worker():
-    # In the controller the engine is imported now, with the package: importing it
-    # on first use (``await ofxpost.run_batch(...)``) would hold a running event loop
-    # for ~0.5 s. Spawned workers skip it: they never use the engine.
-    for _name in ("run", "Config", "validate_event", "Plan", "BatchResult"):
-        __getattr__(_name)
+async def _run_batch_first_use(config: Any, **options: Any) -> Any:
+    """:func:`ofxpost.batch.run_batch`, its module imported off the event loop."""
+    module = await _import_off_loop("ofxpost.batch")
+    return await module.run_batch(config, **options)
+
+
+@contextlib.asynccontextmanager
+async def _open_batch_first_use(config: Any, **options: Any) -> AsyncIterator[Any]:
+    """:func:`ofxpost.batch.open_batch`, its module imported off the event loop."""
+    module = await _import_off_loop("ofxpost.batch")
+    async with module.open_batch(config, **options) as batch:
+        yield batch
+
+
+_FIRST_USE: dict[str, Any] = {
+    "run_batch": _run_batch_first_use,
+    "open_batch": _open_batch_first_use,
+}
+"""Coroutine entry points that, used before ``ofxpost.batch`` is imported, import it
+on a thread: the ~0.5 s import must not hold the caller's running event loop."""
 
 
 def __dir__() -> list[str]:
