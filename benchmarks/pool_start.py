@@ -56,7 +56,6 @@ WORKER = r"""
 import json, sys, time
 from pathlib import Path
 
-sys.argv.append("--multiprocessing-fork")  # as a spawned worker sees it (ofxpost/__init__)
 clock = time.perf_counter()
 import ofxpost.pool
 import ofxpost.worker
