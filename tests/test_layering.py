@@ -44,6 +44,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         (
             "ofxpost.artifacts",
             "ofxpost.budgets",
+            "ofxpost.estimates",
             "ofxpost.capture",
             "ofxpost.events",
             "ofxpost.failures",

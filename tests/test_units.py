@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from ofxpost import codec
-from ofxpost.budgets import MemoryEstimator, WeightedSemaphore
+from ofxpost.budgets import WeightedSemaphore
+from ofxpost.estimates import MemoryEstimator
 from ofxpost.records import ErrorKind, ErrorRecord, FileRecord, FileStatus, Job
 from ofxpost.sizes import format_size, parse_size
 from ofxpost.store import ResultStore

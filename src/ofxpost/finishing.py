@@ -12,7 +12,9 @@ its own outputs:
    aggregator's error.
 2. **Write, staged.** Each writer gets its own empty folder under
    ``output_dir/.ofxpost/staging/`` as ``output_dir``. A writer that raises loses
-   the files it wrote there, and only those.
+   the files it wrote there, and only those. Writers are independent, so they run
+   at the same time, each in its own thread; their results are checked in
+   registration order.
 3. **Check.** Every staged file's path must be confined and portable
    (:mod:`ofxpost.names`), not already taken by an earlier writer, and not the
    path of a file that ofxpost did not write (see :mod:`ofxpost.manifest`).
@@ -37,6 +39,7 @@ import shutil
 import time
 import traceback
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -45,6 +48,9 @@ import pandas as pd
 import pluggy
 
 from ofxpost import atomic
+from ofxpost.artifacts import STAGING as ARTIFACT_STAGING
+from ofxpost.artifacts import name_problem as artifact_problem
+from ofxpost.artifacts import staged_file as artifact_staged
 from ofxpost.events import EventEmitter
 from ofxpost.manifest import (
     COMPLETE,
@@ -126,6 +132,9 @@ class Finisher:
         self.ledger: OutputLedger | None = None
         self.failures: list[OutputFailure] = []
         self._producers: dict[str, str] = {}
+        self.artifacts: list[Path] = []
+        """Per-file artifacts placed in ``output_dir`` during the run."""
+        self._artifact_keys: set[str] = set()
 
     # ------------------------------------------------------------------ start
 
@@ -163,6 +172,69 @@ class Finisher:
         ledger = self._ledger(plan)
         if rel not in ledger.written:
             ledger.claim([rel])
+
+    def place_artifacts(self, plan: Plan, record: FileRecord) -> None:
+        """Claim a file's artifacts (:mod:`ofxpost.artifacts`), then move them into place.
+
+        Each is listed in the manifest before one rename moves it from the file's
+        staging folder to ``output_dir``; no data passes through here. A name that
+        a user's file holds, or that another file of this run already placed, is
+        refused (an ``output`` error; the staged file is dropped). A reused file's
+        artifacts are already in place and are claimed again.
+        """
+        if not record.artifacts:
+            return
+        ledger = self._ledger(plan)
+        root = plan.output_dir
+        for rel in record.artifacts:
+            staged = artifact_staged(root, record.index, rel)
+            target = ledger.path(rel)
+            problem = artifact_problem(rel)
+            reason: str | None = None
+            if problem is not None:
+                reason = f"{problem}; it was not placed"
+            elif rel in ledger.written or name_key(rel) in self._artifact_keys:
+                reason = "is already written by another output of this run; it was not placed"
+            elif staged.exists():
+                if ledger.foreign(rel) or _blocked_by_file(root, rel):
+                    reason = (
+                        f"not placed: output_dir already holds {str(target)!r}, which "
+                        "ofxpost did not write (it was left as it is)"
+                    )
+            elif not (record.reused and rel in ledger.owned and target.is_file()):
+                reason = "is missing: its worker did not leave it"
+            if reason is not None:
+                with contextlib.suppress(OSError):
+                    staged.unlink()
+                self._fail(
+                    OutputFailure(
+                        "output",
+                        None,
+                        None,
+                        f"artifact {rel!r} of {record.path}: {reason}",
+                        target=rel,
+                    )
+                )
+                continue
+            try:
+                ledger.claim([rel])
+                if staged.exists():
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(staged, target)
+            except OSError as exc:
+                ledger.unclaim(rel)
+                self._fail(
+                    OutputFailure(
+                        "output",
+                        None,
+                        None,
+                        f"artifact {rel!r} of {record.path} could not be placed: {exc}",
+                        target=rel,
+                    )
+                )
+                continue
+            self._artifact_keys.add(name_key(rel))
+            self.artifacts.append(target)
 
     def write_error_report(self, plan: Plan, job: Job, record: FileRecord) -> None:
         """Write ``errors/<index>_<name>.json`` for a file that has errors."""
@@ -226,6 +298,8 @@ class Finisher:
         staged = self._write(plan, tables, cancelled)
         checkpoint("staged")
         outputs = self._publish(plan, ledger, staged, cancelled, len(done))
+        outputs.extend(p for p in self.artifacts if p.exists())
+        shutil.rmtree(plan.output_dir / ARTIFACT_STAGING, ignore_errors=True)
         wall_s = time.perf_counter() - started
         problems = tuple(self.failures)
         result = BatchResult(
@@ -403,8 +477,10 @@ class Finisher:
         )
         staged: list[_Staged] = []
         taken: dict[str, str] = {}
-        for number, writer in enumerate(writers):
-            folder = staging / f"w{number:03d}"
+        folders = [staging / f"w{number:03d}" for number in range(len(writers))]
+
+        def run_writer(number: int) -> list[ImplOutcome]:
+            writer, folder = writers[number], folders[number]
             folder.mkdir()
             others = [self.pm.get_plugin(w) for w in writers if w != writer]
             caller = self.pm.subset_hook_caller(caller_name, remove_plugins=others)
@@ -412,6 +488,18 @@ class Finisher:
                 caller, tables=tables, output_dir=folder, config=plan.config, partial=cancelled
             )
             checkpoint(f"wrote:{writer}")
+            return outcomes
+
+        # Writers are independent (each has its own folder and only reads the
+        # tables): they run at the same time, in threads (pandas/pyarrow and the
+        # PNG encoder release the GIL for much of the work). Their results are then
+        # checked and staged in registration order, as if they had run one by one.
+        if len(writers) > 1:
+            with ThreadPoolExecutor(len(writers), thread_name_prefix="ofxpost-writer") as pool:
+                results = list(pool.map(run_writer, range(len(writers))))
+        else:
+            results = [run_writer(number) for number in range(len(writers))]
+        for writer, folder, outcomes in zip(writers, folders, results, strict=True):
             error = next((o.error for o in outcomes if o.error is not None), None)
             if isinstance(error, TablesNotWritten):
                 self._tables_not_written(writer, error)
@@ -476,6 +564,8 @@ class Finisher:
             problem = "is reserved for ofxpost itself"
         if problem is not None:
             reason = f"output {rel!r} {problem}; it was not written"
+        elif name_key(rel) in self._artifact_keys:
+            reason = f"output {rel!r} is a per-file artifact of this run; it was not written"
         elif name_key(rel) in taken:
             reason = (
                 f"output {rel!r} is already written by plugin {taken[name_key(rel)]!r}; "

@@ -121,6 +121,8 @@ def ofxpost_extract(model: Any, job: Job, config: Config) -> Mapping[str, Any] |
     be storable: ``None``, ``bool``, ``int``, ``float``, ``str``, lists, dicts with
     string keys, numpy arrays and pandas DataFrames. Keep them small (statistics, not
     whole time histories) -- they are kept in the result store under ``output_dir``.
+    A big per-file output is written by the extractor as an artifact
+    (:func:`ofxpost.artifacts.artifact_path`) and only its name is returned.
 
     **Soft errors:** an extractor that loses only some of its items for a file
     returns :class:`ofxpost.Partial` ``(results, errors)``: ``results`` is stored as

@@ -27,9 +27,9 @@ import anyio
 import pluggy
 
 from ofxpost._version import __version__
-from ofxpost.admission import Admission
-from ofxpost.budgets import MemoryEstimator
+from ofxpost.admission import Admission, dispatch_order
 from ofxpost.capture import LOGS_DIR
+from ofxpost.estimates import MemoryEstimator
 from ofxpost.events import EventEmitter
 from ofxpost.execution import Execution
 from ofxpost.executor_api import ExecutorFactory, FileExecutor
@@ -306,16 +306,20 @@ class Orchestrator:
             (self.plan.output_dir / LOGS_DIR).rmdir()
 
     async def _dispatch_all(self) -> None:
-        # Files are admitted in input order. A worker slot (see :mod:`ofxpost.admission`) is taken
+        # Files are admitted largest first in parallel mode (input order otherwise;
+        # see :func:`ofxpost.admission.dispatch_order`). A worker slot (see
+        # :mod:`ofxpost.admission`) is taken
         # only once a file holds its budgets, just around the attempt itself, so a
         # file waiting for a licence, for memory or for a licence back-off holds no
         # slot and files behind it that need neither go ahead.
         admitted = anyio.Semaphore(self.plan.workers + MAX_WAITING)
         async with anyio.create_task_group() as tg:
-            for job in self.plan.jobs:
+            for job in dispatch_order(self.plan):
                 if self.resume:
                     record = self.store.reusable(job, self.plan.config_hash)
-                    if record is not None:
+                    if record is not None and all(  # a reused file keeps its artifacts
+                        (self.plan.output_dir / a).is_file() for a in record.artifacts
+                    ):
                         self._reused += 1
                         self._file_done(job, record)
                         continue
@@ -423,6 +427,7 @@ class Orchestrator:
                 log=record.log,
             )
         self.finisher.claim_log(self.plan, record)
+        self.finisher.place_artifacts(self.plan, record)
         if record.errors and self.plan.config.parallel_processing.save_error_reports:
             self.finisher.write_error_report(self.plan, job, record)
         self.emitter.emit(

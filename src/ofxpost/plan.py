@@ -21,11 +21,11 @@ from typing import Any, Literal
 import psutil
 
 from ofxpost import input_filters
-from ofxpost.budgets import MIN_FILE_ESTIMATE as MIN_FILE_ESTIMATE
-from ofxpost.budgets import SIZE_FACTOR as SIZE_FACTOR
-from ofxpost.budgets import initial_estimate as initial_estimate
 from ofxpost.config import Config
 from ofxpost.errors import ConfigError, OutputError
+from ofxpost.estimates import MIN_FILE_ESTIMATE as MIN_FILE_ESTIMATE
+from ofxpost.estimates import SIZE_FACTOR as SIZE_FACTOR
+from ofxpost.estimates import initial_estimate as initial_estimate
 from ofxpost.plugin_spec import PluginSpec
 from ofxpost.records import Job
 from ofxpost.sizes import parse_size

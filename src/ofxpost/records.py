@@ -123,6 +123,9 @@ class FileRecord:
     payload: str = "{}"
     log: str | None = None
     """Path of the file's plugin output log (``output_dir/logs/...``), if it wrote any."""
+    artifacts: list[str] = field(default_factory=list)
+    """Per-file artifacts its worker wrote (paths relative to ``output_dir``, see
+    :mod:`ofxpost.artifacts`)."""
 
     @functools.cached_property
     def results(self) -> dict[str, Any]:

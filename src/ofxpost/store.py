@@ -57,6 +57,7 @@ class ResultStore:
         self._index: dict[str, tuple[int, int]] = {}
         self._handle: IO[bytes] | None = None
         self._reader: IO[bytes] | None = None
+        self._end = 0
         self.damaged_lines = 0
         """Damaged lines skipped when the log was last reopened with ``resume``."""
 
@@ -74,6 +75,7 @@ class ResultStore:
         else:
             self.log_path.write_bytes(b"")
         self._handle = open(self.log_path, "ab")  # noqa: SIM115 - kept open for appends
+        self._end = self.log_path.stat().st_size  # where the next record goes (no seek)
 
     def close(self) -> None:
         """Close the log (records stay on disk)."""
@@ -126,12 +128,18 @@ class ResultStore:
             "peak_rss": record.peak_rss,
             "attempts": record.attempts,
             "log": record.log,
+            "artifacts": record.artifacts,
         }
         text = json.dumps(head, separators=(",", ":"))[:-1] + ',"results":' + record.payload
         line = (text + "}\n").encode("utf-8")
-        offset = self._handle.seek(0, os.SEEK_END)
-        self._handle.write(line)
-        self._handle.flush()
+        offset = self._end
+        try:
+            self._handle.write(line)
+            self._handle.flush()
+        except BaseException:  # a short write: find the end again before the next one
+            self._end = self._handle.seek(0, os.SEEK_END)
+            raise
+        self._end = offset + len(line)
         self._index[str(job.path)] = (offset, len(line))
 
     def has(self, job: Job) -> bool:
@@ -186,6 +194,7 @@ def _record(data: dict[str, Any], job: Job) -> FileRecord:
         attempts=int(data.get("attempts", 1)),
         payload=payload,
         log=data.get("log"),
+        artifacts=[a for a in data.get("artifacts") or [] if isinstance(a, str)],
     )
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import pluggy
 
+from ofxpost.artifacts import collecting
 from ofxpost.capture import captured, log_path, silence_std_fds
 from ofxpost.codec import to_jsonable
 from ofxpost.config import Config
@@ -74,7 +75,19 @@ def run_job_logged(
 
 
 def run_job(pm: pluggy.PluginManager, config: Config, job: Job) -> FileRecord:
-    """Open ``job``'s file, run every extractor, and return its record. Never raises."""
+    """Open ``job``'s file, run every extractor, and return its record. Never raises.
+
+    Artifacts the extractors write (:mod:`ofxpost.artifacts`) are listed in the
+    record; a failed file lists none.
+    """
+    with collecting(config.output_dir.absolute(), job) as names:
+        record = _run_job(pm, config, job)
+    if not record.failed:
+        record.artifacts = list(names)
+    return record
+
+
+def _run_job(pm: pluggy.PluginManager, config: Config, job: Job) -> FileRecord:
     start = time.perf_counter()
     pid = os.getpid()
 

@@ -17,7 +17,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ofxpost.atomic import atomic_path
 from ofxpost.builtin.tableunits import UnitsMode, arrow_table, csv_text
-from ofxpost.finishing import TablesNotWritten
 from ofxpost.markers import hookimpl
 
 Format = Literal["csv", "parquet", "xlsx"]
@@ -83,6 +82,8 @@ def ofxpost_write_outputs(
     that Parquet cannot hold) does not stop the others: they are written, and
     :class:`~ofxpost.finishing.TablesNotWritten` reports the ones that failed.
     """
+    from ofxpost.finishing import TablesNotWritten  # controller only: workers skip it
+
     section: OutputsSection = config.section("outputs")
     written: list[Path] = []
     failed: dict[str, BaseException] = {}

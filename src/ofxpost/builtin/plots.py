@@ -9,6 +9,8 @@ renderer through :class:`~matplotlib.figure.Figure` (no pyplot, no global backen
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -58,6 +60,27 @@ class RangeGraphEntry(Protocol):
     @property
     def allowable(self) -> float | None:
         """A limit drawn as a dashed line, if any."""
+
+
+def _import_renderer() -> None:
+    with contextlib.suppress(Exception):  # a failure shows when the plots are drawn
+        import matplotlib.backends.backend_agg
+        import matplotlib.figure  # noqa: F401
+
+
+def warm_up() -> threading.Thread:
+    """Import matplotlib in a background thread (the controller is idle while files run).
+
+    Importing it takes ~0.5 s; done during the batch, the plots at the end no
+    longer wait for it. A failed import is left for :func:`build_figure` to report.
+    """
+    thread = threading.Thread(
+        target=_import_renderer,
+        name="ofxpost-plots-warm-up",
+        daemon=True,
+    )
+    thread.start()
+    return thread
 
 
 def plot_file_names(entries: Sequence[RangeGraphEntry]) -> list[str]:

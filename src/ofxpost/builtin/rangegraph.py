@@ -262,6 +262,16 @@ def ofxpost_aggregate(
 
 
 @hookimpl
+def ofxpost_batch_started(plan: Any) -> None:
+    """Start importing matplotlib in the background when plots will be drawn."""
+    section: RangeGraphSection = plan.config.section(SECTION)
+    if section.graphs and section.plots:
+        from ofxpost.builtin.plots import warm_up
+
+        warm_up()
+
+
+@hookimpl
 def ofxpost_write_outputs(
     tables: Mapping[str, pd.DataFrame], output_dir: Path, config: Any, partial: bool
 ) -> list[Path] | None:

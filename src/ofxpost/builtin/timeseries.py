@@ -7,12 +7,19 @@ resolved from that file alone: a ``null`` end means *its own* stop time, never
 another file's. Names are made safe for file names and unique. A column that
 cannot be read is empty and listed in ``time_series_errors``. These tables go to
 CSV/Parquet but not into the Excel workbook.
+
+In a batch the worker that read the file writes its tables itself, as per-file
+artifacts (:mod:`ofxpost.artifacts`), in the ``outputs`` section's CSV/Parquet
+formats: a time series never travels through the controller or the result store.
+Two input files with the same simulation stem would need the same name: the
+second one's table is refused (an ``output`` error names it).
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,7 +32,7 @@ from ofxpost.builtin.naming import safe_name, unique
 from ofxpost.builtin.selectors import Frozen, ObjectExtraSpec, PeriodSpec
 from ofxpost.markers import hookimpl
 from ofxpost.partial import Partial
-from ofxpost.records import FileRecord
+from ofxpost.records import FileRecord, Job
 
 SECTION = "time_series"
 """The config section, result name and table-name prefix."""
@@ -136,17 +143,73 @@ def extract_group(extraction: Extraction, group: TimeSeriesGroup) -> dict[str, A
     return {"frame": pd.DataFrame(data), "errors": errors, "units": units}
 
 
+def final_frame(frame: pd.DataFrame, group: TimeSeriesGroup, units: Any) -> pd.DataFrame:
+    """A group's table as it is written: ``time`` + labels, float64, with units."""
+    columns = ["time", *[c.name for c in group.columns]]
+    frame = fileinfo.fix_dtypes(frame.reset_index(drop=True)[columns], columns)
+    feature.set_units(frame, {"time": "s", **(units if isinstance(units, dict) else {})})
+    return frame
+
+
+def table_name(group: TimeSeriesGroup, path: Path) -> str:
+    """The table (and file) name of ``group`` for the file at ``path``."""
+    return safe_name(f"{SECTION}_{group.name}_{fileinfo.simulation_stem(path)}")
+
+
+def write_artifacts(job: Job, config: Any, group: TimeSeriesGroup, found: dict[str, Any]) -> None:
+    """Write a group's table for one file as the ``outputs`` section asks (in the worker).
+
+    The frame is replaced by the names written (``found["written"]``): the table
+    never travels to the controller. A failed write is an item error.
+    """
+    from ofxpost.artifacts import artifact_path
+    from ofxpost.builtin.outputs import OutputsSection, write_csv, write_parquet
+
+    frame = found.pop("frame", None)
+    if not isinstance(frame, pd.DataFrame):
+        return
+    outputs: OutputsSection = config.section("outputs")
+    name = table_name(group, job.path)
+    written: list[str] = []
+    found["written"] = written
+    if outputs.tables is not None and name not in outputs.tables:
+        return
+    frame = final_frame(frame, group, found.get("units"))
+    if "csv" in outputs.formats:
+        with artifact_path(job, config, f"{name}.csv") as tmp:
+            write_csv(frame, tmp, outputs.csv_decimals, outputs.units)
+        written.append(f"{name}.csv")
+    if "parquet" in outputs.formats:
+        with artifact_path(job, config, f"parquet/{name}.parquet") as tmp:
+            write_parquet(frame, tmp)
+        written.append(f"parquet/{name}.parquet")
+
+
 @hookimpl
-def ofxpost_extract(model: Any, config: Any) -> Mapping[str, Any] | Partial | None:
+def ofxpost_extract(model: Any, config: Any, job: Job | None) -> Mapping[str, Any] | Partial | None:
     """Read every time-series group for one file (result ``time_series``).
 
+    In a batch each group's table is written by this worker as a per-file artifact
+    (:mod:`ofxpost.artifacts`); only its name, errors and units are returned.
+    Called outside a batch (``job`` ``None``) the frame itself is returned.
     A column that fails (and is not ``optional``) makes the file ``partial``.
     """
+    from ofxpost.artifacts import collecting_now
+
     section: TimeSeriesSection = config.section(SECTION)
     if not section.groups:
         return None
     extraction = Extraction(SECTION, model)
-    return extraction.result({g.name: extract_group(extraction, g) for g in section.groups})
+    groups = {g.name: extract_group(extraction, g) for g in section.groups}
+    if job is not None and collecting_now():
+        for group in section.groups:
+            extraction.read(
+                f"{SECTION} group {group.name!r} file",
+                False,
+                functools.partial(write_artifacts, job, config, group, groups[group.name]),
+            )
+            groups[group.name].pop("frame", None)  # never sent, even when not written
+    return extraction.result(groups)
 
 
 def series_tables(
@@ -167,14 +230,9 @@ def series_tables(
                 continue
             for label, message in found.get("errors") or []:
                 errors.add(view, group=group.name, label=label, message=message)
-            frame = found.get("frame")
+            frame = found.get("frame")  # absent when the worker wrote it (artifact)
             if isinstance(frame, pd.DataFrame):
-                columns = ["time", *[c.name for c in group.columns]]
-                frame = fileinfo.fix_dtypes(frame.reset_index(drop=True)[columns], columns)
-                units = found.get("units")
-                feature.set_units(
-                    frame, {"time": "s", **(units if isinstance(units, dict) else {})}
-                )
+                frame = final_frame(frame, group, found.get("units"))
                 name = safe_name(f"{SECTION}_{group.name}_{view.ident['stem']}")
                 named.append((view.index, (name, frame)))
     ordered = fileinfo.in_input_order(named)

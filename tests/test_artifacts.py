@@ -1,0 +1,139 @@
+"""Per-file artifacts: written by the worker, placed by the controller, owned, resumable."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import ofxpost
+from ofxpost.artifacts import artifact_path, collecting
+from ofxpost.manifest import MANIFEST
+from ofxpost.records import Job
+from tests._pp_helpers import make_sims, write_yaml
+
+RISER = "Riser"
+TENSION = "Effective tension"
+
+
+def _config(out: str = "out") -> dict[str, Any]:
+    return {
+        "inputs": ["sims/*.ofx.parquet"],
+        "output_dir": out,
+        "parallel_processing": {"max_workers": 2},
+        "outputs": {"formats": ["csv", "parquet"]},
+        "time_series": {
+            "groups": [
+                {
+                    "name": "top",
+                    "columns": [{"object": RISER, "variable": TENSION, "object_extra": "end_a"}],
+                }
+            ]
+        },
+    }
+
+
+@pytest.fixture(scope="module")
+def sims_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("artifacts")
+    make_sims(root / "sims", cases=3, seed=5)
+    return root
+
+
+def _store_lines(out: Path) -> list[dict[str, Any]]:
+    text = (out / ".ofxpost" / "store" / "records.jsonl").read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def test_time_series_never_reach_the_store_and_are_owned(sims_root: Path) -> None:
+    config = write_yaml(sims_root / "a.yml", _config("out_a"))
+    result = ofxpost.run(config, workers=2)
+    out = sims_root / "out_a"
+    assert result.exit_code == 0, result.output_errors
+    lines = _store_lines(out)
+    assert len(lines) == 3
+    for line in lines:
+        top = line["results"]["time_series"]["top"]
+        assert "frame" not in top  # no Arrow table through the controller
+        stem = Path(line["key"]["path"]).name.removesuffix(".ofx.parquet")
+        names = [f"time_series_top_{stem}.csv", f"parquet/time_series_top_{stem}.parquet"]
+        assert top["written"] == names
+        assert line["artifacts"] == names
+    written = set(json.loads((out / MANIFEST).read_text())["written"])
+    for name in ("time_series_top_case_001.csv", "parquet/time_series_top_case_001.parquet"):
+        assert name in written and (out / name).is_file()
+        assert out / name in result.outputs
+    assert not (out / ".ofxpost" / "artifacts").exists()  # staging is cleaned up
+    text = (out / "time_series_top_case_001.csv").read_text()
+    assert text.startswith("time [s],")
+
+
+def test_a_users_file_is_never_overwritten(sims_root: Path) -> None:
+    out = sims_root / "out_b"
+    out.mkdir()
+    mine = out / "time_series_top_case_002.csv"
+    mine.write_text("my notes\n")
+    result = ofxpost.run(write_yaml(sims_root / "b.yml", _config("out_b")), workers=2)
+    assert mine.read_text() == "my notes\n"
+    assert result.exit_code == 1
+    assert any("time_series_top_case_002.csv" in e for e in result.output_errors)
+    assert (out / "time_series_top_case_001.csv").is_file()  # the others are placed
+
+
+def test_resume_keeps_artifacts_and_reruns_a_file_whose_artifact_went(sims_root: Path) -> None:
+    config = write_yaml(sims_root / "c.yml", _config("out_c"))
+    out = sims_root / "out_c"
+    first = ofxpost.run(config, workers=2)
+    assert first.exit_code == 0
+    before = (out / "time_series_top_case_001.csv").read_bytes()
+    (out / "time_series_top_case_003.csv").unlink()
+    again = ofxpost.run(config, workers=2, resume=True)
+    assert again.exit_code == 0, again.output_errors
+    assert again.reused == 2  # case_003 lost its artifact: it ran again
+    assert (out / "time_series_top_case_001.csv").read_bytes() == before
+    assert (out / "time_series_top_case_003.csv").is_file()
+    written = set(json.loads((out / MANIFEST).read_text())["written"])
+    assert {f"time_series_top_case_00{i}.csv" for i in (1, 2, 3)} <= written
+
+
+def _job(tmp_path: Path) -> Job:
+    return Job(index=7, path=tmp_path / "x.sim", size=0, mtime_ns=0, needs_licence=False)
+
+
+@pytest.mark.parametrize(
+    "name", ["../escape.csv", "/abs.csv", ".ofxpost/x.csv", "ofxpost-run.json", "a\\b.csv"]
+)
+def test_artifact_names_are_confined(tmp_path: Path, name: str) -> None:
+    config = type("C", (), {"output_dir": tmp_path})()
+    job = _job(tmp_path)
+    with (
+        collecting(tmp_path, job),
+        pytest.raises(ValueError, match="artifact name"),
+        artifact_path(job, config, name),
+    ):
+        pass
+
+
+def test_artifact_path_outside_an_extraction_is_refused(tmp_path: Path) -> None:
+    config = type("C", (), {"output_dir": tmp_path})()
+    with (
+        pytest.raises(RuntimeError, match="inside ofxpost_extract"),
+        artifact_path(_job(tmp_path), config, "x.csv"),
+    ):
+        pass
+
+
+def test_a_failed_write_registers_nothing(tmp_path: Path) -> None:
+    config = type("C", (), {"output_dir": tmp_path})()
+    job = _job(tmp_path)
+    with collecting(tmp_path, job) as names:
+        with pytest.raises(OSError), artifact_path(job, config, "sub/x.csv") as tmp:
+            tmp.write_text("half")
+            raise OSError("disk full")
+        with artifact_path(job, config, "sub/y.csv") as tmp:
+            tmp.write_text("whole")
+    assert names == ["sub/y.csv"]
+    staged = tmp_path / ".ofxpost" / "artifacts" / "00007" / "sub"
+    assert sorted(p.name for p in staged.iterdir()) == ["y.csv"]

@@ -1,0 +1,78 @@
+"""The package imports lazily: workers load only what a worker needs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import ofxpost
+from tests._finish_helpers import plugin_module, toy_config
+from tests.conftest import TOY_DIR
+
+PROBE = """
+import sys
+
+HEAVY = ("anyio", "structlog", "rich", "matplotlib", "ofxpost.batch",
+         "ofxpost.orchestrator", "ofxpost.events", "ofxpost.finishing")
+
+@ofxpost.hookimpl
+def ofxpost_extract(model):
+    return {"probe": [name for name in HEAVY if name in sys.modules]}
+"""
+
+
+def test_a_worker_imports_no_controller_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    probe = plugin_module(tmp_path / "plugins", monkeypatch, "ofxpost_probe_modules", PROBE)
+    config = toy_config(tmp_path, monkeypatch, n=2, plugins=(probe,))
+    result = ofxpost.run(config, workers=2)
+    assert result.exit_code == 0 and result.mode == "parallel"
+    store = tmp_path / "out" / ".ofxpost" / "store" / "records.jsonl"
+    lines = [json.loads(line) for line in store.read_text().splitlines()]
+    assert len(lines) == 2
+    for line in lines:
+        assert line["results"]["probe"] == []
+
+
+def test_first_use_of_run_batch_in_a_loop_imports_the_engine_on_a_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = toy_config(tmp_path, monkeypatch, n=2)
+    script = (
+        "import asyncio, sys, threading\n"
+        "import ofxpost\n"
+        "assert 'ofxpost.batch' not in sys.modules\n"
+        "seen = []\n"
+        "class Watch:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'ofxpost.batch':\n"
+        "            seen.append(threading.current_thread() is threading.main_thread())\n"
+        "sys.meta_path.insert(0, Watch())\n"
+        "result = asyncio.run(ofxpost.run_batch(sys.argv[1], sequential=True))\n"
+        "assert result.exit_code == 0, result\n"
+        "assert seen == [False], seen\n"
+        "assert ofxpost.run_batch.__module__ == 'ofxpost.batch'\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TOY_DIR), *sys.path])}
+    subprocess.run([sys.executable, "-c", script, str(config)], check=True, timeout=180, env=env)
+
+
+@pytest.mark.parametrize("name", ofxpost.__all__)
+def test_every_public_name_imports(name: str) -> None:
+    namespace: dict[str, object] = {}
+    exec(f"from ofxpost import {name}", namespace)
+    assert namespace[name] is getattr(ofxpost, name)
+    assert name in dir(ofxpost)
+
+
+def test_an_unknown_name_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        ofxpost.nope  # type: ignore[attr-defined]  # noqa: B018
+    with pytest.raises(ImportError):
+        exec("from ofxpost import nope", {})
