@@ -22,8 +22,6 @@ heavy (the failed ``import OrcFxAPI`` attempt aside).
 :func:`is_licence_error` classifies an exception without importing OrcFxAPI.
 """
 
-# ruff: noqa: F405 - ``__all__`` lists the names the star import below brings in
-
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -31,68 +29,7 @@ from typing import TYPE_CHECKING, Any
 from ofxpost import _ofx_names
 from ofxpost._ofx_names import *  # noqa: F403 - the names, ``Model`` aside
 
-__all__ = [
-    "HAVE_ORCFXAPI",
-    "LICENSING_STATUS_CODES",
-    "AnalyseExtrema",
-    "ArclengthRange",
-    "ArclengthRangeMode",
-    "DLLError",
-    "DefaultAutoSaveIntervalMinutes",
-    "DistributionTail",
-    "ExtremeValueDistribution",
-    "FileType",
-    "LinePoint",
-    "LineResultPoints",
-    "MissingRequirementError",
-    "Model",
-    "ModelState",
-    "ModelType",
-    "ObjectExtra",
-    "ObjectType",
-    "Period",
-    "PeriodNum",
-    "RadialPos",
-    "ResultType",
-    "SimulationTimeStatus",
-    "SpecifiedPeriod",
-    "StatusCode",
-    "TimeSeriesStatistics",
-    "_DictLookup",
-    "arEntireLine",
-    "arEntireRange",
-    "arSpecifiedArclengths",
-    "arSpecifiedSections",
-    "is_licence_error",
-    "licensing_status_codes",
-    "objectFromDict",
-    "oeArcLength",
-    "oeBuoy",
-    "oeConstraint",
-    "oeEndA",
-    "oeEndB",
-    "oeEnvironment",
-    "oeLine",
-    "oeNodeNum",
-    "oeRigidBody",
-    "oeTouchdown",
-    "oeVessel",
-    "otEnvironment",
-    "otGeneral",
-    "otLine",
-    "otVessel",
-    "pnBuildUp",
-    "pnInstantaneousValue",
-    "pnLatestWave",
-    "pnSpecifiedPeriod",
-    "pnStaticState",
-    "pnWholeSimulation",
-    "rtFrequencyDomain",
-    "rtLinkedStatistics",
-    "rtRangeGraph",
-    "rtTimeHistory",
-    "source_module",
-]
+__all__ = [*_ofx_names.__all__, "Model"]
 
 if TYPE_CHECKING:
     from ofxpost.archive.reader import ArchiveModel as Model
