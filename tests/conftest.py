@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 import yaml
 
@@ -83,3 +84,18 @@ def events() -> Iterator[EventLog]:
 def _no_leftover_fake_orcfxapi() -> Iterator[None]:
     yield
     sys.modules.pop("OrcFxAPI", None)
+
+
+def live_children() -> list[psutil.Process]:
+    """Live descendants of this process, except multiprocessing's resource tracker (it
+    lives as long as this process, whatever ofxpost does)."""
+    procs = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if "multiprocessing.resource_tracker" in " ".join(child.cmdline()):
+                continue
+            if child.status() != psutil.STATUS_ZOMBIE:
+                procs.append(child)
+        except psutil.NoSuchProcess:
+            pass
+    return procs

@@ -18,21 +18,7 @@ import pytest
 
 import ofxpost
 from ofxpost.pool import ResilientProcessPool, TaskKilled, _TaskFuture
-from tests.conftest import TOY_DIR, ToyBatch
-
-
-def _live_children() -> list[psutil.Process]:
-    """Live descendants of this process, except multiprocessing's resource tracker."""
-    procs = []
-    for child in psutil.Process().children(recursive=True):
-        try:
-            if "multiprocessing.resource_tracker" in " ".join(child.cmdline()):
-                continue
-            if child.status() != psutil.STATUS_ZOMBIE:
-                procs.append(child)
-        except psutil.NoSuchProcess:
-            pass
-    return procs
+from tests.conftest import TOY_DIR, ToyBatch, live_children
 
 
 def _alive(pid: int) -> bool:
@@ -88,7 +74,7 @@ def test_worker_holding_the_gil_dies_with_a_killed_controller(toy_batch: ToyBatc
 @pytest.mark.timeout(300)
 def test_cancel_during_pool_start_leaks_no_worker(toy_batch: ToyBatch) -> None:
     config = toy_batch(4, folder="cancel_start", parallel={"max_workers": 2})
-    before = {p.pid for p in _live_children()}
+    before = {p.pid for p in live_children()}
     seen: list[str] = []
 
     async def main() -> None:
@@ -96,7 +82,7 @@ def test_cancel_during_pool_start_leaks_no_worker(toy_batch: ToyBatch) -> None:
 
             async def cancel_when_spawning() -> None:
                 # cancel as soon as a worker process exists, before the pool is ready
-                while not [p for p in _live_children() if p.pid not in before]:
+                while not [p for p in live_children() if p.pid not in before]:
                     await anyio.sleep(0.005)
                 assert "mode_selected" not in seen
                 scope.cancel()
@@ -108,7 +94,7 @@ def test_cancel_during_pool_start_leaks_no_worker(toy_batch: ToyBatch) -> None:
     for _ in range(2):
         seen.clear()
         anyio.run(main, backend="asyncio")
-        leaked = [p for p in _live_children() if p.pid not in before]
+        leaked = [p for p in live_children() if p.pid not in before]
         _, alive = psutil.wait_procs(leaked, timeout=10)
         alive = [p for p in alive if _alive(p.pid)]
         for proc in alive:
@@ -122,11 +108,11 @@ def test_native_task_cancel_during_pool_start_leaks_no_worker(toy_batch: ToyBatc
     """``task.cancel()`` (asyncio.timeout, an embedding app) interrupts the wait for the
     pool start-up at once; the workers that start afterwards must still be shut down."""
     config = toy_batch(4, folder="native_cancel", parallel={"max_workers": 2})
-    before = {p.pid for p in _live_children()}
+    before = {p.pid for p in live_children()}
 
     async def main() -> None:
         task = asyncio.ensure_future(ofxpost.run_batch(config))
-        while not [p for p in _live_children() if p.pid not in before]:
+        while not [p for p in live_children() if p.pid not in before]:
             await asyncio.sleep(0.005)
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -134,7 +120,7 @@ def test_native_task_cancel_during_pool_start_leaks_no_worker(toy_batch: ToyBatc
 
     for _ in range(2):
         asyncio.run(main())
-        leaked = [p for p in _live_children() if p.pid not in before]
+        leaked = [p for p in live_children() if p.pid not in before]
         _, alive = psutil.wait_procs(leaked, timeout=10)
         alive = [p for p in alive if _alive(p.pid)]
         for proc in alive:

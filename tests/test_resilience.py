@@ -16,22 +16,7 @@ import pytest
 import yaml
 
 import ofxpost
-from tests.conftest import TOY_DIR, EventLog, ToyBatch, table_bytes, write_toy
-
-
-def _live_children() -> list[psutil.Process]:
-    """Live descendants, except multiprocessing's own resource tracker (it lives as
-    long as this process, whatever ofxpost does)."""
-    procs = []
-    for child in psutil.Process().children(recursive=True):
-        try:
-            if "multiprocessing.resource_tracker" in " ".join(child.cmdline()):
-                continue
-            if child.status() != psutil.STATUS_ZOMBIE:
-                procs.append(child)
-        except psutil.NoSuchProcess:
-            pass
-    return procs
+from tests.conftest import TOY_DIR, EventLog, ToyBatch, live_children, table_bytes, write_toy
 
 
 def _wait_gone(pids: set[int], deadline_s: float = 10.0) -> set[int]:
@@ -118,7 +103,7 @@ def test_fault_matrix(toy_batch: ToyBatch, events: EventLog, tmp_path: Path) -> 
     assert all(e["peak_rss"] and e["peak_rss"] > 0 for e in finished.values())
     report = json.loads((config.parent / "out" / "errors" / "00003_case003.toy.json").read_text())
     assert report["errors"][0]["kind"] == "crash" and "case003.toy" in report["file"]
-    assert _live_children() == []
+    assert live_children() == []
 
 
 def test_timeout_kills_process_tree(toy_batch: ToyBatch, events: EventLog) -> None:
@@ -128,7 +113,7 @@ def test_timeout_kills_process_tree(toy_batch: ToyBatch, events: EventLog) -> No
     child_pid = int((config.parent / "data" / "case001.toy.child").read_text())
     assert not psutil.pid_exists(child_pid) or psutil.Process(child_pid).status() == "zombie"
     assert result.succeeded == 2
-    assert _live_children() == []
+    assert live_children() == []
 
 
 def test_licence_semaphore_caps_holders(
@@ -204,7 +189,7 @@ def test_cancel_then_resume_recomputes_nothing_finished(toy_batch: ToyBatch) -> 
     done = {Path(e["file"]).name for e in seen.named("file_finished")}
     assert done >= set(finished) and len(finished) == 4
     assert len(partial_rows) == len(done) == seen.named("batch_cancelled")[0]["done"]
-    assert _live_children() == []
+    assert live_children() == []
 
     events = EventLog()
     result = ofxpost.run(config, resume=True, on_event=events)
