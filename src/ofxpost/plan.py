@@ -10,7 +10,6 @@ from __future__ import annotations
 import errno
 import glob
 import itertools
-import json
 import math
 import os
 import uuid
@@ -26,6 +25,7 @@ from ofxpost.errors import ConfigError, OutputError
 from ofxpost.estimates import MIN_FILE_ESTIMATE as MIN_FILE_ESTIMATE
 from ofxpost.estimates import SIZE_FACTOR as SIZE_FACTOR
 from ofxpost.estimates import initial_estimate as initial_estimate
+from ofxpost.manifest import MANIFEST, PARTIAL_MARKER, owned_paths, read_manifest
 from ofxpost.plugin_spec import PluginSpec
 from ofxpost.records import Job
 from ofxpost.sizes import parse_size
@@ -35,9 +35,6 @@ LICENSED_SUFFIXES = frozenset({".sim", ".dat", ".yml", ".yaml"})
 
 AUTO_BUDGET_SHARE = 0.7
 """Share of the available RAM that ``memory_budget: auto`` allows."""
-
-OWN_FILES = ("ofxpost-run.json", "PARTIAL")
-"""Files every run writes into ``output_dir`` (the manifest first)."""
 
 MIN_MEMORY_PER_FILE = 1024**2
 """Smallest fixed ``memory_per_file`` accepted (bytes): below it no file can open."""
@@ -179,15 +176,10 @@ def _glob_root(pattern: Path) -> Path:
 
 
 def _written_outputs(output_dir: Path) -> set[Path]:
-    """Files an earlier run wrote into ``output_dir``, from its manifest."""
-    written = {output_dir / name for name in OWN_FILES}
-    try:
-        manifest = json.loads((output_dir / OWN_FILES[0]).read_text(encoding="utf-8"))
-        for key in ("written", "outputs"):  # every file the last run wrote there
-            written.update(_real(output_dir / str(name)) for name in manifest.get(key, ()))
-    except (OSError, ValueError, AttributeError, TypeError):
-        pass
-    return written
+    """Files an earlier run wrote into ``output_dir``: its manifest, its marker and
+    every file the manifest lists as ofxpost's."""
+    owned = {MANIFEST, PARTIAL_MARKER, *owned_paths(read_manifest(output_dir))}
+    return {_real(output_dir / name) for name in owned}
 
 
 def _is_output(path: Path, root: Path, output_dir: Path, written: set[Path]) -> bool:
