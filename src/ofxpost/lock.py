@@ -29,6 +29,7 @@ from typing import Any
 import filelock
 import psutil
 
+from ofxpost import atomic
 from ofxpost.errors import OutputDirLockedError, OutputError
 
 LOCK_DIR = ".ofxpost"
@@ -143,10 +144,8 @@ class OutputDirLock:
             "host": socket.gethostname(),
             "started": _dt.datetime.now(_dt.UTC).isoformat().replace("+00:00", "Z"),
         }
-        tmp = self.holder_path.with_name(HOLDER_NAME + f".{os.getpid()}.tmp")
         try:
-            tmp.write_text(json.dumps(note) + "\n", encoding="utf-8")
-            tmp.replace(self.holder_path)
+            atomic.write_text(self.holder_path, json.dumps(note) + "\n")
         except OSError as exc:
             self._lock.release()
             raise OutputError(
