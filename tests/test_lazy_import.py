@@ -76,3 +76,19 @@ def test_an_unknown_name_is_an_attribute_error() -> None:
         ofxpost.nope  # type: ignore[attr-defined]  # noqa: B018
     with pytest.raises(ImportError):
         exec("from ofxpost import nope", {})
+
+
+def test_the_command_line_module_imports_no_engine() -> None:
+    # A worker of an `ofxpost run` re-imports the command line's main module (the
+    # console script, or `ofxpost.cli` under `python -m`): it must stay light.
+    script = (
+        "import sys\n"
+        "import ofxpost.cli\n"
+        "heavy = ('anyio', 'asyncio', 'structlog', 'rich', 'numpy', 'pandas', 'pyarrow',\n"
+        "         'ofxpost.events', 'ofxpost.batch')\n"
+        "print(' '.join(name for name in heavy if name in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], check=True, timeout=120, capture_output=True, text=True
+    )
+    assert out.stdout.split() == []

@@ -16,15 +16,17 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
-
-import anyio
+from typing import IO, TYPE_CHECKING, Any
 
 from ofxpost._version import __version__
 from ofxpost.errors import ConfigError, OutputError
-from ofxpost.events import Event, render_ecs, render_json
 from ofxpost.progress import LEVELS, ConsoleLines, LineWriter, OriginalStreams, level_at_least
 from ofxpost.result import EXIT_CANCELLED, EXIT_CONFIG, EXIT_FAILURES, EXIT_OK
+
+if TYPE_CHECKING:
+    import anyio
+
+    from ofxpost.events import Event
 
 
 def _error(message: str) -> int:
@@ -255,6 +257,8 @@ def open_log_file(path: Path) -> IO[str]:
 
 def execute(config: Any, args: argparse.Namespace, **options: Any) -> int:
     """Run ``config`` with the CLI's event sinks and signal handling."""
+    import anyio
+
     from ofxpost.plan import make_plan
 
     settings = log_settings(args, config)
@@ -292,6 +296,8 @@ def _sinks(
     settings: LogSettings, streams: OriginalStreams, progress_reporting: bool
 ) -> tuple[list[Callable[[Event], None]], Any]:
     """The terminal sinks for ``settings`` (see "Where events go" in docs/events.md)."""
+    from ofxpost.events import render_ecs, render_json
+
     sinks: list[Callable[[Event], None]] = []
     fmt = settings.format
     render = render_ecs if fmt == "ecs" else render_json
@@ -328,7 +334,10 @@ async def _execute(
     resume: bool,
     finished: dict[str, Any],
 ) -> int:
+    import anyio
+
     from ofxpost.batch import run_batch
+    from ofxpost.events import render_ecs, render_json
 
     config = plan.config
     sinks, progress = _sinks(settings, streams, config.parallel_processing.progress_reporting)
@@ -379,6 +388,7 @@ async def _execute(
 
 async def _write_log(handle: IO[str], receive: Any) -> None:
     """Write JSON event lines to ``handle`` on a worker thread, in order."""
+    import anyio
 
     def write(lines: list[str]) -> None:
         handle.write("".join(line + "\n" for line in lines))

@@ -15,9 +15,10 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from ofxpost.events import Event
+if TYPE_CHECKING:  # the command line imports this module before any event exists
+    from ofxpost.events import Event
 
 LEVELS = ("debug", "info", "warning", "error")
 """Event levels, least severe first."""
