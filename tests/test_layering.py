@@ -70,6 +70,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ofxpost.executor_api",
             "ofxpost.executors",
             "ofxpost.pool",
+            "ofxpost.prestart",
             "ofxpost.worker",
         ),
     ),

@@ -31,6 +31,7 @@ from ofxpost.loading import load_config
 from ofxpost.lock import OutputDirLock
 from ofxpost.orchestrator import Orchestrator
 from ofxpost.plan import Plan, make_plan
+from ofxpost.prestart import Prestart, prestart_for
 from ofxpost.result import BatchResult
 
 ConfigSource = Config | str | os.PathLike[str] | Mapping[str, Any]
@@ -158,28 +159,67 @@ async def load_config_async(
 class _Prepared:
     plan: Plan
     lock: OutputDirLock
+    early: Prestart | None = None
+    """Workers started before planning (released unless the executor claimed them)."""
+
+    def release(self) -> None:
+        if self.early is not None:
+            self.early.discard()
+        self.lock.release()
 
 
-def _prepare(config: ConfigSource | Plan, workers: int | None, sequential: bool) -> _Prepared:
-    """The blocking set-up (on a worker thread): config, plan, ``output_dir`` lock."""
-    if isinstance(config, Plan):
-        plan = config
-    else:
-        plan = make_plan(_config(config), workers=workers, sequential=sequential)
-    lock = OutputDirLock(plan.output_dir)
-    lock.acquire()
+def _prepare(
+    config: ConfigSource | Plan, workers: int | None, sequential: bool, prestart: bool
+) -> _Prepared:
+    """The blocking set-up (on a worker thread): config, plan, ``output_dir`` lock.
+
+    With ``prestart`` the local pool's workers start as soon as the config is valid,
+    while the inputs are resolved (:mod:`ofxpost.prestart`).
+    """
+    early: Prestart | None = None
+    try:
+        if isinstance(config, Plan):
+            plan = config
+        else:
+            valid = _config(config)
+            if prestart:
+                early = prestart_for(valid, workers=workers, sequential=sequential)
+            plan = make_plan(valid, workers=workers, sequential=sequential)
+        lock = OutputDirLock(plan.output_dir)
+        lock.acquire()
+    except BaseException:
+        if early is not None:
+            early.discard()
+        raise
     stale = lock.stale_message()
     if stale is not None:
         plan = replace(plan, warnings=(*plan.warnings, stale))
-    return _Prepared(plan, lock)
+    return _Prepared(plan, lock, early)
 
 
 async def _prepare_off_loop(config: ConfigSource | Plan, options: Mapping[str, Any]) -> _Prepared:
     check_options(options, with_plan=isinstance(config, Plan))
     prepare = functools.partial(
-        _prepare, config, options.get("workers"), bool(options.get("sequential", False))
+        _prepare,
+        config,
+        options.get("workers"),
+        bool(options.get("sequential", False)),
+        # a custom executor brings its own workers
+        options.get("executor") is None and options.get("pool_factory") is None,
     )
-    return await anyio.to_thread.run_sync(prepare)
+    future = asyncio.get_running_loop().run_in_executor(None, prepare)
+    try:
+        return await asyncio.shield(future)
+    except BaseException:
+        # Cancelled while the set-up goes on in its thread: whatever it prepares
+        # (the lock, pre-started workers) is released as soon as it is done.
+        future.add_done_callback(_release_unused)
+        raise
+
+
+def _release_unused(future: asyncio.Future[_Prepared]) -> None:
+    if not future.cancelled() and future.exception() is None:
+        future.result().release()
 
 
 async def _run_prepared(prepared: _Prepared, options: Mapping[str, Any]) -> BatchResult:
@@ -197,7 +237,7 @@ async def _run_prepared(prepared: _Prepared, options: Mapping[str, Any]) -> Batc
         )
         return await orchestrator.run()
     finally:
-        prepared.lock.release()
+        prepared.release()
 
 
 async def run_batch(config: ConfigSource | Plan, **options: Unpack[RunOptions]) -> BatchResult:
@@ -296,7 +336,7 @@ async def open_batch(
                 if stream.result is None:
                     tg.cancel_scope.cancel()
     finally:
-        prepared.lock.release()
+        prepared.release()
 
 
 def run(config: ConfigSource, **options: Unpack[RunOptions]) -> BatchResult:

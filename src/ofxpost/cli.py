@@ -192,14 +192,27 @@ def _first_leaf(group: BaseExceptionGroup[Any]) -> BaseException:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """``ofxpost run CONFIG``."""
-    from ofxpost.loading import load_config
-
     if args.workers is not None and args.workers < 1:
         return _error("--workers must be at least 1")
-    config = load_config(args.config, disable_plugins=args.disable_plugin)
-    return execute(
-        config, args, workers=args.workers, sequential=args.sequential, resume=args.resume
-    )
+    early = None
+    if not args.sequential:
+        # The workers start now and import what they need while this process reads
+        # the config and plans; the batch takes them over (see ofxpost.prestart).
+        from ofxpost.prestart import Prestart
+
+        early = Prestart.begin(args.workers or os.cpu_count() or 1)
+    try:
+        from ofxpost.loading import load_config
+
+        config = load_config(args.config, disable_plugins=args.disable_plugin)
+        if early is not None:
+            early.bind(config, workers=args.workers, sequential=False)
+        return execute(
+            config, args, workers=args.workers, sequential=args.sequential, resume=args.resume
+        )
+    finally:
+        if early is not None:
+            early.discard()
 
 
 @dataclass(frozen=True)

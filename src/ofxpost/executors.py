@@ -17,6 +17,7 @@ from ofxpost.config import Config
 from ofxpost.executor_api import ExecutorFactory, FileExecutor, JobStarted
 from ofxpost.plan import Plan
 from ofxpost.pool import ResilientProcessPool
+from ofxpost.prestart import claim
 from ofxpost.records import FileRecord, Job
 from ofxpost.worker import init_worker, process_job, run_job_logged
 
@@ -38,17 +39,20 @@ class LocalPoolExecutor:
     address: str | None = None
     enforces_timeout = False
 
-    def __init__(self, plan: Plan, on_started: JobStarted) -> None:
+    def __init__(
+        self, plan: Plan, on_started: JobStarted, *, pool: ResilientProcessPool | None = None
+    ) -> None:
         pp = plan.config.parallel_processing
         self.on_started = on_started
-        self.pool = ResilientProcessPool(
-            plan.workers,
-            initializer=init_worker,
-            initargs=(plan.worker_setup(),),
-            max_tasks_per_child=pp.max_tasks_per_child,
-            memory_limit=_job_memory_limit if plan.budgets.memory_budget is not None else None,
-            on_task_start=self._task_started,
-        )
+        memory_limit = _job_memory_limit if plan.budgets.memory_budget is not None else None
+        if pool is None:
+            pool = ResilientProcessPool(plan.workers, initializer=init_worker)
+        # A pre-started pool (:mod:`ofxpost.prestart`) gets its set-up here.
+        pool.max_tasks_per_child = pp.max_tasks_per_child
+        pool.memory_limit = memory_limit
+        pool.on_task_start = self._task_started
+        pool.configure(init_worker, (plan.worker_setup(),), plan.workers)
+        self.pool = pool
 
     def _task_started(self, args: tuple[Any, ...], pid: int) -> None:
         if args and isinstance(args[0], Job):
@@ -123,8 +127,12 @@ class SequentialExecutor:
 
 
 def create_local_pool(plan: Plan, on_started: JobStarted) -> FileExecutor:
-    """The default executor factory: the local process pool for ``plan`` (not started)."""
-    return LocalPoolExecutor(plan, on_started)
+    """The default executor factory: the local process pool for ``plan`` (not started).
+
+    It takes over the workers pre-started for ``plan.config``, if any
+    (:mod:`ofxpost.prestart`).
+    """
+    return LocalPoolExecutor(plan, on_started, pool=claim(plan.config))
 
 
 def create_executor(plan: Plan, on_started: JobStarted) -> FileExecutor:
@@ -133,7 +141,7 @@ def create_executor(plan: Plan, on_started: JobStarted) -> FileExecutor:
         from ofxpost.dask_executor import DaskExecutor
 
         return DaskExecutor(plan, on_started)
-    return LocalPoolExecutor(plan, on_started)
+    return create_local_pool(plan, on_started)
 
 
 def create_sequential_executor(

@@ -18,6 +18,22 @@ LOCAL_PLUGIN_FILE = "ofxpost_plugins.py"
 """Name of the conftest-like plugin file picked up beside the config file."""
 
 
+BUILTIN_PLUGINS: tuple[str, ...] = (
+    "ofxpost.builtin.loaders",
+    "ofxpost.builtin.modelinfo",
+    "ofxpost.builtin.outputs",
+    "ofxpost.builtin.tables",
+    "ofxpost.builtin.summary",
+    "ofxpost.builtin.linked",
+    "ofxpost.builtin.rangegraph",
+    "ofxpost.builtin.timeseries",
+    "ofxpost.builtin.loadmatrix",
+    "ofxpost.builtin.excel",
+    "ofxpost.builtin.opp",
+)
+"""Modules of the built-in plugins, registered first under these names."""
+
+
 @dataclass(frozen=True)
 class PluginSpec:
     """Plain, picklable description of a plugin set (rebuilt in every worker)."""

@@ -42,22 +42,8 @@ import pluggy
 from ofxpost import hookspecs
 from ofxpost.errors import PluginError
 from ofxpost.markers import PROJECT_NAME
+from ofxpost.plugin_spec import BUILTIN_PLUGINS as BUILTIN_PLUGINS
 from ofxpost.plugin_spec import PluginSpec as PluginSpec
-
-BUILTIN_PLUGINS: tuple[str, ...] = (
-    "ofxpost.builtin.loaders",
-    "ofxpost.builtin.modelinfo",
-    "ofxpost.builtin.outputs",
-    "ofxpost.builtin.tables",
-    "ofxpost.builtin.summary",
-    "ofxpost.builtin.linked",
-    "ofxpost.builtin.rangegraph",
-    "ofxpost.builtin.timeseries",
-    "ofxpost.builtin.loadmatrix",
-    "ofxpost.builtin.excel",
-    "ofxpost.builtin.opp",
-)
-"""Modules of the built-in plugins, registered first under these names."""
 
 AUTOLOAD_ENV = "OFXPOST_DISABLE_PLUGIN_AUTOLOAD"
 """Set to ``1`` to load no installed (entry-point) plugin, as pytest's

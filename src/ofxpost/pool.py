@@ -23,6 +23,7 @@ Workers are started with the ``spawn`` method by default, as on Windows.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -134,12 +135,28 @@ def _worker_main(
     initializer: Callable[..., None] | None,
     initargs: tuple[Any, ...],
     parent_pid: int,
+    warm_modules: tuple[str, ...] | None = None,
 ) -> None:
-    """Main loop of a worker process."""
+    """Main loop of a worker process.
+
+    With ``warm_modules`` (a pre-started worker) the process imports those modules,
+    then waits for its ``(initializer, initargs)`` on the pipe before initialising.
+    """
     set_parent_death_signal(parent_pid)  # Linux: the kernel kills us with the controller
     with contextlib.suppress(ValueError, OSError):
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the controller handles Ctrl-C
     threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
+    if warm_modules is not None:
+        for name in warm_modules:
+            with contextlib.suppress(Exception):  # a failure shows in the initializer
+                importlib.import_module(name)
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message is None:  # not needed after all
+            return
+        initializer, initargs = message
     try:
         if initializer is not None:
             initializer(*initargs)
@@ -182,16 +199,30 @@ class _Slot(threading.Thread):
         self.started = threading.Event()
         """Set once the first worker is ready or failed to start (see ``start_error``)."""
         self.start_error: BaseException | None = None
+        self.prestarted = False
+        """Its first worker was started before the pool knew its initializer."""
+        self.retired = False
+        """Not needed after all (see :meth:`ResilientProcessPool.configure`)."""
 
     # -- process life cycle --------------------------------------------------------
 
-    def begin_spawn(self) -> None:
-        """Start the worker process (without waiting for it to be ready)."""
+    def begin_spawn(self, warm_modules: tuple[str, ...] | None = None) -> None:
+        """Start the worker process (without waiting for it to be ready).
+
+        With ``warm_modules`` the worker imports them and then waits for its
+        initializer (see :meth:`send_initializer`).
+        """
         ctx = self.pool.mp_context
         parent_conn, child_conn = ctx.Pipe(duplex=True)
         proc = ctx.Process(
             target=_worker_main,
-            args=(child_conn, self.pool.initializer, self.pool.initargs, os.getpid()),
+            args=(
+                child_conn,
+                None if warm_modules is not None else self.pool.initializer,
+                () if warm_modules is not None else self.pool.initargs,
+                os.getpid(),
+                warm_modules,
+            ),
             name=f"ofxpost-worker-{self.number}",
             daemon=True,
         )
@@ -201,6 +232,13 @@ class _Slot(threading.Thread):
         self.tasks_done = 0
         if proc.pid is not None:
             self.pool.job.assign(int(proc.pid))
+
+    def send_initializer(self) -> None:
+        """Hand a pre-started worker the pool's initializer once it is known."""
+        conn = self.conn
+        assert conn is not None
+        with contextlib.suppress(OSError, ValueError):  # it died: finish_spawn reports it
+            conn.send((self.pool.initializer, self.pool.initargs))
 
     def finish_spawn(self) -> None:
         """Wait until the worker reports ready. :raises PoolStartError: if it does not."""
@@ -264,14 +302,22 @@ class _Slot(threading.Thread):
         # The first worker is started from this long-lived thread: on Linux the
         # kernel's parent-death signal follows the *thread* that started a process.
         try:
-            self.begin_spawn()
+            if self.prestarted:
+                self.begin_spawn(self.pool.warm_modules)
+                self.pool.wait_configured()
+                if self.retired or self.pool.is_shut_down:
+                    self._discard()
+                    return
+                self.send_initializer()
+            else:
+                self.begin_spawn()
             self.finish_spawn()
         except BaseException as exc:
             self.start_error = exc
             self._discard()
         finally:
             self.started.set()
-        if self.start_error is not None or not self.pool.wait_started():
+        if self.start_error is not None or self.retired or not self.pool.wait_started():
             self._discard()
             return
         while True:
@@ -435,6 +481,10 @@ class ResilientProcessPool(Executor):
         self._shutdown = False
         self._go = threading.Event()
         self._start_ok = False
+        self._configured = threading.Event()
+        self._configured.set()
+        self._retired: list[_Slot] = []
+        self.warm_modules: tuple[str, ...] = ()
         self.job = KillOnCloseJob()
         """Windows: the job object that kills the workers with the controller."""
 
@@ -442,6 +492,59 @@ class ResilientProcessPool(Executor):
     def max_workers(self) -> int:
         """Number of worker slots."""
         return len(self._slots)
+
+    @property
+    def is_shut_down(self) -> bool:
+        """Whether :meth:`shutdown` was called."""
+        return self._shutdown
+
+    def prestart(self, warm_modules: tuple[str, ...] = ()) -> None:
+        """Start every worker process now, before the initializer is known.
+
+        Each worker imports ``warm_modules`` and then waits; :meth:`configure` hands
+        them the initializer (and may retire some), :meth:`start` waits until they are
+        ready. The processes are started by the slots' own long-lived threads, as
+        always, so this may be called from any thread.
+        """
+        with self._lock:
+            if self._started or self._shutdown:
+                return
+            self.warm_modules = tuple(warm_modules)
+            self._configured.clear()
+            for slot in self._slots:
+                slot.prestarted = True
+                slot.start()
+
+    def wait_configured(self) -> None:
+        """Block a pre-started slot until :meth:`configure` (or :meth:`shutdown`)."""
+        self._configured.wait()
+
+    def configure(
+        self,
+        initializer: Callable[..., None] | None,
+        initargs: tuple[Any, ...],
+        workers: int | None = None,
+    ) -> None:
+        """Set the initializer of a pre-started pool and keep ``workers`` slots.
+
+        Pre-started workers beyond ``workers`` are stopped at once; slots beyond the
+        pre-started ones are added (their workers start in :meth:`start`).
+        """
+        with self._lock:
+            if self._started:
+                raise RuntimeError("configure() must come before start()")
+            self.initializer, self.initargs = initializer, initargs
+            if workers is not None:
+                if workers < 1:
+                    raise ValueError("workers must be at least 1")
+                surplus = self._slots[workers:]
+                self._slots = self._slots[:workers]
+                self._slots += [_Slot(self, i) for i in range(len(self._slots), workers)]
+                for slot in surplus:
+                    slot.retired = True
+                    slot.kill_now()
+                self._retired += surplus
+            self._configured.set()
 
     def start(self) -> None:
         """Start every worker and wait until all are ready.
@@ -452,10 +555,12 @@ class ResilientProcessPool(Executor):
             if self._started:
                 return
             self._started = True
+            self._configured.set()  # a pre-started pool keeps its first initializer
         ok = False
         try:
             for slot in self._slots:
-                slot.start()
+                if not slot.prestarted:
+                    slot.start()
             for slot in self._slots:
                 slot.started.wait()
             errors = [slot.start_error for slot in self._slots if slot.start_error is not None]
@@ -506,6 +611,8 @@ class ResilientProcessPool(Executor):
         """
         with self._lock:
             self._shutdown = True
+        self._configured.set()  # pre-started workers that were never needed stop
+        self._go.set()  # ... and so do those that got ready before start() was called
         if cancel_futures:
             while True:
                 try:
@@ -523,12 +630,13 @@ class ResilientProcessPool(Executor):
 
     def join(self, timeout: float | None = None) -> None:
         """Wait for every slot thread (and its worker) to end."""
-        for slot in self._slots:
+        slots = [*self._slots, *self._retired]
+        for slot in slots:
             if slot.is_alive():
                 slot.join(timeout)
             else:
                 slot.stop_process()
-        if all(not slot.is_alive() for slot in self._slots):
+        if all(not slot.is_alive() for slot in slots):
             self.job.close()
 
     def __repr__(self) -> str:

@@ -1,0 +1,133 @@
+"""Workers pre-started before the plan (ofxpost.prestart, ResilientProcessPool.prestart)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import psutil
+import pytest
+import yaml
+
+import ofxpost
+import ofxpost.worker
+from ofxpost import cli, prestart
+from ofxpost.loading import load_config
+from ofxpost.pool import ResilientProcessPool
+from tests.conftest import EventLog, ToyBatch, live_children
+
+_LABEL = "not initialised"
+
+
+def _set_label(label: str) -> None:
+    global _LABEL
+    _LABEL = label
+
+
+def _label_and_pid() -> tuple[str, int, bool]:
+    return _LABEL, os.getpid(), "json" in sys.modules
+
+
+def _new_children(before: set[int]) -> list[psutil.Process]:
+    return [p for p in live_children() if p.pid not in before]
+
+
+def _gone(procs: list[psutil.Process]) -> list[psutil.Process]:
+    _, alive = psutil.wait_procs(procs, timeout=10)
+    return alive
+
+
+@pytest.mark.timeout(120)
+def test_a_prestarted_pool_gets_its_initializer_later_and_keeps_only_the_workers_needed() -> None:
+    before = {p.pid for p in live_children()}
+    pool = ResilientProcessPool(3)
+    pool.prestart(("json",))
+    spawned = _new_children(before)
+    assert len(spawned) == 3  # started at once, before anything is known
+    pool.configure(_set_label, ("configured later",), workers=1)
+    try:
+        pool.start()
+        assert len(pool.worker_pids()) == 1
+        results = [pool.submit(_label_and_pid).result(timeout=60) for _ in range(3)]
+        # the initializer given to configure() ran; the warm module was imported
+        assert {label for label, _, _ in results} == {"configured later"}
+        assert all(warm for _, _, warm in results)
+        assert len({pid for _, pid, _ in results}) == 1
+        surplus = [p for p in spawned if p.pid != results[0][1]]
+        assert len(surplus) == 2 and not _gone(surplus)
+    finally:
+        pool.shutdown(wait=True)
+    assert not _gone(_new_children(before))
+
+
+@pytest.mark.timeout(120)
+def test_a_prestarted_pool_can_grow_when_the_plan_wants_more_workers() -> None:
+    pool = ResilientProcessPool(1)
+    pool.prestart()
+    pool.configure(_set_label, ("grown",), workers=2)
+    try:
+        pool.start()
+        assert len(pool.worker_pids()) == 2
+        assert pool.submit(_label_and_pid).result(timeout=60)[0] == "grown"
+    finally:
+        pool.shutdown(wait=True)
+
+
+@pytest.mark.timeout(120)
+def test_a_prestarted_pool_never_used_shuts_down_without_hanging() -> None:
+    before = {p.pid for p in live_children()}
+    for configure_first in (False, True):
+        pool = ResilientProcessPool(2)
+        pool.prestart(("json",))
+        if configure_first:  # the workers get ready, but start() never comes
+            pool.configure(_set_label, ("unused",), workers=2)
+        pool.shutdown(wait=True, cancel_futures=True)
+        assert not _gone(_new_children(before))
+
+
+def test_wanted_workers_follows_the_config_and_options(toy_batch: ToyBatch) -> None:
+    config = load_config(toy_batch(2, parallel={"max_workers": 3}))
+    assert prestart.wanted_workers(config, workers=None, sequential=False) == 3
+    assert prestart.wanted_workers(config, workers=5, sequential=False) == 5
+    assert prestart.wanted_workers(config, workers=None, sequential=True) == 0
+    for parallel in ({"enabled": False}, {"executor": "sequential"}, {"executor": "dask"}):
+        other = load_config(toy_batch(2, folder=f"x{len(parallel)}{parallel}", parallel=parallel))
+        assert prestart.wanted_workers(other, workers=None, sequential=False) == 0
+
+
+@pytest.mark.timeout(180)
+def test_run_batch_takes_over_the_workers_started_before_planning(
+    toy_batch: ToyBatch, events: EventLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[prestart.Prestart] = []
+    original = prestart.Prestart.begin
+
+    def spy(count: int) -> prestart.Prestart:
+        early = original(count)
+        started.append(early)
+        return early
+
+    monkeypatch.setattr(prestart.Prestart, "begin", spy)
+    config = toy_batch(6, parallel={"max_workers": 2})
+    result = ofxpost.run(config, on_event=events)
+    assert result.exit_code == 0 and result.mode == "parallel"
+    assert len(started) == 1 and started[0].claimed
+    assert started[0].pool.initializer is ofxpost.worker.init_worker
+    assert len({e["worker_pid"] for e in events.named("file_finished")}) == 2
+
+
+@pytest.mark.timeout(180)
+def test_ofxpost_run_discards_its_early_workers_when_the_batch_cannot_use_them(
+    toy_batch: ToyBatch, tmp_path: Path
+) -> None:
+    before = {p.pid for p in live_children()}
+    # one input file: the plan runs it in this process
+    one = toy_batch(1, folder="one")
+    assert cli.main(["run", str(one), "--quiet", "--workers", "2"]) == 0
+    assert not _gone(_new_children(before))
+    # an unusable config: exit 2, and no worker is left behind
+    bad = tmp_path / "bad.yml"
+    bad.write_text(yaml.safe_dump({"inputs": ["nothing/*.toy"], "output_dir": "out"}))
+    assert cli.main(["run", str(bad), "--quiet", "--workers", "2"]) == 2
+    assert not _gone(_new_children(before))
