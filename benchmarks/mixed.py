@@ -10,10 +10,14 @@ plots, a time-series group, CSV + Parquet + Excel) with the merged load matrix.
 Reported per runner (medians over rounds): wall time of the whole process,
 speedup over ``--sequential``, the **ideal makespan** ``max(sum of per-file times
 / workers, largest file)`` (per-file times from the sequential run's
-``file_finished`` events) and the ratio wall / ideal, the pool start (from
-``batch_started`` to ``mode_selected``), the finish phase (last file finished to
-``batch_finished``) and the controller's own CPU per file (psutil, sampled every
-20 ms until it exits; workers excluded).
+``file_finished`` events) and the ratio wall / ideal; the phases: set-up (process
+launched to ``batch_started``: imports, config, plan -- pre-started workers spawn
+during it), pool start (``batch_started`` to ``mode_selected``: what the batch still
+waited for its workers), files (``mode_selected`` to the last ``file_finished``) and
+finish (last file finished to ``batch_finished``); the controller's own CPU per file
+(psutil, sampled every 20 ms until it exits; workers excluded) and the CPU time of the
+whole process tree (POSIX ``RUSAGE_CHILDREN``: controller and workers), which on a
+machine with few CPUs bounds the wall time from below (tree CPU / CPUs).
 
 Inputs are generated once and cached under ``benchmarks/data/`` (git-ignored)::
 
@@ -99,6 +103,8 @@ def run_once(
     command = [sys.executable, "-m", "ofxpost.cli", "run", str(path), "--quiet"]
     command += ["--log-file", str(events), *options]
     clock = time.perf_counter()
+    launched = time.time()
+    tree_before = _children_cpu()
     env = dict(os.environ)
     if src is not None:  # another checkout's ofxpost (its src folder) for comparison
         env["PYTHONPATH"] = str(src.resolve())
@@ -119,6 +125,7 @@ def run_once(
     sampler.start()
     code = child.wait()
     wall = time.perf_counter() - clock
+    tree_cpu = _children_cpu() - tree_before
     done.set()
     sampler.join()
     if code not in (0, 1):
@@ -130,11 +137,24 @@ def run_once(
     return {
         "wall_s": wall,
         "exit_code": code,
+        "setup_s": when["batch_started"] - launched,
         "pool_start_s": when["mode_selected"] - when["batch_started"],
+        "files_s": last_file - when["mode_selected"],
+        "tree_cpu_s": tree_cpu,
         "finish_s": when["batch_finished"] - last_file,
         "controller_cpu_s": cpu[0],
         "durations": {e["file"]: float(e["duration_s"]) for e in files},
     }
+
+
+def _children_cpu() -> float:
+    """CPU seconds of this process's reaped descendants (the whole ``ofxpost`` tree)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return float("nan")
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return float(usage.ru_utime + usage.ru_stime)
 
 
 def _ts(event: dict[str, Any]) -> float:
@@ -190,9 +210,12 @@ def main() -> None:
                 f"{seq_wall / wall:.2f}×",
                 f"{reference:.2f}",
                 f"{wall / reference:.2f}",
+                f"{statistics.median(r['setup_s'] for r in got):.3f}",
                 f"{statistics.median(r['pool_start_s'] for r in got):.3f}",
+                f"{statistics.median(r['files_s'] for r in got):.3f}",
                 f"{statistics.median(r['finish_s'] for r in got):.3f}",
                 f"{1000 * statistics.median(r['controller_cpu_s'] for r in got) / n_files:.1f}",
+                f"{statistics.median(r['tree_cpu_s'] for r in got):.2f}",
             ]
         )
     header = [
@@ -203,9 +226,12 @@ def main() -> None:
         "speedup",
         "ideal makespan (s)",
         "wall / ideal",
+        "set-up (s)",
         "pool start (s)",
+        "files (s)",
         "finish (s)",
         "controller CPU / file (ms)",
+        "CPU, whole tree (s)",
     ]
     print(_common.markdown_table([dict(zip(header, row, strict=True)) for row in rows], header))
     print(
