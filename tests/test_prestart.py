@@ -131,3 +131,27 @@ def test_ofxpost_run_discards_its_early_workers_when_the_batch_cannot_use_them(
     bad.write_text(yaml.safe_dump({"inputs": ["nothing/*.toy"], "output_dir": "out"}))
     assert cli.main(["run", str(bad), "--quiet", "--workers", "2"]) == 2
     assert not _gone(_new_children(before))
+
+
+def test_ofxpost_run_sizes_its_early_workers_from_a_quick_look_at_the_config(
+    tmp_path: Path,
+) -> None:
+    cpus = os.cpu_count() or 1
+    cases = {
+        "four.yml": ({"parallel_processing": {"max_workers": 4}}, None, 4),
+        "option.yml": ({"parallel_processing": {"max_workers": 4}}, 3, 3),
+        "auto.yml": ({"parallel_processing": {"max_workers": "auto"}}, None, cpus),
+        "none.yml": ({"inputs": ["*.toy"]}, None, cpus),
+        "off.yml": ({"parallel_processing": {"enabled": False}}, 2, 0),
+        "dask.yml": ({"parallel_processing": {"executor": "dask"}}, None, 0),
+        "inline.yml": ({"parallel_processing": {"executor": "sequential"}}, None, 0),
+        "odd.yml": ({"parallel_processing": {"max_workers": True}}, None, cpus),
+    }
+    for name, (raw, workers, expected) in cases.items():
+        path = tmp_path / name
+        path.write_text(yaml.safe_dump(raw))
+        assert prestart.early_count(path, workers) == expected, name
+    broken = tmp_path / "broken.yml"
+    broken.write_text("parallel_processing: [unclosed\n")
+    assert prestart.early_count(broken, None) == cpus  # the real load reports it
+    assert prestart.early_count(tmp_path / "missing.yml", 2) == 2

@@ -198,9 +198,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.sequential:
         # The workers start now and import what they need while this process reads
         # the config and plans; the batch takes them over (see ofxpost.prestart).
-        from ofxpost.prestart import Prestart
+        from ofxpost.prestart import Prestart, early_count
 
-        early = Prestart.begin(args.workers or os.cpu_count() or 1)
+        count = early_count(args.config, args.workers)
+        early = Prestart.begin(count) if count > 0 else None
     try:
         from ofxpost.loading import load_config
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ofxpost.plugin_spec import BUILTIN_PLUGINS
 from ofxpost.pool import ResilientProcessPool
@@ -88,6 +88,36 @@ class Prestart:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
+def early_count(config_path: str | os.PathLike[str], workers: int | None) -> int:
+    """How many workers ``ofxpost run`` starts before it reads the config properly.
+
+    ``--workers`` if given; else a quick look at the YAML's
+    ``parallel_processing`` (``max_workers``, ``enabled``, ``executor``), so that a
+    config asking for 4 workers on a 64-CPU machine does not start 64; else one per
+    CPU. 0: start none. Anything unreadable here is left for the real config load
+    to report.
+    """
+    cpus = os.cpu_count() or 1
+    section: Any = None
+    try:
+        import yaml
+
+        with open(config_path, encoding="utf-8") as handle:
+            raw = yaml.safe_load(handle)
+        if isinstance(raw, dict):
+            section = raw.get("parallel_processing")
+    except Exception:
+        section = None
+    if isinstance(section, dict):
+        if section.get("enabled") is False or section.get("executor") in ("dask", "sequential"):
+            return 0
+        if workers is None:
+            requested = section.get("max_workers")
+            if isinstance(requested, int) and not isinstance(requested, bool) and requested > 0:
+                return requested
+    return workers if workers is not None else cpus
+
+
 def prestart_for(config: Config, *, workers: int | None, sequential: bool) -> Prestart | None:
     """Pre-start the local pool a batch of ``config`` will use, bound to it (or ``None``)."""
     count = wanted_workers(config, workers=workers, sequential=sequential)
@@ -109,4 +139,11 @@ def claim(config: Config) -> ResilientProcessPool | None:
     return None
 
 
-__all__ = ["WARM_MODULES", "Prestart", "claim", "prestart_for", "wanted_workers"]
+__all__ = [
+    "WARM_MODULES",
+    "Prestart",
+    "claim",
+    "early_count",
+    "prestart_for",
+    "wanted_workers",
+]
