@@ -122,8 +122,21 @@ def test_ofxpost_run_discards_its_early_workers_when_the_batch_cannot_use_them(
     toy_batch: ToyBatch, tmp_path: Path
 ) -> None:
     before = {p.pid for p in live_children()}
-    # one input file: the plan runs it in this process
+    # one input file: the plan runs it in this process, and the early workers are
+    # stopped before it starts (not left idle for the whole batch)
     one = toy_batch(1, folder="one")
+    children_during: list[int] = []
+
+    def count_children(event: dict[str, object]) -> None:
+        if event["event"] == "file_started":
+            children_during.append(len(_new_children(before)))
+
+    early = prestart.Prestart.begin(2)
+    config = load_config(one)
+    early.bind(config, workers=2, sequential=False)
+    assert ofxpost.run(config, workers=2, on_event=count_children).mode == "sequential"
+    assert children_during == [0]
+    early.discard()
     assert cli.main(["run", str(one), "--quiet", "--workers", "2"]) == 0
     assert not _gone(_new_children(before))
     # an unusable config: exit 2, and no worker is left behind

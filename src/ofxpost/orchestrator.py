@@ -38,6 +38,7 @@ from ofxpost.finishing import Finisher
 from ofxpost.input_filters import pairing_event
 from ofxpost.plan import Plan, with_mode
 from ofxpost.plugins import call_each, get_plugin_manager
+from ofxpost.prestart import release as release_prestarted
 from ofxpost.records import ErrorKind, ErrorRecord, FileRecord, FileStatus, Job
 from ofxpost.result import BatchResult, FileFailure
 from ofxpost.retry import RetryCounters, RetryPolicy, decide
@@ -260,6 +261,7 @@ class Orchestrator:
                 reason = f"{what} ({type(exc).__name__}: {exc})"
                 self.plan = with_mode(plan, "sequential", reason)
         if self.executor is None:
+            release_prestarted(self.plan.config)  # workers started early, not needed
             executor = create_sequential_executor(
                 self.pm, self.plan.config, self.execution.job_started_threadsafe
             )

@@ -128,6 +128,14 @@ def prestart_for(config: Config, *, workers: int | None, sequential: bool) -> Pr
     return early
 
 
+def release(config: Config) -> None:
+    """Stop the pools pre-started for ``config`` now: its batch runs in this process."""
+    with _lock:
+        unused = [early for early in _bound if early.config is config]
+    for early in unused:
+        early.discard()
+
+
 def claim(config: Config) -> ResilientProcessPool | None:
     """The pool pre-started for ``config`` (the same object), taken by an executor."""
     with _lock:
@@ -145,5 +153,6 @@ __all__ = [
     "claim",
     "early_count",
     "prestart_for",
+    "release",
     "wanted_workers",
 ]
