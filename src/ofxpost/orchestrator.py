@@ -5,13 +5,14 @@ dispatched one at a time in input order -- dynamically, never pre-split -- with 
 most ``workers`` in flight. Its jobs are split into modules named after them:
 
 * :mod:`ofxpost.admission` -- a file takes its licence, a worker slot and its memory;
+* :mod:`ofxpost.direct` -- without budgets, first attempts without a task per file;
 * :mod:`ofxpost.execution` -- one attempt on the executor (:mod:`ofxpost.executor_api`),
   its timeout, and its failures mapped to records;
 * :mod:`ofxpost.retry` -- whether a failed attempt is tried again (a pure function);
 * :mod:`ofxpost.finishing` -- aggregate, write the outputs and the manifest.
 
-Records are written to the result store the moment they arrive; aggregation reads
-them back in input order.
+Records are written to the result store the moment they arrive (flushed before the
+file counts as done); aggregation reads them back in input order.
 """
 
 from __future__ import annotations

@@ -1,11 +1,12 @@
 """The result store: every finished file's record, persisted the moment it arrives.
 
 Records are appended as single JSON lines to ``records.jsonl`` under
-``output_dir/.ofxpost/store`` and flushed at once, so the controller keeps no
-results in memory (only each record's offset), nothing finished is lost when the
-batch is cancelled or the controller is killed, and ``--resume`` can reuse every
-record whose *resume key* -- input path, size, modification time and the config's
-result hash -- still matches.
+``output_dir/.ofxpost/store`` and flushed before the file counts as done (several
+records that arrive together share one flush), so the controller keeps no results in
+memory (only each record's offset), nothing finished is lost when the batch is
+cancelled or the controller is killed, and ``--resume`` can reuse every record whose
+*resume key* -- input path, size, modification time and the config's result hash --
+still matches.
 
 Each record is one ``write`` of a complete line; a line cut short by a killed
 controller has no trailing newline and is ignored (and truncated away) when the
