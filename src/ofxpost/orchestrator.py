@@ -2,7 +2,8 @@
 
 :class:`Orchestrator` runs on an asyncio event loop (through anyio). Files are
 dispatched one at a time in input order -- dynamically, never pre-split -- with at
-most ``workers`` in flight. Its jobs are split into modules named after them:
+most ``workers`` running (without budgets, one more waits per worker). Its jobs are
+split into modules named after them:
 
 * :mod:`ofxpost.admission` -- a file takes its licence, a worker slot and its memory;
 * :mod:`ofxpost.direct` -- without budgets, first attempts without a task per file;
