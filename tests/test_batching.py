@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
 
 import ofxpost
+from ofxpost.executor_api import FileExecutor, JobStarted
+from ofxpost.executors import create_local_pool
 from ofxpost.inbox import LoopInbox
+from ofxpost.plan import Plan
 from ofxpost.records import FileRecord, FileStatus, Job
 from ofxpost.store import ResultStore
 from tests.conftest import EventLog, ToyBatch
@@ -109,3 +113,27 @@ def test_direct_dispatch_crash_among_queued_files(toy_batch: ToyBatch, events: E
     assert len(events.named("file_retry")) == 1 and events.named("progress")[-1]["done"] == n
     starts = [e["index"] for e in events.named("file_started")]
     assert sorted(starts) == sorted([*range(n), 3])  # 3 started twice, every other once
+
+
+@pytest.mark.timeout(240)
+def test_direct_dispatch_a_refused_submit_fails_that_file_only(
+    toy_batch: ToyBatch, events: EventLog
+) -> None:
+    config = toy_batch(5, parallel={"retries": 0})
+
+    def refusing(plan: Plan, on_started: JobStarted) -> FileExecutor:
+        executor = create_local_pool(plan, on_started)
+        submit = executor.submit
+
+        def picky(job: Job) -> Future[FileRecord]:
+            if job.index == 2:
+                raise RuntimeError("no room for this one")
+            return submit(job)
+
+        executor.submit = picky  # type: ignore[method-assign]
+        return executor
+
+    result = ofxpost.run(config, on_event=events, pool_factory=refusing, workers=1)
+    assert result.succeeded == 4 and [f.index for f in result.failures] == [2]
+    (failed,) = events.named("file_failed")
+    assert failed["kind"] == "unknown" and "no room for this one" in failed["message"]

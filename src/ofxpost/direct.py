@@ -110,7 +110,9 @@ class DirectDispatch:
                 self._exhausted = True
                 break
             self._submit(job)
-        if self._exhausted and not self._in_flight and not self._ended:
+        if self._ended:  # files the executor refused: handed on by the next batch
+            self.loop.call_soon(self._after_batch)
+        elif self._exhausted and not self._in_flight:
             self._resolve(None)
 
     def _submit(self, job: Job) -> None:
@@ -120,10 +122,12 @@ class DirectDispatch:
             self.execution.watch(job, attempt)
         try:
             future = self.executor.submit(job)
-        except BaseException:
-            del self._in_flight[job.index]
-            self.execution.unwatch(job)
+        except asyncio.CancelledError:
             raise
+        except BaseException as exc:  # the executor refused this file: it fails alone
+            self._take(attempt)
+            self._ended.append((job, self.execution.failure(job, exc, attempt.started)))
+            return
         attempt.future = future
         future.add_done_callback(functools.partial(self._post, attempt))
 
