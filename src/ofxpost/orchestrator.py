@@ -239,6 +239,8 @@ class Orchestrator:
         ``sys.exit()`` or ``KeyboardInterrupt`` from an observer is a failure too.
         """
         caller = getattr(self.pm.hook, hook)
+        if not caller.get_hookimpls():  # the usual case, once per file: no observer
+            return
         for outcome in call_each(caller, contain_base_exceptions=True, **kwargs):
             if outcome.error is not None:
                 self.emitter.emit(
