@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from ofxpost.failures import TaskKilled, WorkerDied
-from ofxpost.pool import ResilientProcessPool
+from ofxpost.pool import PREFETCH_MAX_BYTES, ResilientProcessPool
 
 
 def _pid() -> int:
@@ -136,3 +136,21 @@ def test_no_prefetch_without_short_recent_tasks(tmp_path: Path) -> None:
         assert queued.result(timeout=60) == running.result(timeout=60)
     finally:
         pool.shutdown(cancel_futures=True)
+
+
+def _size(text: str) -> int:
+    return len(text)
+
+
+@pytest.mark.timeout(120)
+def test_a_large_task_waits_for_its_worker_instead_of_its_pipe(
+    pool: ResilientProcessPool, tmp_path: Path
+) -> None:
+    go = str(tmp_path / "go")
+    running = pool.submit(_wait_for, go)
+    large = pool.submit(_size, "x" * (PREFETCH_MAX_BYTES + 1))
+    _until(lambda: pool._slots[0]._carried is not None)  # taken, but kept out of the pipe
+    assert _queued(pool) is None and not large.running()
+    Path(go).touch()
+    assert running.result(timeout=60)
+    assert large.result(timeout=60) == PREFETCH_MAX_BYTES + 1

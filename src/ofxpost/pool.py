@@ -36,6 +36,7 @@ import traceback
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, InvalidStateError
 from dataclasses import dataclass
+from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 import psutil
@@ -51,6 +52,11 @@ from ofxpost.lifeline import KillOnCloseJob, set_parent_death_signal
 
 TaskStartCallback = Callable[[tuple[Any, ...], int], None]
 """Called (in a slot thread) with a task's arguments and the worker pid when it starts."""
+
+PREFETCH_MAX_BYTES = 4096
+"""A task is queued in a worker's pipe only if it pickles to at most this many bytes:
+well within the pipe's buffer (8 KiB on Windows), so sending it never blocks the slot
+while the worker, busy with the running task, cannot read it."""
 
 MemoryLimit = Callable[[tuple[Any, ...]], int | None]
 """Returns the memory growth (bytes) a task's arguments allow, or ``None``."""
@@ -393,7 +399,9 @@ class _Slot(threading.Thread):
         baseline) nor past ``max_tasks_per_child``.
         """
         pool = self.pool
-        if self._queued is not None or self._stopping or pool.idle_slots:
+        if self._queued is not None or self._carried is not None or self._stopping:
+            return
+        if pool.idle_slots:
             return  # a slot waiting for work gets the next task, not this pipe
         if not self._recent_s < pool.prefetch_below:
             return  # long tasks: a file queued behind one could wait while others idle
@@ -409,7 +417,15 @@ class _Slot(threading.Thread):
         if task.future.cancelled():
             return
         try:
-            conn.send((task.fn, task.args, task.kwargs))
+            message = ForkingPickler.dumps((task.fn, task.args, task.kwargs))
+        except Exception:
+            self._carried = task  # it fails when it is sent the ordinary way
+            return
+        if len(message) > PREFETCH_MAX_BYTES:
+            self._carried = task  # sent when the worker is free (see PREFETCH_MAX_BYTES)
+            return
+        try:
+            conn.send_bytes(message)
         except Exception:
             self._carried = task  # the worker is going: the task goes to the next one
             return
