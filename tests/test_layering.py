@@ -32,6 +32,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ofxpost.codec",
             "ofxpost.errors",
             "ofxpost.event_types",
+            "ofxpost.inbox",
             "ofxpost.licensing",
             "ofxpost.lifeline",
             "ofxpost.markers",
@@ -78,6 +79,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "orchestration",
         (
             "ofxpost.admission",
+            "ofxpost.direct",
             "ofxpost.execution",
             "ofxpost.finishing",
             "ofxpost.orchestrator",

@@ -127,11 +127,23 @@ def _normalise_paths(
     for key in _PATH_KEYS:
         value = event_dict.get(key)
         if isinstance(value, str | os.PathLike) and str(value):
-            event_dict[key] = os.path.normpath(os.path.abspath(value))
+            path = os.fspath(value)
+            # only absolute paths are cached: a relative one depends on the cwd
+            event_dict[key] = _normalised(path) if os.path.isabs(path) else _absolute(path)
     path = event_dict.get("path")
     if isinstance(path, str | os.PathLike) and os.path.isabs(path):
         event_dict["path"] = os.path.normpath(path)
     return event_dict
+
+
+def _absolute(path: str) -> str:
+    return os.path.normpath(os.path.abspath(path))
+
+
+@functools.lru_cache(maxsize=1024)
+def _normalised(path: str) -> str:
+    """An absolute ``path`` normalised (a file's events name it several times)."""
+    return os.path.normpath(path)
 
 
 class RunClock:
@@ -181,9 +193,13 @@ def _plain_values(
 ) -> structlog.types.EventDict:
     """Turn numpy scalars and paths into plain JSON values."""
     for key, value in event_dict.items():
-        if not isinstance(value, str | int | float | bool | type(None) | list | dict):
+        if type(value) not in _PLAIN_TYPES and not isinstance(value, _PLAIN_BASES):
             event_dict[key] = json_default(value)
     return event_dict
+
+
+_PLAIN_TYPES = frozenset({str, int, float, bool, type(None), list, dict})
+_PLAIN_BASES = (str, int, float, bool, type(None), list, dict)
 
 
 class EventEmitter:
@@ -204,7 +220,7 @@ class EventEmitter:
             ],
             wrapper_class=structlog.BoundLogger,
             context_class=dict,
-        )
+        ).bind()  # a concrete logger: the lazy proxy would build one per event
 
     def bind_loop(self) -> None:
         """Deliver events on the running event loop's thread from now on."""

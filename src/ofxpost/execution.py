@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
+from concurrent.futures import Future
+from typing import Any, Protocol
 
 import anyio
 
@@ -20,9 +21,18 @@ from ofxpost.capture import existing_log
 from ofxpost.events import EventEmitter
 from ofxpost.executor_api import FileExecutor
 from ofxpost.failures import MemoryLimitExceeded, RemoteError, TaskKilled, WorkerDied, WorkerId
+from ofxpost.inbox import LoopInbox
 from ofxpost.plan import Plan
 from ofxpost.records import ErrorKind, ErrorRecord, FileRecord, FileStatus, Job
 from ofxpost.worker import error_record, format_traceback
+
+
+class Deadline(Protocol):
+    """What a file's clock sets when its worker picks it up: an anyio
+    :class:`~anyio.CancelScope`, or any object with a settable ``deadline``
+    (event-loop time)."""
+
+    deadline: float
 
 
 def worker_fields(worker: WorkerId | None) -> dict[str, Any]:
@@ -40,12 +50,15 @@ class Execution:
         self.emitter = emitter
         self.executor: FileExecutor | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._scopes: dict[int, anyio.CancelScope] = {}
+        self.inbox: LoopInbox | None = None
+        """Where executor callbacks are posted to the loop (set by :meth:`attach_loop`)."""
+        self._scopes: dict[int, Deadline] = {}
         self._workers: dict[int, WorkerId] = {}
 
     def attach_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         """Run on ``loop`` (the executor's callbacks are marshalled to it)."""
         self._loop = loop
+        self.inbox = LoopInbox(loop)
 
     def use(self, plan: Plan, executor: FileExecutor) -> None:
         """Use ``executor`` (started) for the attempts of ``plan``."""
@@ -72,37 +85,63 @@ class Execution:
                 # Cancelling this await (the deadline, or the batch) cancels the
                 # executor's future, which kills the job's worker.
                 record: FileRecord = await asyncio.wrap_future(executor.submit(job))
-            except WorkerDied as exc:
-                worker: WorkerId | None = exc.worker if exc.worker is not None else exc.pid
-                self.emitter.emit(
-                    "worker_crashed",
-                    level="error",
-                    file=str(job.path),
-                    index=job.index,
-                    exitcode=exc.exitcode,
-                    attempt=job.attempt,
-                    message=str(exc),
-                    **worker_fields(worker),
-                )
-                return self._failed(job, ErrorKind.CRASH, f"{job.path.name}: {exc}", started)
-            except MemoryLimitExceeded as exc:
-                return self._failed(job, ErrorKind.MEMORY, f"{job.path.name}: {exc}", started)
-            except TaskKilled as exc:
-                if exc.timed_out:
-                    return self._timed_out(job, self.plan.timeout, started)
-                return self._failed(job, ErrorKind.UNKNOWN, f"{job.path.name}: {exc}", started)
             except anyio.get_cancelled_exc_class():
                 raise
             except BaseException as exc:
-                # Whatever the executor hands back -- a plain RemoteError from a
-                # worker, or a SystemExit/KeyboardInterrupt from plugin code run by a
-                # custom executor -- fails this file only.
-                return self._failed_by(job, exc, started)
+                return self.failure(job, exc, started)
             finally:
                 self._scopes.pop(job.index, None)
         if scope.cancelled_caught:
             return self._timed_out(job, timeout, started)
         return record
+
+    def watch(self, job: Job, deadline: Deadline) -> None:
+        """Arm ``deadline`` when a worker picks ``job`` up (see :meth:`job_started`)."""
+        self._scopes[job.index] = deadline
+
+    def unwatch(self, job: Job) -> None:
+        """Forget the deadline of ``job`` (its attempt ended)."""
+        self._scopes.pop(job.index, None)
+
+    def outcome(self, job: Job, future: Future[FileRecord], started: float) -> FileRecord:
+        """The record of ``job`` from its done ``future`` (never raises for the file)."""
+        try:
+            return future.result()
+        except BaseException as exc:
+            return self.failure(job, exc, started)
+
+    def timed_out(self, job: Job, started: float) -> FileRecord:
+        """The record of ``job`` killed at its ``timeout_per_file``."""
+        return self._timed_out(job, self.timeout, started)
+
+    def failure(self, job: Job, exc: BaseException, started: float) -> FileRecord:
+        """The failed record of ``job`` for ``exc`` raised by the executor.
+
+        A lost worker is ``crash``, a worker past its memory limit ``memory``, a
+        timeout ``timeout``; anything else -- a plain RemoteError from a worker, or a
+        SystemExit/KeyboardInterrupt from plugin code run by a custom executor --
+        fails this file only, as ``unknown``.
+        """
+        if isinstance(exc, WorkerDied):
+            worker: WorkerId | None = exc.worker if exc.worker is not None else exc.pid
+            self.emitter.emit(
+                "worker_crashed",
+                level="error",
+                file=str(job.path),
+                index=job.index,
+                exitcode=exc.exitcode,
+                attempt=job.attempt,
+                message=str(exc),
+                **worker_fields(worker),
+            )
+            return self._failed(job, ErrorKind.CRASH, f"{job.path.name}: {exc}", started)
+        if isinstance(exc, MemoryLimitExceeded):
+            return self._failed(job, ErrorKind.MEMORY, f"{job.path.name}: {exc}", started)
+        if isinstance(exc, TaskKilled):
+            if exc.timed_out:
+                return self._timed_out(job, self.plan.timeout, started)
+            return self._failed(job, ErrorKind.UNKNOWN, f"{job.path.name}: {exc}", started)
+        return self._failed_by(job, exc, started)
 
     def _timed_out(self, job: Job, timeout: float | None, started: float) -> FileRecord:
         worker = self._workers.get(job.index)
@@ -157,9 +196,9 @@ class Execution:
 
     def job_started_threadsafe(self, job: Job, worker: WorkerId) -> None:
         """The executor's ``on_started`` callback (any thread)."""
-        loop = self._loop
-        if loop is not None:
-            loop.call_soon_threadsafe(self.job_started, job, worker)
+        inbox = self.inbox
+        if inbox is not None:
+            inbox.post(self.job_started, job, worker)
 
     def job_started(self, job: Job, worker: WorkerId) -> None:
         """A worker picked ``job`` up: emit ``file_started`` and start its clock."""
@@ -178,4 +217,4 @@ class Execution:
         )
 
 
-__all__ = ["Execution", "worker_fields"]
+__all__ = ["Deadline", "Execution", "worker_fields"]

@@ -24,6 +24,10 @@ The contract:
   fails the future with ``TaskKilled(timed_out=True)``; otherwise the orchestrator's
   deadline, started by ``on_started``, cancels the future;
 * :meth:`FileExecutor.shutdown` stops everything, killing running jobs when asked.
+
+An executor may also have a ``queue_depth`` attribute (an int, 1 when absent): how
+many files per worker the orchestrator keeps submitted when the batch has no budgets
+(:mod:`ofxpost.direct`), so that a worker finds its next file waiting.
 """
 
 from __future__ import annotations

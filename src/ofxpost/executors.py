@@ -21,6 +21,10 @@ from ofxpost.prestart import claim
 from ofxpost.records import FileRecord, Job
 from ofxpost.worker import init_worker, process_job, run_job_logged
 
+PREFETCH_BELOW = 0.05
+"""A worker keeps a second file in its pipe while its recent files took under this
+many seconds (see :class:`~ofxpost.pool.ResilientProcessPool`)."""
+
 
 def _job_memory_limit(args: tuple[Any, ...]) -> int | None:
     job = args[0] if args else None
@@ -44,13 +48,22 @@ class LocalPoolExecutor:
     ) -> None:
         pp = plan.config.parallel_processing
         self.on_started = on_started
-        memory_limit = _job_memory_limit if plan.budgets.memory_budget is not None else None
+        budgets = plan.budgets
+        unbudgeted = not budgets.licences and not budgets.file_capacity
+        self.queue_depth = 2 if unbudgeted else 1
+        """Files the orchestrator keeps submitted per worker (see :mod:`ofxpost.direct`).
+
+        Without a licence limit or a memory budget a second file waits in the pool,
+        and a worker whose recent files were short keeps it in its pipe
+        (``prefetch_below``); with a budget, a queued file would hold a licence or
+        memory it is not using, so only ``workers`` files are submitted."""
         if pool is None:
             pool = ResilientProcessPool(plan.workers, initializer=init_worker)
         # A pre-started pool (:mod:`ofxpost.prestart`) gets its set-up here.
         pool.max_tasks_per_child = pp.max_tasks_per_child
-        pool.memory_limit = memory_limit
+        pool.memory_limit = _job_memory_limit if plan.budgets.memory_budget is not None else None
         pool.on_task_start = self._task_started
+        pool.prefetch_below = PREFETCH_BELOW if unbudgeted and pool.memory_limit is None else 0.0
         pool.configure(init_worker, (plan.worker_setup(),), plan.workers)
         self.pool = pool
 
@@ -95,6 +108,8 @@ class SequentialExecutor:
     name = "sequential"
     address: str | None = None
     enforces_timeout = False
+    queue_depth = 2
+    """The next file waits in the thread's queue (see :mod:`ofxpost.direct`)."""
 
     def __init__(self, pm: pluggy.PluginManager, config: Config, on_started: JobStarted) -> None:
         self.on_started = on_started
@@ -152,6 +167,7 @@ def create_sequential_executor(
 
 
 __all__ = [
+    "PREFETCH_BELOW",
     "ExecutorFactory",
     "FileExecutor",
     "LocalPoolExecutor",

@@ -2,16 +2,18 @@
 
 :class:`Orchestrator` runs on an asyncio event loop (through anyio). Files are
 dispatched one at a time in input order -- dynamically, never pre-split -- with at
-most ``workers`` in flight. Its jobs are split into modules named after them:
+most ``workers`` running (without budgets, one more waits per worker). Its jobs are
+split into modules named after them:
 
 * :mod:`ofxpost.admission` -- a file takes its licence, a worker slot and its memory;
+* :mod:`ofxpost.direct` -- without budgets, first attempts without a task per file;
 * :mod:`ofxpost.execution` -- one attempt on the executor (:mod:`ofxpost.executor_api`),
   its timeout, and its failures mapped to records;
 * :mod:`ofxpost.retry` -- whether a failed attempt is tried again (a pure function);
 * :mod:`ofxpost.finishing` -- aggregate, write the outputs and the manifest.
 
-Records are written to the result store the moment they arrive; aggregation reads
-them back in input order.
+Records are written to the result store the moment they arrive (flushed before the
+file counts as done); aggregation reads them back in input order.
 """
 
 from __future__ import annotations
@@ -20,15 +22,18 @@ import asyncio
 import contextlib
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
 import anyio
 import pluggy
+from anyio.abc import TaskGroup
 
 from ofxpost._version import __version__
 from ofxpost.admission import Admission, dispatch_order
 from ofxpost.capture import LOGS_DIR
+from ofxpost.direct import DirectDispatch
 from ofxpost.estimates import MemoryEstimator
 from ofxpost.events import EventEmitter
 from ofxpost.execution import Execution
@@ -41,7 +46,7 @@ from ofxpost.plugins import call_each, get_plugin_manager
 from ofxpost.prestart import release as release_prestarted
 from ofxpost.records import ErrorKind, ErrorRecord, FileRecord, FileStatus, Job
 from ofxpost.result import BatchResult, FileFailure
-from ofxpost.retry import RetryCounters, RetryPolicy, decide
+from ofxpost.retry import RetryCounters, RetryDecision, RetryPolicy, decide
 from ofxpost.store import ResultStore
 
 MAX_WAITING = 256
@@ -235,6 +240,8 @@ class Orchestrator:
         ``sys.exit()`` or ``KeyboardInterrupt`` from an observer is a failure too.
         """
         caller = getattr(self.pm.hook, hook)
+        if not caller.get_hookimpls():  # the usual case, once per file: no observer
+            return
         for outcome in call_each(caller, contain_base_exceptions=True, **kwargs):
             if outcome.error is not None:
                 self.emitter.emit(
@@ -309,71 +316,143 @@ class Orchestrator:
 
     async def _dispatch_all(self) -> None:
         # Files are admitted largest first in parallel mode (input order otherwise;
-        # see :func:`ofxpost.admission.dispatch_order`). A worker slot (see
-        # :mod:`ofxpost.admission`) is taken
-        # only once a file holds its budgets, just around the attempt itself, so a
-        # file waiting for a licence, for memory or for a licence back-off holds no
-        # slot and files behind it that need neither go ahead.
-        admitted = anyio.Semaphore(self.plan.workers + MAX_WAITING)
+        # see :func:`ofxpost.admission.dispatch_order`). Without a licence limit or a
+        # memory budget no file can wait for a budget, so the first attempts go
+        # through :class:`~ofxpost.direct.DirectDispatch` (no task per file).
+        admission = self.admission
         async with anyio.create_task_group() as tg:
-            for job in dispatch_order(self.plan):
-                if self.resume:
-                    record = self.store.reusable(job, self.plan.config_hash)
-                    if record is not None and all(  # a reused file keeps its artifacts
-                        (self.plan.output_dir / a).is_file() for a in record.artifacts
-                    ):
-                        self._reused += 1
-                        self._file_done(job, record)
-                        continue
-                await admitted.acquire()
-                tg.start_soon(self._run_file, job, admitted)
+            if admission.licences is None and admission.memory is None:
+                await self._dispatch_direct(tg)
+            else:
+                await self._dispatch_admitted(tg)
 
-    async def _run_file(self, job: Job, admitted: anyio.Semaphore) -> None:
+    def _pending(self) -> Iterator[Job]:
+        """The jobs to run, in dispatch order; files ``--resume`` reuses are done here."""
+        for job in dispatch_order(self.plan):
+            if self.resume:
+                record = self.store.reusable(job, self.plan.config_hash)
+                if record is not None and all(  # a reused file keeps its artifacts
+                    (self.plan.output_dir / a).is_file() for a in record.artifacts
+                ):
+                    self._reused += 1
+                    self._file_done(job, record)
+                    continue
+            yield job
+
+    async def _dispatch_direct(self, tg: TaskGroup) -> None:
+        executor, inbox = self.executor, self.execution.inbox
+        assert executor is not None and inbox is not None
+        depth = max(1, int(getattr(executor, "queue_depth", 1)))
+        policy = self._retry_policy()
+        # Retries run as admitted tasks; they are started from this task (the
+        # finish callback below runs outside any task).
+        retries: asyncio.Queue[tuple[Job, RetryDecision] | None] = asyncio.Queue()
+
+        def finish(ended: list[tuple[Job, FileRecord]]) -> None:
+            done: list[tuple[Job, FileRecord]] = []
+            for job, record in ended:
+                decision = self._retry_decision(job, record, RetryCounters(), policy)
+                if decision is not None:
+                    retries.put_nowait((job, decision))
+                    continue
+                self.store.write(job, record, self.plan.config_hash, flush=False)
+                done.append((job, record))
+            self.store.flush()  # before any of them counts as done
+            for job, record in done:
+                self._file_done(job, record)
+
+        async def start_retries() -> None:
+            while (item := await retries.get()) is not None:
+                job, decision = item
+                tg.start_soon(self._run_file, job, None, decision.counters, decision.delay_s)
+
+        tg.start_soon(start_retries)
+        dispatch = DirectDispatch(
+            self.execution, executor, inbox, self.plan.workers * depth, finish
+        )
         try:
-            record = await self._attempts(job)
+            await dispatch.run(self._pending())
         finally:
-            admitted.release()
+            retries.put_nowait(None)
+
+    async def _dispatch_admitted(self, tg: TaskGroup) -> None:
+        # A worker slot (see :mod:`ofxpost.admission`) is taken only once a file
+        # holds its budgets, just around the attempt itself, so a file waiting for a
+        # licence, for memory or for a licence back-off holds no slot and files
+        # behind it that need neither go ahead.
+        admitted = anyio.Semaphore(self.plan.workers + MAX_WAITING)
+        for job in self._pending():
+            await admitted.acquire()
+            tg.start_soon(self._run_file, job, admitted)
+
+    async def _run_file(
+        self,
+        job: Job,
+        admitted: anyio.Semaphore | None,
+        counters: RetryCounters | None = None,
+        delay_s: float = 0.0,
+    ) -> None:
+        try:
+            record = await self._attempts(job, counters, delay_s)
+        finally:
+            if admitted is not None:
+                admitted.release()
         self.store.write(job, record, self.plan.config_hash)
         self._file_done(job, record)
 
     # ------------------------------------------------------------------ attempts
 
-    async def _attempts(self, job: Job) -> FileRecord:
+    def _retry_policy(self) -> RetryPolicy:
         pp = self.plan.config.parallel_processing
-        policy = RetryPolicy(
+        return RetryPolicy(
             crash_retries=pp.crash_retries,
             retries=pp.retries,
             licence_backoff=pp.licence_backoff,
             licence_wait=pp.licence_wait,
             can_run_alone=self.admission.memory is not None,
         )
-        counters = RetryCounters()
+
+    async def _attempts(
+        self, job: Job, counters: RetryCounters | None = None, delay_s: float = 0.0
+    ) -> FileRecord:
+        """Attempts of ``job`` from ``counters`` on (after ``delay_s``) until one is final."""
+        policy = self._retry_policy()
+        counters = counters or RetryCounters()
         while True:
+            if delay_s:
+                await anyio.sleep(delay_s)
             attempt = replace(job, attempt=counters.attempt)
             async with self.admission.admit(attempt, counters.alone) as admitted:
                 record = await self.execution.run(admitted)
-            error = record.error
-            if record.status is not FileStatus.FAILED or error is None:
+            decision = self._retry_decision(job, record, counters, policy)
+            if decision is None:
                 return record
-            licence = [e for e in record.errors if e.kind is ErrorKind.LICENCE]
-            if licence:
-                error = licence[0]
-            decision = decide(error.kind, counters, policy, job.path)
-            if not decision.retry:
-                return record
-            counters = decision.counters
-            self.emitter.emit(
-                "file_retry",
-                level="warning",
-                file=str(job.path),
-                index=job.index,
-                attempt=counters.attempt,
-                kind=str(error.kind),
-                delay_s=round(decision.delay_s, 3),
-                message=error.message,
-            )
-            if decision.delay_s:
-                await anyio.sleep(decision.delay_s)
+            counters, delay_s = decision.counters, decision.delay_s
+
+    def _retry_decision(
+        self, job: Job, record: FileRecord, counters: RetryCounters, policy: RetryPolicy
+    ) -> RetryDecision | None:
+        """The retry of a failed attempt (announced by ``file_retry``), or ``None``."""
+        error = record.error
+        if record.status is not FileStatus.FAILED or error is None:
+            return None
+        licence = [e for e in record.errors if e.kind is ErrorKind.LICENCE]
+        if licence:
+            error = licence[0]
+        decision = decide(error.kind, counters, policy, job.path)
+        if not decision.retry:
+            return None
+        self.emitter.emit(
+            "file_retry",
+            level="warning",
+            file=str(job.path),
+            index=job.index,
+            attempt=decision.counters.attempt,
+            kind=str(error.kind),
+            delay_s=round(decision.delay_s, 3),
+            message=error.message,
+        )
+        return decision
 
     # ------------------------------------------------------------------ completion
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import math
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -31,10 +32,12 @@ import pickle
 import queue
 import signal
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, InvalidStateError
 from dataclasses import dataclass
+from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 import psutil
@@ -50,6 +53,11 @@ from ofxpost.lifeline import KillOnCloseJob, set_parent_death_signal
 
 TaskStartCallback = Callable[[tuple[Any, ...], int], None]
 """Called (in a slot thread) with a task's arguments and the worker pid when it starts."""
+
+PREFETCH_MAX_BYTES = 4096
+"""A task is queued in a worker's pipe only if it pickles to at most this many bytes:
+well within the pipe's buffer (8 KiB on Windows), so sending it never blocks the slot
+while the worker, busy with the running task, cannot read it."""
 
 MemoryLimit = Callable[[tuple[Any, ...]], int | None]
 """Returns the memory growth (bytes) a task's arguments allow, or ``None``."""
@@ -203,6 +211,16 @@ class _Slot(threading.Thread):
         """Its first worker was started before the pool knew its initializer."""
         self.retired = False
         """Not needed after all (see :meth:`ResilientProcessPool.configure`)."""
+        self._queued: _Task | None = None
+        """A task sent to the worker's pipe behind the running one (prefetch)."""
+        self._carried: _Task | None = None
+        """A queued task whose worker was lost before it started: sent to the next one."""
+        self._stopping = False
+        """The pool's stop sign was taken while prefetching: stop once idle."""
+        self._current: _Task | None = None
+        """The task running on the worker."""
+        self._recent_s = math.inf
+        """Recent task durations (seconds, a running mean) on this slot, for prefetch."""
 
     # -- process life cycle --------------------------------------------------------
 
@@ -289,6 +307,12 @@ class _Slot(threading.Thread):
             proc.join(timeout=5)
         self._discard()
 
+    def cancel_queued(self) -> None:
+        """Cancel the tasks waiting on this slot (queued in its pipe, or carried)."""
+        for task in (self._queued, self._carried):
+            if task is not None:
+                task.future.cancel()
+
     def kill_now(self) -> None:
         """Terminate the worker's process tree immediately (any thread may call it)."""
         self._kill_requested.set()
@@ -321,17 +345,27 @@ class _Slot(threading.Thread):
             self._discard()
             return
         while True:
-            task = self.pool.queue.get()
+            task = self._carried
+            self._carried = None
+            if task is None:
+                if self._stopping:
+                    break
+                task = self.pool.next_task()
             if task is None:
                 break
+            self._current = task
             try:
                 self._take(task)
             except BaseException as exc:  # never let one task end the slot
-                self._fail(task.future, exc)
+                self._fail((self._current or task).future, exc)
+                queued, self._queued = self._queued, None
+                if queued is not None:
+                    self._carried = queued
                 with contextlib.suppress(Exception):
                     self._discard()  # its state is unknown: the next task gets a fresh one
             finally:
                 task.future.kill = None
+                self._current = None
         self.stop_process()
 
     def _take(self, task: _Task) -> None:
@@ -367,64 +401,158 @@ class _Slot(threading.Thread):
             future.set_exception(error)
 
     def _run_task(self, task: _Task) -> None:
-        future = task.future
+        """Run ``task`` -- and, with prefetch, the tasks queued behind it -- on the worker."""
         proc, conn = self.proc, self.conn
         assert proc is not None and conn is not None
         pid = int(proc.pid)
-        future.worker_pid = pid
-        limit = self.pool.memory_limit(task.args) if self.pool.memory_limit else None
-        baseline = tree_rss(pid) if limit is not None else 0
-        peak = 0
+        try:
+            conn.send((task.fn, task.args, task.kwargs))
+        except Exception as exc:
+            task.future.set_exception(exc)
+            return
+        current: _Task | None = task
+        while current is not None:
+            self._current = current
+            self._announce(current, pid)
+            began = time.perf_counter()
+            if not self._await_reply(current, proc, conn, pid):
+                self._carry_queued()
+                return
+            took = time.perf_counter() - began
+            self._recent_s = took if self._recent_s == math.inf else (self._recent_s + took) / 2
+            current = self._promote_queued()
+        max_tasks = self.pool.max_tasks_per_child
+        if max_tasks is not None and self.tasks_done >= max_tasks:
+            self.stop_process()
+
+    def _announce(self, task: _Task, pid: int) -> None:
+        task.future.worker_pid = pid
         if self.pool.on_task_start is not None:
             try:
                 self.pool.on_task_start(task.args, pid)
             except Exception:
                 traceback.print_exc()
-        try:
-            conn.send((task.fn, task.args, task.kwargs))
-        except Exception as exc:
-            future.set_exception(exc)
+
+    def _prefetch(self, conn: multiprocessing.connection.Connection) -> None:
+        """Send the next queued task to the worker's pipe, behind the running one.
+
+        The worker runs its pipe's tasks one after another, so the queued task starts
+        the moment the running one's reply is read -- which is when it is announced
+        (``on_task_start``) and its clock starts. Only while this slot's recent tasks
+        took under ``prefetch_below`` seconds and no other slot is waiting for work
+        (a task queued behind a long one would wait while a worker idles); never with
+        a memory limit (a queued task would be measured against the running one's
+        baseline) nor past ``max_tasks_per_child``.
+        """
+        pool = self.pool
+        if self._queued is not None or self._carried is not None or self._stopping:
             return
-        while True:
-            ready = multiprocessing.connection.wait(
-                [conn, proc.sentinel], timeout=self.pool.poll_interval
-            )
-            if self._kill_requested.is_set():
-                self._discard()
-                future.set_exception(TaskKilled("task cancelled; its worker was terminated"))
-                return
-            if conn in ready:
-                try:
-                    status, value, rss = conn.recv()
-                except (EOFError, OSError):
-                    self._died(future, pid)
-                    return
-                except Exception as exc:  # the reply was read but cannot be rebuilt here
-                    future.set_exception(
-                        RemoteError.from_exception(exc, "(the worker's reply could not be read)")
-                    )
+        if pool.idle_slots:
+            return  # a slot waiting for work gets the next task, not this pipe
+        if not self._recent_s < pool.prefetch_below:
+            return  # long tasks: a file queued behind one could wait while others idle
+        if pool.max_tasks_per_child is not None and self.tasks_done + 2 > pool.max_tasks_per_child:
+            return
+        try:
+            task = pool.queue.get_nowait()
+        except queue.Empty:
+            return
+        if task is None:
+            self._stopping = True  # the pool's stop sign: no more tasks after these
+            return
+        if task.future.cancelled():
+            return
+        try:
+            message = ForkingPickler.dumps((task.fn, task.args, task.kwargs))
+        except Exception:
+            self._carried = task  # it fails when it is sent the ordinary way
+            return
+        if len(message) > PREFETCH_MAX_BYTES:
+            self._carried = task  # sent when the worker is free (see PREFETCH_MAX_BYTES)
+            return
+        try:
+            conn.send_bytes(message)
+        except Exception:
+            self._carried = task  # the worker is going: the task goes to the next one
+            return
+        self._queued = task
+
+    def _promote_queued(self) -> _Task | None:
+        """The queued task, now running on the worker (``None`` if there is none)."""
+        task, self._queued = self._queued, None
+        if task is None:
+            return None
+        self._kill_requested.clear()
+        task.future.kill = self.kill_now
+        if not task.future.set_running_or_notify_cancel():
+            # cancelled while queued, but the worker has already begun it: its worker
+            # goes, and the next task gets a fresh one
+            self._discard()
+            return None
+        return task
+
+    def _carry_queued(self) -> None:
+        """The worker was lost: its queued (not started) task goes to the next worker."""
+        task, self._queued = self._queued, None
+        if task is not None and self._carried is None:
+            self._carried = task
+
+    def _await_reply(
+        self,
+        task: _Task,
+        proc: Any,
+        conn: multiprocessing.connection.Connection,
+        pid: int,
+    ) -> bool:
+        """Wait for ``task``'s reply and resolve its future; ``False`` if the worker is gone."""
+        future = task.future
+        limit = self.pool.memory_limit(task.args) if self.pool.memory_limit else None
+        baseline = tree_rss(pid) if limit is not None else 0
+        peak = 0
+        try:
+            while True:
+                self._prefetch(conn)
+                ready = multiprocessing.connection.wait(
+                    [conn, proc.sentinel], timeout=self.pool.poll_interval
+                )
+                if self._kill_requested.is_set():
+                    self._discard()
+                    future.set_exception(TaskKilled("task cancelled; its worker was terminated"))
+                    return False
+                if conn in ready:
+                    try:
+                        status, value, rss = conn.recv()
+                    except (EOFError, OSError):
+                        self._died(future, pid)
+                        return False
+                    except Exception as exc:  # the reply was read but cannot be rebuilt here
+                        future.set_exception(
+                            RemoteError.from_exception(
+                                exc, "(the worker's reply could not be read)"
+                            )
+                        )
+                        break
+                    future.peak_rss = max(peak, int(rss))
+                    if status == "ok":
+                        if getattr(value, "peak_rss", 0) is None:
+                            value.peak_rss = future.peak_rss
+                        future.set_result(value)
+                    else:
+                        future.set_exception(value)
                     break
-                future.peak_rss = max(peak, int(rss))
-                if status == "ok":
-                    if getattr(value, "peak_rss", 0) is None:
-                        value.peak_rss = future.peak_rss
-                    future.set_result(value)
-                else:
-                    future.set_exception(value)
-                break
-            if ready:  # only the sentinel: the worker died
-                self._died(future, pid)
-                return
-            rss = tree_rss(pid)
-            peak = max(peak, rss)
-            if limit is not None and rss - baseline > limit:
-                self._discard()
-                future.set_exception(MemoryLimitExceeded(pid, rss - baseline, limit))
-                return
+                if ready:  # only the sentinel: the worker died
+                    self._died(future, pid)
+                    return False
+                rss = tree_rss(pid)
+                peak = max(peak, rss)
+                if limit is not None and rss - baseline > limit:
+                    self._discard()
+                    future.set_exception(MemoryLimitExceeded(pid, rss - baseline, limit))
+                    return False
+        finally:
+            future.kill = None
         self.tasks_done += 1
-        max_tasks = self.pool.max_tasks_per_child
-        if max_tasks is not None and self.tasks_done >= max_tasks:
-            self.stop_process()
+        return True
 
     def _died(self, future: _TaskFuture, pid: int) -> None:
         proc = self.proc
@@ -449,6 +577,12 @@ class ResilientProcessPool(Executor):
     :param on_task_start: told when a task starts and on which worker pid.
     :param poll_interval: seconds between memory samples of a running task.
     :param start_timeout: seconds a new worker may take to become ready.
+    :param prefetch_below: while a slot's recent tasks take under this many seconds,
+        keep one more task in its worker's pipe behind the running one, so the
+        worker never waits for its slot thread between tasks (0 disables it; ignored
+        with a ``memory_limit``). The queued task is announced, and counts as
+        running, only when the worker begins it; if its worker is lost first it is
+        sent to the fresh worker, never failed.
     """
 
     def __init__(
@@ -463,6 +597,7 @@ class ResilientProcessPool(Executor):
         on_task_start: TaskStartCallback | None = None,
         poll_interval: float = 0.05,
         start_timeout: float = 120.0,
+        prefetch_below: float = 0.0,
     ) -> None:
         if max_workers < 1:
             raise ValueError("max_workers must be at least 1")
@@ -474,6 +609,9 @@ class ResilientProcessPool(Executor):
         self.on_task_start = on_task_start
         self.poll_interval = poll_interval
         self.start_timeout = start_timeout
+        self.prefetch_below = prefetch_below if memory_limit is None else 0.0
+        self.idle_slots = 0
+        """Slots waiting for a task (a slot prefetches only while none is)."""
         self.queue: queue.SimpleQueue[_Task | None] = queue.SimpleQueue()
         self._slots = [_Slot(self, i) for i in range(max_workers)]
         self._lock = threading.Lock()
@@ -584,6 +722,20 @@ class ResilientProcessPool(Executor):
         self._go.wait()
         return self._start_ok
 
+    def next_task(self) -> _Task | None:
+        """Block a slot until the next task (``None``: stop), counting it idle meanwhile."""
+        try:
+            return self.queue.get_nowait()
+        except queue.Empty:
+            pass
+        with self._lock:
+            self.idle_slots += 1
+        try:
+            return self.queue.get()
+        finally:
+            with self._lock:
+                self.idle_slots -= 1
+
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         """Schedule ``fn(*args, **kwargs)`` on the next free worker (starts the pool)."""
         if not self._started:
@@ -622,6 +774,7 @@ class ResilientProcessPool(Executor):
                 if task is not None:
                     task.future.cancel()
             for slot in self._slots:
+                slot.cancel_queued()
                 slot.kill_now()
         for _ in self._slots:
             self.queue.put(None)

@@ -1,11 +1,12 @@
 """The result store: every finished file's record, persisted the moment it arrives.
 
 Records are appended as single JSON lines to ``records.jsonl`` under
-``output_dir/.ofxpost/store`` and flushed at once, so the controller keeps no
-results in memory (only each record's offset), nothing finished is lost when the
-batch is cancelled or the controller is killed, and ``--resume`` can reuse every
-record whose *resume key* -- input path, size, modification time and the config's
-result hash -- still matches.
+``output_dir/.ofxpost/store`` and flushed before the file counts as done (several
+records that arrive together share one flush), so the controller keeps no results in
+memory (only each record's offset), nothing finished is lost when the batch is
+cancelled or the controller is killed, and ``--resume`` can reuse every record whose
+*resume key* -- input path, size, modification time and the config's result hash --
+still matches.
 
 Each record is one ``write`` of a complete line; a line cut short by a killed
 controller has no trailing newline and is ignored (and truncated away) when the
@@ -58,6 +59,7 @@ class ResultStore:
         self._handle: IO[bytes] | None = None
         self._reader: IO[bytes] | None = None
         self._end = 0
+        self._unflushed = False
         self.damaged_lines = 0
         """Damaged lines skipped when the log was last reopened with ``resume``."""
 
@@ -114,8 +116,14 @@ class ResultStore:
                 handle.truncate(good_end)
         return damaged
 
-    def write(self, job: Job, record: FileRecord, config_hash: str) -> None:
-        """Append ``record`` as one complete line and flush it."""
+    def write(self, job: Job, record: FileRecord, config_hash: str, *, flush: bool = True) -> None:
+        """Append ``record`` as one complete line and flush it.
+
+        With ``flush=False`` the line may stay in the write buffer until
+        :meth:`flush` (several records, one system call): call it before any of
+        those files counts as done. A controller killed in between loses only
+        records of files that then run again on ``--resume``.
+        """
         if self._handle is None:
             raise RuntimeError("result store is not open: call prepare() first")
         head = {
@@ -135,12 +143,20 @@ class ResultStore:
         offset = self._end
         try:
             self._handle.write(line)
-            self._handle.flush()
+            if flush:
+                self._handle.flush()
+            self._unflushed = not flush
         except BaseException:  # a short write: find the end again before the next one
             self._end = self._handle.seek(0, os.SEEK_END)
             raise
         self._end = offset + len(line)
         self._index[str(job.path)] = (offset, len(line))
+
+    def flush(self) -> None:
+        """Hand every record written so far to the operating system."""
+        if self._handle is not None:
+            self._handle.flush()
+        self._unflushed = False
 
     def has(self, job: Job) -> bool:
         """True when ``job`` has a stored record."""
@@ -170,6 +186,8 @@ class ResultStore:
         if where is None:
             return None
         offset, length = where
+        if self._unflushed:
+            self.flush()
         if self._reader is None:
             self._reader = open(self.log_path, "rb")  # noqa: SIM115 - closed by close()
         self._reader.seek(offset)
