@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 import psutil
@@ -33,6 +34,16 @@ def _new_children(before: set[int]) -> list[psutil.Process]:
     return [p for p in live_children() if p.pid not in before]
 
 
+def _wait_for_children(before: set[int], count: int) -> list[psutil.Process]:
+    """The new child processes, once there are ``count`` (or after 60 s)."""
+    deadline = time.monotonic() + 60
+    found = _new_children(before)
+    while len(found) < count and time.monotonic() < deadline:
+        time.sleep(0.01)  # polls a condition; not a synchronisation by time
+        found = _new_children(before)
+    return found
+
+
 def _gone(procs: list[psutil.Process]) -> list[psutil.Process]:
     _, alive = psutil.wait_procs(procs, timeout=10)
     return alive
@@ -42,11 +53,12 @@ def _gone(procs: list[psutil.Process]) -> list[psutil.Process]:
 def test_a_prestarted_pool_gets_its_initializer_later_and_keeps_only_the_workers_needed() -> None:
     before = {p.pid for p in live_children()}
     pool = ResilientProcessPool(3)
-    pool.prestart(("json",))
-    spawned = _new_children(before)
-    assert len(spawned) == 3  # started at once, before anything is known
-    pool.configure(_set_label, ("configured later",), workers=1)
     try:
+        pool.prestart(("json",))
+        # the slots' threads spawn at once, before anything is known
+        spawned = _wait_for_children(before, 3)
+        assert len(spawned) == 3
+        pool.configure(_set_label, ("configured later",), workers=1)
         pool.start()
         assert len(pool.worker_pids()) == 1
         results = [pool.submit(_label_and_pid).result(timeout=60) for _ in range(3)]
