@@ -79,6 +79,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ofxpost.admission",
             "ofxpost.execution",
             "ofxpost.finishing",
+            "ofxpost.folding",
             "ofxpost.orchestrator",
             "ofxpost.retry",
         ),

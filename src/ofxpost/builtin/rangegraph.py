@@ -17,6 +17,7 @@ With ``plots: true`` one PNG per entry is written to ``output_dir/plots/`` (see
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -158,60 +159,89 @@ def ofxpost_extract(model: Any, config: Any) -> Mapping[str, Any] | Partial | No
     return extraction.result([extract_entry(extraction, entry) for entry in section.graphs])
 
 
+class GraphFold:
+    """The range-graph tables, folded record by record (see :mod:`ofxpost.folding`).
+
+    Each file's part of the long table is built as its record arrives; the end
+    joins them in input order and takes the envelope.
+    """
+
+    def __init__(self, section: RangeGraphSection, config: Any = None) -> None:
+        self.section = section
+        self.files = FileViews.for_config(SECTION, config, load_cases=False)
+        self._parts: list[tuple[int, pd.DataFrame]] = []
+        self._errors = feature.ErrorRows(ERROR_COLUMNS)
+        self._units: dict[str, set[str | None]] = {entry.name: set() for entry in section.graphs}
+
+    def add(self, record: FileRecord) -> None:
+        """Take one file's record: its curves, or why it has none."""
+        errors, units = self._errors, self._units
+        for view in self.files([record], list):
+            answers = view.result or []
+            for position, entry in enumerate(self.section.graphs):
+                answer = answers[position] if position < len(answers) else None
+                if view.missing is not None or not isinstance(answer, dict):
+                    errors.add(view, label=entry.name, message=view.missing or "not extracted")
+                    continue
+                if answer.get("error"):
+                    errors.add(view, label=entry.name, message=answer["error"])
+                    continue
+                units[entry.name].add(entry.units or answer.get("units"))
+                x = np.asarray(answer["x"], dtype=float)
+                part = pd.DataFrame(
+                    {
+                        **view.ident,
+                        "label": entry.name,
+                        "x": x,
+                        **{
+                            curve: np.asarray(answer[curve], dtype=float)
+                            if curve in answer
+                            else np.full(x.shape, np.nan)
+                            for curve in reading.CURVES
+                        },
+                    },
+                    columns=TABLE_COLUMNS,
+                )
+                self._parts.append((view.index, part))
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """``range_graph``, ``range_graph_envelope`` and ``range_graph_errors``."""
+        parts, units = self._parts, self._units
+        if parts:
+            table = pd.concat(fileinfo.in_input_order(parts), ignore_index=True)
+        else:
+            table = pd.DataFrame({c: pd.Series(dtype="float64") for c in TABLE_COLUMNS})
+            for name in ("file", "stem", "label"):
+                table[name] = table[name].astype(object)
+        table = fileinfo.fix_dtypes(table, ["x", *reading.CURVES])
+        shared = set().union(*units.values()) if units else set()
+        unit = next(iter(shared)) if len(shared) == 1 else None
+        if unit:  # every graph's values share one unit
+            feature.set_units(table, dict.fromkeys(reading.CURVES, unit))
+        envelope_table = envelope(table, self.section)
+        if unit:
+            feature.set_units(envelope_table, dict.fromkeys(("max", "min", "allowable"), unit))
+        return {
+            SECTION: table,
+            f"{SECTION}_envelope": envelope_table,
+            f"{SECTION}_errors": self._errors.frame(),
+        }
+
+
 def graph_tables(
     records: Sequence[FileRecord], section: RangeGraphSection, config: Any = None
 ) -> dict[str, pd.DataFrame]:
     """Build ``range_graph``, ``range_graph_envelope`` and ``range_graph_errors``."""
-    files = FileViews.for_config(SECTION, config, load_cases=False)
-    parts: list[tuple[int, pd.DataFrame]] = []
-    errors = feature.ErrorRows(ERROR_COLUMNS)
-    units: dict[str, set[str | None]] = {entry.name: set() for entry in section.graphs}
-    for view in files(records, list):
-        answers = view.result or []
-        for position, entry in enumerate(section.graphs):
-            answer = answers[position] if position < len(answers) else None
-            if view.missing is not None or not isinstance(answer, dict):
-                errors.add(view, label=entry.name, message=view.missing or "not extracted")
-                continue
-            if answer.get("error"):
-                errors.add(view, label=entry.name, message=answer["error"])
-                continue
-            units[entry.name].add(entry.units or answer.get("units"))
-            x = np.asarray(answer["x"], dtype=float)
-            part = pd.DataFrame(
-                {
-                    **view.ident,
-                    "label": entry.name,
-                    "x": x,
-                    **{
-                        curve: np.asarray(answer[curve], dtype=float)
-                        if curve in answer
-                        else np.full(x.shape, np.nan)
-                        for curve in reading.CURVES
-                    },
-                },
-                columns=TABLE_COLUMNS,
-            )
-            parts.append((view.index, part))
-    if parts:
-        table = pd.concat(fileinfo.in_input_order(parts), ignore_index=True)
-    else:
-        table = pd.DataFrame({c: pd.Series(dtype="float64") for c in TABLE_COLUMNS})
-        for name in ("file", "stem", "label"):
-            table[name] = table[name].astype(object)
-    table = fileinfo.fix_dtypes(table, ["x", *reading.CURVES])
-    shared = set().union(*units.values()) if units else set()
-    unit = next(iter(shared)) if len(shared) == 1 else None
-    if unit:  # every graph's values share one unit
-        feature.set_units(table, dict.fromkeys(reading.CURVES, unit))
-    envelope_table = envelope(table, section)
-    if unit:
-        feature.set_units(envelope_table, dict.fromkeys(("max", "min", "allowable"), unit))
-    return {
-        SECTION: table,
-        f"{SECTION}_envelope": envelope_table,
-        f"{SECTION}_errors": errors.frame(),
-    }
+    fold = GraphFold(section, config)
+    for record in records:
+        fold.add(record)
+    return fold.tables()
+
+
+def start_fold(config: Any, plan: Any) -> GraphFold | None:
+    """The fold of :func:`ofxpost_aggregate` (``None`` when no graph is configured)."""
+    section: RangeGraphSection = config.section(SECTION)
+    return GraphFold(section, config) if section.graphs else None
 
 
 def _governing(group: pd.DataFrame, column: str, largest: bool) -> tuple[float, Any]:
@@ -261,30 +291,81 @@ def ofxpost_aggregate(
     return graph_tables(records, section, config)
 
 
+_plot_processes: dict[int, tuple[Any, str, Any]] = {}
+"""Plot processes of running batches, by ``id(config)``: the config (so that the id
+stays its own while listed), the batch id and the process."""
+_plot_lock = threading.Lock()
+
+
 @hookimpl
 def ofxpost_batch_started(plan: Any) -> None:
-    """Start importing matplotlib in the background when plots will be drawn."""
+    """Get the plots ready while the files run, when the batch will draw them.
+
+    A batch of :data:`~ofxpost.builtin.plot_process.MIN_FILES` files or more starts
+    the plot process (its imports overlap the files; the PNGs are drawn there at
+    the end, beside the other writers); a smaller one imports matplotlib in a
+    background thread of the controller.
+    """
     section: RangeGraphSection = plan.config.section(SECTION)
-    if section.graphs and section.plots:
+    if not (section.graphs and section.plots):
+        return
+    from ofxpost.builtin import plot_process
+
+    files = getattr(plan, "total", 0)
+    process = plot_process.start() if files >= plot_process.MIN_FILES else None
+    if process is None:
         from ofxpost.builtin.plots import warm_up
 
         warm_up()
+        return
+    with _plot_lock:
+        _plot_processes[id(plan.config)] = (plan.config, plan.batch_id, process)
+
+
+def _take_plot_process(config: Any) -> Any:
+    """The plot process started for ``config``'s batch (now the caller's to close)."""
+    with _plot_lock:
+        held = _plot_processes.get(id(config))
+        if held is None or held[0] is not config:
+            return None
+        del _plot_processes[id(config)]
+        return held[2]
+
+
+@hookimpl
+def ofxpost_batch_finished(result: Any) -> None:
+    """Close the batch's plot process if no writer took it (no plots were written)."""
+    with _plot_lock:
+        mine = [k for k, (_, batch, _) in _plot_processes.items() if batch == result.batch_id]
+        left = [_plot_processes.pop(key)[2] for key in mine]
+    for process in left:
+        process.close()
 
 
 @hookimpl
 def ofxpost_write_outputs(
     tables: Mapping[str, pd.DataFrame], output_dir: Path, config: Any, partial: bool
 ) -> list[Path] | None:
-    """Write one PNG per range graph to ``output_dir/plots/``."""
-    section: RangeGraphSection = config.section(SECTION)
-    if not section.graphs or not section.plots or SECTION not in tables:
-        return None
-    from ofxpost.builtin.plots import plot_range_graphs
+    """Write one PNG per range graph to ``output_dir/plots/``.
 
-    return plot_range_graphs(
-        tables[SECTION],
-        tables.get(f"{SECTION}_envelope"),
-        section.graphs,
-        output_dir / "plots",
-        partial=partial,
-    )
+    Drawn in the plot process when the batch started one, otherwise here.
+    """
+    process = _take_plot_process(config)
+    try:
+        section: RangeGraphSection = config.section(SECTION)
+        if not section.graphs or not section.plots or SECTION not in tables:
+            return None
+        from ofxpost.builtin.figures import save_pngs
+        from ofxpost.builtin.plots import figure_specs
+
+        specs = figure_specs(
+            tables[SECTION], tables.get(f"{SECTION}_envelope"), section.graphs, partial=partial
+        )
+        folder = output_dir / "plots"
+        if process is None:
+            return save_pngs(specs, folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        return list(process.draw(specs, folder))
+    finally:
+        if process is not None:
+            process.close()
