@@ -24,6 +24,7 @@ with the stored records (see ``docs/hooks.md``).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any, Protocol
@@ -57,6 +58,7 @@ class Folds:
         self._folds: dict[str, Fold] = {}
         self._indexes: set[int] = set()
         self._valid = True
+        self._lock = threading.Lock()  # records arrive on the loop; the end runs on a thread
         aggregators = {i.plugin_name for i in pm.hook.ofxpost_aggregate.get_hookimpls()}
         for name in BUILTIN_PLUGINS:
             module = pm.get_plugin(name)
@@ -76,6 +78,10 @@ class Folds:
         A fold that raises is dropped (its plugin is aggregated from the store);
         a file seen twice drops them all.
         """
+        with self._lock:
+            self._add(job, record)
+
+    def _add(self, job: Job, record: FileRecord) -> None:
         if not self._valid:
             return
         if job.index in self._indexes:
@@ -93,12 +99,13 @@ class Folds:
 
     def outcomes(self, indexes: Iterable[int]) -> dict[str, ImplOutcome]:
         """Each fold's tables (or error) by plugin, if it saw exactly ``indexes``."""
-        if not self._valid or set(indexes) != self._indexes:
-            return {}
-        outcomes: dict[str, ImplOutcome] = {}
-        for name, fold in self._folds.items():
-            try:
-                outcomes[name] = ImplOutcome(name, value=fold.tables())
-            except Exception as exc:
-                outcomes[name] = ImplOutcome(name, error=exc)
-        return outcomes
+        with self._lock:
+            if not self._valid or set(indexes) != self._indexes:
+                return {}
+            outcomes: dict[str, ImplOutcome] = {}
+            for name, fold in self._folds.items():
+                try:
+                    outcomes[name] = ImplOutcome(name, value=fold.tables())
+                except Exception as exc:
+                    outcomes[name] = ImplOutcome(name, error=exc)
+            return outcomes
