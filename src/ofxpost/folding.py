@@ -25,6 +25,7 @@ with the stored records (see ``docs/hooks.md``).
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any, Protocol
@@ -32,7 +33,7 @@ from typing import Any, Protocol
 import pandas as pd
 import pluggy
 
-from ofxpost.plugins import BUILTIN_PLUGINS, ImplOutcome
+from ofxpost.plugins import BUILTIN_PLUGINS, ImplOutcome, trace_call
 from ofxpost.records import FileRecord, Job
 
 __all__ = ["FOLD_FACTORY", "Fold", "Folds"]
@@ -104,8 +105,10 @@ class Folds:
                 return {}
             outcomes: dict[str, ImplOutcome] = {}
             for name, fold in self._folds.items():
+                start = time.perf_counter()
                 try:
                     outcomes[name] = ImplOutcome(name, value=fold.tables())
                 except Exception as exc:
                     outcomes[name] = ImplOutcome(name, error=exc)
+                trace_call("ofxpost_aggregate", name, time.perf_counter() - start)
             return outcomes

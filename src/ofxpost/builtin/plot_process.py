@@ -124,7 +124,13 @@ class PlotProcess:
 
 
 def start() -> PlotProcess | None:
-    """Launch a plot process (it imports matplotlib meanwhile); ``None`` if it cannot."""
+    """Launch a plot process (it imports matplotlib meanwhile); ``None`` if it cannot.
+
+    ``None`` too in a frozen application, whose executable is not a Python
+    interpreter that understands ``-c``.
+    """
+    if getattr(sys, "frozen", False) or not sys.executable:
+        return None
     package_parent = str(Path(__file__).resolve().parents[2])
     try:
         child = subprocess.Popen(

@@ -17,6 +17,7 @@ With ``plots: true`` one PNG per entry is written to ``output_dir/plots/`` (see
 
 from __future__ import annotations
 
+import atexit
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -295,6 +296,16 @@ _plot_processes: dict[int, tuple[Any, str, Any]] = {}
 """Plot processes of running batches, by ``id(config)``: the config (so that the id
 stays its own while listed), the batch id and the process."""
 _plot_lock = threading.Lock()
+
+
+@atexit.register
+def _close_plot_processes() -> None:
+    """Close plot processes a batch left (one whose finish phase raised)."""
+    with _plot_lock:
+        left = [process for _, _, process in _plot_processes.values()]
+        _plot_processes.clear()
+    for process in left:
+        process.close()
 
 
 @hookimpl
