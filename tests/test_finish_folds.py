@@ -196,3 +196,74 @@ def test_resumed_and_parallel_batches_give_the_same_tables(
     resumed = ofxpost.run(config, workers=2, resume=True)
     assert resumed.reused == CASES - 3  # the failed file and the two touched ones ran again
     assert _table_bytes(folder / "results") == want
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_running_envelope_is_the_envelope_of_the_table(seed: int) -> None:
+    """Ties, NaN values, NaN and signed-zero arc lengths, repeated arc lengths, any order."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    entry = rangegraph.RangeGraphEntry(object="R", variable="T", label="g", allowable=1.0)
+    section = rangegraph.RangeGraphSection(graphs=[entry])
+    parts = []
+    for index in range(7):
+        n = int(rng.integers(1, 6))
+        x = rng.choice([-0.0, 0.0, 1.0, 2.0, 2.5, np.nan], size=n)
+        top = rng.choice([1.0, 2.0, 3.0, np.nan, np.inf], size=n)
+        bottom = rng.choice([-1.0, 0.0, 1.0, np.nan, -np.inf], size=n)
+        stem = f"case{index}"
+        frame = pd.DataFrame(
+            {"file": stem, "stem": stem, "label": "g", "x": x, "min": bottom, "max": top}
+        )
+        parts.append((index, frame))
+    table = pd.concat([p for _, p in parts], ignore_index=True)
+    want = rangegraph.envelope(table, section)
+    running = rangegraph.RunningEnvelope()
+    for index, frame in random.Random(seed).sample(parts, len(parts)):
+        running.add(
+            index,
+            frame["stem"].iloc[0],
+            frame["x"].to_numpy(dtype=float),
+            frame["max"].to_numpy(dtype=float),
+            frame["min"].to_numpy(dtype=float),
+        )
+    got = rangegraph.envelope_frame(running.rows("g", 1.0))
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    assert np.signbit(got["x"].to_numpy()).tolist() == np.signbit(want["x"].to_numpy()).tolist()
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        [{"x": [0, 1], "max": [1, 2]}, {"x": [0, 1, 2], "max": [1, 2, 3], "min": [0, 0, 0]}],
+        [{"x": [], "max": []}],
+        [{"x": [], "max": []}, {"x": [], "min": []}],
+        [{"x": [], "max": []}, {"x": [1.0], "max": [2.0]}],
+        [{"x": 5.0, "max": [1, 2]}],
+    ],
+    ids=["rows", "no-rows", "no-rows-2", "some-rows", "scalar-x"],
+)
+def test_the_long_table_is_the_concat_of_per_file_frames(answers: list[dict[str, Any]]) -> None:
+    """The fold joins arrays once; the table is what one frame per file concatenated
+    gives (values, dtypes, index), also without any row."""
+    import numpy as np
+
+    from ofxpost.builtin import fileinfo, reading
+
+    frames = []
+    fold = rangegraph.GraphFold(rangegraph.RangeGraphSection())
+    for index, answer in enumerate(answers):
+        ident = {"file": f"f{index}", "stem": f"s{index}"}
+        x = np.asarray(answer["x"], dtype=float)
+        curves = {
+            c: np.asarray(answer[c], dtype=float) if c in answer else np.full(x.shape, np.nan)
+            for c in reading.CURVES
+        }
+        frame = pd.DataFrame(
+            {**ident, "label": "g", "x": x, **curves}, columns=rangegraph.TABLE_COLUMNS
+        )
+        frames.append(frame)
+        fold._parts.append((index, rangegraph._part(ident, "g", answer)))
+    want = fileinfo.fix_dtypes(pd.concat(frames, ignore_index=True), ["x", *reading.CURVES])
+    pd.testing.assert_frame_equal(fold.table(), want, check_exact=True)

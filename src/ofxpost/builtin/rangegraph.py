@@ -18,10 +18,11 @@ With ``plots: true`` one PNG per entry is written to ``output_dir/plots/`` (see
 from __future__ import annotations
 
 import atexit
+import math
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -160,23 +161,55 @@ def ofxpost_extract(model: Any, config: Any) -> Mapping[str, Any] | Partial | No
     return extraction.result([extract_entry(extraction, entry) for entry in section.graphs])
 
 
+class _Part(NamedTuple):
+    """One file's curves of one graph: its rows of the long table, as columns."""
+
+    file: Any
+    stem: Any
+    label: str
+    x: np.ndarray[Any, Any]
+    curves: tuple[np.ndarray[Any, Any], ...]
+    """In :data:`reading.CURVES` order."""
+
+
+def _part(ident: Mapping[str, Any], label: str, answer: Mapping[str, Any]) -> _Part:
+    """One file's answer for one graph as table columns (float64, one length)."""
+    x = np.asarray(answer["x"], dtype=float)
+    curves = tuple(
+        np.asarray(answer[curve], dtype=float) if curve in answer else np.full(x.shape, np.nan)
+        for curve in reading.CURVES
+    )
+    if x.ndim != 1 or any(c.shape != x.shape for c in curves):
+        # not plain columns: pandas decides (it broadcasts a scalar or raises) as before
+        frame = pd.DataFrame(
+            {**ident, "label": label, "x": x, **dict(zip(reading.CURVES, curves, strict=True))},
+            columns=TABLE_COLUMNS,
+        )
+        x = frame["x"].to_numpy(dtype=float)
+        curves = tuple(frame[curve].to_numpy(dtype=float) for curve in reading.CURVES)
+    return _Part(ident.get("file"), ident.get("stem"), label, x, curves)
+
+
 class GraphFold:
     """The range-graph tables, folded record by record (see :mod:`ofxpost.folding`).
 
-    Each file's part of the long table is built as its record arrives; the end
-    joins them in input order and takes the envelope.
+    Each file's curves are kept as arrays and folded into the running envelope as
+    its record arrives; the end joins the arrays in input order into the long
+    table (one DataFrame, not one per file) and lists the envelope.
     """
 
     def __init__(self, section: RangeGraphSection, config: Any = None) -> None:
         self.section = section
         self.files = FileViews.for_config(SECTION, config, load_cases=False)
-        self._parts: list[tuple[int, pd.DataFrame]] = []
+        self._parts: list[tuple[int, _Part]] = []
         self._errors = feature.ErrorRows(ERROR_COLUMNS)
         self._units: dict[str, set[str | None]] = {entry.name: set() for entry in section.graphs}
+        self._envelopes = {entry.name: RunningEnvelope() for entry in section.graphs}
 
     def add(self, record: FileRecord) -> None:
         """Take one file's record: its curves, or why it has none."""
         errors, units = self._errors, self._units
+        top, bottom = reading.CURVES.index("max"), reading.CURVES.index("min")
         for view in self.files([record], list):
             answers = view.result or []
             for position, entry in enumerate(self.section.graphs):
@@ -188,38 +221,64 @@ class GraphFold:
                     errors.add(view, label=entry.name, message=answer["error"])
                     continue
                 units[entry.name].add(entry.units or answer.get("units"))
-                x = np.asarray(answer["x"], dtype=float)
-                part = pd.DataFrame(
-                    {
-                        **view.ident,
-                        "label": entry.name,
-                        "x": x,
-                        **{
-                            curve: np.asarray(answer[curve], dtype=float)
-                            if curve in answer
-                            else np.full(x.shape, np.nan)
-                            for curve in reading.CURVES
-                        },
-                    },
-                    columns=TABLE_COLUMNS,
-                )
+                part = _part(view.ident, entry.name, answer)
                 self._parts.append((view.index, part))
+                self._envelopes[entry.name].add(
+                    view.index, part.stem, part.x, part.curves[top], part.curves[bottom]
+                )
 
-    def tables(self) -> dict[str, pd.DataFrame]:
-        """``range_graph``, ``range_graph_envelope`` and ``range_graph_errors``."""
-        parts, units = self._parts, self._units
-        if parts:
-            table = pd.concat(fileinfo.in_input_order(parts), ignore_index=True)
-        else:
+    def table(self) -> pd.DataFrame:
+        """The long ``range_graph`` table, rows in input order."""
+        ordered = fileinfo.in_input_order(self._parts)
+        if not ordered:
             table = pd.DataFrame({c: pd.Series(dtype="float64") for c in TABLE_COLUMNS})
             for name in ("file", "stem", "label"):
                 table[name] = table[name].astype(object)
-        table = fileinfo.fix_dtypes(table, ["x", *reading.CURVES])
+            return fileinfo.fix_dtypes(table, ["x", *reading.CURVES])
+        if not any(len(part.x) for part in ordered):  # no rows: the columns' types as pandas
+            frames = [  # gives them for per-file frames, as before
+                pd.DataFrame(
+                    {
+                        "file": part.file,
+                        "stem": part.stem,
+                        "label": part.label,
+                        "x": part.x,
+                        **dict(zip(reading.CURVES, part.curves, strict=True)),
+                    },
+                    columns=TABLE_COLUMNS,
+                )
+                for part in ordered
+            ]
+            table = pd.concat(frames, ignore_index=True)
+            return fileinfo.fix_dtypes(table, ["x", *reading.CURVES])
+        files: list[Any] = []
+        stems: list[Any] = []
+        labels: list[str] = []
+        for part in ordered:
+            n = len(part.x)
+            files += [part.file] * n
+            stems += [part.stem] * n
+            labels += [part.label] * n
+        columns: dict[str, Any] = {"file": files, "stem": stems, "label": labels}
+        columns["x"] = np.concatenate([part.x for part in ordered])
+        for position, curve in enumerate(reading.CURVES):
+            columns[curve] = np.concatenate([part.curves[position] for part in ordered])
+        return fileinfo.fix_dtypes(
+            pd.DataFrame(columns, columns=TABLE_COLUMNS), ["x", *reading.CURVES]
+        )
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """``range_graph``, ``range_graph_envelope`` and ``range_graph_errors``."""
+        units = self._units
+        table = self.table()
         shared = set().union(*units.values()) if units else set()
         unit = next(iter(shared)) if len(shared) == 1 else None
         if unit:  # every graph's values share one unit
             feature.set_units(table, dict.fromkeys(reading.CURVES, unit))
-        envelope_table = envelope(table, self.section)
+        rows: list[dict[str, Any]] = []
+        for entry in self.section.graphs:
+            rows.extend(self._envelopes[entry.name].rows(entry.name, entry.allowable))
+        envelope_table = envelope_frame(rows)
         if unit:
             feature.set_units(envelope_table, dict.fromkeys(("max", "min", "allowable"), unit))
         return {
@@ -245,6 +304,74 @@ def start_fold(config: Any, plan: Any) -> GraphFold | None:
     return GraphFold(section, config) if section.graphs else None
 
 
+class RunningEnvelope:
+    """One graph's envelope, folded file by file: per arc length the largest Max and
+    the smallest Min, and the file each came from.
+
+    The same as :func:`envelope` of the whole table, in any order of the files: a
+    tie goes to the earliest row in table order (input index, then position in
+    the file), NaN values are skipped, NaN arc lengths are left out, and arc
+    lengths are matched exactly (``-0.0`` and ``0.0`` are one, shown as the
+    earliest row has it), as ``groupby("x")`` does.
+    """
+
+    def __init__(self) -> None:
+        # x -> [x as first seen, its (index, position), max, its (index, position),
+        #       its stem, min, its (index, position), its stem]
+        self._at: dict[float, list[Any]] = {}
+
+    def add(
+        self,
+        index: int,
+        stem: Any,
+        x: np.ndarray[Any, Any],
+        top: np.ndarray[Any, Any],
+        bottom: np.ndarray[Any, Any],
+    ) -> None:
+        """Fold one file's curves (``top``: Max, ``bottom``: Min) along ``x``."""
+        at = self._at
+        for position, (where, high, low) in enumerate(
+            zip(x.tolist(), top.tolist(), bottom.tolist(), strict=True)
+        ):
+            if where != where:  # NaN: not an arc length
+                continue
+            key = (index, position)
+            cell = at.get(where)
+            if cell is None:
+                cell = at[where] = [where, key, math.nan, None, None, math.nan, None, None]
+            elif key < cell[1]:
+                cell[0], cell[1] = where, key
+            if high == high and (
+                cell[3] is None or high > cell[2] or (high == cell[2] and key < cell[3])
+            ):
+                cell[2], cell[3], cell[4] = high, key, stem
+            if low == low and (
+                cell[6] is None or low < cell[5] or (low == cell[5] and key < cell[6])
+            ):
+                cell[5], cell[6], cell[7] = low, key, stem
+
+    def rows(self, label: str, allowable: float | None) -> list[dict[str, Any]]:
+        """The envelope's rows, by arc length."""
+        return [
+            {
+                "label": label,
+                "x": float(cell[0]),
+                "max": float(cell[2]),
+                "max_stem": cell[4],
+                "min": float(cell[5]),
+                "min_stem": cell[7],
+                "allowable": allowable,
+            }
+            for _, cell in sorted(self._at.items())
+        ]
+
+
+def envelope_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """The ``range_graph_envelope`` table of ``rows``."""
+    frame = pd.DataFrame(rows, columns=ENVELOPE_COLUMNS)
+    return fileinfo.fix_dtypes(frame, ["x", "max", "min", "allowable"])
+
+
 def _governing(group: pd.DataFrame, column: str, largest: bool) -> tuple[float, Any]:
     values = group[column].to_numpy(dtype=float)
     if np.all(np.isnan(values)):
@@ -256,7 +383,8 @@ def _governing(group: pd.DataFrame, column: str, largest: bool) -> tuple[float, 
 def envelope(table: pd.DataFrame, section: RangeGraphSection) -> pd.DataFrame:
     """Per label and arc length: the largest Max and smallest Min and their files.
 
-    Ties go to the first file in input order.
+    Ties go to the first file in input order. (The aggregation folds the same
+    envelope file by file, :class:`RunningEnvelope`; this takes it of a whole table.)
     """
     rows: list[dict[str, Any]] = []
     for entry in section.graphs:
@@ -277,8 +405,7 @@ def envelope(table: pd.DataFrame, section: RangeGraphSection) -> pd.DataFrame:
                     "allowable": entry.allowable,
                 }
             )
-    frame = pd.DataFrame(rows, columns=ENVELOPE_COLUMNS)
-    return fileinfo.fix_dtypes(frame, ["x", "max", "min", "allowable"])
+    return envelope_frame(rows)
 
 
 @hookimpl
