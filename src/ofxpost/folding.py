@@ -91,7 +91,9 @@ class Folds:
             return
         self._indexes.add(job.index)
         # what store.read() returns: the job's index and path, never "reused"
-        stored = replace(record, index=job.index, path=job.path, reused=False)
+        stored = record
+        if record.reused or record.index != job.index or record.path != job.path:
+            stored = replace(record, index=job.index, path=job.path, reused=False)
         for name, fold in list(self._folds.items()):
             try:
                 fold.add(stored)
