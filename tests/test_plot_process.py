@@ -144,3 +144,20 @@ def test_a_plot_process_crash_costs_only_the_plots(
     assert not (out / "plots").exists()
     assert (out / "range_graph_envelope.csv").is_file() and (out / "summary_extremes.csv").is_file()
     assert live_children() == []
+
+
+def test_a_group_shares_the_plots_and_keeps_their_order(tmp_path: Path) -> None:
+    specs = [
+        FigureSpec(f"range_graph_{n}.png", f"G{n}", "x", "y", _specs()[0].curves, None)
+        for n in range(5)
+    ]
+    processes = [p for p in (plot_process.start(), plot_process.start()) if p is not None]
+    group = plot_process.PlotGroup(processes)
+    try:
+        paths = group.draw(specs, tmp_path / "group")
+    finally:
+        group.close()
+    assert [p.name for p in paths] == [s.file_name for s in specs]
+    here = save_pngs(specs, tmp_path / "here")
+    assert [p.read_bytes() for p in paths] == [p.read_bytes() for p in here]
+    assert plot_process.group_size(1) == 1 and plot_process.group_size(0) == 1

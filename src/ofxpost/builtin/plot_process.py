@@ -9,7 +9,9 @@ which run in threads at the same time; in a process of its own it overlaps them.
   on Windows and Linux alike). The child imports only numpy, matplotlib and
   :mod:`ofxpost.builtin.figures`, then says it is ready. The range-graph plugin
   starts it when the batch starts (:data:`MIN_FILES` files or more), so the
-  imports overlap the files; the controller then never imports matplotlib.
+  imports overlap the files; the controller then never imports matplotlib. On a
+  machine with many CPUs a :class:`PlotGroup` of several such processes shares
+  the graphs (:func:`group_size`: one per :data:`CPUS_PER_PROCESS` CPUs).
 * **Draw.** :meth:`PlotProcess.draw` sends the :class:`~.figures.FigureSpec` values
   and the staging folder (pickled over the child's stdin) and waits for the
   answer; the child writes each PNG atomically into that folder, as the
@@ -27,23 +29,38 @@ which run in threads at the same time; in a process of its own it overlaps them.
 from __future__ import annotations
 
 import contextlib
+import os
 import pickle
 import subprocess
 import sys
 import threading
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, Any
 
 from ofxpost.builtin.figures import FigureSpec, save_pngs
 
-__all__ = ["MIN_FILES", "PlotProcess", "PlotProcessDied", "serve", "start"]
+__all__ = [
+    "MIN_FILES",
+    "PlotGroup",
+    "PlotProcess",
+    "PlotProcessDied",
+    "group_size",
+    "serve",
+    "start",
+    "start_group",
+]
 
 MIN_FILES = 16
 """Batches of at least this many files draw their plots in the plot process.
 
 Below it the plots are small and the child's start (~0.5 s of CPU, taken from
 the workers while the files run) would not pay."""
+
+CPUS_PER_PROCESS = 4
+"""One plot process per this many CPUs (at least one; at most one per graph): a 2-CPU
+machine gets one, a 16-CPU machine draws up to four graphs at once."""
 
 READY = "ready"
 _BOOT = (
@@ -143,6 +160,55 @@ def start() -> PlotProcess | None:
     except (OSError, ValueError):
         return None
     return PlotProcess(child)
+
+
+class PlotGroup:
+    """Plot processes that share a batch's plots (graph ``i`` goes to process
+    ``i mod n``); see :func:`start_group`."""
+
+    def __init__(self, processes: list[PlotProcess]) -> None:
+        self.processes = processes
+
+    def draw(self, specs: list[FigureSpec], folder: Path) -> list[Path]:
+        """Draw ``specs`` into ``folder``, the processes at the same time; paths in order.
+
+        :raises Exception: the first error of a process (in process order), once
+            every process has finished.
+        """
+        count = len(self.processes)
+        if count == 1:
+            return self.processes[0].draw(specs, folder)
+        shares = [specs[k::count] for k in range(count)]
+        with ThreadPoolExecutor(count, thread_name_prefix="ofxpost-plots") as pool:
+            futures = [
+                pool.submit(process.draw, share, folder)
+                for process, share in zip(self.processes, shares, strict=True)
+            ]
+            drawn = [future.result() for future in futures]  # the first error is raised
+        paths: list[Path] = []
+        for position in range(len(specs)):
+            paths.append(drawn[position % count][position // count])
+        return paths
+
+    def close(self) -> None:
+        """Close every process."""
+        for process in self.processes:
+            process.close()
+
+
+def group_size(graphs: int) -> int:
+    """How many plot processes a batch with ``graphs`` plots starts."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Windows or macOS
+        cpus = os.cpu_count() or 1
+    return max(1, min(graphs, cpus // CPUS_PER_PROCESS))
+
+
+def start_group(graphs: int) -> PlotGroup | None:
+    """Start :func:`group_size` plot processes; ``None`` if none starts."""
+    processes = [p for p in (start() for _ in range(group_size(graphs))) if p is not None]
+    return PlotGroup(processes) if processes else None
 
 
 def _receive(stream: IO[bytes] | None) -> Any:

@@ -450,7 +450,8 @@ def ofxpost_batch_started(plan: Any) -> None:
     from ofxpost.builtin import plot_process
 
     files = getattr(plan, "total", 0)
-    process = plot_process.start() if files >= plot_process.MIN_FILES else None
+    big = files >= plot_process.MIN_FILES
+    process = plot_process.start_group(len(section.graphs)) if big else None
     if process is None:
         from ofxpost.builtin.plots import warm_up
 
