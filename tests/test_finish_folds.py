@@ -14,7 +14,15 @@ import pytest
 import yaml
 
 import ofxpost
-from ofxpost.builtin import linked, loadmatrix, rangegraph, summary, tables, timeseries
+from ofxpost.builtin import (
+    envelope,
+    linked,
+    loadmatrix,
+    rangegraph,
+    summary,
+    tables,
+    timeseries,
+)
 from ofxpost.builtin.outputs import write_csv
 from ofxpost.folding import Folds
 from ofxpost.plan import make_plan
@@ -219,7 +227,7 @@ def test_the_running_envelope_is_the_envelope_of_the_table(seed: int) -> None:
         parts.append((index, frame))
     table = pd.concat([p for _, p in parts], ignore_index=True)
     want = rangegraph.envelope(table, section)
-    running = rangegraph.RunningEnvelope()
+    running = envelope.RunningEnvelope()
     for index, frame in random.Random(seed).sample(parts, len(parts)):
         running.add(
             index,
@@ -228,7 +236,7 @@ def test_the_running_envelope_is_the_envelope_of_the_table(seed: int) -> None:
             frame["max"].to_numpy(dtype=float),
             frame["min"].to_numpy(dtype=float),
         )
-    got = rangegraph.envelope_frame(running.rows("g", 1.0))
+    got = envelope.envelope_frame(running.rows("g", 1.0))
     pd.testing.assert_frame_equal(got, want, check_exact=True)
     assert np.signbit(got["x"].to_numpy()).tolist() == np.signbit(want["x"].to_numpy()).tolist()
 

@@ -28,6 +28,7 @@ which run in threads at the same time; in a process of its own it overlaps them.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import pickle
@@ -46,10 +47,13 @@ __all__ = [
     "PlotGroup",
     "PlotProcess",
     "PlotProcessDied",
+    "close_batch",
     "group_size",
     "serve",
     "start",
+    "start_for_batch",
     "start_group",
+    "take",
 ]
 
 MIN_FILES = 16
@@ -209,6 +213,53 @@ def start_group(graphs: int) -> PlotGroup | None:
     """Start :func:`group_size` plot processes; ``None`` if none starts."""
     processes = [p for p in (start() for _ in range(group_size(graphs))) if p is not None]
     return PlotGroup(processes) if processes else None
+
+
+_batches: dict[int, tuple[Any, str, PlotGroup]] = {}
+"""Plot processes of running batches, by ``id(config)``: the config (so that the id
+stays its own while listed), the batch id and the processes."""
+_batches_lock = threading.Lock()
+
+
+def start_for_batch(plan: Any, graphs: int) -> PlotGroup | None:
+    """Start plot processes for ``plan``'s batch when it has :data:`MIN_FILES` files or
+    more; the range-graph writer :func:`take` s them. ``None``: draw in the controller."""
+    if getattr(plan, "total", 0) < MIN_FILES:
+        return None
+    group = start_group(graphs)
+    if group is not None:
+        with _batches_lock:
+            _batches[id(plan.config)] = (plan.config, plan.batch_id, group)
+    return group
+
+
+def take(config: Any) -> PlotGroup | None:
+    """The plot processes started for ``config``'s batch (now the caller's to close)."""
+    with _batches_lock:
+        held = _batches.get(id(config))
+        if held is None or held[0] is not config:
+            return None
+        del _batches[id(config)]
+        return held[2]
+
+
+def close_batch(batch_id: str) -> None:
+    """Close the plot processes of batch ``batch_id`` that no writer took."""
+    with _batches_lock:
+        mine = [key for key, (_, batch, _) in _batches.items() if batch == batch_id]
+        left = [_batches.pop(key)[2] for key in mine]
+    for group in left:
+        group.close()
+
+
+@atexit.register
+def _close_all() -> None:
+    """Close plot processes a batch left (one whose finish phase raised)."""
+    with _batches_lock:
+        left = [group for _, _, group in _batches.values()]
+        _batches.clear()
+    for group in left:
+        group.close()
 
 
 def _receive(stream: IO[bytes] | None) -> Any:

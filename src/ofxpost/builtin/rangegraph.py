@@ -17,9 +17,6 @@ With ``plots: true`` one PNG per entry is written to ``output_dir/plots/`` (see
 
 from __future__ import annotations
 
-import atexit
-import math
-import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -29,6 +26,9 @@ import pandas as pd
 from pydantic import Field, model_validator
 
 from ofxpost.builtin import feature, fileinfo, reading
+from ofxpost.builtin.envelope import ENVELOPE_COLUMNS as ENVELOPE_COLUMNS
+from ofxpost.builtin.envelope import RunningEnvelope, envelope_frame
+from ofxpost.builtin.envelope import envelope as table_envelope
 from ofxpost.builtin.feature import Extraction, FeatureItem, FileViews
 from ofxpost.builtin.selectors import (
     ArclengthRangeSpec,
@@ -44,7 +44,6 @@ SECTION = "range_graph"
 """The config section, result name and table name."""
 
 TABLE_COLUMNS: list[str] = ["file", "stem", "label", "x", *reading.CURVES]
-ENVELOPE_COLUMNS: list[str] = ["label", "x", "max", "max_stem", "min", "min_stem", "allowable"]
 ERROR_COLUMNS: list[str] = ["file", "stem", "label", "message"]
 DEFAULT_CURVES: tuple[reading.Curve, ...] = ("min", "max", "mean", "std_dev")
 
@@ -304,108 +303,9 @@ def start_fold(config: Any, plan: Any) -> GraphFold | None:
     return GraphFold(section, config) if section.graphs else None
 
 
-class RunningEnvelope:
-    """One graph's envelope, folded file by file: per arc length the largest Max and
-    the smallest Min, and the file each came from.
-
-    The same as :func:`envelope` of the whole table, in any order of the files: a
-    tie goes to the earliest row in table order (input index, then position in
-    the file), NaN values are skipped, NaN arc lengths are left out, and arc
-    lengths are matched exactly (``-0.0`` and ``0.0`` are one, shown as the
-    earliest row has it), as ``groupby("x")`` does.
-    """
-
-    def __init__(self) -> None:
-        # x -> [x as first seen, its (index, position), max, its (index, position),
-        #       its stem, min, its (index, position), its stem]
-        self._at: dict[float, list[Any]] = {}
-
-    def add(
-        self,
-        index: int,
-        stem: Any,
-        x: np.ndarray[Any, Any],
-        top: np.ndarray[Any, Any],
-        bottom: np.ndarray[Any, Any],
-    ) -> None:
-        """Fold one file's curves (``top``: Max, ``bottom``: Min) along ``x``."""
-        at = self._at
-        for position, (where, high, low) in enumerate(
-            zip(x.tolist(), top.tolist(), bottom.tolist(), strict=True)
-        ):
-            if where != where:  # NaN: not an arc length
-                continue
-            key = (index, position)
-            cell = at.get(where)
-            if cell is None:
-                cell = at[where] = [where, key, math.nan, None, None, math.nan, None, None]
-            elif key < cell[1]:
-                cell[0], cell[1] = where, key
-            if high == high and (
-                cell[3] is None or high > cell[2] or (high == cell[2] and key < cell[3])
-            ):
-                cell[2], cell[3], cell[4] = high, key, stem
-            if low == low and (
-                cell[6] is None or low < cell[5] or (low == cell[5] and key < cell[6])
-            ):
-                cell[5], cell[6], cell[7] = low, key, stem
-
-    def rows(self, label: str, allowable: float | None) -> list[dict[str, Any]]:
-        """The envelope's rows, by arc length."""
-        return [
-            {
-                "label": label,
-                "x": float(cell[0]),
-                "max": float(cell[2]),
-                "max_stem": cell[4],
-                "min": float(cell[5]),
-                "min_stem": cell[7],
-                "allowable": allowable,
-            }
-            for _, cell in sorted(self._at.items())
-        ]
-
-
-def envelope_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """The ``range_graph_envelope`` table of ``rows``."""
-    frame = pd.DataFrame(rows, columns=ENVELOPE_COLUMNS)
-    return fileinfo.fix_dtypes(frame, ["x", "max", "min", "allowable"])
-
-
-def _governing(group: pd.DataFrame, column: str, largest: bool) -> tuple[float, Any]:
-    values = group[column].to_numpy(dtype=float)
-    if np.all(np.isnan(values)):
-        return float("nan"), None
-    at = int(np.nanargmax(values)) if largest else int(np.nanargmin(values))
-    return float(values[at]), group["stem"].iloc[at]
-
-
 def envelope(table: pd.DataFrame, section: RangeGraphSection) -> pd.DataFrame:
-    """Per label and arc length: the largest Max and smallest Min and their files.
-
-    Ties go to the first file in input order. (The aggregation folds the same
-    envelope file by file, :class:`RunningEnvelope`; this takes it of a whole table.)
-    """
-    rows: list[dict[str, Any]] = []
-    for entry in section.graphs:
-        part = table[table["label"] == entry.name]
-        if part.empty:
-            continue
-        for x, group in part.groupby("x", sort=True):
-            top, top_stem = _governing(group, "max", largest=True)
-            bottom, bottom_stem = _governing(group, "min", largest=False)
-            rows.append(
-                {
-                    "label": entry.name,
-                    "x": float(x),  # type: ignore[arg-type]
-                    "max": top,
-                    "max_stem": top_stem,
-                    "min": bottom,
-                    "min_stem": bottom_stem,
-                    "allowable": entry.allowable,
-                }
-            )
-    return envelope_frame(rows)
+    """The ``range_graph_envelope`` table of a whole long table (see :mod:`.envelope`)."""
+    return table_envelope(table, [(entry.name, entry.allowable) for entry in section.graphs])
 
 
 @hookimpl
@@ -419,29 +319,13 @@ def ofxpost_aggregate(
     return graph_tables(records, section, config)
 
 
-_plot_processes: dict[int, tuple[Any, str, Any]] = {}
-"""Plot processes of running batches, by ``id(config)``: the config (so that the id
-stays its own while listed), the batch id and the process."""
-_plot_lock = threading.Lock()
-
-
-@atexit.register
-def _close_plot_processes() -> None:
-    """Close plot processes a batch left (one whose finish phase raised)."""
-    with _plot_lock:
-        left = [process for _, _, process in _plot_processes.values()]
-        _plot_processes.clear()
-    for process in left:
-        process.close()
-
-
 @hookimpl
 def ofxpost_batch_started(plan: Any) -> None:
     """Get the plots ready while the files run, when the batch will draw them.
 
     A batch of :data:`~ofxpost.builtin.plot_process.MIN_FILES` files or more starts
-    the plot process (its imports overlap the files; the PNGs are drawn there at
-    the end, beside the other writers); a smaller one imports matplotlib in a
+    its plot processes (their imports overlap the files; the PNGs are drawn there
+    at the end, beside the other writers); a smaller one imports matplotlib in a
     background thread of the controller.
     """
     section: RangeGraphSection = plan.config.section(SECTION)
@@ -449,36 +333,18 @@ def ofxpost_batch_started(plan: Any) -> None:
         return
     from ofxpost.builtin import plot_process
 
-    files = getattr(plan, "total", 0)
-    big = files >= plot_process.MIN_FILES
-    process = plot_process.start_group(len(section.graphs)) if big else None
-    if process is None:
+    if plot_process.start_for_batch(plan, len(section.graphs)) is None:
         from ofxpost.builtin.plots import warm_up
 
         warm_up()
-        return
-    with _plot_lock:
-        _plot_processes[id(plan.config)] = (plan.config, plan.batch_id, process)
-
-
-def _take_plot_process(config: Any) -> Any:
-    """The plot process started for ``config``'s batch (now the caller's to close)."""
-    with _plot_lock:
-        held = _plot_processes.get(id(config))
-        if held is None or held[0] is not config:
-            return None
-        del _plot_processes[id(config)]
-        return held[2]
 
 
 @hookimpl
 def ofxpost_batch_finished(result: Any) -> None:
-    """Close the batch's plot process if no writer took it (no plots were written)."""
-    with _plot_lock:
-        mine = [k for k, (_, batch, _) in _plot_processes.items() if batch == result.batch_id]
-        left = [_plot_processes.pop(key)[2] for key in mine]
-    for process in left:
-        process.close()
+    """Close the batch's plot processes if no writer took them (no plots were written)."""
+    from ofxpost.builtin import plot_process
+
+    plot_process.close_batch(result.batch_id)
 
 
 @hookimpl
@@ -489,7 +355,9 @@ def ofxpost_write_outputs(
 
     Drawn in the plot process when the batch started one, otherwise here.
     """
-    process = _take_plot_process(config)
+    from ofxpost.builtin import plot_process
+
+    process = plot_process.take(config)
     try:
         section: RangeGraphSection = config.section(SECTION)
         if not section.graphs or not section.plots or SECTION not in tables:
