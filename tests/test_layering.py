@@ -82,6 +82,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ofxpost.direct",
             "ofxpost.execution",
             "ofxpost.finishing",
+            "ofxpost.folding",
             "ofxpost.orchestrator",
             "ofxpost.retry",
         ),

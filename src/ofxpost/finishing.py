@@ -52,6 +52,7 @@ from ofxpost.artifacts import STAGING as ARTIFACT_STAGING
 from ofxpost.artifacts import name_problem as artifact_problem
 from ofxpost.artifacts import staged_file as artifact_staged
 from ofxpost.events import EventEmitter
+from ofxpost.folding import Folds
 from ofxpost.manifest import (
     COMPLETE,
     MANIFEST,
@@ -135,6 +136,7 @@ class Finisher:
         self.artifacts: list[Path] = []
         """Per-file artifacts placed in ``output_dir`` during the run."""
         self._artifact_keys: set[str] = set()
+        self._folds: Folds | None = None
 
     # ------------------------------------------------------------------ start
 
@@ -147,6 +149,7 @@ class Finisher:
         """
         ledger = OutputLedger(plan.output_dir, plan.batch_id)
         self.ledger = ledger
+        self._folds = Folds(self.pm, plan.config, plan)
         ledger.sweep_temporaries()
         ledger.save()
         for rel in sorted(ledger.previous):
@@ -156,6 +159,16 @@ class Finisher:
         ledger.save()
 
     # ------------------------------------------------------------------ during the run
+
+    def record_done(self, plan: Plan, job: Job, record: FileRecord) -> None:
+        """Fold a finished (or reused) file's record into the built-in aggregations.
+
+        Called once per file as it finishes, so that after the last file only the
+        final tables remain to be built (see :mod:`ofxpost.folding`).
+        """
+        self._ledger(plan)
+        assert self._folds is not None
+        self._folds.add(job, record)
 
     def claim_log(self, plan: Plan, record: FileRecord) -> None:
         """List a file's plugin-output log (``logs/…``, written by its worker) as ours.
@@ -379,9 +392,14 @@ class Finisher:
         self.emitter.emit("aggregation_started", files=len(done))
         clock = time.perf_counter()
         records = self.store.records(done)
-        outcomes = call_each(
-            self.pm.hook.ofxpost_aggregate, records=records, config=plan.config, plan=plan
-        )
+        stored = [job.index for job in done if self.store.has(job)]
+        folded = self._folds.outcomes(stored) if self._folds is not None else {}
+        caller = self.pm.hook.ofxpost_aggregate
+        if folded:  # the built-ins that folded the records as they came
+            others = [self.pm.get_plugin(name) for name in folded]
+            caller = self.pm.subset_hook_caller("ofxpost_aggregate", remove_plugins=others)
+        outcomes = call_each(caller, records=records, config=plan.config, plan=plan)
+        outcomes.extend(folded.values())
         tables: dict[str, pd.DataFrame] = {}
         producer = self._producers
         first = _registration_order(self.pm)

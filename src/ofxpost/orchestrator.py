@@ -507,6 +507,7 @@ class Orchestrator:
                 reused=record.reused,
                 log=record.log,
             )
+        self.finisher.record_done(self.plan, job, record)
         self.finisher.claim_log(self.plan, record)
         self.finisher.place_artifacts(self.plan, record)
         if record.errors and self.plan.config.parallel_processing.save_error_reports:

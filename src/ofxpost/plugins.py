@@ -401,6 +401,13 @@ def implementer(caller: Any, exc: BaseException) -> str | None:
     return found
 
 
+def trace_call(hook: str, plugin: str, seconds: float) -> None:
+    """With ``OFXPOST_TRACE_PLUGINS=1``, write the trace line of one implementation's call
+    (for plugin code that runs other than through :func:`call_each`)."""
+    if _env_flag(TRACE_ENV):
+        _trace_line(hook, plugin, seconds)
+
+
 def _trace_line(hook: str, plugin: str, seconds: float) -> None:
     print(
         f"ofxpost-trace: pid={os.getpid()} hook={hook} plugin={plugin} "

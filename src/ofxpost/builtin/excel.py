@@ -296,23 +296,49 @@ def build_workbook(
     return workbook
 
 
+class _FixedZip(zipfile.ZipFile):
+    """A zip archive whose entries all have a fixed date and mode (no clock, no umask).
+
+    openpyxl adds some parts from strings (``writestr``) and each worksheet from a
+    temporary file (``write``, which would take the file's date and mode); both
+    become one fixed entry here, so the archive is written in one pass.
+    """
+
+    def writestr(  # type: ignore[override]
+        self,
+        zinfo_or_arcname: str | zipfile.ZipInfo,
+        data: str | bytes,
+        compress_type: int | None = None,
+        compresslevel: int | None = None,
+    ) -> None:
+        name = (
+            zinfo_or_arcname.filename
+            if isinstance(zinfo_or_arcname, zipfile.ZipInfo)
+            else zinfo_or_arcname
+        )
+        entry = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+        entry.compress_type = zipfile.ZIP_DEFLATED
+        entry.external_attr = 0o600 << 16
+        super().writestr(entry, data)
+
+    def write(
+        self,
+        filename: Any,
+        arcname: Any = None,
+        compress_type: int | None = None,
+        compresslevel: int | None = None,
+    ) -> None:
+        name = str(arcname if arcname is not None else filename)
+        self.writestr(name, Path(filename).read_bytes())
+
+
 def save_deterministic(workbook: Any, path: Path) -> Path:
     """Save ``workbook`` to ``path`` with fixed timestamps (same tables, same bytes)."""
     from openpyxl.writer.excel import ExcelWriter
 
-    raw = io.BytesIO()
-    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
-        ExcelWriter(workbook, archive).write_data()
     fixed = io.BytesIO()
-    with (
-        zipfile.ZipFile(io.BytesIO(raw.getvalue())) as source,
-        zipfile.ZipFile(fixed, "w", zipfile.ZIP_DEFLATED) as target,
-    ):
-        for info in source.infolist():
-            entry = zipfile.ZipInfo(info.filename, date_time=ZIP_DATE)
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = 0o600 << 16
-            target.writestr(entry, source.read(info.filename))
+    with _FixedZip(fixed, "w", zipfile.ZIP_DEFLATED) as archive:
+        ExcelWriter(workbook, archive).write_data()
     return atomic.write_bytes(path, fixed.getvalue())
 
 

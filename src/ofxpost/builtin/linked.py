@@ -133,47 +133,84 @@ def ofxpost_extract(model: Any, config: Any) -> Mapping[str, Any] | Partial | No
     return extraction.result([extract_column(extraction, column) for column in section.columns])
 
 
+class LinkedFold:
+    """The linked-statistics tables, folded record by record (see :mod:`ofxpost.folding`)."""
+
+    def __init__(self, section: LinkedSection, config: Any = None) -> None:
+        self.section = section
+        self.files = FileViews.for_config(SECTION, config, load_cases=True)
+        self.limited = any(c.allowable is not None for c in section.columns)
+        self._rows: list[tuple[int, dict[str, Any]]] = []
+
+    def add(self, record: FileRecord) -> None:
+        """Take one file's record: its rows."""
+        files, rows = self.files, self._rows
+        for view in files([record], list):
+            lead = files.lead(view, facts=False)
+            answers = view.result or []
+            for position, column in enumerate(self.section.columns):
+                answer = answers[position] if position < len(answers) else {}
+                values = answer.get("values") if isinstance(answer, dict) else None
+                error = view.missing or (answer.get("error") if isinstance(answer, dict) else None)
+                for n, variable in enumerate(column.linked_variables):
+                    numbers = values[n] if values else [None] * len(VALUE_COLUMNS)
+                    row = {
+                        **lead,
+                        "label": column.name,
+                        "object": column.object,
+                        "primary": column.variable,
+                        "linked_variable": variable,
+                        **dict(zip(VALUE_COLUMNS, numbers, strict=True)),
+                        "error": error,
+                    }
+                    if self.limited:
+                        row.update(_limits(column.allowable, row))
+                    rows.append((view.index, row))
+
+    def table(self) -> pd.DataFrame:
+        """The long ``linked_statistics`` table."""
+        columns = [
+            *self.files.lead_columns(facts=False),
+            "label",
+            "object",
+            "primary",
+            "linked_variable",
+            *VALUE_COLUMNS,
+            "error",
+            *(LIMIT_COLUMNS if self.limited else []),
+        ]
+        frame = pd.DataFrame(fileinfo.in_input_order(self._rows), columns=columns)
+        frame = fileinfo.fix_dtypes(frame, [*VALUE_COLUMNS, "allowable_max", "allowable_min"])
+        return feature.set_units(frame, {"time_of_max": "s", "time_of_min": "s"})
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """``linked_statistics`` and ``linked_statistics_statistics``."""
+        table = self.table()
+        tables = {SECTION: table}
+        if self.section.statistics:
+            statistics = across_files(
+                table, VALUE_COLUMNS, self.section.statistics, keys=("label", "linked_variable")
+            )
+            tables[f"{SECTION}_statistics"] = feature.set_units(
+                statistics, {"time_of_max": "s", "time_of_min": "s"}
+            )
+        return tables
+
+
 def linked_table(
     records: Sequence[FileRecord], section: LinkedSection, config: Any = None
 ) -> pd.DataFrame:
     """The long ``linked_statistics`` table."""
-    files = FileViews.for_config(SECTION, config, load_cases=True)
-    limited = any(c.allowable is not None for c in section.columns)
-    rows: list[tuple[int, dict[str, Any]]] = []
-    for view in files(records, list):
-        lead = files.lead(view, facts=False)
-        answers = view.result or []
-        for position, column in enumerate(section.columns):
-            answer = answers[position] if position < len(answers) else {}
-            values = answer.get("values") if isinstance(answer, dict) else None
-            error = view.missing or (answer.get("error") if isinstance(answer, dict) else None)
-            for n, variable in enumerate(column.linked_variables):
-                numbers = values[n] if values else [None] * len(VALUE_COLUMNS)
-                row = {
-                    **lead,
-                    "label": column.name,
-                    "object": column.object,
-                    "primary": column.variable,
-                    "linked_variable": variable,
-                    **dict(zip(VALUE_COLUMNS, numbers, strict=True)),
-                    "error": error,
-                }
-                if limited:
-                    row.update(_limits(column.allowable, row))
-                rows.append((view.index, row))
-    columns = [
-        *files.lead_columns(facts=False),
-        "label",
-        "object",
-        "primary",
-        "linked_variable",
-        *VALUE_COLUMNS,
-        "error",
-        *(LIMIT_COLUMNS if limited else []),
-    ]
-    frame = pd.DataFrame(fileinfo.in_input_order(rows), columns=columns)
-    frame = fileinfo.fix_dtypes(frame, [*VALUE_COLUMNS, "allowable_max", "allowable_min"])
-    return feature.set_units(frame, {"time_of_max": "s", "time_of_min": "s"})
+    fold = LinkedFold(section, config)
+    for record in records:
+        fold.add(record)
+    return fold.table()
+
+
+def start_fold(config: Any, plan: Any) -> LinkedFold | None:
+    """The fold of :func:`ofxpost_aggregate` (``None`` when no column is configured)."""
+    section: LinkedSection = config.section(SECTION)
+    return LinkedFold(section, config) if section.columns else None
 
 
 def _limits(allowable: Allowable | None, row: dict[str, Any]) -> dict[str, Any]:
@@ -194,16 +231,9 @@ def ofxpost_aggregate(
     records: Sequence[FileRecord], config: Any
 ) -> Mapping[str, pd.DataFrame] | None:
     """Build ``linked_statistics`` and ``linked_statistics_statistics``."""
-    section: LinkedSection = config.section(SECTION)
-    if not section.columns:
+    fold = start_fold(config, None)
+    if fold is None:
         return None
-    table = linked_table(records, section, config)
-    tables = {SECTION: table}
-    if section.statistics:
-        statistics = across_files(
-            table, VALUE_COLUMNS, section.statistics, keys=("label", "linked_variable")
-        )
-        tables[f"{SECTION}_statistics"] = feature.set_units(
-            statistics, {"time_of_max": "s", "time_of_min": "s"}
-        )
-    return tables
+    for record in records:
+        fold.add(record)
+    return fold.tables()

@@ -105,6 +105,81 @@ def ofxpost_add_config_sections() -> dict[str, Any]:
     return {SECTION: LoadMatrixSection}
 
 
+def _file_row(job: Any, cases: LoadCases, base_dir: Path | None) -> dict[str, Any]:
+    """The cells of ``job``'s row that do not depend on its record."""
+    row: dict[str, Any] = {
+        "index": job.index,
+        "file": fileinfo.display(job.path, base_dir),
+        "stem": fileinfo.simulation_stem(job.path),
+    }
+    if cases.present:
+        row.update(cases.for_path(job.path))
+        row["matched"] = cases.row_for(job.path) is not None
+    return row
+
+
+def _record_cells(record: FileRecord | None) -> dict[str, Any]:
+    """The cells of a row that come from the file's record (``not_run`` without one)."""
+    if record is None:
+        row: dict[str, Any] = dict.fromkeys(fileinfo.FACT_COLUMNS)
+        row.update({"status": "not_run", "error_kind": None, "error_message": None})
+        return row
+    row = dict(fileinfo.facts(record))
+    error = record.error
+    row["status"] = str(record.status)
+    row["error_kind"] = str(error.kind) if error else None
+    row["error_message"] = error.message if error else None
+    return row
+
+
+class MatrixFold:
+    """The ``load_matrix`` table, folded record by record (see :mod:`ofxpost.folding`).
+
+    A file's row is made when its record arrives; the end adds a ``not_run`` row
+    for each file without one.
+    """
+
+    def __init__(self, cases: LoadCases, jobs: Sequence[Any], base_dir: Path | None) -> None:
+        self.cases = cases
+        self.jobs = sorted(jobs, key=lambda j: j.index)
+        self.base_dir = base_dir
+        self._by_index = {job.index: job for job in self.jobs}
+        self._rows: dict[int, dict[str, Any]] = {}
+
+    def add(self, record: FileRecord) -> None:
+        """Take one file's record: its row."""
+        job = self._by_index.get(record.index)
+        if job is not None:
+            row = _file_row(job, self.cases, self.base_dir)
+            row.update(_record_cells(record))
+            self._rows[record.index] = row
+
+    def table(self) -> pd.DataFrame:
+        """The ``load_matrix`` table: one row per input file, in input order."""
+        cases = self.cases
+        rows: list[dict[str, Any]] = []
+        for job in self.jobs:
+            row = self._rows.get(job.index)
+            if row is None:
+                row = _file_row(job, cases, self.base_dir)
+                row.update(_record_cells(None))
+            rows.append(row)
+        columns = ["index", "file", "stem"]
+        if cases.present:
+            columns += [*cases.columns, "matched"]
+        columns += [*fileinfo.FACT_COLUMNS, "status", "error_kind", "error_message"]
+        frame = fileinfo.fix_dtypes(pd.DataFrame(rows, columns=columns), fileinfo.FLOAT_FACTS)
+        frame.attrs[UNITS_ATTR] = {"start_time": "s", "stop_time": "s"}
+        return frame
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """``load_matrix`` and, when a matrix file is given, ``load_matrix_mismatches``."""
+        tables = {SECTION: self.table()}
+        if self.cases.present:
+            tables[MISMATCH_TABLE] = mismatches(self.cases, self.jobs, self.base_dir)
+        return tables
+
+
 def load_matrix_table(
     records: Sequence[FileRecord],
     cases: LoadCases,
@@ -115,35 +190,10 @@ def load_matrix_table(
 
     Files without a record (a cancelled batch) get status ``not_run``.
     """
-    by_index = {record.index: record for record in records}
-    rows: list[dict[str, Any]] = []
-    for job in sorted(jobs, key=lambda j: j.index):
-        record = by_index.get(job.index)
-        row: dict[str, Any] = {
-            "index": job.index,
-            "file": fileinfo.display(job.path, base_dir),
-            "stem": fileinfo.simulation_stem(job.path),
-        }
-        if cases.present:
-            row.update(cases.for_path(job.path))
-            row["matched"] = cases.row_for(job.path) is not None
-        if record is None:
-            row.update(dict.fromkeys(fileinfo.FACT_COLUMNS))
-            row.update({"status": "not_run", "error_kind": None, "error_message": None})
-        else:
-            row.update(fileinfo.facts(record))
-            error = record.error
-            row["status"] = str(record.status)
-            row["error_kind"] = str(error.kind) if error else None
-            row["error_message"] = error.message if error else None
-        rows.append(row)
-    columns = ["index", "file", "stem"]
-    if cases.present:
-        columns += [*cases.columns, "matched"]
-    columns += [*fileinfo.FACT_COLUMNS, "status", "error_kind", "error_message"]
-    frame = fileinfo.fix_dtypes(pd.DataFrame(rows, columns=columns), fileinfo.FLOAT_FACTS)
-    frame.attrs[UNITS_ATTR] = {"start_time": "s", "stop_time": "s"}
-    return frame
+    fold = MatrixFold(cases, jobs, base_dir)
+    for record in records:
+        fold.add(record)
+    return fold.table()
 
 
 MISMATCH_TABLE = "load_matrix_mismatches"
@@ -349,17 +399,23 @@ def ofxpost_write_outputs(
     return written
 
 
+def start_fold(config: Any, plan: Any) -> MatrixFold | None:
+    """The fold of :func:`ofxpost_aggregate` (``None`` when the section is not active)."""
+    section = _section(config)
+    if section is None or not section.active:
+        return None
+    return MatrixFold(load_cases(config), plan.jobs, config.base_dir)
+
+
 @hookimpl
 def ofxpost_aggregate(
     records: Sequence[FileRecord], config: Any, plan: Any
 ) -> Mapping[str, pd.DataFrame] | None:
     """Build the ``load_matrix`` table (when the section is active) and, when a
     matrix file is given, ``load_matrix_mismatches``."""
-    section = _section(config)
-    if section is None or not section.active:
+    fold = start_fold(config, plan)
+    if fold is None:
         return None
-    cases = load_cases(config)
-    tables = {SECTION: load_matrix_table(records, cases, plan.jobs, config.base_dir)}
-    if cases.present:
-        tables[MISMATCH_TABLE] = mismatches(cases, plan.jobs, config.base_dir)
-    return tables
+    for record in records:
+        fold.add(record)
+    return fold.tables()

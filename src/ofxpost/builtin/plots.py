@@ -3,31 +3,50 @@
 Each figure is 10 × 6 inches at 100 dpi (1000 × 600 pixels, always: no tight
 bounding box). Per-file Max/Min curves are thin grey lines, the envelope is bold,
 an ``allowable`` limit is a dashed red line. When the batch was cancelled the title
-says PARTIAL. Matplotlib is imported only here, lazily, and drives its Agg
+says PARTIAL. Matplotlib is imported only by :mod:`.figures`, lazily, and drives its Agg
 renderer through :class:`~matplotlib.figure.Figure` (no pyplot, no global backend).
+The tables become :class:`~ofxpost.builtin.figures.FigureSpec` values here; drawing
+them is :mod:`ofxpost.builtin.figures`, in this process or in the plot process
+(:mod:`ofxpost.builtin.plot_process`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import pandas as pd
 
-from ofxpost.atomic import atomic_path
+from ofxpost.builtin.figures import (
+    DPI,
+    ENVELOPE_COLOURS,
+    FIGURE_SIZE,
+    PER_FILE_COLOUR,
+    Curve,
+    FigureSpec,
+    figure_of,
+    import_renderer,
+    save_pngs,
+)
 from ofxpost.builtin.naming import safe_name, unique
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-FIGURE_SIZE = (10.0, 6.0)
-"""Figure size in inches."""
-DPI = 100
-"""Dots per inch: plots are 1000 × 600 pixels."""
+__all__ = [
+    "DPI",
+    "FIGURE_SIZE",
+    "RangeGraphEntry",
+    "build_figure",
+    "figure_spec",
+    "figure_specs",
+    "plot_file_names",
+    "plot_range_graphs",
+    "warm_up",
+]
 
 
 class RangeGraphEntry(Protocol):
@@ -62,20 +81,16 @@ class RangeGraphEntry(Protocol):
         """A limit drawn as a dashed line, if any."""
 
 
-def _import_renderer() -> None:
-    with contextlib.suppress(Exception):  # a failure shows when the plots are drawn
-        import matplotlib.backends.backend_agg
-        import matplotlib.figure  # noqa: F401
-
-
 def warm_up() -> threading.Thread:
     """Import matplotlib in a background thread (the controller is idle while files run).
 
     Importing it takes ~0.5 s; done during the batch, the plots at the end no
-    longer wait for it. A failed import is left for :func:`build_figure` to report.
+    longer wait for it. A failed import is left for the drawing to report. (When
+    the plots are drawn in the plot process, :mod:`ofxpost.builtin.plot_process`,
+    the controller never imports matplotlib.)
     """
     thread = threading.Thread(
-        target=_import_renderer,
+        target=import_renderer,
         name="ofxpost-plots-warm-up",
         daemon=True,
     )
@@ -89,6 +104,21 @@ def plot_file_names(entries: Sequence[RangeGraphEntry]) -> list[str]:
     return [f"{stem}.png" for stem in stems]
 
 
+def figure_specs(
+    table: pd.DataFrame,
+    envelope: pd.DataFrame | None,
+    entries: Sequence[RangeGraphEntry],
+    *,
+    partial: bool = False,
+) -> list[FigureSpec]:
+    """What each entry's PNG shows, as plain data (see :mod:`.figures`)."""
+    names = plot_file_names(entries)
+    return [
+        figure_spec(table, envelope, entry, partial=partial, file_name=name)
+        for entry, name in zip(entries, names, strict=True)
+    ]
+
+
 def plot_range_graphs(
     table: pd.DataFrame,
     envelope: pd.DataFrame | None,
@@ -97,16 +127,8 @@ def plot_range_graphs(
     *,
     partial: bool = False,
 ) -> list[Path]:
-    """Write one PNG per entry into ``folder``; return the paths written."""
-    folder.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    for entry, file_name in zip(entries, plot_file_names(entries), strict=True):
-        figure = build_figure(table, envelope, entry, partial=partial)
-        path = folder / file_name
-        with atomic_path(path) as tmp:
-            figure.savefig(tmp, dpi=DPI, format="png", metadata={"Software": None})
-        written.append(path)
-    return written
+    """Write one PNG per entry into ``folder`` (in this process); return the paths."""
+    return save_pngs(figure_specs(table, envelope, entries, partial=partial), folder)
 
 
 def build_figure(
@@ -117,59 +139,53 @@ def build_figure(
     partial: bool = False,
 ) -> Figure:
     """The figure of one range graph (not saved)."""
-    from matplotlib.figure import Figure  # no pyplot: no global backend state
-
-    figure = Figure(figsize=FIGURE_SIZE, dpi=DPI)
-    axes = figure.add_subplot(1, 1, 1)
-    _draw(axes, table, envelope, entry)
-    title = entry.title or entry.name
-    if partial:
-        title = f"PARTIAL: {title} (cancelled batch: some files missing)"
-    axes.set_title(title)
-    axes.set_xlabel(entry.x_label)
-    axes.set_ylabel(entry.axis_title)
-    axes.grid(True, linewidth=0.3, alpha=0.6)
-    handles, _ = axes.get_legend_handles_labels()
-    if handles:
-        axes.legend(loc="best", fontsize="small")
-    figure.subplots_adjust(left=0.09, right=0.97, top=0.92, bottom=0.1)
-    return figure
+    return figure_of(figure_spec(table, envelope, entry, partial=partial))
 
 
-def _draw(
-    axes: Any, table: pd.DataFrame, envelope: pd.DataFrame | None, entry: RangeGraphEntry
-) -> None:
+def figure_spec(
+    table: pd.DataFrame,
+    envelope: pd.DataFrame | None,
+    entry: RangeGraphEntry,
+    *,
+    partial: bool = False,
+    file_name: str = "",
+) -> FigureSpec:
+    """What one range graph's PNG shows: every file's curves, the envelope, the limit."""
     part = table[table["label"] == entry.name]
-    if part.empty:
-        axes.text(
-            0.5, 0.5, "no data (see range_graph_errors)", ha="center", transform=axes.transAxes
-        )
-    curves: list[str] = [c for c in ("max", "min") if c in entry.statistics]
-    if not curves:
-        curves = [str(entry.statistics[0])]
+    curves: list[Curve] = []
+    chosen: list[str] = [c for c in ("max", "min") if c in entry.statistics]
+    if not chosen:
+        chosen = [str(entry.statistics[0])]
     first = True
     for _, per_file in part.groupby("file", sort=False):
-        for curve in curves:
-            axes.plot(
-                per_file["x"].to_numpy(dtype=float),
-                per_file[curve].to_numpy(dtype=float),
-                color="0.65",
-                linewidth=0.7,
-                label="per file" if first else None,
+        x = per_file["x"].to_numpy(dtype=float)
+        for curve in chosen:
+            curves.append(
+                Curve(
+                    x,
+                    per_file[curve].to_numpy(dtype=float),
+                    PER_FILE_COLOUR,
+                    0.7,
+                    "per file" if first else None,
+                )
             )
             first = False
     if envelope is not None and not envelope.empty:
         env = envelope[envelope["label"] == entry.name]
         x = env["x"].to_numpy(dtype=float)
-        for column, colour in (("max", "tab:blue"), ("min", "tab:green")):
+        for column, colour in ENVELOPE_COLOURS.items():
             values = env[column].to_numpy(dtype=float)
             if values.size and not np.all(np.isnan(values)):
-                axes.plot(x, values, color=colour, linewidth=2.2, label=f"envelope {column}")
-    if entry.allowable is not None:
-        axes.axhline(
-            entry.allowable,
-            color="tab:red",
-            linestyle="--",
-            linewidth=1.5,
-            label=f"allowable {entry.allowable:g}",
-        )
+                curves.append(Curve(x, values, colour, 2.2, f"envelope {column}"))
+    title = entry.title or entry.name
+    if partial:
+        title = f"PARTIAL: {title} (cancelled batch: some files missing)"
+    return FigureSpec(
+        file_name=file_name,
+        title=title,
+        x_label=entry.x_label,
+        y_label=entry.axis_title,
+        curves=tuple(curves),
+        allowable=entry.allowable,
+        no_data=part.empty,
+    )

@@ -19,13 +19,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 from pydantic import Field, model_validator
 
 from ofxpost.builtin import feature, fileinfo, reading
+from ofxpost.builtin.envelope import ENVELOPE_COLUMNS as ENVELOPE_COLUMNS
+from ofxpost.builtin.envelope import RunningEnvelope, envelope_frame
+from ofxpost.builtin.envelope import envelope as table_envelope
 from ofxpost.builtin.feature import Extraction, FeatureItem, FileViews
 from ofxpost.builtin.selectors import (
     ArclengthRangeSpec,
@@ -41,7 +44,6 @@ SECTION = "range_graph"
 """The config section, result name and table name."""
 
 TABLE_COLUMNS: list[str] = ["file", "stem", "label", "x", *reading.CURVES]
-ENVELOPE_COLUMNS: list[str] = ["label", "x", "max", "max_stem", "min", "min_stem", "allowable"]
 ERROR_COLUMNS: list[str] = ["file", "stem", "label", "message"]
 DEFAULT_CURVES: tuple[reading.Curve, ...] = ("min", "max", "mean", "std_dev")
 
@@ -158,96 +160,152 @@ def ofxpost_extract(model: Any, config: Any) -> Mapping[str, Any] | Partial | No
     return extraction.result([extract_entry(extraction, entry) for entry in section.graphs])
 
 
+class _Part(NamedTuple):
+    """One file's curves of one graph: its rows of the long table, as columns."""
+
+    file: Any
+    stem: Any
+    label: str
+    x: np.ndarray[Any, Any]
+    curves: tuple[np.ndarray[Any, Any], ...]
+    """In :data:`reading.CURVES` order."""
+
+
+def _part(ident: Mapping[str, Any], label: str, answer: Mapping[str, Any]) -> _Part:
+    """One file's answer for one graph as table columns (float64, one length)."""
+    x = np.asarray(answer["x"], dtype=float)
+    curves = tuple(
+        np.asarray(answer[curve], dtype=float) if curve in answer else np.full(x.shape, np.nan)
+        for curve in reading.CURVES
+    )
+    if x.ndim != 1 or any(c.shape != x.shape for c in curves):
+        # not plain columns: pandas decides (it broadcasts a scalar or raises) as before
+        frame = pd.DataFrame(
+            {**ident, "label": label, "x": x, **dict(zip(reading.CURVES, curves, strict=True))},
+            columns=TABLE_COLUMNS,
+        )
+        x = frame["x"].to_numpy(dtype=float)
+        curves = tuple(frame[curve].to_numpy(dtype=float) for curve in reading.CURVES)
+    return _Part(ident.get("file"), ident.get("stem"), label, x, curves)
+
+
+class GraphFold:
+    """The range-graph tables, folded record by record (see :mod:`ofxpost.folding`).
+
+    Each file's curves are kept as arrays and folded into the running envelope as
+    its record arrives; the end joins the arrays in input order into the long
+    table (one DataFrame, not one per file) and lists the envelope.
+    """
+
+    def __init__(self, section: RangeGraphSection, config: Any = None) -> None:
+        self.section = section
+        self.files = FileViews.for_config(SECTION, config, load_cases=False)
+        self._parts: list[tuple[int, _Part]] = []
+        self._errors = feature.ErrorRows(ERROR_COLUMNS)
+        self._units: dict[str, set[str | None]] = {entry.name: set() for entry in section.graphs}
+        self._envelopes = {entry.name: RunningEnvelope() for entry in section.graphs}
+
+    def add(self, record: FileRecord) -> None:
+        """Take one file's record: its curves, or why it has none."""
+        errors, units = self._errors, self._units
+        top, bottom = reading.CURVES.index("max"), reading.CURVES.index("min")
+        for view in self.files([record], list):
+            answers = view.result or []
+            for position, entry in enumerate(self.section.graphs):
+                answer = answers[position] if position < len(answers) else None
+                if view.missing is not None or not isinstance(answer, dict):
+                    errors.add(view, label=entry.name, message=view.missing or "not extracted")
+                    continue
+                if answer.get("error"):
+                    errors.add(view, label=entry.name, message=answer["error"])
+                    continue
+                units[entry.name].add(entry.units or answer.get("units"))
+                part = _part(view.ident, entry.name, answer)
+                self._parts.append((view.index, part))
+                self._envelopes[entry.name].add(
+                    view.index, part.stem, part.x, part.curves[top], part.curves[bottom]
+                )
+
+    def table(self) -> pd.DataFrame:
+        """The long ``range_graph`` table, rows in input order."""
+        ordered = fileinfo.in_input_order(self._parts)
+        if not ordered:
+            table = pd.DataFrame({c: pd.Series(dtype="float64") for c in TABLE_COLUMNS})
+            for name in ("file", "stem", "label"):
+                table[name] = table[name].astype(object)
+            return fileinfo.fix_dtypes(table, ["x", *reading.CURVES])
+        if not any(len(part.x) for part in ordered):  # no rows: the columns' types as pandas
+            frames = [  # gives them for per-file frames, as before
+                pd.DataFrame(
+                    {
+                        "file": part.file,
+                        "stem": part.stem,
+                        "label": part.label,
+                        "x": part.x,
+                        **dict(zip(reading.CURVES, part.curves, strict=True)),
+                    },
+                    columns=TABLE_COLUMNS,
+                )
+                for part in ordered
+            ]
+            table = pd.concat(frames, ignore_index=True)
+            return fileinfo.fix_dtypes(table, ["x", *reading.CURVES])
+        files: list[Any] = []
+        stems: list[Any] = []
+        labels: list[str] = []
+        for part in ordered:
+            n = len(part.x)
+            files += [part.file] * n
+            stems += [part.stem] * n
+            labels += [part.label] * n
+        columns: dict[str, Any] = {"file": files, "stem": stems, "label": labels}
+        columns["x"] = np.concatenate([part.x for part in ordered])
+        for position, curve in enumerate(reading.CURVES):
+            columns[curve] = np.concatenate([part.curves[position] for part in ordered])
+        return fileinfo.fix_dtypes(
+            pd.DataFrame(columns, columns=TABLE_COLUMNS), ["x", *reading.CURVES]
+        )
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """``range_graph``, ``range_graph_envelope`` and ``range_graph_errors``."""
+        units = self._units
+        table = self.table()
+        shared = set().union(*units.values()) if units else set()
+        unit = next(iter(shared)) if len(shared) == 1 else None
+        if unit:  # every graph's values share one unit
+            feature.set_units(table, dict.fromkeys(reading.CURVES, unit))
+        rows: list[dict[str, Any]] = []
+        for entry in self.section.graphs:
+            rows.extend(self._envelopes[entry.name].rows(entry.name, entry.allowable))
+        envelope_table = envelope_frame(rows)
+        if unit:
+            feature.set_units(envelope_table, dict.fromkeys(("max", "min", "allowable"), unit))
+        return {
+            SECTION: table,
+            f"{SECTION}_envelope": envelope_table,
+            f"{SECTION}_errors": self._errors.frame(),
+        }
+
+
 def graph_tables(
     records: Sequence[FileRecord], section: RangeGraphSection, config: Any = None
 ) -> dict[str, pd.DataFrame]:
     """Build ``range_graph``, ``range_graph_envelope`` and ``range_graph_errors``."""
-    files = FileViews.for_config(SECTION, config, load_cases=False)
-    parts: list[tuple[int, pd.DataFrame]] = []
-    errors = feature.ErrorRows(ERROR_COLUMNS)
-    units: dict[str, set[str | None]] = {entry.name: set() for entry in section.graphs}
-    for view in files(records, list):
-        answers = view.result or []
-        for position, entry in enumerate(section.graphs):
-            answer = answers[position] if position < len(answers) else None
-            if view.missing is not None or not isinstance(answer, dict):
-                errors.add(view, label=entry.name, message=view.missing or "not extracted")
-                continue
-            if answer.get("error"):
-                errors.add(view, label=entry.name, message=answer["error"])
-                continue
-            units[entry.name].add(entry.units or answer.get("units"))
-            x = np.asarray(answer["x"], dtype=float)
-            part = pd.DataFrame(
-                {
-                    **view.ident,
-                    "label": entry.name,
-                    "x": x,
-                    **{
-                        curve: np.asarray(answer[curve], dtype=float)
-                        if curve in answer
-                        else np.full(x.shape, np.nan)
-                        for curve in reading.CURVES
-                    },
-                },
-                columns=TABLE_COLUMNS,
-            )
-            parts.append((view.index, part))
-    if parts:
-        table = pd.concat(fileinfo.in_input_order(parts), ignore_index=True)
-    else:
-        table = pd.DataFrame({c: pd.Series(dtype="float64") for c in TABLE_COLUMNS})
-        for name in ("file", "stem", "label"):
-            table[name] = table[name].astype(object)
-    table = fileinfo.fix_dtypes(table, ["x", *reading.CURVES])
-    shared = set().union(*units.values()) if units else set()
-    unit = next(iter(shared)) if len(shared) == 1 else None
-    if unit:  # every graph's values share one unit
-        feature.set_units(table, dict.fromkeys(reading.CURVES, unit))
-    envelope_table = envelope(table, section)
-    if unit:
-        feature.set_units(envelope_table, dict.fromkeys(("max", "min", "allowable"), unit))
-    return {
-        SECTION: table,
-        f"{SECTION}_envelope": envelope_table,
-        f"{SECTION}_errors": errors.frame(),
-    }
+    fold = GraphFold(section, config)
+    for record in records:
+        fold.add(record)
+    return fold.tables()
 
 
-def _governing(group: pd.DataFrame, column: str, largest: bool) -> tuple[float, Any]:
-    values = group[column].to_numpy(dtype=float)
-    if np.all(np.isnan(values)):
-        return float("nan"), None
-    at = int(np.nanargmax(values)) if largest else int(np.nanargmin(values))
-    return float(values[at]), group["stem"].iloc[at]
+def start_fold(config: Any, plan: Any) -> GraphFold | None:
+    """The fold of :func:`ofxpost_aggregate` (``None`` when no graph is configured)."""
+    section: RangeGraphSection = config.section(SECTION)
+    return GraphFold(section, config) if section.graphs else None
 
 
 def envelope(table: pd.DataFrame, section: RangeGraphSection) -> pd.DataFrame:
-    """Per label and arc length: the largest Max and smallest Min and their files.
-
-    Ties go to the first file in input order.
-    """
-    rows: list[dict[str, Any]] = []
-    for entry in section.graphs:
-        part = table[table["label"] == entry.name]
-        if part.empty:
-            continue
-        for x, group in part.groupby("x", sort=True):
-            top, top_stem = _governing(group, "max", largest=True)
-            bottom, bottom_stem = _governing(group, "min", largest=False)
-            rows.append(
-                {
-                    "label": entry.name,
-                    "x": float(x),  # type: ignore[arg-type]
-                    "max": top,
-                    "max_stem": top_stem,
-                    "min": bottom,
-                    "min_stem": bottom_stem,
-                    "allowable": entry.allowable,
-                }
-            )
-    frame = pd.DataFrame(rows, columns=ENVELOPE_COLUMNS)
-    return fileinfo.fix_dtypes(frame, ["x", "max", "min", "allowable"])
+    """The ``range_graph_envelope`` table of a whole long table (see :mod:`.envelope`)."""
+    return table_envelope(table, [(entry.name, entry.allowable) for entry in section.graphs])
 
 
 @hookimpl
@@ -263,28 +321,58 @@ def ofxpost_aggregate(
 
 @hookimpl
 def ofxpost_batch_started(plan: Any) -> None:
-    """Start importing matplotlib in the background when plots will be drawn."""
+    """Get the plots ready while the files run, when the batch will draw them.
+
+    A batch of :data:`~ofxpost.builtin.plot_process.MIN_FILES` files or more starts
+    its plot processes (their imports overlap the files; the PNGs are drawn there
+    at the end, beside the other writers); a smaller one imports matplotlib in a
+    background thread of the controller.
+    """
     section: RangeGraphSection = plan.config.section(SECTION)
-    if section.graphs and section.plots:
+    if not (section.graphs and section.plots):
+        return
+    from ofxpost.builtin import plot_process
+
+    if plot_process.start_for_batch(plan, len(section.graphs)) is None:
         from ofxpost.builtin.plots import warm_up
 
         warm_up()
 
 
 @hookimpl
+def ofxpost_batch_finished(result: Any) -> None:
+    """Close the batch's plot processes if no writer took them (no plots were written)."""
+    from ofxpost.builtin import plot_process
+
+    plot_process.close_batch(result.batch_id)
+
+
+@hookimpl
 def ofxpost_write_outputs(
     tables: Mapping[str, pd.DataFrame], output_dir: Path, config: Any, partial: bool
 ) -> list[Path] | None:
-    """Write one PNG per range graph to ``output_dir/plots/``."""
-    section: RangeGraphSection = config.section(SECTION)
-    if not section.graphs or not section.plots or SECTION not in tables:
-        return None
-    from ofxpost.builtin.plots import plot_range_graphs
+    """Write one PNG per range graph to ``output_dir/plots/``.
 
-    return plot_range_graphs(
-        tables[SECTION],
-        tables.get(f"{SECTION}_envelope"),
-        section.graphs,
-        output_dir / "plots",
-        partial=partial,
-    )
+    Drawn in the plot process when the batch started one, otherwise here.
+    """
+    from ofxpost.builtin import plot_process
+
+    process = plot_process.take(config)
+    try:
+        section: RangeGraphSection = config.section(SECTION)
+        if not section.graphs or not section.plots or SECTION not in tables:
+            return None
+        from ofxpost.builtin.figures import save_pngs
+        from ofxpost.builtin.plots import figure_specs
+
+        specs = figure_specs(
+            tables[SECTION], tables.get(f"{SECTION}_envelope"), section.graphs, partial=partial
+        )
+        folder = output_dir / "plots"
+        if process is None:
+            return save_pngs(specs, folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        return list(process.draw(specs, folder))
+    finally:
+        if process is not None:
+            process.close()

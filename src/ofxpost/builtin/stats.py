@@ -135,11 +135,15 @@ def across_files(
         groups = [((), frame)]
     for key, group in groups:
         key_values = key if isinstance(key, tuple) else (key,)
+        values = {  # each column's numbers once, for every statistic
+            name: pd.to_numeric(group[name], errors="coerce").astype(float).dropna()
+            for name in columns
+        }
         for statistic in wanted:
             row: dict[str, Any] = dict(zip(keys, key_values, strict=True))
             row["statistic"] = statistic
             for name in columns:
-                series = pd.to_numeric(group[name], errors="coerce").astype(float).dropna()
+                series = values[name]
                 if series.empty:
                     row[name] = np.nan
                 elif statistic == "min":

@@ -270,49 +270,77 @@ def ofxpost_extract(model: Any, config: Any) -> Mapping[str, Any] | Partial | No
 # ----------------------------------------------------------------------- controller
 
 
+class SummaryFold:
+    """The summary tables, folded record by record (see :mod:`ofxpost.folding`)."""
+
+    def __init__(self, section: SummarySection, config: Any = None) -> None:
+        self.section = section
+        self.files = FileViews.for_config(SECTION, config, load_cases=True)
+        self._rows: dict[str, list[tuple[int, dict[str, Any]]]] = {
+            g.name: [] for g in section.groups
+        }
+        self._units: dict[str, list[tuple[int, list[Any]]]] = {g.name: [] for g in section.groups}
+        self._errors = feature.ErrorRows(ERROR_COLUMNS)
+
+    def add(self, record: FileRecord) -> None:
+        """Take one file's record: its row of each group and its errors."""
+        files, errors = self.files, self._errors
+        for view in files([record], dict):
+            lead = files.lead(view, facts=True)
+            for group in self.section.groups:
+                found = (view.result or {}).get(group.name)
+                found = found if isinstance(found, dict) else {}
+                if view.missing is not None:
+                    errors.add(view, group=group.name, label="(file)", message=view.missing)
+                values = list(found.get("values") or [])
+                problems = list(found.get("errors") or [])
+                self._units[group.name].append((view.index, list(found.get("units") or [])))
+                row = dict(lead)
+                for position, column in enumerate(group.columns):
+                    row[column.name] = values[position] if position < len(values) else None
+                    problem = problems[position] if position < len(problems) else None
+                    if problem:
+                        errors.add(view, group=group.name, label=column.name, message=problem)
+                self._rows[group.name].append((view.index, row))
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """``summary_<group>``, ``summary_<group>_statistics`` and ``summary_errors``."""
+        section = self.section
+        tables: dict[str, pd.DataFrame] = {}
+        lead_columns = self.files.lead_columns(facts=True)
+        for group in section.groups:
+            labels = [c.name for c in group.columns]
+            frame = pd.DataFrame(
+                fileinfo.in_input_order(self._rows[group.name]), columns=[*lead_columns, *labels]
+            )
+            frame = fileinfo.fix_dtypes(frame, fileinfo.FLOAT_FACTS)
+            frame = fileinfo.value_columns(frame, labels)
+            units = fileinfo.in_input_order(self._units[group.name])
+            known = dict(zip(labels, feature.first_units(units, len(labels)), strict=True))
+            feature.set_units(frame, {**known, "start_time": "s", "stop_time": "s"})
+            limits = {c.name: c.allowable for c in group.columns if c.allowable is not None}
+            tables[f"{SECTION}_{group.name}"] = feature.add_exceeds(frame, limits)
+            if section.statistics:
+                statistics = across_files(frame, numeric_columns(frame, labels), section.statistics)
+                tables[f"{SECTION}_{group.name}_statistics"] = feature.set_units(statistics, known)
+        tables[f"{SECTION}_errors"] = self._errors.frame()
+        return tables
+
+
 def group_tables(
     records: Sequence[FileRecord], section: SummarySection, config: Any = None
 ) -> dict[str, pd.DataFrame]:
     """Build ``summary_<group>``, ``summary_<group>_statistics`` and ``summary_errors``."""
-    files = FileViews.for_config(SECTION, config, load_cases=True)
-    rows: dict[str, list[tuple[int, dict[str, Any]]]] = {g.name: [] for g in section.groups}
-    units: dict[str, list[list[Any]]] = {g.name: [] for g in section.groups}
-    errors = feature.ErrorRows(ERROR_COLUMNS)
-    for view in files(records, dict):
-        lead = files.lead(view, facts=True)
-        for group in section.groups:
-            found = (view.result or {}).get(group.name)
-            found = found if isinstance(found, dict) else {}
-            if view.missing is not None:
-                errors.add(view, group=group.name, label="(file)", message=view.missing)
-            values = list(found.get("values") or [])
-            problems = list(found.get("errors") or [])
-            units[group.name].append(list(found.get("units") or []))
-            row = dict(lead)
-            for position, column in enumerate(group.columns):
-                row[column.name] = values[position] if position < len(values) else None
-                problem = problems[position] if position < len(problems) else None
-                if problem:
-                    errors.add(view, group=group.name, label=column.name, message=problem)
-            rows[group.name].append((view.index, row))
-    tables: dict[str, pd.DataFrame] = {}
-    lead_columns = files.lead_columns(facts=True)
-    for group in section.groups:
-        labels = [c.name for c in group.columns]
-        frame = pd.DataFrame(
-            fileinfo.in_input_order(rows[group.name]), columns=[*lead_columns, *labels]
-        )
-        frame = fileinfo.fix_dtypes(frame, fileinfo.FLOAT_FACTS)
-        frame = fileinfo.value_columns(frame, labels)
-        known = dict(zip(labels, feature.first_units(units[group.name], len(labels)), strict=True))
-        feature.set_units(frame, {**known, "start_time": "s", "stop_time": "s"})
-        limits = {c.name: c.allowable for c in group.columns if c.allowable is not None}
-        tables[f"{SECTION}_{group.name}"] = feature.add_exceeds(frame, limits)
-        if section.statistics:
-            statistics = across_files(frame, numeric_columns(frame, labels), section.statistics)
-            tables[f"{SECTION}_{group.name}_statistics"] = feature.set_units(statistics, known)
-    tables[f"{SECTION}_errors"] = errors.frame()
-    return tables
+    fold = SummaryFold(section, config)
+    for record in records:
+        fold.add(record)
+    return fold.tables()
+
+
+def start_fold(config: Any, plan: Any) -> SummaryFold | None:
+    """The fold of :func:`ofxpost_aggregate` (``None`` when no group is configured)."""
+    section: SummarySection = config.section(SECTION)
+    return SummaryFold(section, config) if section.groups else None
 
 
 @hookimpl

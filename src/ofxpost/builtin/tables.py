@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from ofxpost.archive.format import simulation_stem
+from ofxpost.builtin import fileinfo
 from ofxpost.config import Config
 from ofxpost.markers import hookimpl
 from ofxpost.plan import display_path
@@ -47,60 +48,93 @@ RUN_LOG_COLUMNS = [
 ]
 
 
-@hookimpl
-def ofxpost_aggregate(records: Sequence[FileRecord], config: Config) -> dict[str, pd.DataFrame]:
-    """Build the ``files``, ``failures`` and ``run_log`` tables.
+class TablesFold:
+    """The ``files``, ``failures`` and ``run_log`` tables, folded record by record.
 
-    Built column by column (one list per column, no dict per row), so that a
-    batch of 10,000 files costs the controller little memory at the end.
+    Each record's cells are kept under its input index (one tuple per row, no
+    dict per row, so that a batch of 10,000 files costs the controller little
+    memory); :meth:`tables` orders them and builds the tables column by column.
     """
-    files: dict[str, list[Any]] = {name: [] for name in FILES_COLUMNS}
-    failures: dict[str, list[Any]] = {name: [] for name in FAILURE_COLUMNS}
-    runs: dict[str, list[Any]] = {name: [] for name in RUN_LOG_COLUMNS}
-    for record in records:
+
+    def __init__(self, config: Config) -> None:
+        self.base_dir = config.base_dir
+        self._files: list[tuple[int, tuple[Any, ...]]] = []
+        self._failures: list[tuple[int, tuple[Any, ...]]] = []
+        self._runs: list[tuple[int, tuple[Any, ...]]] = []
+
+    def add(self, record: FileRecord) -> None:
+        """Take one file's record."""
         info = record.results.get("model_info") or {}
         error = record.error
-        shown = display_path(record.path, config.base_dir)
+        shown = display_path(record.path, self.base_dir)
         status = str(record.status)
-        for name, value in (
-            ("index", record.index),
-            ("file", shown),
-            ("stem", simulation_stem(record.path)),
-            ("status", status),
-            ("error_kind", str(error.kind) if error else None),
-            ("error_message", error.message if error else None),
-            ("state", info.get("state")),
-            ("simulation_complete", info.get("simulation_complete")),
-            ("start_time", info.get("start_time")),
-            ("stop_time", info.get("stop_time")),
-        ):
-            files[name].append(value)
+        index = record.index
+        self._files.append(
+            (
+                index,
+                (
+                    index,
+                    shown,
+                    simulation_stem(record.path),
+                    status,
+                    str(error.kind) if error else None,
+                    error.message if error else None,
+                    info.get("state"),
+                    info.get("simulation_complete"),
+                    info.get("start_time"),
+                    info.get("stop_time"),
+                ),
+            )
+        )
         for err in record.errors:
-            failures["index"].append(record.index)
-            failures["file"].append(shown)
-            failures["kind"].append(str(err.kind))
-            failures["plugin"].append(err.plugin)
-            failures["message"].append(err.message)
-        for name, value in (
-            ("index", record.index),
-            ("file", shown),
-            ("status", status),
-            ("attempts", record.attempts),
-            ("duration_s", record.duration_s),
-            ("worker_pid", record.worker_pid),
-            ("peak_rss", record.peak_rss),
-            ("reused", record.reused),
-        ):
-            runs[name].append(value)
-    return {
-        "files": _frame(files, ["index", "file"]),
-        "failures": _frame(failures, FAILURE_COLUMNS),
-        "run_log": _frame(runs, ["index", "file"]),
-    }
+            self._failures.append((index, (index, shown, str(err.kind), err.plugin, err.message)))
+        self._runs.append(
+            (
+                index,
+                (
+                    index,
+                    shown,
+                    status,
+                    record.attempts,
+                    record.duration_s,
+                    record.worker_pid,
+                    record.peak_rss,
+                    record.reused,
+                ),
+            )
+        )
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The three tables, rows in input order."""
+        return {
+            "files": _frame(self._files, FILES_COLUMNS, ["index", "file"]),
+            "failures": _frame(self._failures, FAILURE_COLUMNS, FAILURE_COLUMNS),
+            "run_log": _frame(self._runs, RUN_LOG_COLUMNS, ["index", "file"]),
+        }
 
 
-def _frame(columns: dict[str, list[Any]], empty: list[str]) -> pd.DataFrame:
-    """A table from its columns; with no rows, an empty table of ``empty`` columns."""
-    if not columns["index"]:
+def start_fold(config: Config, plan: Any) -> TablesFold:
+    """The fold of :func:`ofxpost_aggregate` (see :mod:`ofxpost.folding`)."""
+    return TablesFold(config)
+
+
+@hookimpl
+def ofxpost_aggregate(records: Sequence[FileRecord], config: Config) -> dict[str, pd.DataFrame]:
+    """Build the ``files``, ``failures`` and ``run_log`` tables."""
+    fold = TablesFold(config)
+    for record in records:
+        fold.add(record)
+    return fold.tables()
+
+
+def _frame(
+    rows: list[tuple[int, tuple[Any, ...]]], columns: list[str], empty: list[str]
+) -> pd.DataFrame:
+    """A table of ``rows`` in input order; with no rows, an empty table of ``empty``."""
+    if not rows:
         return pd.DataFrame([], columns=empty)
-    return pd.DataFrame(columns, columns=list(columns))
+    ordered = fileinfo.in_input_order(rows)
+    data = {
+        name: list(cells) for name, cells in zip(columns, zip(*ordered, strict=True), strict=True)
+    }
+    return pd.DataFrame(data, columns=columns)

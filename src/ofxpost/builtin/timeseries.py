@@ -212,34 +212,61 @@ def ofxpost_extract(model: Any, config: Any, job: Job | None) -> Mapping[str, An
     return extraction.result(groups)
 
 
+class SeriesFold:
+    """The time-series tables, folded record by record (see :mod:`ofxpost.folding`)."""
+
+    def __init__(self, section: TimeSeriesSection, config: Any = None) -> None:
+        self.section = section
+        self.files = FileViews.for_config(SECTION, config, load_cases=False)
+        self._named: list[tuple[int, tuple[str, pd.DataFrame]]] = []
+        self._errors = feature.ErrorRows(ERROR_COLUMNS)
+
+    def add(self, record: FileRecord) -> None:
+        """Take one file's record: its errors and any frame it carries."""
+        errors = self._errors
+        for view in self.files([record], dict):
+            result = view.result or {}
+            for group in self.section.groups:
+                found = result.get(group.name)
+                if view.missing is not None or not isinstance(found, dict):
+                    errors.add(
+                        view,
+                        group=group.name,
+                        label="(file)",
+                        message=view.missing or "not extracted",
+                    )
+                    continue
+                for label, message in found.get("errors") or []:
+                    errors.add(view, group=group.name, label=label, message=message)
+                frame = found.get("frame")  # absent when the worker wrote it (artifact)
+                if isinstance(frame, pd.DataFrame):
+                    frame = final_frame(frame, group, found.get("units"))
+                    name = safe_name(f"{SECTION}_{group.name}_{view.ident['stem']}")
+                    self._named.append((view.index, (name, frame)))
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """One table per file and group (when frames came back), ``time_series_errors``."""
+        ordered = fileinfo.in_input_order(self._named)
+        names = unique([name for name, _ in ordered])
+        tables = {name: frame for name, (_, frame) in zip(names, ordered, strict=True)}
+        tables[f"{SECTION}_errors"] = self._errors.frame()
+        return tables
+
+
 def series_tables(
     records: Sequence[FileRecord], section: TimeSeriesSection, config: Any = None
 ) -> dict[str, pd.DataFrame]:
     """One table per file and group, plus ``time_series_errors``."""
-    files = FileViews.for_config(SECTION, config, load_cases=False)
-    named: list[tuple[int, tuple[str, pd.DataFrame]]] = []
-    errors = feature.ErrorRows(ERROR_COLUMNS)
-    for view in files(records, dict):
-        result = view.result or {}
-        for group in section.groups:
-            found = result.get(group.name)
-            if view.missing is not None or not isinstance(found, dict):
-                errors.add(
-                    view, group=group.name, label="(file)", message=view.missing or "not extracted"
-                )
-                continue
-            for label, message in found.get("errors") or []:
-                errors.add(view, group=group.name, label=label, message=message)
-            frame = found.get("frame")  # absent when the worker wrote it (artifact)
-            if isinstance(frame, pd.DataFrame):
-                frame = final_frame(frame, group, found.get("units"))
-                name = safe_name(f"{SECTION}_{group.name}_{view.ident['stem']}")
-                named.append((view.index, (name, frame)))
-    ordered = fileinfo.in_input_order(named)
-    names = unique([name for name, _ in ordered])
-    tables = {name: frame for name, (_, frame) in zip(names, ordered, strict=True)}
-    tables[f"{SECTION}_errors"] = errors.frame()
-    return tables
+    fold = SeriesFold(section, config)
+    for record in records:
+        fold.add(record)
+    return fold.tables()
+
+
+def start_fold(config: Any, plan: Any) -> SeriesFold | None:
+    """The fold of :func:`ofxpost_aggregate` (``None`` when no group is configured)."""
+    section: TimeSeriesSection = config.section(SECTION)
+    return SeriesFold(section, config) if section.groups else None
 
 
 @hookimpl
