@@ -12,8 +12,7 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-import pandas as pd
-
+from ofxpost.builtin._pandas import pd
 from ofxpost.builtin.tableunits import column_allowables, column_units
 
 COLUMNS: list[str] = ["section", "item", "definition"]

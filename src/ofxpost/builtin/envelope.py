@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from ofxpost.builtin import fileinfo
+from ofxpost.builtin._pandas import pd
 
 ENVELOPE_COLUMNS: list[str] = ["label", "x", "max", "max_stem", "min", "min_stem", "allowable"]
 

@@ -32,10 +32,10 @@ from pathlib import Path, PurePath
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from pydantic import field_validator
 
 from ofxpost import atomic
+from ofxpost.builtin._pandas import pd
 from ofxpost.builtin.definitions import definitions_table
 from ofxpost.builtin.loadmatrix import weighted_table
 from ofxpost.builtin.naming import SHEET_NAME_MAX, sheet_name, unique

@@ -42,11 +42,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
-import pandas as pd
 from pydantic import Field, model_validator
 
 from ofxpost.archive.names import name_key
 from ofxpost.builtin import fileinfo
+from ofxpost.builtin._pandas import pd
 from ofxpost.builtin.loadcases import LoadCases, load_cases_or_empty
 from ofxpost.builtin.naming import first_duplicate
 from ofxpost.builtin.selectors import Frozen, describe_error, find_object

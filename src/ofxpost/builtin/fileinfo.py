@@ -14,8 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
-import pandas as pd
-
+from ofxpost.builtin._pandas import pd
 from ofxpost.records import FileRecord
 
 FACT_COLUMNS: tuple[str, ...] = ("run_status", "simulation_complete", "start_time", "stop_time")

@@ -22,10 +22,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import pandas as pd
 from pydantic import Field, model_validator
 
 from ofxpost.builtin import feature, fileinfo, reading
+from ofxpost.builtin._pandas import pd
 from ofxpost.builtin.feature import Allowable, Extraction, FeatureItem, FileViews
 from ofxpost.builtin.selectors import Frozen, ObjectExtraSpec, PeriodSpec
 from ofxpost.builtin.stats import ACROSS_FILES, across_files

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import pandas as pd
 
 from ofxpost.builtin import fileinfo
+from ofxpost.builtin._pandas import pd
 
 SECTION = "load_matrix"
 """The config section naming the matrix."""

@@ -29,10 +29,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import pandas as pd
 from pydantic import field_validator, model_validator
 
 from ofxpost.builtin import fileinfo
+from ofxpost.builtin._pandas import pd
 from ofxpost.builtin.loadcases import (
     SECTION,
     LoadCases,

@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from ofxpost.atomic import atomic_path
+from ofxpost.builtin._pandas import pd
 from ofxpost.builtin.tableunits import UnitsMode, arrow_table, csv_text
 from ofxpost.markers import hookimpl
 

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
-import pandas as pd
 
+from ofxpost.builtin._pandas import pd
 from ofxpost.builtin.figures import (
     DPI,
     ENVELOPE_COLOURS,

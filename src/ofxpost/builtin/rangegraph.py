@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
-import pandas as pd
 from pydantic import Field, model_validator
 
 from ofxpost.builtin import feature, fileinfo, reading
+from ofxpost.builtin._pandas import pd
 from ofxpost.builtin.envelope import ENVELOPE_COLUMNS as ENVELOPE_COLUMNS
 from ofxpost.builtin.envelope import RunningEnvelope, envelope_frame
 from ofxpost.builtin.envelope import envelope as table_envelope

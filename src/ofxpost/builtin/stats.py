@@ -23,8 +23,9 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 import numpy as np
-import pandas as pd
 from pydantic import AfterValidator
+
+from ofxpost.builtin._pandas import pd
 
 BASIC_STATISTICS: tuple[str, ...] = ("max", "min", "mean", "std", "abs_max", "rms")
 """Statistics valid for time histories and range-graph curves alike."""

@@ -19,10 +19,10 @@ import functools
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-import pandas as pd
 from pydantic import Field, field_validator, model_validator
 
 from ofxpost.builtin import feature, fileinfo, reading
+from ofxpost.builtin._pandas import pd
 from ofxpost.builtin.feature import Allowable, Extraction, FeatureItem, FileViews
 from ofxpost.builtin.selectors import (
     ArclengthRangeSpec,

@@ -14,10 +14,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import pandas as pd
-
 from ofxpost.archive.format import simulation_stem
 from ofxpost.builtin import fileinfo
+from ofxpost.builtin._pandas import pd
 from ofxpost.config import Config
 from ofxpost.markers import hookimpl
 from ofxpost.plan import display_path

@@ -25,7 +25,7 @@ import math
 from collections.abc import Mapping
 from typing import Any, Literal
 
-import pandas as pd
+from ofxpost.builtin._pandas import pd
 
 UNITS_ATTR = "ofxpost.units"
 """``DataFrame.attrs`` key of the column units."""

@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from pydantic import Field, field_validator, model_validator
 
 from ofxpost.builtin import feature, fileinfo, reading
+from ofxpost.builtin._pandas import pd
 from ofxpost.builtin.feature import Extraction, FeatureItem, FileViews
 from ofxpost.builtin.naming import safe_name, unique
 from ofxpost.builtin.selectors import Frozen, ObjectExtraSpec, PeriodSpec

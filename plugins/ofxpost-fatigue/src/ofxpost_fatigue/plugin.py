@@ -23,11 +23,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import ofxpost
-import pandas as pd
 from ofxpost import ofx
 
 from ofxpost_fatigue.damage import damage_equivalent_range, miner_damage
@@ -39,6 +38,9 @@ from ofxpost_fatigue.section import (
     FatigueSection,
     StressSpec,
 )
+
+if TYPE_CHECKING:  # pandas is imported where the tables are built: workers never need it
+    import pandas as pd
 
 RESULT = "fatigue"
 """The extractor's result name."""
@@ -214,6 +216,8 @@ def damage_table(
             f"fatigue: no load-matrix {column!r} for {len(unscaled)} file(s) "
             f"({', '.join(unscaled[:5])}); their damage cannot be scaled to a year"
         )
+    import pandas as pd
+
     frame = pd.DataFrame(rows, columns=DAMAGE_COLUMNS)
     floats = [c for c in DAMAGE_COLUMNS if c not in ("index", "file", "label", "object", "status")]
     frame[floats] = frame[floats].astype(float)
@@ -260,6 +264,8 @@ def life_table(damage: pd.DataFrame, section: FatigueSection, total_files: int) 
                     "complete": len(used) == total_files,
                 }
             )
+    import pandas as pd
+
     frame = pd.DataFrame(rows, columns=LIFE_COLUMNS)
     frame["utilisation"] = frame["utilisation"].astype(float)
     frame.attrs["ofxpost.units"] = {
