@@ -92,3 +92,24 @@ def test_the_command_line_module_imports_no_engine() -> None:
         [sys.executable, "-c", script], check=True, timeout=120, capture_output=True, text=True
     )
     assert out.stdout.split() == []
+
+
+def test_a_worker_with_the_built_ins_loads_no_pandas(tmp_path: Path) -> None:
+    # pandas is for the controller's aggregators and writers; the built-ins import it on
+    # first use, so a worker that only extracts (no time series) never pays for it.
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "import ofxpost.worker\n"
+        "from ofxpost.plan import WorkerSetup\n"
+        "from ofxpost.plugins import PluginSpec\n"
+        "raw = {'inputs': ['*.ofx.parquet'], 'output_dir': 'out',\n"
+        "       'summary': {'groups': [{'name': 'g', 'columns': [{'object': 'Riser',\n"
+        "           'command': 'range_graph', 'variable': 'Effective tension',\n"
+        "           'statistic': 'max'}]}]}}\n"
+        "ofxpost.worker.init_worker(\n"
+        "    WorkerSetup(PluginSpec(entry_points=False), raw, Path(sys.argv[1]), None))\n"
+        "Path(sys.argv[1], 'loaded.txt').write_text(str('pandas' in sys.modules))\n"
+    )
+    subprocess.run([sys.executable, "-c", script, str(tmp_path)], check=True, timeout=120)
+    assert (tmp_path / "loaded.txt").read_text() == "False"
