@@ -113,6 +113,7 @@ def test_a_batch_draws_the_same_plots_in_the_process(
         return started[-1]
 
     monkeypatch.setattr(plot_process, "MIN_FILES", 1)
+    monkeypatch.setattr(plot_process, "spare_cpu", lambda plan: True)  # any machine
     monkeypatch.setattr(plot_process, "start", spy)
     there = ofxpost.run(config, workers=2)
     assert there.exit_code == 0, there.output_errors
@@ -126,6 +127,7 @@ def test_a_plot_process_crash_costs_only_the_plots(
 ) -> None:
     config = _demo(tmp_path)
     monkeypatch.setattr(plot_process, "MIN_FILES", 1)
+    monkeypatch.setattr(plot_process, "spare_cpu", lambda plan: True)  # any machine
     real_draw = plot_process.PlotProcess.draw
 
     def crash_first(self: plot_process.PlotProcess, specs: Any, folder: Path) -> Any:
@@ -161,3 +163,16 @@ def test_a_group_shares_the_plots_and_keeps_their_order(tmp_path: Path) -> None:
     here = save_pngs(specs, tmp_path / "here")
     assert [p.read_bytes() for p in paths] == [p.read_bytes() for p in here]
     assert plot_process.group_size(1) == 1 and plot_process.group_size(0) == 1
+
+
+def test_a_plot_process_only_uses_a_spare_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Plan:
+        def __init__(self, mode: str, workers: int) -> None:
+            self.mode, self.workers = mode, workers
+
+    monkeypatch.setattr(plot_process.os, "cpu_count", lambda: 2)
+    assert plot_process.spare_cpu(Plan("sequential", 1))  # the controller, and one free
+    assert not plot_process.spare_cpu(Plan("parallel", 1))  # controller + worker
+    assert not plot_process.spare_cpu(Plan("parallel", 2))
+    monkeypatch.setattr(plot_process.os, "cpu_count", lambda: 16)
+    assert plot_process.spare_cpu(Plan("parallel", 8))

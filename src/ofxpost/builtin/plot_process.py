@@ -50,6 +50,7 @@ __all__ = [
     "close_batch",
     "group_size",
     "serve",
+    "spare_cpu",
     "start",
     "start_for_batch",
     "start_group",
@@ -221,10 +222,24 @@ stays its own while listed), the batch id and the processes."""
 _batches_lock = threading.Lock()
 
 
+def spare_cpu(plan: Any) -> bool:
+    """Whether a CPU is left over beside ``plan``'s batch for a plot process.
+
+    A parallel batch keeps its workers and the controller busy (``workers + 1``
+    processes); a sequential one only the controller. Without a spare CPU the plot
+    process would take CPU from the files (measured on 2 CPUs with 2 workers: the
+    files phase grew by more than the finish shrank), so the plots are drawn in the
+    controller instead.
+    """
+    busy = 1 if getattr(plan, "mode", "parallel") == "sequential" else plan.workers + 1
+    return (os.cpu_count() or 1) > busy
+
+
 def start_for_batch(plan: Any, graphs: int) -> PlotGroup | None:
     """Start plot processes for ``plan``'s batch when it has :data:`MIN_FILES` files or
-    more; the range-graph writer :func:`take` s them. ``None``: draw in the controller."""
-    if getattr(plan, "total", 0) < MIN_FILES:
+    more and a spare CPU (:func:`spare_cpu`); the range-graph writer :func:`take` s
+    them. ``None``: draw in the controller."""
+    if getattr(plan, "total", 0) < MIN_FILES or not spare_cpu(plan):
         return None
     group = start_group(graphs)
     if group is not None:
