@@ -508,13 +508,14 @@ class _Slot(threading.Thread):
         future = task.future
         limit = self.pool.memory_limit(task.args) if self.pool.memory_limit else None
         baseline = tree_rss(pid) if limit is not None else 0
+        # Without a limit the samples only feed ``peak_rss``: take them ten times less
+        # often (each walks the process table; on a busy machine the workers feel it).
+        interval = self.pool.poll_interval * (1 if limit is not None else 10)
         peak = 0
         try:
             while True:
                 self._prefetch(conn)
-                ready = multiprocessing.connection.wait(
-                    [conn, proc.sentinel], timeout=self.pool.poll_interval
-                )
+                ready = multiprocessing.connection.wait([conn, proc.sentinel], timeout=interval)
                 if self._kill_requested.is_set():
                     self._discard()
                     future.set_exception(TaskKilled("task cancelled; its worker was terminated"))
@@ -575,7 +576,9 @@ class ResilientProcessPool(Executor):
     :param max_tasks_per_child: replace a worker after this many tasks.
     :param memory_limit: per-task memory growth limit from the task's arguments.
     :param on_task_start: told when a task starts and on which worker pid.
-    :param poll_interval: seconds between memory samples of a running task.
+    :param poll_interval: seconds between memory samples of a running task with a
+        memory limit (ten times that without one: the samples then only give
+        ``peak_rss``).
     :param start_timeout: seconds a new worker may take to become ready.
     :param prefetch_below: while a slot's recent tasks take under this many seconds,
         keep one more task in its worker's pipe behind the running one, so the
