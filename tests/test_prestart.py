@@ -180,3 +180,21 @@ def test_ofxpost_run_sizes_its_early_workers_from_a_quick_look_at_the_config(
     broken.write_text("parallel_processing: [unclosed\n")
     assert prestart.early_count(broken, None) == cpus  # the real load reports it
     assert prestart.early_count(tmp_path / "missing.yml", 2) == 2
+
+
+@pytest.mark.timeout(300)
+def test_ofxpost_demo_hands_its_early_workers_to_the_batch(tmp_path: Path) -> None:
+    before = {p.pid for p in live_children()}
+    started: list[prestart.Prestart] = []
+    original = prestart.Prestart.begin
+
+    def spy(count: int) -> prestart.Prestart:
+        started.append(original(count))
+        return started[-1]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(prestart.Prestart, "begin", spy)
+        code = cli.main(["demo", "--out", str(tmp_path / "demo"), "--cases", "3", "--quiet"])
+    assert code == 0
+    assert len(started) == 1 and started[0].claimed  # spawned before the archives
+    assert not _gone(_new_children(before))

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     import anyio
 
     from ofxpost.events import Event
+    from ofxpost.prestart import Prestart
 
 
 def _error(message: str) -> int:
@@ -194,14 +195,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     """``ofxpost run CONFIG``."""
     if args.workers is not None and args.workers < 1:
         return _error("--workers must be at least 1")
-    early = None
-    if not args.sequential:
-        # The workers start now and import what they need while this process reads
-        # the config and plans; the batch takes them over (see ofxpost.prestart).
-        from ofxpost.prestart import Prestart, early_count
-
-        count = early_count(args.config, args.workers)
-        early = Prestart.begin(count) if count > 0 else None
+    early = _start_workers_early(args, args.config)
     try:
         from ofxpost.loading import load_config
 
@@ -214,6 +208,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         if early is not None:
             early.discard()
+
+
+def _start_workers_early(args: argparse.Namespace, config_path: Path | None) -> Prestart | None:
+    """Start the local pool's workers now, while this process reads the config and plans.
+
+    The batch takes them over (see :mod:`ofxpost.prestart`); the caller discards
+    them if it does not. ``None`` for ``--sequential`` or a config that needs none.
+    """
+    if getattr(args, "sequential", False):
+        return None
+    from ofxpost.prestart import Prestart, early_count
+
+    if config_path is not None:
+        count = early_count(config_path, args.workers)
+    else:
+        count = args.workers or os.cpu_count() or 1
+    return Prestart.begin(count) if count > 0 else None
 
 
 @dataclass(frozen=True)
@@ -530,15 +541,25 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     if args.cases < 1:
         return _error("--cases must be at least 1")
-    config_path = prepare_demo(args.out, cases=args.cases)
-    print(
-        f"ofxpost demo: {args.cases} synthetic simulations and a config in {config_path.parent}",
-        file=sys.stderr,
-    )
-    from ofxpost.loading import load_config
+    if args.workers is not None and args.workers < 1:
+        return _error("--workers must be at least 1")
+    early = _start_workers_early(args, None)  # they start while the archives are written
+    try:
+        config_path = prepare_demo(args.out, cases=args.cases)
+        print(
+            f"ofxpost demo: {args.cases} synthetic simulations and a config in "
+            f"{config_path.parent}",
+            file=sys.stderr,
+        )
+        from ofxpost.loading import load_config
 
-    config = load_config(config_path)
-    code = execute(config, args, workers=args.workers)
+        config = load_config(config_path)
+        if early is not None:
+            early.bind(config, workers=args.workers, sequential=False)
+        code = execute(config, args, workers=args.workers)
+    finally:
+        if early is not None:
+            early.discard()
     from ofxpost.demo import describe_outputs
 
     print(describe_outputs(config.output_dir), file=sys.stderr)
