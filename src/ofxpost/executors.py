@@ -57,11 +57,11 @@ class LocalPoolExecutor:
         and a worker whose recent files were short keeps it in its pipe
         (``prefetch_below``); with a budget, a queued file would hold a licence or
         memory it is not using, so only ``workers`` files are submitted."""
-        if pool is None:
-            pool = ResilientProcessPool(plan.workers, initializer=init_worker)
-        # A pre-started pool (:mod:`ofxpost.prestart`) gets its set-up here.
+        # A new pool, or one pre-started (:mod:`ofxpost.prestart`): either gets its
+        # set-up here, and configure() sizes it and hands its workers the initializer.
+        pool = pool or ResilientProcessPool(plan.workers)
         pool.max_tasks_per_child = pp.max_tasks_per_child
-        pool.memory_limit = _job_memory_limit if plan.budgets.memory_budget is not None else None
+        pool.memory_limit = _job_memory_limit if budgets.memory_budget is not None else None
         pool.on_task_start = self._task_started
         pool.prefetch_below = PREFETCH_BELOW if unbudgeted and pool.memory_limit is None else 0.0
         pool.configure(init_worker, (plan.worker_setup(),), plan.workers)
