@@ -180,6 +180,7 @@ def test_ofxpost_run_sizes_its_early_workers_from_a_quick_look_at_the_config(
     broken.write_text("parallel_processing: [unclosed\n")
     assert prestart.early_count(broken, None) == cpus  # the real load reports it
     assert prestart.early_count(tmp_path / "missing.yml", 2) == 2
+    assert prestart.early_count(None, None) == cpus  # ofxpost demo: no config yet
 
 
 @pytest.mark.timeout(300)

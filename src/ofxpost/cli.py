@@ -220,10 +220,7 @@ def _start_workers_early(args: argparse.Namespace, config_path: Path | None) -> 
         return None
     from ofxpost.prestart import Prestart, early_count
 
-    if config_path is not None:
-        count = early_count(config_path, args.workers)
-    else:
-        count = args.workers or os.cpu_count() or 1
+    count = early_count(config_path, args.workers)
     return Prestart.begin(count) if count > 0 else None
 
 

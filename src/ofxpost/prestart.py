@@ -43,10 +43,20 @@ def wanted_workers(config: Config, *, workers: int | None, sequential: bool) -> 
     An upper bound: the plan can still lower it (fewer files, licences, memory).
     """
     pp = config.parallel_processing
-    if sequential or not pp.enabled or pp.executor != "local":
+    local = not sequential and pp.enabled and pp.executor == "local"
+    return _worker_count(local, pp.max_workers, workers)
+
+
+def _worker_count(local: bool, max_workers: object, workers: int | None) -> int:
+    """The one rule: none without a local pool; else ``workers`` (an option), else
+    ``max_workers`` when it is a count, else one per CPU (``auto``)."""
+    if not local:
         return 0
-    requested = workers if workers is not None else pp.max_workers
-    return (os.cpu_count() or 1) if requested == "auto" else int(requested)
+    if workers is not None:
+        return workers
+    if isinstance(max_workers, int) and not isinstance(max_workers, bool) and max_workers > 0:
+        return max_workers
+    return os.cpu_count() or 1
 
 
 @dataclass(eq=False)
@@ -88,34 +98,33 @@ class Prestart:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
-def early_count(config_path: str | os.PathLike[str], workers: int | None) -> int:
+def early_count(config_path: str | os.PathLike[str] | None, workers: int | None) -> int:
     """How many workers ``ofxpost run`` starts before it reads the config properly.
 
     ``--workers`` if given; else a quick look at the YAML's
     ``parallel_processing`` (``max_workers``, ``enabled``, ``executor``), so that a
     config asking for 4 workers on a 64-CPU machine does not start 64; else one per
-    CPU. 0: start none. Anything unreadable here is left for the real config load
-    to report.
+    CPU (also without a config file yet: ``None``). 0: start none. Anything
+    unreadable here is left for the real config load to report.
     """
-    cpus = os.cpu_count() or 1
     section: Any = None
-    try:
-        import yaml
+    if config_path is not None:
+        try:
+            import yaml
 
-        with open(config_path, encoding="utf-8") as handle:
-            raw = yaml.safe_load(handle)
-        if isinstance(raw, dict):
-            section = raw.get("parallel_processing")
-    except Exception:
-        section = None
-    if isinstance(section, dict):
-        if section.get("enabled") is False or section.get("executor") in ("dask", "sequential"):
-            return 0
-        if workers is None:
-            requested = section.get("max_workers")
-            if isinstance(requested, int) and not isinstance(requested, bool) and requested > 0:
-                return requested
-    return workers if workers is not None else cpus
+            with open(config_path, encoding="utf-8") as handle:
+                raw = yaml.safe_load(handle)
+            if isinstance(raw, dict):
+                section = raw.get("parallel_processing")
+        except Exception:
+            section = None
+    if not isinstance(section, dict):
+        section = {}
+    local = section.get("enabled") is not False and section.get("executor") not in (
+        "dask",
+        "sequential",
+    )
+    return _worker_count(local, section.get("max_workers"), workers)
 
 
 def prestart_for(config: Config, *, workers: int | None, sequential: bool) -> Prestart | None:
