@@ -47,7 +47,11 @@ class ToyModel:
 def _count_attempt(path: Path) -> int:
     counter = path.with_name(path.name + ".attempts")
     n = int(counter.read_text()) + 1 if counter.exists() else 1
-    counter.write_text(str(n))
+    # Written whole or not at all: a worker killed with its controller (SIGKILL tests)
+    # must not leave a truncated counter that fails the file on resume.
+    partial = counter.with_name(f"{counter.name}.{os.getpid()}.tmp")
+    partial.write_text(str(n))
+    os.replace(partial, counter)
     return n
 
 
