@@ -420,7 +420,7 @@ def machine_line(info: Mapping[str, Any]) -> str:
 def synth_inputs(files: int, file_mb: float, seed: int = 7) -> list[Path]:
     """``files`` synthetic result archives of about ``file_mb`` MB each (cached).
 
-    :func:`ofxpost.synth.generate_batch` sizes archives from an uncompressed
+    :func:`ofxpost._tools.synth.generate_batch` sizes archives from an uncompressed
     estimate, so one probe archive is generated first and ``target_bytes`` is
     scaled by how far its real size missed. The batch goes to
     ``benchmarks/data/synth-<files>x<file_mb>MB-s<seed>/`` and is reused while its
@@ -432,7 +432,7 @@ def synth_inputs(files: int, file_mb: float, seed: int = 7) -> list[Path]:
         listed = [folder / name for name in json.loads(marker.read_text())["files"]]
         if all(p.is_file() for p in listed):
             return listed
-    from ofxpost.synth import generate_batch
+    from ofxpost._tools.synth import generate_batch
 
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)

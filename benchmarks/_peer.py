@@ -2,10 +2,10 @@
 
 Peers (``ProcessPoolExecutor``, joblib/loky, Dask) must do exactly the per-file work
 an ofxpost worker does, so :func:`peer_job` calls ofxpost's own worker code:
-:func:`ofxpost.worker.init_worker` with the plan's
-:class:`~ofxpost.plan.WorkerSetup` -- once per process, lazily, on the first file --
-then :func:`ofxpost.worker.process_job` (which calls
-:func:`ofxpost.worker.run_job`). It returns the
+:func:`ofxpost._worker.worker.init_worker` with the plan's
+:class:`~ofxpost._config.plan.WorkerSetup` -- once per process, lazily, on the first file --
+then :func:`ofxpost._worker.worker.process_job` (which calls
+:func:`ofxpost._worker.worker.run_job`). It returns the
 :class:`~ofxpost.FileRecord` (whose ``payload`` is the JSON text of every
 extractor's results).
 
@@ -26,10 +26,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ofxpost.plan import Plan, WorkerSetup
-from ofxpost.plugins import call_each, get_plugin_manager
-from ofxpost.records import FileRecord, Job
-from ofxpost.worker import init_worker, process_job
+from ofxpost._config.plan import Plan, WorkerSetup
+from ofxpost._core.records import FileRecord, Job
+from ofxpost._plugins.manager import call_each, get_plugin_manager
+from ofxpost._worker.worker import init_worker, process_job
 
 _SETUP: WorkerSetup | None = None
 
@@ -38,8 +38,8 @@ def peer_job(setup: WorkerSetup, job: Job) -> FileRecord:
     """Process one file exactly as an ofxpost worker does; return its record.
 
     The first call in a process (or one with a different setup) runs ofxpost's own
-    pool initializer, :func:`ofxpost.worker.init_worker`; every call then runs
-    :func:`ofxpost.worker.process_job`, the function ofxpost sends to its workers.
+    pool initializer, :func:`ofxpost._worker.worker.init_worker`; every call then runs
+    :func:`ofxpost._worker.worker.process_job`, the function ofxpost sends to its workers.
     """
     global _SETUP
     if _SETUP is None or setup != _SETUP:

@@ -8,7 +8,7 @@ work is orchestrated:
 key                 what it does                                              workers
 ==================  ========================================================  =========
 ``opp_loop``        "the opp.py way": one process, build the plugin manager   1
-                    once, :func:`ofxpost.worker.run_job` per file in a plain
+                    once, :func:`ofxpost._worker.worker.run_job` per file in a plain
                     loop, then aggregate and write (:func:`_peer.finish`)
 ``ofxpost_seq``     ``ofxpost.run(config, sequential=True)``                  1
 ``ppe``             ``ProcessPoolExecutor(spawn).map(peer_job, jobs)``        w
@@ -47,11 +47,11 @@ import _peer
 import psutil
 
 import ofxpost
-from ofxpost.plan import Plan, make_plan
-from ofxpost.plugins import get_plugin_manager
-from ofxpost.records import FileRecord
-from ofxpost.store import ResultStore
-from ofxpost.worker import run_job
+from ofxpost._config.plan import Plan, make_plan
+from ofxpost._core.records import FileRecord
+from ofxpost._plugins.manager import get_plugin_manager
+from ofxpost._store.store import ResultStore
+from ofxpost._worker.worker import run_job
 
 
 @dataclass

@@ -15,9 +15,9 @@ import ofxpost
 
 @ofxpost.hookimpl(trylast=True)
 def ofxpost_open_simulation(path: Path) -> Any | None:
-    """Open a result archive with :func:`ofxpost.archive.open_archive`."""
+    """Open a result archive with :func:`ofxpost._archive.open_archive`."""
     if not path.name.lower().endswith(".ofx.parquet"):
         return None
-    from ofxpost.archive import open_archive
+    from ofxpost._archive import open_archive
 
     return open_archive(path)

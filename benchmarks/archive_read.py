@@ -1,7 +1,7 @@
 """Column projection of result archives: one variable versus the whole file.
 
 Writes an archive with 1,000 variables (``--variables``) of ``--samples`` samples,
-then reads one variable through :func:`ofxpost.archive.open_archive` (opening
+then reads one variable through :func:`ofxpost._archive.open_archive` (opening
 included) and the whole file with plain pyarrow, counting the bytes each read
 from disk (through a counting file object) and timing them (median of
 ``--repeat``). Prints the figures and the ratios.
@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 import pyarrow.parquet as pq
 
-from ofxpost.archive import open_archive, write_archive
-from ofxpost.archive.format import ArchiveInfo, ObjectInfo, column_name
+from ofxpost._archive import open_archive, write_archive
+from ofxpost._archive.format import ArchiveInfo, ObjectInfo, column_name
 
 
 class CountingFile(io.RawIOBase):

@@ -62,8 +62,8 @@ def child(payload: dict[str, Any]) -> dict[str, Any]:
     import psutil
 
     import ofxpost
-    from ofxpost.plan import make_plan
-    from ofxpost.sizes import parse_size
+    from ofxpost._config.plan import make_plan
+    from ofxpost._core.sizes import parse_size
 
     folder = Path(payload["folder"])
     workers = int(payload["workers"])

@@ -4,7 +4,7 @@ What a user sees: whole ``ofxpost run`` processes, ``--sequential`` against
 ``--workers 2`` (or ``--workers N``), rounds interleaved. The large files come
 LAST in input order (``s_*`` small, ``t_*`` large), so a scheduler that dispatches
 in input order leaves one large file as the tail. The config is
-:func:`ofxpost.demo.demo_config` (summary, linked statistics, range graphs with
+:func:`ofxpost._tools.demo.demo_config` (summary, linked statistics, range graphs with
 plots, a time-series group, CSV + Parquet + Excel) with the merged load matrix.
 
 Reported per runner (medians over rounds): wall time of the whole process,
@@ -100,7 +100,7 @@ def run_once(
     path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     events = folder / f"{name}.events.jsonl"
     events.unlink(missing_ok=True)
-    command = [sys.executable, "-m", "ofxpost.cli", "run", str(path), "--quiet"]
+    command = [sys.executable, "-m", "ofxpost._cli.main", "run", str(path), "--quiet"]
     command += ["--log-file", str(events), *options]
     clock = time.perf_counter()
     launched = time.time()
@@ -162,7 +162,7 @@ def _ts(event: dict[str, Any]) -> float:
 
 
 def _demo_config() -> dict[str, Any]:
-    from ofxpost.demo import demo_config
+    from ofxpost._tools.demo import demo_config
 
     return demo_config(SMALL[0] + LARGE[0])
 

@@ -32,17 +32,17 @@ workers = int(sys.argv[2])
 early = None
 if sys.argv[3] == "prestart":
     try:
-        from ofxpost.prestart import Prestart
+        from ofxpost._executors.prestart import Prestart
     except ImportError:  # an older checkout: no pre-started workers
         pass
     else:
         early = Prestart.begin(workers)  # as `ofxpost run` does, before the config
 from pathlib import Path
 
-from ofxpost.demo import demo_config
-from ofxpost.loading import load_config
-from ofxpost.executors import create_local_pool
-from ofxpost.plan import make_plan
+from ofxpost._tools.demo import demo_config
+from ofxpost._plugins.loading import load_config
+from ofxpost._executors.local import create_local_pool
+from ofxpost._config.plan import make_plan
 
 root = Path(sys.argv[1])
 (root / "sims").mkdir(exist_ok=True)
@@ -70,11 +70,11 @@ import json, sys, time
 from pathlib import Path
 
 clock = time.perf_counter()
-import ofxpost.pool
-import ofxpost.worker
-from ofxpost.demo import demo_config
-from ofxpost.plan import WorkerSetup
-from ofxpost.plugins import PluginSpec
+import ofxpost._pool.pool
+import ofxpost._worker.worker
+from ofxpost._tools.demo import demo_config
+from ofxpost._config.plan import WorkerSetup
+from ofxpost._plugins.manager import PluginSpec
 
 imported = time.perf_counter() - clock
 root = Path(sys.argv[1])
@@ -82,7 +82,7 @@ raw = demo_config(4)
 raw["inputs"] = ["sims/*.ofx.parquet"]
 raw["output_dir"] = "out"
 report = open(root / "worker.json", "w")  # init_worker silences descriptors 1 and 2
-ofxpost.worker.init_worker(WorkerSetup(PluginSpec(), raw, root, None))
+ofxpost._worker.worker.init_worker(WorkerSetup(PluginSpec(), raw, root, None))
 ready = time.perf_counter() - clock
 heavy = sys.argv[2].split(",")
 json.dump({"import_s": imported, "ready_s": ready,

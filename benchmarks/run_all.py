@@ -40,7 +40,7 @@ SECTIONS = ("throughput", "overhead", "scaling", "memory")
 
 def _synth_available() -> bool:
     try:
-        import ofxpost.synth  # noqa: F401
+        import ofxpost._tools.synth  # noqa: F401
     except ImportError:
         return False
     return True
@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("auto", "synth", "noop"),
         default="auto",
         help="throughput inputs: synthetic archives, or CPU-burning .noop files "
-        "(auto: archives when ofxpost.synth is available)",
+        "(auto: archives when ofxpost._tools.synth is available)",
     )
     parser.add_argument(
         "--tiny-files", type=int, default=None, help="overhead: tiny files (10000; quick 2000)"
@@ -120,7 +120,8 @@ def run_sections(args: argparse.Namespace) -> list[SectionResult]:
             )
             if source == "noop" and args.source == "auto":
                 result.notes.append(
-                    "ofxpost.synth was not available: the inputs are CPU-burning .noop files."
+                    "ofxpost._tools.synth was not available: the inputs are CPU-burning .noop"
+                    " files."
                 )
         elif name == "overhead":
             result = overhead.run(

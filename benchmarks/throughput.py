@@ -1,7 +1,7 @@
 """Throughput: ofxpost against a plain loop and the usual Python process pools.
 
 24 synthetic riser simulations (result archives of a few tens of MB each, made by
-:func:`ofxpost.synth.generate_batch`) are post-processed with the built-in
+:func:`ofxpost._tools.synth.generate_batch`) are post-processed with the built-in
 ``summary``, ``range_graph`` and ``linked_statistics`` sections -- no time series, so
 the work is compute-bound -- by every runner of :mod:`_runners`: the opp-style
 single-process loop, ``ofxpost --sequential``, ``ProcessPoolExecutor``, joblib/loky,
@@ -48,7 +48,7 @@ LINE_VARIABLES = (
     "Z",
     "Declination",
 )
-"""The riser variables the synthetic archives hold (``ofxpost.synth`` defaults)."""
+"""The riser variables the synthetic archives hold (``ofxpost._tools.synth`` defaults)."""
 POINTS = ("end_a", "touchdown", "end_b")
 """Line points of the summary's time-history columns."""
 TH_STATISTICS = ("max", "min", "p99", "std")
@@ -144,8 +144,8 @@ def archive_config(paths: list[Path]) -> dict[str, Any]:
 def _archives_have_loader(config: dict[str, Any], path: Path) -> bool:
     """Whether ofxpost's own plugins open ``path`` (else the fallback loader is used)."""
     import ofxpost
-    from ofxpost.plan import make_plan
-    from ofxpost.plugins import get_plugin_manager
+    from ofxpost._config.plan import make_plan
+    from ofxpost._plugins.manager import get_plugin_manager
 
     cfg = ofxpost.load_config({**config, "inputs": [str(path)]})
     plan = make_plan(cfg)

@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from ofxpost.archive.format import METADATA_KEY, column_name
+from ofxpost._archive.format import METADATA_KEY, column_name
 
 FAKE_ORCFXAPI_DIR = Path(__file__).parent / "fakes" / "orcfxapi"
 """Folder holding the test stand-in ``OrcFxAPI.py``."""
@@ -33,7 +33,7 @@ SMALL = {
 @pytest.fixture(scope="session")
 def small_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One small synthetic archive, shared (read-only) by the tests of a session."""
-    from ofxpost.synth import generate_case
+    from ofxpost._tools.synth import generate_case
 
     folder = tmp_path_factory.mktemp("small_archive")
     return generate_case(folder / "case_small.ofx.parquet", **SMALL)  # type: ignore[arg-type]

@@ -166,7 +166,7 @@ def write_yaml(path: Path, data: dict[str, Any]) -> Path:
 
 def make_sims(folder: Path, cases: int = 4, seed: int = 1, **overrides: Any) -> list[Path]:
     """Write ``cases`` small synthetic archives (and ``load_matrix.csv``) into ``folder``."""
-    from ofxpost.synth import generate_batch
+    from ofxpost._tools.synth import generate_batch
 
     options = {**SMALL, **overrides}
     return list(generate_batch(folder, cases=cases, seed=seed, **options).paths)

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from ofxpost.testing import EventLog, table_bytes
-from ofxpost.testing.pytest_plugin import ofxpost_archives, ofxpost_batch, ofxpost_events
+from ofxpost.testing._pytest_plugin import ofxpost_archives, ofxpost_batch, ofxpost_events
 
 __all__ = ["TOY_DIR", "EventLog", "ToyBatch", "table_bytes", "write_toy"]
 # The kit's fixtures are imported here too, so that the suite also runs where the

@@ -12,8 +12,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from ofxpost import ofx
-from ofxpost.archive import ArchiveError, export_model, open_archive, write_archive
-from ofxpost.archive.format import (
+from ofxpost._archive import ArchiveError, export_model, open_archive, write_archive
+from ofxpost._archive.format import (
     METADATA_KEY,
     ArchiveInfo,
     ObjectInfo,
@@ -21,7 +21,7 @@ from ofxpost.archive.format import (
     node_point,
     simulation_stem,
 )
-from ofxpost.synth import make_bad_file
+from ofxpost._tools.synth import make_bad_file
 from tests._archive_helpers import CountingFile, RawArchive, small_archive
 
 __all__ = ["small_archive"]
@@ -217,7 +217,7 @@ def test_export_with_selection(tmp_path: Path, small_archive: Path) -> None:
 
 
 def test_export_selection_errors(tmp_path: Path, small_archive: Path) -> None:
-    from ofxpost.archive.select import SelectionError
+    from ofxpost.errors import SelectionError
 
     model = open_archive(small_archive)
     with pytest.raises(SelectionError, match="'Pipe'"):

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from ofxpost import ofx
-from ofxpost.archive import (
+from ofxpost._archive import (
     ArchiveError,
     ArchiveModel,
     Model,
@@ -88,7 +88,8 @@ def test_unknown_object_is_a_key_error_listing_the_nearest_names(model: ArchiveM
 def test_a_column_error_for_an_unknown_object_keeps_the_nearest_names(
     model: ArchiveModel,
 ) -> None:
-    from ofxpost.builtin.selectors import ObjectNotFound, describe_error, find_object
+    from ofxpost._builtin.support.selectors import describe_error, find_object
+    from ofxpost.errors import ObjectNotFound
 
     with pytest.raises(ObjectNotFound) as excinfo:
         find_object(model, "Risr")

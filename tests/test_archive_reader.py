@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from ofxpost import ofx
-from ofxpost.archive import open_archive
-from ofxpost.archive.reader import ArchiveModel
+from ofxpost._archive import open_archive
+from ofxpost._archive.reader import ArchiveModel
 from tests._archive_helpers import SMALL, RawArchive, small_archive
 
 __all__ = ["small_archive"]
@@ -413,7 +413,7 @@ def test_vars_and_details(model: ArchiveModel) -> None:
 
 
 def test_closed_model_is_released(small_archive: Path) -> None:
-    from ofxpost.archive import ArchiveError
+    from ofxpost._archive import ArchiveError
 
     model = open_archive(small_archive)
     model.close()

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 import ofxpost
-from ofxpost.artifacts import artifact_path, collecting
-from ofxpost.manifest import MANIFEST
-from ofxpost.records import Job
+from ofxpost._core.records import Job
+from ofxpost._store.artifacts import artifact_path, collecting
+from ofxpost._store.manifest import MANIFEST
 from tests._pp_helpers import make_sims, write_yaml
 
 RISER = "Riser"

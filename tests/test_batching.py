@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 import ofxpost
-from ofxpost.executor_api import FileExecutor, JobStarted
-from ofxpost.executors import create_local_pool
-from ofxpost.inbox import LoopInbox
-from ofxpost.plan import Plan
-from ofxpost.records import FileRecord, FileStatus, Job
-from ofxpost.store import ResultStore
+from ofxpost._config.plan import Plan
+from ofxpost._core.records import FileRecord, FileStatus, Job
+from ofxpost._engine.inbox import LoopInbox
+from ofxpost._executors.local import create_local_pool
+from ofxpost._executors.protocol import FileExecutor, JobStarted
+from ofxpost._store.store import ResultStore
 from tests.conftest import EventLog, ToyBatch
 
 

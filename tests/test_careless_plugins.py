@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 import ofxpost
-from ofxpost.cli import main
+from ofxpost._cli.main import main
 from tests.conftest import ToyBatch
 
 
@@ -204,7 +204,7 @@ def test_trace_logs_each_hook_call_with_its_plugin(
 def test_describe_plugin_names_the_distribution(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ofxpost.plugins import PluginSpec, build_plugin_manager, describe_plugin
+    from ofxpost._plugins.manager import PluginSpec, build_plugin_manager, describe_plugin
 
     source = (
         "import ofxpost\n\n@ofxpost.hookimpl\ndef ofxpost_aggregate(records):\n    return None\n"

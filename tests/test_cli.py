@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import ofxpost
-from ofxpost.cli import main
+from ofxpost._cli.main import main
 from tests.conftest import ToyBatch
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ofxpost.cli import main
+from ofxpost._cli.main import main
 from tests.conftest import ToyBatch
 
 

@@ -1,5 +1,5 @@
 """Config translation is a plugin hook (``ofxpost_translate_config``), asked by the
-loading step (``ofxpost.loading``), not by ``ofxpost.config`` (``test_layering.py``
+loading step (``ofxpost._plugins.loading``), not by ``ofxpost._config.model`` (``test_layering.py``
 checks that the config imports no plugin code)."""
 
 from __future__ import annotations

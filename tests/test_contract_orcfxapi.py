@@ -28,9 +28,9 @@ from typing import Any
 
 import pytest
 
-from ofxpost import _ofx_fallback as fallback
 from ofxpost import ofx
-from ofxpost.archive import reader
+from ofxpost._archive import reader
+from ofxpost._ofx import fallback
 from tests._archive_helpers import FAKE_ORCFXAPI_DIR
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "ofxpost"

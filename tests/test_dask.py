@@ -21,8 +21,8 @@ import pytest
 import yaml
 
 import ofxpost
-from ofxpost.dask_executor import DaskExecutor, run_on_worker
-from ofxpost.records import FileRecord
+from ofxpost._core.records import FileRecord
+from ofxpost._executors.dask import DaskExecutor, run_on_worker
 from ofxpost.testing import EventLog, table_bytes
 from tests.conftest import TOY_DIR, ToyBatch, write_toy
 

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 import ofxpost
-from ofxpost.admission import dispatch_order
-from ofxpost.executor_api import FileExecutor, JobStarted
-from ofxpost.executors import create_local_pool
-from ofxpost.plan import Plan
-from ofxpost.records import FileRecord, Job
+from ofxpost._config.plan import Plan
+from ofxpost._core.records import FileRecord, Job
+from ofxpost._engine.admission import dispatch_order
+from ofxpost._executors.local import create_local_pool
+from ofxpost._executors.protocol import FileExecutor, JobStarted
 from tests._finish_helpers import toy_config
 from tests.conftest import write_toy
 

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 import ofxpost
-from ofxpost.pool import PoolStartError
+from ofxpost._pool.pool import PoolStartError
 from tests.conftest import EventLog, ToyBatch, table_bytes
 
 
@@ -141,8 +141,8 @@ def test_loader_and_extractor_failures_are_isolated(toy_batch: ToyBatch, events:
 
 
 def _records(config: Path) -> list[ofxpost.FileRecord]:
-    from ofxpost.plan import make_plan
-    from ofxpost.store import ResultStore
+    from ofxpost._config.plan import make_plan
+    from ofxpost._store.store import ResultStore
 
     plan = make_plan(ofxpost.load_config(config))
     store = ResultStore(plan.store_dir)

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 import ofxpost
-from ofxpost.cli import main
+from ofxpost._cli.main import main
 from tests.conftest import EventLog, ToyBatch
 
 

@@ -39,6 +39,34 @@ def test_every_error_class_is_exported_and_documented_in_the_tree() -> None:
         assert cls.__name__ in tree, f"{cls.__name__} missing from the tree in embedding.md"
 
 
+def test_every_exception_class_in_the_package_is_an_ofxpost_error() -> None:
+    # walk every module of the package: each exception class it defines is in the tree
+    # (the OrcFxAPI stand-ins mirror OrcFxAPI's own exceptions and are left out)
+    import importlib
+    import pkgutil
+
+    mirror = {"ofxpost._ofx.fallback"}
+    defined: list[type[BaseException]] = []
+    for info in pkgutil.walk_packages(ofxpost.__path__, "ofxpost."):
+        if info.name in mirror or info.name == "ofxpost.__main__":
+            continue
+        module = importlib.import_module(info.name)
+        for _, obj in inspect.getmembers(module, inspect.isclass):
+            if obj.__module__ == info.name and issubclass(obj, BaseException):
+                defined.append(obj)
+    outside = sorted(f"{c.__module__}.{c.__qualname__}" for c in defined
+                     if not issubclass(c, ofxpost.OfxpostError))
+    assert outside == []
+    assert len(defined) >= 30  # the whole tree, not an empty walk
+    assert issubclass(ofxpost.WorkerDied, ofxpost.ExecutorError)
+    assert issubclass(ofxpost.TablesNotWritten, ofxpost.OfxpostError)
+
+
+def test_validate_event_raises_an_ofxpost_error() -> None:
+    with pytest.raises(ofxpost.InvalidEventError, match="does not match the schema"):
+        ofxpost.validate_event({"event": "batch_started"})  # type: ignore[typeddict-item]
+
+
 @pytest.mark.parametrize("call", ["run", "open_batch", "run_batch"])
 def test_misspelt_option_is_a_config_error_with_a_suggestion(
     toy_batch: ToyBatch, call: str

@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 
 import ofxpost
-from ofxpost.orchestrator import Orchestrator
-from ofxpost.pool import RemoteError, ResilientProcessPool
+from ofxpost._engine.orchestrator import Orchestrator
+from ofxpost._pool.pool import RemoteError, ResilientProcessPool
 from tests.conftest import TOY_DIR, EventLog, ToyBatch
 
 PLUGINS = ["ofxpost_toy", "ofxpost_toy_faults"]
@@ -75,7 +75,7 @@ def test_cli_sys_exit_zero_plugin_exits_1(toy_batch: ToyBatch, tmp_path: Path) -
         "PYTHONPATH": os.pathsep.join([str(TOY_DIR), os.environ.get("PYTHONPATH", "")]),
     }
     proc = subprocess.run(
-        [sys.executable, "-m", "ofxpost.cli", "run", str(config), "--log-format", "json"],
+        [sys.executable, "-m", "ofxpost._cli.main", "run", str(config), "--log-format", "json"],
         capture_output=True,
         text=True,
         env=env,
@@ -110,7 +110,7 @@ def test_real_sigint_still_cancels_sequential(toy_batch: ToyBatch, tmp_path: Pat
         [
             sys.executable,
             "-m",
-            "ofxpost.cli",
+            "ofxpost._cli.main",
             "run",
             str(config),
             "--sequential",

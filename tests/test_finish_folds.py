@@ -1,4 +1,4 @@
-"""Incremental aggregation (ofxpost.folding): folded tables equal batch-aggregated ones."""
+"""Incremental aggregation (ofxpost._finish.folding): folded tables equal batch-aggregated ones."""
 
 from __future__ import annotations
 
@@ -14,21 +14,14 @@ import pytest
 import yaml
 
 import ofxpost
-from ofxpost.builtin import (
-    envelope,
-    linked,
-    loadmatrix,
-    rangegraph,
-    summary,
-    tables,
-    timeseries,
-)
-from ofxpost.builtin.outputs import write_csv
-from ofxpost.folding import Folds
-from ofxpost.plan import make_plan
-from ofxpost.plugins import get_plugin_manager
-from ofxpost.records import FileRecord, Job
-from ofxpost.store import ResultStore
+from ofxpost._builtin import linked, loadmatrix, rangegraph, summary, tables, timeseries
+from ofxpost._builtin.outputs import write_csv
+from ofxpost._builtin.support import envelope
+from ofxpost._config.plan import make_plan
+from ofxpost._core.records import FileRecord, Job
+from ofxpost._finish.folding import Folds
+from ofxpost._plugins.manager import get_plugin_manager
+from ofxpost._store.store import ResultStore
 
 FOLDED = (tables, summary, linked, rangegraph, timeseries, loadmatrix)
 CASES = 6
@@ -36,7 +29,7 @@ CASES = 6
 
 def _config(folder: Path) -> Path:
     """The demo config, plus a column and a graph that fail (partial files)."""
-    from ofxpost.demo import prepare_demo
+    from ofxpost._tools.demo import prepare_demo
 
     path = prepare_demo(folder, cases=CASES, seed=3)
     config = yaml.safe_load(path.read_text("utf-8"))
@@ -257,7 +250,7 @@ def test_the_long_table_is_the_concat_of_per_file_frames(answers: list[dict[str,
     gives (values, dtypes, index), also without any row."""
     import numpy as np
 
-    from ofxpost.builtin import fileinfo, reading
+    from ofxpost._builtin.support import fileinfo, reading
 
     frames = []
     fold = rangegraph.GraphFold(rangegraph.RangeGraphSection())

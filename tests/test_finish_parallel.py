@@ -56,7 +56,7 @@ def test_plots_import_matplotlib_while_files_run(tmp_path: Path) -> None:
         "import sys\n"
         "from types import SimpleNamespace\n"
         "import ofxpost\n"
-        "from ofxpost.builtin import rangegraph\n"
+        "from ofxpost._builtin import rangegraph\n"
         "config = ofxpost.load_config({'inputs': ['x/*'], 'range_graph': {'graphs': "
         "[{'object': 'Riser', 'variable': 'Effective tension'}]}}, base_dir=sys.argv[1])\n"
         "assert 'matplotlib.figure' not in sys.modules\n"

@@ -162,7 +162,7 @@ def test_a_manifest_that_cannot_be_written_is_an_output_error(
 ) -> None:
     import errno
 
-    from ofxpost.manifest import OutputLedger
+    from ofxpost._store.manifest import OutputLedger
 
     config = toy_config(tmp_path, monkeypatch)
     real_save = OutputLedger.save
@@ -186,7 +186,7 @@ def test_an_error_report_that_cannot_be_written_costs_only_the_report(
 ) -> None:
     import errno
 
-    from ofxpost import atomic
+    from ofxpost._core import atomic
 
     config = toy_config(tmp_path, monkeypatch, faults={1: "raise_extract"})
     real_write = atomic.write_text

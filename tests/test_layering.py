@@ -8,13 +8,12 @@ function (a lazy import) or under ``if TYPE_CHECKING:``. Two rules hold:
 * every import points down the layers of :data:`LAYERS` (or stays in its own layer).
 
 Plugins named by string (``importlib.import_module``) are not imports: that is how
-the core reaches ``ofxpost.builtin`` without depending on it.
+the core reaches ``ofxpost._builtin`` without depending on it.
 """
 
 from __future__ import annotations
 
 import ast
-import fnmatch
 from pathlib import Path
 
 import pytest
@@ -23,88 +22,31 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = "ofxpost"
 
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (
-        "foundation",
-        (
-            "ofxpost._version",
-            "ofxpost._synth_physics",
-            "ofxpost.atomic",
-            "ofxpost.codec",
-            "ofxpost.errors",
-            "ofxpost.event_types",
-            "ofxpost.inbox",
-            "ofxpost.licensing",
-            "ofxpost.lifeline",
-            "ofxpost.markers",
-            "ofxpost.names",
-            "ofxpost.sizes",
-        ),
-    ),
-    (
-        "records",
-        (
-            "ofxpost.artifacts",
-            "ofxpost.budgets",
-            "ofxpost.estimates",
-            "ofxpost.capture",
-            "ofxpost.events",
-            "ofxpost.failures",
-            "ofxpost.lock",
-            "ofxpost.manifest",
-            "ofxpost.partial",
-            "ofxpost.records",
-            "ofxpost.result",
-            "ofxpost.store",
-        ),
-    ),
-    ("ofx names", ("ofxpost._ofx_stats", "ofxpost._ofx_fallback", "ofxpost._ofx_names")),
-    ("archive", ("ofxpost.archive", "ofxpost.archive.*")),
-    ("ofx", ("ofxpost.ofx", "ofxpost.synth")),
-    ("config", ("ofxpost.config", "ofxpost.input_filters", "ofxpost.plugin_spec")),
-    ("plan", ("ofxpost.plan",)),
-    ("plugin api", ("ofxpost.hookspecs", "ofxpost.plugins")),
-    ("loading", ("ofxpost.loading",)),
-    (
-        "execution",
-        (
-            "ofxpost.dask_executor",
-            "ofxpost.executor_api",
-            "ofxpost.executors",
-            "ofxpost.pool",
-            "ofxpost.prestart",
-            "ofxpost.worker",
-        ),
-    ),
-    (
-        "orchestration",
-        (
-            "ofxpost.admission",
-            "ofxpost.direct",
-            "ofxpost.execution",
-            "ofxpost.finishing",
-            "ofxpost.folding",
-            "ofxpost.orchestrator",
-            "ofxpost.retry",
-        ),
-    ),
-    ("built-in plugins", ("ofxpost.builtin", "ofxpost.builtin.*")),
-    (
-        "interface",
-        (
-            "ofxpost",
-            "ofxpost.batch",
-            "ofxpost.cli",
-            "ofxpost.demo",
-            "ofxpost.export",
-            "ofxpost.newplugin",
-            "ofxpost.progress",
-            "ofxpost.testing",
-            "ofxpost.testing.*",
-        ),
-    ),
+    ("foundation", ("ofxpost._version", "ofxpost.errors", "ofxpost.event_types", "ofxpost._core")),
+    ("pool", ("ofxpost._pool",)),
+    ("OrcFxAPI emulation", ("ofxpost._ofx", "ofxpost._archive", "ofxpost.ofx", "ofxpost.archive")),
+    ("store", ("ofxpost._store",)),
+    ("events", ("ofxpost._events",)),
+    ("config", ("ofxpost._config",)),
+    ("plugin api", ("ofxpost.hookspecs", "ofxpost._plugins")),
+    ("worker", ("ofxpost._worker",)),
+    ("executors", ("ofxpost._executors",)),
+    ("finish", ("ofxpost._finish",)),
+    ("engine", ("ofxpost._engine",)),
+    ("built-in plugins", ("ofxpost._builtin",)),
+    ("plugin kit", ("ofxpost.plugin",)),
+    ("tools", ("ofxpost._tools",)),
+    ("interface", ("ofxpost", "ofxpost.__main__", "ofxpost._cli", "ofxpost.testing")),
 )
-"""The layers, lowest first: ``(name, module patterns)``. A module may import only
-modules of its own layer or of a lower one."""
+"""The layers, lowest first: ``(name, units)``. A unit is a top-level module or a
+sub-package of ``ofxpost`` with everything under it. A module may import only from
+its own layer or a lower one."""
+
+
+def unit_of(module: str) -> str:
+    """The top-level unit a module belongs to (``ofxpost._engine.batch`` -> ``ofxpost._engine``)."""
+    parts = module.split(".")
+    return ".".join(parts[:2])
 
 
 def module_files(src: Path = SRC) -> dict[str, tuple[Path, bool]]:
@@ -155,10 +97,20 @@ def import_graph(src: Path = SRC) -> dict[str, set[str]]:
 
 def layer_of(module: str) -> int | None:
     """The rank of ``module``'s layer in :data:`LAYERS` (``None``: not placed)."""
-    for rank, (_, patterns) in enumerate(LAYERS):
-        if any(fnmatch.fnmatchcase(module, pattern) for pattern in patterns):
+    unit = unit_of(module)
+    for rank, (_, units) in enumerate(LAYERS):
+        if unit in units:
             return rank
     return None
+
+
+def unit_graph(graph: dict[str, set[str]]) -> dict[str, set[str]]:
+    """The import graph between units (top-level modules and sub-packages)."""
+    units: dict[str, set[str]] = {}
+    for source, targets in graph.items():
+        edges = units.setdefault(unit_of(source), set())
+        edges.update(unit_of(t) for t in targets if unit_of(t) != unit_of(source))
+    return units
 
 
 def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -215,16 +167,31 @@ def graph() -> dict[str, set[str]]:
 
 def test_the_graph_sees_every_kind_of_import(graph: dict[str, set[str]]) -> None:
     # a top-level import, an import under TYPE_CHECKING and one inside a function
-    assert "ofxpost.records" in graph["ofxpost.worker"]
-    assert "ofxpost.records" in graph["ofxpost.hookspecs"]  # TYPE_CHECKING only
-    assert "ofxpost.batch" in graph["ofxpost.cli"]  # inside a function
+    assert "ofxpost._core.records" in graph["ofxpost._worker.worker"]
+    assert "ofxpost._core.records" in graph["ofxpost.hookspecs"]  # TYPE_CHECKING only
+    assert "ofxpost._engine.batch" in graph["ofxpost._cli.main"]  # inside a function
     assert len(graph) > 50
 
 
 def test_the_checks_catch_a_cycle_and_an_upward_import() -> None:
-    made_up = {"ofxpost.records": {"ofxpost.plan"}, "ofxpost.plan": {"ofxpost.records"}}
-    assert cycles(made_up) == [["ofxpost.plan", "ofxpost.records"]]
-    assert upward_edges(made_up) == ["ofxpost.records (records) -> ofxpost.plan (plan)"]
+    made_up = {
+        "ofxpost._core.records": {"ofxpost._config.plan"},
+        "ofxpost._config.plan": {"ofxpost._core.records"},
+    }
+    assert cycles(made_up) == [["ofxpost._config.plan", "ofxpost._core.records"]]
+    assert cycles(unit_graph(made_up)) == [["ofxpost._config", "ofxpost._core"]]
+    assert upward_edges(made_up) == [
+        "ofxpost._core.records (foundation) -> ofxpost._config.plan (config)"
+    ]
+
+
+def test_the_layers_are_folders() -> None:
+    # the layers speak of sub-packages and a few public modules, not of module names
+    modules = module_files()
+    units = {unit for _, names in LAYERS for unit in names}
+    folders = {u for u in units if u != "ofxpost" and modules.get(u, (None, False))[1]}
+    assert len(folders) <= 16, sorted(folders)
+    assert {unit_of(m) for m in modules} == units
 
 
 def test_every_module_has_a_layer(graph: dict[str, set[str]]) -> None:
@@ -241,5 +208,25 @@ def test_no_import_cycles(graph: dict[str, set[str]]) -> None:
     assert cycles(graph) == []
 
 
+def test_no_cycles_between_folders(graph: dict[str, set[str]]) -> None:
+    assert cycles(unit_graph(graph)) == []
+
+
 def test_no_import_points_up_the_layers(graph: dict[str, set[str]]) -> None:
     assert upward_edges(graph) == []
+
+
+def test_only_the_public_modules_lack_an_underscore() -> None:
+    public = sorted(
+        m for m in module_files() if not any(p.startswith("_") for p in m.split(".")[1:])
+    )
+    assert public == [
+        "ofxpost",
+        "ofxpost.archive",
+        "ofxpost.errors",
+        "ofxpost.event_types",
+        "ofxpost.hookspecs",
+        "ofxpost.ofx",
+        "ofxpost.plugin",
+        "ofxpost.testing",
+    ]

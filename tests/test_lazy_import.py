@@ -17,8 +17,8 @@ from tests.conftest import TOY_DIR
 PROBE = """
 import sys
 
-HEAVY = ("anyio", "structlog", "rich", "matplotlib", "ofxpost.batch",
-         "ofxpost.orchestrator", "ofxpost.events", "ofxpost.finishing")
+HEAVY = ("anyio", "structlog", "rich", "matplotlib", "ofxpost._engine.batch",
+         "ofxpost._engine.orchestrator", "ofxpost._events.emitter", "ofxpost._finish.finishing")
 
 @ofxpost.hookimpl
 def ofxpost_extract(model):
@@ -47,17 +47,17 @@ def test_first_use_of_run_batch_in_a_loop_imports_the_engine_on_a_thread(
     script = (
         "import asyncio, sys, threading\n"
         "import ofxpost\n"
-        "assert 'ofxpost.batch' not in sys.modules\n"
+        "assert 'ofxpost._engine.batch' not in sys.modules\n"
         "seen = []\n"
         "class Watch:\n"
         "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name == 'ofxpost.batch':\n"
+        "        if name == 'ofxpost._engine.batch':\n"
         "            seen.append(threading.current_thread() is threading.main_thread())\n"
         "sys.meta_path.insert(0, Watch())\n"
         "result = asyncio.run(ofxpost.run_batch(sys.argv[1], sequential=True))\n"
         "assert result.exit_code == 0, result\n"
         "assert seen == [False], seen\n"
-        "assert ofxpost.run_batch.__module__ == 'ofxpost.batch'\n"
+        "assert ofxpost.run_batch.__module__ == 'ofxpost._engine.batch'\n"
     )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TOY_DIR), *sys.path])}
     subprocess.run([sys.executable, "-c", script, str(config)], check=True, timeout=180, env=env)
@@ -80,12 +80,12 @@ def test_an_unknown_name_is_an_attribute_error() -> None:
 
 def test_the_command_line_module_imports_no_engine() -> None:
     # A worker of an `ofxpost run` re-imports the command line's main module (the
-    # console script, or `ofxpost.cli` under `python -m`): it must stay light.
+    # console script, or `ofxpost._cli.main` under `python -m`): it must stay light.
     script = (
         "import sys\n"
-        "import ofxpost.cli\n"
+        "import ofxpost._cli.main\n"
         "heavy = ('anyio', 'asyncio', 'structlog', 'rich', 'numpy', 'pandas', 'pyarrow',\n"
-        "         'ofxpost.events', 'ofxpost.batch')\n"
+        "         'ofxpost._events.emitter', 'ofxpost._engine.batch')\n"
         "print(' '.join(name for name in heavy if name in sys.modules))\n"
     )
     out = subprocess.run(
@@ -100,14 +100,14 @@ def test_a_worker_with_the_built_ins_loads_no_pandas(tmp_path: Path) -> None:
     script = (
         "import sys\n"
         "from pathlib import Path\n"
-        "import ofxpost.worker\n"
-        "from ofxpost.plan import WorkerSetup\n"
-        "from ofxpost.plugins import PluginSpec\n"
+        "import ofxpost._worker.worker\n"
+        "from ofxpost._config.plan import WorkerSetup\n"
+        "from ofxpost._plugins.manager import PluginSpec\n"
         "raw = {'inputs': ['*.ofx.parquet'], 'output_dir': 'out',\n"
         "       'summary': {'groups': [{'name': 'g', 'columns': [{'object': 'Riser',\n"
         "           'command': 'range_graph', 'variable': 'Effective tension',\n"
         "           'statistic': 'max'}]}]}}\n"
-        "ofxpost.worker.init_worker(\n"
+        "ofxpost._worker.worker.init_worker(\n"
         "    WorkerSetup(PluginSpec(entry_points=False), raw, Path(sys.argv[1]), None))\n"
         "Path(sys.argv[1], 'loaded.txt').write_text(str('pandas' in sys.modules))\n"
     )

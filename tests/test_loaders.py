@@ -16,12 +16,12 @@ import pytest
 
 import ofxpost
 from ofxpost import hookspecs, load_config, ofx
-from ofxpost.archive import ArchiveError
-from ofxpost.builtin import loaders
-from ofxpost.builtin.loaders import OrcaFlexUnavailableError, SimulationStateError
-from ofxpost.markers import PROJECT_NAME
-from ofxpost.records import Job
-from ofxpost.synth import make_bad_file
+from ofxpost._archive import ArchiveError
+from ofxpost._builtin import loaders
+from ofxpost._core.markers import PROJECT_NAME
+from ofxpost._core.records import Job
+from ofxpost._tools.synth import make_bad_file
+from ofxpost.errors import OrcaFlexUnavailableError, SimulationStateError
 from tests._archive_helpers import FAKE_ORCFXAPI_DIR, small_archive
 
 __all__ = ["small_archive"]

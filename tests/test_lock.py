@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 import ofxpost
-from ofxpost.lock import OutputDirLock, read_holder
+from ofxpost._store.lock import OutputDirLock, read_holder
 from tests.conftest import TOY_DIR, EventLog, ToyBatch
 
 SRC = Path(ofxpost.__file__).resolve().parent.parent
-CLI = [sys.executable, "-m", "ofxpost.cli"]
+CLI = [sys.executable, "-m", "ofxpost._cli.main"]
 
 GATE_PLUGIN = """
 import os, time

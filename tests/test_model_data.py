@@ -14,8 +14,8 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from ofxpost.archive import export_model, open_archive
-from ofxpost.archive.writer import MODEL_DATA
+from ofxpost._archive import export_model, open_archive
+from ofxpost._archive.writer import MODEL_DATA
 from tests._pp_helpers import RISER, make_sims, read_table, run_config, write_yaml
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 import ofxpost
+from ofxpost._core.names import name_problem, relative_path_problem
 from ofxpost.errors import ConfigError
-from ofxpost.names import name_problem, relative_path_problem
 from tests._finish_helpers import files_under, plugin_module, toy_config
 from tests.conftest import EventLog
 

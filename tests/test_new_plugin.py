@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ofxpost.cli import main
+from ofxpost._cli.main import main
 from tests.test_tutorial import Shell
 
 

@@ -10,8 +10,8 @@ import textwrap
 
 import pytest
 
-from ofxpost import _ofx_fallback as fallback
 from ofxpost import ofx
+from ofxpost._ofx import fallback
 
 
 def test_linux_uses_the_fallback_without_registering_orcfxapi() -> None:

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 import ofxpost
-from ofxpost.builtin.opp_compat import translate_opp_config, translate_with_notices
-from ofxpost.input_filters import InputFilters, select_inputs
+from ofxpost._builtin.opp.translate import translate_opp_config, translate_with_notices
+from ofxpost._config.input_filters import InputFilters, select_inputs
 from tests._pp_helpers import BEND, CURVATURE, RISER, TENSION, make_sims, write_yaml
 from tests.conftest import table_bytes
 
@@ -769,7 +769,7 @@ def test_native_input_filters_and_an_empty_selection(runs: Path) -> None:
             "load_matrix": {"enabled": True},
         },
     )
-    from ofxpost.plan import resolve_inputs
+    from ofxpost._config.plan import resolve_inputs
 
     names = [p.name for p in resolve_inputs(ofxpost.load_config(config))]
     assert names == ["case_002.ofx.parquet", "case_003.ofx.parquet", "case_004.ofx.parquet"]

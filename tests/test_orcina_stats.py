@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from ofxpost import ofx
-from ofxpost.archive import open_archive
-from ofxpost.archive.stats import local_maxima, mean_up_crossings, time_series_statistics
+from ofxpost._archive import open_archive
+from ofxpost._archive.stats import local_maxima, mean_up_crossings, time_series_statistics
 
 DT = 0.5
 BLOCK = [-1.0, 3.0, 1.0, 2.0, -2.0, -3.0]
@@ -74,7 +74,7 @@ def test_undefined_periods_are_nan() -> None:
 @pytest.fixture(scope="module")
 def offset_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Build-up 1.1 s at dt 0.25: samples at -1.1, -0.85, ... 0.15, 0.4 ... (none at 0)."""
-    from ofxpost.synth import generate_case
+    from ofxpost._tools.synth import generate_case
 
     path = tmp_path_factory.mktemp("periods") / "offset.ofx.parquet"
     return generate_case(
@@ -118,7 +118,7 @@ def test_period_boundaries_include_exactly_from_to(offset_archive: Path) -> None
 
 
 def test_a_stage_boundary_on_a_sample_is_in_both_stages(tmp_path: Path) -> None:
-    from ofxpost.synth import generate_case
+    from ofxpost._tools.synth import generate_case
 
     path = generate_case(
         tmp_path / "on_grid.ofx.parquet",

@@ -17,7 +17,7 @@ import psutil
 import pytest
 
 import ofxpost
-from ofxpost.pool import ResilientProcessPool, TaskKilled, _TaskFuture
+from ofxpost._pool.pool import ResilientProcessPool, TaskKilled, _TaskFuture
 from tests.conftest import TOY_DIR, ToyBatch, live_children
 
 
@@ -46,7 +46,7 @@ def test_worker_holding_the_gil_dies_with_a_killed_controller(toy_batch: ToyBatc
         "PYTHONPATH": os.pathsep.join([str(TOY_DIR), os.environ.get("PYTHONPATH", "")]),
     }
     controller = subprocess.Popen(
-        [sys.executable, "-m", "ofxpost.cli", "run", str(config), "--log-format", "json"],
+        [sys.executable, "-m", "ofxpost._cli.main", "run", str(config), "--log-format", "json"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env=env,
@@ -161,7 +161,7 @@ def test_cancel_right_after_a_task_is_marked_running_kills_it(
 
 def test_windows_job_object_is_inert_elsewhere() -> None:
     """The job object exists on every platform and does nothing outside Windows."""
-    from ofxpost.lifeline import KillOnCloseJob
+    from ofxpost._pool.lifeline import KillOnCloseJob
 
     job = KillOnCloseJob()
     job.assign(os.getpid())  # must not touch this process off Windows

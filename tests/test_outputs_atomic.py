@@ -2,7 +2,7 @@
 
 Each kill timing is deterministic: the killed ``ofxpost run`` counts the finish
 phase's steps (every :func:`os.replace` before and after it, and every
-:func:`ofxpost.finishing.checkpoint`) from the end of aggregation on, and kills
+:func:`ofxpost._finish.finishing.checkpoint`) from the end of aggregation on, and kills
 itself with SIGKILL at the N-th one. After each kill the folder must hold either
 a complete set under a complete manifest, or a manifest that says it is not
 complete; a normal run afterwards must then give the complete new set.
@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 import ofxpost
-from ofxpost import atomic
+from ofxpost._core import atomic
 from tests._finish_helpers import files_under, manifest, toy_config
 from tests.conftest import TOY_DIR, write_toy
 
@@ -28,7 +28,7 @@ KILLER = r"""
 import os, signal, sys
 from pathlib import Path
 
-import ofxpost.finishing as finishing
+import ofxpost._finish.finishing as finishing
 
 target = int(os.environ["OFXPOST_TEST_KILL_AT"])
 state = {"n": 0, "armed": False}
@@ -62,7 +62,7 @@ def replace(src, dst):
 finishing.checkpoint = checkpoint
 os.replace = replace
 
-from ofxpost.cli import main
+from ofxpost._cli.main import main
 
 code = main(["run", sys.argv[1], "--sequential", "--log-format", "json"])
 Path(sys.argv[2]).write_text(str(state["n"]))

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 import ofxpost
-from ofxpost.manifest import owned_paths
+from ofxpost._store.manifest import owned_paths
 from tests._finish_helpers import files_under, manifest, toy_config
 from tests.conftest import EventLog, write_toy
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import ofxpost
-from ofxpost.builtin import feature
+from ofxpost._builtin.support import feature
 from tests._pp_helpers import BEND, RISER, TENSION, make_sims, read_table, write_yaml
 
 GOOD_TH = {"command": "time_history", "object": RISER, "variable": TENSION}
@@ -84,7 +84,7 @@ def _optional(section: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize("section", list(BROKEN))
 def test_failed_column_makes_the_file_partial_and_exit_1(sims: Path, section: str) -> None:
-    from ofxpost.cli import main
+    from ofxpost._cli.main import main
 
     path = _config(sims, section, {section: BROKEN[section]})
     assert main(["run", str(path), "--sequential", "--log-format", "json"]) == 1
@@ -93,7 +93,7 @@ def test_failed_column_makes_the_file_partial_and_exit_1(sims: Path, section: st
     failures = read_table(sims / f"out_{section}", "failures")
     assert list(failures["kind"]) == ["extractor", "extractor"]
     plugin = {"linked_statistics": "linked", "range_graph": "rangegraph"}.get(section, section)
-    assert (failures["plugin"] == f"ofxpost.builtin.{plugin.replace('_', '')}").all()
+    assert (failures["plugin"] == f"ofxpost._builtin.{plugin.replace('_', '')}").all()
     for message, stem in zip(failures["message"], ["case_001", "case_002"], strict=True):
         assert message.startswith(f"{stem}.ofx.parquet: {ITEMS[section]}: "), message
 
@@ -121,7 +121,7 @@ def test_optional_column_keeps_the_file_ok_and_still_reports(sims: Path, section
 
 
 def test_units_and_allowable_metadata(sims: Path) -> None:
-    from ofxpost.builtin import summary
+    from ofxpost._builtin import summary
 
     columns = [
         {**GOOD_TH, "object_extra": "end_a", "statistic": "max", "label": "top",
@@ -134,9 +134,9 @@ def test_units_and_allowable_metadata(sims: Path) -> None:
     config = ofxpost.load_config(
         {"inputs": ["sims/*.ofx.parquet"], "summary": section}, base_dir=sims
     )
-    from ofxpost import codec
-    from ofxpost.archive import open_archive
-    from ofxpost.records import FileRecord, FileStatus
+    from ofxpost._archive import open_archive
+    from ofxpost._core import codec
+    from ofxpost._core.records import FileRecord, FileStatus
 
     records = []
     for index, path in enumerate(sorted((sims / "sims").glob("*.ofx.parquet"))):
@@ -189,10 +189,10 @@ def test_exceeds_helper_flags_only_numbers() -> None:
 
 
 def test_units_of_time_series_range_graph_and_linked_tables(sims: Path) -> None:
-    from ofxpost import codec
-    from ofxpost.archive import open_archive
-    from ofxpost.builtin import linked, rangegraph, timeseries
-    from ofxpost.records import FileRecord, FileStatus
+    from ofxpost._archive import open_archive
+    from ofxpost._builtin import linked, rangegraph, timeseries
+    from ofxpost._core import codec
+    from ofxpost._core.records import FileRecord, FileStatus
 
     sections = {
         "time_series": {
@@ -244,10 +244,10 @@ def test_a_licence_error_in_a_column_fails_the_whole_file_for_a_retry() -> None:
 
 def test_units_follow_orcaflex_name_rules(sims: Path) -> None:
     """A variable spelt in another case or with repeated spaces still gets its unit."""
-    from ofxpost import codec
-    from ofxpost.archive import open_archive
-    from ofxpost.builtin import summary
-    from ofxpost.records import FileRecord, FileStatus
+    from ofxpost._archive import open_archive
+    from ofxpost._builtin import summary
+    from ofxpost._core import codec
+    from ofxpost._core.records import FileRecord, FileStatus
 
     column = {**GOOD_TH, "variable": "effective  TENSION", "object": "riser"}
     column.update({"object_extra": "end_a", "statistic": "max", "label": "Top Tension"})

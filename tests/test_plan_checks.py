@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 import ofxpost
-from ofxpost.cli import main
-from ofxpost.plan import MIN_FILE_ESTIMATE, make_plan
+from ofxpost._cli.main import main
+from ofxpost._config.plan import MIN_FILE_ESTIMATE, make_plan
 from tests.conftest import EventLog, ToyBatch, write_toy
 
 

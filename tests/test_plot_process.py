@@ -1,4 +1,4 @@
-"""The plot process (ofxpost.builtin.plot_process): same PNG bytes, failures cost the plots."""
+"""The plot process (``_builtin.support.plot_process``): same PNG bytes; failures cost the plots."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 import ofxpost
-from ofxpost.builtin import plot_process
-from ofxpost.builtin.figures import Curve, FigureSpec, save_pngs
+from ofxpost._builtin.support import plot_process
+from ofxpost._builtin.support.figures import Curve, FigureSpec, save_pngs
 from tests.conftest import live_children
 
 
@@ -83,7 +83,7 @@ def test_a_process_that_dies_while_drawing_raises(tmp_path: Path) -> None:
 
 
 def _demo(folder: Path) -> Path:
-    from ofxpost.demo import prepare_demo
+    from ofxpost._tools.demo import prepare_demo
 
     path = prepare_demo(folder, cases=3, seed=5)
     config = yaml.safe_load(path.read_text("utf-8"))

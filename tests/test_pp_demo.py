@@ -11,7 +11,7 @@ from tests._pp_helpers import png_size, read_table
 
 
 def test_demo_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from ofxpost.cli import main
+    from ofxpost._cli.main import main
 
     folder = tmp_path / "demo"
     assert main(["demo", "--cases", "4", "--out", str(folder), "--workers", "2"]) == 0

@@ -54,7 +54,7 @@ def _outputs(out: Path) -> dict[str, bytes]:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    from ofxpost.synth import make_bad_file
+    from ofxpost._tools.synth import make_bad_file
 
     root = tmp_path_factory.mktemp("determinism")
     sims = root / "sims"
@@ -126,10 +126,10 @@ def test_completion_order_really_differed_and_aggregation_got_input_order(
 
 def test_aggregators_ignore_record_order(tmp_path: Path) -> None:
     """Records handed over in any order give the same tables (rows in input order)."""
-    from ofxpost import codec
-    from ofxpost.archive import open_archive
-    from ofxpost.builtin import linked, loadmatrix, modelinfo, rangegraph, summary, timeseries
-    from ofxpost.records import ErrorKind, ErrorRecord, FileRecord, FileStatus
+    from ofxpost._archive import open_archive
+    from ofxpost._builtin import linked, loadmatrix, modelinfo, rangegraph, summary, timeseries
+    from ofxpost._core import codec
+    from ofxpost._core.records import ErrorKind, ErrorRecord, FileRecord, FileStatus
 
     paths = make_sims(tmp_path / "sims", cases=3, seed=9)
     config = ofxpost.load_config(feature_config(), base_dir=tmp_path)

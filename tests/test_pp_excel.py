@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import ofxpost
-from ofxpost.builtin import excel
+from ofxpost._builtin import excel
 from tests._pp_helpers import feature_config, make_sims, read_table, run_config, write_yaml
 
 

@@ -9,14 +9,10 @@ import pandas as pd
 import pytest
 
 import ofxpost
-from ofxpost.builtin.loadcases import (
-    LoadMatrixError,
-    build_load_cases,
-    load_cases,
-    load_cases_or_empty,
-)
-from ofxpost.builtin.loadmatrix import LoadMatrixSection, load_matrix_table
-from ofxpost.records import FileRecord, FileStatus
+from ofxpost._builtin.loadmatrix import LoadMatrixSection, load_matrix_table
+from ofxpost._builtin.support.loadcases import build_load_cases, load_cases, load_cases_or_empty
+from ofxpost._core.records import FileRecord, FileStatus
+from ofxpost.errors import LoadMatrixError
 
 
 def _config(tmp_path: Path, section: object) -> ofxpost.Config:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import ofxpost
-from ofxpost.builtin.opp_compat import translate_opp_config
+from ofxpost._builtin.opp.translate import translate_opp_config
 from tests._pp_helpers import (
     RISER,
     TENSION,

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 import ofxpost
-from ofxpost.builtin.opp_compat import deep_merge, merge_master, translate_opp_config
+from ofxpost._builtin.opp.translate import deep_merge, merge_master, translate_opp_config
 from tests._pp_helpers import opp_config
 
 
@@ -260,7 +260,7 @@ def test_time_series_group_with_two_periods_is_an_error() -> None:
 def test_migrate_prints_yaml_that_loads_as_a_native_config(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from ofxpost.cli import main
+    from ofxpost._cli.main import main
 
     old = tmp_path / "old.yml"
     old.write_text(yaml.safe_dump(opp_config()), encoding="utf-8")

@@ -133,8 +133,8 @@ def test_plots_are_pngs_of_the_fixed_size(rg_run: dict[str, Any]) -> None:
 
 
 def test_plot_title_axes_and_partial_marker() -> None:
-    from ofxpost.builtin.plots import build_figure
-    from ofxpost.builtin.rangegraph import RangeGraphEntry, RangeGraphSection, envelope
+    from ofxpost._builtin.rangegraph import RangeGraphEntry, RangeGraphSection, envelope
+    from ofxpost._builtin.support.plots import build_figure
 
     entry = RangeGraphEntry.model_validate(GRAPHS[0])
     table = pd.DataFrame(

@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from ofxpost.builtin.naming import safe_name, sheet_name, unique
-from ofxpost.builtin.selectors import ArclengthRangeSpec, ObjectExtraSpec, PeriodSpec
-from ofxpost.builtin.stats import across_files, check_statistic, evaluate
+from ofxpost._builtin.support.naming import safe_name, sheet_name, unique
+from ofxpost._builtin.support.selectors import ArclengthRangeSpec, ObjectExtraSpec, PeriodSpec
+from ofxpost._builtin.support.stats import across_files, check_statistic, evaluate
 
 SAMPLES = np.array([3.0, -7.5, 2.25, 9.0, 9.0, -1.0, 0.5])
 TIMES = np.arange(SAMPLES.size) * 0.1 - 0.2

@@ -303,7 +303,7 @@ ERROR_COLUMNS: list[dict[str, Any]] = [
 @pytest.fixture(scope="module")
 def summary_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Three archives and a truncated one, post-processed sequentially."""
-    from ofxpost.synth import make_bad_file
+    from ofxpost._tools.synth import make_bad_file
 
     root = tmp_path_factory.mktemp("summary")
     paths = make_sims(root / "sims", cases=3)

@@ -23,7 +23,7 @@ DURATIONS = {"a_long": 40.0, "b_short": 16.0, "c_mid": 28.0}
 
 
 def _write_cases(folder: Path) -> list[Path]:
-    from ofxpost.synth import generate_case
+    from ofxpost._tools.synth import generate_case
 
     return [
         generate_case(
@@ -143,9 +143,9 @@ def test_errors_table_and_identical_modes(series_runs: dict[str, Any]) -> None:
 def test_table_names_are_safe_and_unique() -> None:
     import pandas as pd
 
-    from ofxpost import codec
-    from ofxpost.builtin.timeseries import TimeSeriesSection, series_tables
-    from ofxpost.records import FileRecord, FileStatus
+    from ofxpost._builtin.timeseries import TimeSeriesSection, series_tables
+    from ofxpost._core import codec
+    from ofxpost._core.records import FileRecord, FileStatus
 
     section = TimeSeriesSection.model_validate(
         {"groups": [{"name": "g", "columns": [{"object": "o", "variable": "v", "label": "x"}]}]}

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from ofxpost.failures import TaskKilled, WorkerDied
-from ofxpost.pool import PREFETCH_MAX_BYTES, ResilientProcessPool
+from ofxpost._pool.pool import PREFETCH_MAX_BYTES, ResilientProcessPool
+from ofxpost.errors import TaskKilled, WorkerDied
 
 
 def _pid() -> int:

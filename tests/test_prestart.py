@@ -1,4 +1,4 @@
-"""Workers pre-started before the plan (ofxpost.prestart, ResilientProcessPool.prestart)."""
+"""Workers pre-started before the plan (`_executors.prestart`, `ResilientProcessPool.prestart`)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ import pytest
 import yaml
 
 import ofxpost
-import ofxpost.worker
-from ofxpost import cli, prestart
-from ofxpost.loading import load_config
-from ofxpost.pool import ResilientProcessPool
+import ofxpost._worker.worker
+from ofxpost._cli import main as cli
+from ofxpost._executors import prestart
+from ofxpost._plugins.loading import load_config
+from ofxpost._pool.pool import ResilientProcessPool
 from tests.conftest import EventLog, ToyBatch, live_children
 
 _LABEL = "not initialised"
@@ -125,7 +126,7 @@ def test_run_batch_takes_over_the_workers_started_before_planning(
     result = ofxpost.run(config, on_event=events)
     assert result.exit_code == 0 and result.mode == "parallel"
     assert len(started) == 1 and started[0].claimed
-    assert started[0].pool.initializer is ofxpost.worker.init_worker
+    assert started[0].pool.initializer is ofxpost._worker.worker.init_worker
     assert len({e["worker_pid"] for e in events.named("file_finished")}) == 2
 
 

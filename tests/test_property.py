@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import ofxpost
-from ofxpost.executors import LocalPoolExecutor
+from ofxpost._executors.local import LocalPoolExecutor
 from tests.conftest import write_toy
 
 FAULT_KIND = {

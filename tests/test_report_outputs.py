@@ -18,13 +18,9 @@ import pyarrow.parquet as pq
 import pytest
 
 import ofxpost
-from ofxpost.builtin import excel, outputs
-from ofxpost.builtin.loadmatrix import (
-    FILE_WITHOUT_ROW,
-    ROW_WITHOUT_FILE,
-    weighted_statistics,
-)
-from ofxpost.builtin.tableunits import csv_text
+from ofxpost._builtin import excel, outputs
+from ofxpost._builtin.loadmatrix import FILE_WITHOUT_ROW, ROW_WITHOUT_FILE, weighted_statistics
+from ofxpost._builtin.support.tableunits import csv_text
 from tests._pp_helpers import make_sims, read_table, run_config, write_yaml
 from tests.conftest import EventLog
 

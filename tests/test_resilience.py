@@ -217,7 +217,7 @@ def test_resume_after_sigkill_of_controller(toy_batch: ToyBatch, tmp_path: Path)
         [
             sys.executable,
             "-m",
-            "ofxpost.cli",
+            "ofxpost._cli.main",
             "run",
             str(config),
             "--workers",
@@ -266,7 +266,7 @@ def test_cli_sigint_exits_130_with_partial_outputs(toy_batch: ToyBatch) -> None:
         [
             sys.executable,
             "-m",
-            "ofxpost.cli",
+            "ofxpost._cli.main",
             "run",
             str(config),
             "--workers",

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ofxpost.records import ErrorKind
-from ofxpost.retry import MAX_BACKOFF, RetryCounters, RetryPolicy, backoff, decide
+from ofxpost._core.records import ErrorKind
+from ofxpost._engine.retry import MAX_BACKOFF, RetryCounters, RetryPolicy, backoff, decide
 
 PATH = Path("case.sim")
 POLICY = RetryPolicy(

@@ -19,7 +19,7 @@ FAKE_DIR = Path(__file__).parent / "fakes" / "orcfxapi"
 
 @pytest.fixture(scope="module")
 def archives(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    from ofxpost.synth import generate_batch
+    from ofxpost._tools.synth import generate_batch
 
     out = tmp_path_factory.mktemp("archives")
     batch = generate_batch(cases=6, out_dir=out, seed=3, duration=20.0, dt=0.5, nodes=11)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import ofxpost
-from ofxpost.store import LOG_NAME
+from ofxpost._store.store import LOG_NAME
 from tests.conftest import EventLog, ToyBatch, table_bytes
 
 
@@ -55,7 +55,7 @@ def test_torn_last_line_is_truncated(toy_batch: ToyBatch) -> None:
     log = _log(config)
     data = log.read_bytes()
     log.write_bytes(data + b'{"format":2,"key":{"path":"x"')
-    from ofxpost.store import ResultStore
+    from ofxpost._store.store import ResultStore
 
     store = ResultStore(log.parent)
     store.prepare(resume=True)

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 import ofxpost
-from ofxpost.cli import LogSettings, log_settings, main
+from ofxpost._cli.main import LogSettings, log_settings, main
 from tests.conftest import TOY_DIR, ToyBatch
 
 pty = pytest.importorskip("pty") if os.name != "nt" else None
@@ -34,7 +34,7 @@ def _env() -> dict[str, str]:
 
 
 LOG_ENV_FILE, LOG_ENV_LEVEL = "OFXPOST_LOG_FILE", "OFXPOST_LOG_LEVEL"
-CLI = [sys.executable, "-m", "ofxpost.cli"]
+CLI = [sys.executable, "-m", "ofxpost._cli.main"]
 
 
 class _TerminalReader:

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from ofxpost import ofx
-from ofxpost.archive import open_archive
-from ofxpost.synth import (
+from ofxpost._archive import open_archive
+from ofxpost._tools.synth import (
     BAD_KINDS,
     duration_for_size,
     generate_batch,

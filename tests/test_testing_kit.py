@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import ofxpost
-from ofxpost.archive import open_archive
+from ofxpost._archive import open_archive
 from ofxpost.testing import (
     Archives,
     BatchRunner,
@@ -177,11 +177,11 @@ def test_runner_schema_checks_events(
     ofxpost_archives: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ofxpost_archives(cases=1)  # type: ignore[operator]
-    import ofxpost.events
+    import ofxpost._events.emitter
 
-    real = ofxpost.events.event_schema()
+    real = ofxpost._events.emitter.event_schema()
     broken = {**real, "required": [*real.get("required", []), "no_such_field"]}
-    monkeypatch.setattr(ofxpost.events, "event_schema", lambda: broken)
+    monkeypatch.setattr(ofxpost._events.emitter, "event_schema", lambda: broken)
     with pytest.raises(AssertionError, match="does not match the schema"):
         run_plugin_batch(CONFIG, base_dir=tmp_path)
 

@@ -85,7 +85,7 @@ class Shell:
                 bar = words.index("|")
                 assert words[bar + 1] == "grep", text
                 grep, words = words[bar + 2], words[:bar]
-            out = self.run([sys.executable, "-m", "ofxpost.cli", *words[1:]])
+            out = self.run([sys.executable, "-m", "ofxpost._cli.main", *words[1:]])
             if grep is not None:
                 out = "".join(ln + "\n" for ln in out.splitlines() if grep in ln)
             self.last_output = out

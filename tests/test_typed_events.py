@@ -8,8 +8,8 @@ import typing
 from typing import Any
 
 import ofxpost
+from ofxpost._events.emitter import EVENT_NAMES, EventEmitter, RunClock, event_schema
 from ofxpost.event_types import EVENT_TYPES, Envelope
-from ofxpost.events import EVENT_NAMES, EventEmitter, RunClock, event_schema
 from tests.conftest import EventLog, ToyBatch
 
 

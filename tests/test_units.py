@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ofxpost import codec
-from ofxpost.budgets import WeightedSemaphore
-from ofxpost.estimates import MemoryEstimator
-from ofxpost.records import ErrorKind, ErrorRecord, FileRecord, FileStatus, Job
-from ofxpost.sizes import format_size, parse_size
-from ofxpost.store import ResultStore
+from ofxpost._core import codec
+from ofxpost._core.estimates import MemoryEstimator
+from ofxpost._core.records import ErrorKind, ErrorRecord, FileRecord, FileStatus, Job
+from ofxpost._core.sizes import format_size, parse_size
+from ofxpost._engine.budgets import WeightedSemaphore
+from ofxpost._store.store import ResultStore
 
 
 def test_codec_round_trips_exactly() -> None:

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 import ofxpost
-from ofxpost.cli import main
+from ofxpost._cli.main import main
 from tests.conftest import ToyBatch
 
 ON_LINUX = sys.platform.startswith("linux")

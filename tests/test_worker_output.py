@@ -32,7 +32,7 @@ def test_json_stdout_stays_clean_in_parallel(toy_batch: ToyBatch) -> None:
         "PYTHONPATH": os.pathsep.join([str(TOY_DIR), os.environ.get("PYTHONPATH", "")]),
     }
     proc = subprocess.run(
-        [sys.executable, "-m", "ofxpost.cli", "run", str(config), "--log-format", "json"],
+        [sys.executable, "-m", "ofxpost._cli.main", "run", str(config), "--log-format", "json"],
         capture_output=True,
         env=env,
         timeout=280,

@@ -11,15 +11,18 @@ The public API::
         async for event in batch:
             ...
 
-Every error raised on purpose derives from :class:`OfxpostError`; events are typed in
-:mod:`ofxpost.event_types`.
+Every error raised on purpose derives from :class:`OfxpostError` (the whole tree is
+in :mod:`ofxpost.errors`); events are typed in :mod:`ofxpost.event_types`.
 
-Plugins implement the hooks in :mod:`ofxpost.hookspecs` with :data:`hookimpl`.
+Plugins implement the hooks in :mod:`ofxpost.hookspecs` with :data:`hookimpl`; what
+else they need is in :mod:`ofxpost.plugin`. The result archive is
+:mod:`ofxpost.archive`, the OrcFxAPI names :mod:`ofxpost.ofx`, the test kit
+:mod:`ofxpost.testing`. Every other module is private (its name starts with ``_``).
 Importing ofxpost configures no logging and imports no OrcaFlex module.
 
 The names that need the engine (``run``, ``run_batch``, ``Config``,
 ``validate_event``, ...) are imported on first use (:pep:`562` ``__getattr__``), so
-a worker process that imports :mod:`ofxpost.worker` loads none of the controller's
+a worker process that imports :mod:`ofxpost._worker.worker` loads none of the controller's
 modules (anyio, structlog, rich). ``run_batch`` and ``open_batch`` used inside a
 running event loop before the engine is loaded import it on a thread, so that the
 import never holds the loop.
@@ -33,22 +36,50 @@ import sys
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
+from ofxpost._core.markers import hookimpl, hookspec
+from ofxpost._core.partial import Partial
+from ofxpost._core.records import ErrorKind, ErrorRecord, FileRecord, FileStatus, Job
 from ofxpost._version import __version__
 from ofxpost.errors import (
+    ArchiveError,
+    ArtifactError,
     ConfigError,
+    EncodeError,
+    ExecutorError,
+    ExecutorUnavailable,
+    InvalidEventError,
+    LoadMatrixError,
+    MemoryLimitExceeded,
+    NotInArchiveError,
+    NotSupported,
+    ObjectNotFound,
     OfxpostError,
+    OrcaFlexUnavailableError,
     OutputDirLockedError,
     OutputError,
+    OutputWriteError,
+    PlotProcessDied,
     PluginError,
+    PluginNotImportable,
+    PoolStartError,
+    RemoteError,
+    SelectionError,
+    SimulationError,
+    SimulationStateError,
+    TablesNotWritten,
+    TaskKilled,
+    UnknownObjectError,
     UnsupportedLoopError,
+    WorkerDied,
 )
-from ofxpost.markers import hookimpl, hookspec
-from ofxpost.partial import Partial
-from ofxpost.records import ErrorKind, ErrorRecord, FileRecord, FileStatus, Job
 
 if TYPE_CHECKING:
     from ofxpost import event_types
-    from ofxpost.batch import (
+    from ofxpost._cli.main import main
+    from ofxpost._config.model import Config, ParallelProcessing
+    from ofxpost._config.plan import Plan, make_plan
+    from ofxpost._core.result import BatchResult, FileFailure, OutputFailure
+    from ofxpost._engine.batch import (
         BatchStream,
         RunOptions,
         load_config_async,
@@ -56,31 +87,31 @@ if TYPE_CHECKING:
         run,
         run_batch,
     )
-    from ofxpost.config import Config, ParallelProcessing
-    from ofxpost.events import SCHEMA_VERSION, Event, event_schema, validate_event
-    from ofxpost.loading import load_config
-    from ofxpost.plan import Plan, make_plan
-    from ofxpost.result import BatchResult, FileFailure, OutputFailure
+    from ofxpost._events.emitter import SCHEMA_VERSION, Event, event_schema, validate_event
+    from ofxpost._plugins.loading import load_config
+    from ofxpost._store.artifacts import artifact_path
 
 _LAZY: dict[str, str] = {
-    "BatchStream": "ofxpost.batch",
-    "RunOptions": "ofxpost.batch",
-    "load_config_async": "ofxpost.batch",
-    "open_batch": "ofxpost.batch",
-    "run": "ofxpost.batch",
-    "run_batch": "ofxpost.batch",
-    "Config": "ofxpost.config",
-    "ParallelProcessing": "ofxpost.config",
-    "load_config": "ofxpost.loading",
-    "SCHEMA_VERSION": "ofxpost.events",
-    "Event": "ofxpost.events",
-    "event_schema": "ofxpost.events",
-    "validate_event": "ofxpost.events",
-    "Plan": "ofxpost.plan",
-    "make_plan": "ofxpost.plan",
-    "BatchResult": "ofxpost.result",
-    "FileFailure": "ofxpost.result",
-    "OutputFailure": "ofxpost.result",
+    "BatchStream": "ofxpost._engine.batch",
+    "RunOptions": "ofxpost._engine.batch",
+    "load_config_async": "ofxpost._engine.batch",
+    "open_batch": "ofxpost._engine.batch",
+    "run": "ofxpost._engine.batch",
+    "run_batch": "ofxpost._engine.batch",
+    "Config": "ofxpost._config.model",
+    "ParallelProcessing": "ofxpost._config.model",
+    "load_config": "ofxpost._plugins.loading",
+    "SCHEMA_VERSION": "ofxpost._events.emitter",
+    "Event": "ofxpost._events.emitter",
+    "event_schema": "ofxpost._events.emitter",
+    "validate_event": "ofxpost._events.emitter",
+    "Plan": "ofxpost._config.plan",
+    "make_plan": "ofxpost._config.plan",
+    "BatchResult": "ofxpost._core.result",
+    "FileFailure": "ofxpost._core.result",
+    "OutputFailure": "ofxpost._core.result",
+    "artifact_path": "ofxpost._store.artifacts",
+    "main": "ofxpost._cli.main",
 }
 """Public name -> the module that defines it, imported on first access."""
 
@@ -115,15 +146,15 @@ async def _import_off_loop(name: str) -> Any:
 
 
 async def _run_batch_first_use(config: Any, **options: Any) -> Any:
-    """:func:`ofxpost.batch.run_batch`, its module imported off the event loop."""
-    module = await _import_off_loop("ofxpost.batch")
+    """:func:`ofxpost._engine.batch.run_batch`, its module imported off the event loop."""
+    module = await _import_off_loop("ofxpost._engine.batch")
     return await module.run_batch(config, **options)
 
 
 @contextlib.asynccontextmanager
 async def _open_batch_first_use(config: Any, **options: Any) -> AsyncIterator[Any]:
-    """:func:`ofxpost.batch.open_batch`, its module imported off the event loop."""
-    module = await _import_off_loop("ofxpost.batch")
+    """:func:`ofxpost._engine.batch.open_batch`, its module imported off the event loop."""
+    module = await _import_off_loop("ofxpost._engine.batch")
     async with module.open_batch(config, **options) as batch:
         yield batch
 
@@ -132,7 +163,7 @@ _FIRST_USE: dict[str, Any] = {
     "run_batch": _run_batch_first_use,
     "open_batch": _open_batch_first_use,
 }
-"""Coroutine entry points that, used before ``ofxpost.batch`` is imported, import it
+"""Coroutine entry points that, used before ``ofxpost._engine.batch`` is imported, import it
 on a thread: the ~0.5 s import must not hold the caller's running event loop."""
 
 
@@ -143,34 +174,60 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "SCHEMA_VERSION",
+    "ArchiveError",
+    "ArtifactError",
     "BatchResult",
     "BatchStream",
     "Config",
     "ConfigError",
+    "EncodeError",
     "ErrorKind",
     "ErrorRecord",
     "Event",
+    "ExecutorError",
+    "ExecutorUnavailable",
     "FileFailure",
     "FileRecord",
     "FileStatus",
+    "InvalidEventError",
     "Job",
+    "LoadMatrixError",
+    "MemoryLimitExceeded",
+    "NotInArchiveError",
+    "NotSupported",
+    "ObjectNotFound",
     "OfxpostError",
+    "OrcaFlexUnavailableError",
     "OutputDirLockedError",
     "OutputError",
     "OutputFailure",
+    "OutputWriteError",
     "ParallelProcessing",
     "Partial",
     "Plan",
+    "PlotProcessDied",
     "PluginError",
+    "PluginNotImportable",
+    "PoolStartError",
+    "RemoteError",
     "RunOptions",
+    "SelectionError",
+    "SimulationError",
+    "SimulationStateError",
+    "TablesNotWritten",
+    "TaskKilled",
+    "UnknownObjectError",
     "UnsupportedLoopError",
+    "WorkerDied",
     "__version__",
+    "artifact_path",
     "event_schema",
     "event_types",
     "hookimpl",
     "hookspec",
     "load_config",
     "load_config_async",
+    "main",
     "make_plan",
     "open_batch",
     "run",

@@ -26,17 +26,17 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ofxpost.markers import hookspec
+from ofxpost._core.markers import hookspec
 
 if TYPE_CHECKING:
     import pandas as pd
     from pydantic import BaseModel
 
-    from ofxpost.config import Config
-    from ofxpost.partial import Partial
-    from ofxpost.plan import Plan
-    from ofxpost.records import ErrorKind, FileRecord, Job
-    from ofxpost.result import BatchResult
+    from ofxpost._config.model import Config
+    from ofxpost._config.plan import Plan
+    from ofxpost._core.partial import Partial
+    from ofxpost._core.records import ErrorKind, FileRecord, Job
+    from ofxpost._core.result import BatchResult
 
 
 # --------------------------------------------------------------------------- config
@@ -77,7 +77,7 @@ def ofxpost_translate_config(
     ``None`` when the config is not in this translator's layout, so that the next
     one is asked (``firstresult``). Raise :class:`ofxpost.ConfigError` for a config
     in your layout that cannot be translated. The built-in
-    :mod:`ofxpost.builtin.opp` translates digitalmodel's ``opp`` layout.
+    :mod:`ofxpost._builtin.opp.plugin` translates digitalmodel's ``opp`` layout.
     """
 
 
@@ -94,7 +94,7 @@ def ofxpost_open_simulation(path: Path, job: Job, config: Config) -> Any | None:
     :param job: the file's :class:`~ofxpost.Job` (index, size, attempt ...).
     :param config: the validated batch config.
 
-    **Returns:** a model (``OrcFxAPI.Model``, an :func:`ofxpost.archive.open_archive`
+    **Returns:** a model (``OrcFxAPI.Model``, an :func:`ofxpost._archive.open_archive`
     model, or anything your extractors understand), or ``None`` when this loader does
     not handle the file, so that the next loader is asked (``firstresult``). If no
     loader claims the file, it fails with kind ``file``. An exception raised here
@@ -122,7 +122,7 @@ def ofxpost_extract(model: Any, job: Job, config: Config) -> Mapping[str, Any] |
     string keys, numpy arrays and pandas DataFrames. Keep them small (statistics, not
     whole time histories) -- they are kept in the result store under ``output_dir``.
     A big per-file output is written by the extractor as an artifact
-    (:func:`ofxpost.artifacts.artifact_path`) and only its name is returned.
+    (:func:`ofxpost._store.artifacts.artifact_path`) and only its name is returned.
 
     **Soft errors:** an extractor that loses only some of its items for a file
     returns :class:`ofxpost.Partial` ``(results, errors)``: ``results`` is stored as
@@ -172,7 +172,7 @@ def ofxpost_aggregate(
     **Returns:** a mapping of table name to ``pandas.DataFrame``, or ``None``; this is
     checked, and anything else is this aggregator's error (only its tables are lost).
     Table names must be unique across plugins (an earlier-registered plugin keeps a
-    name) and portable file names (:mod:`ofxpost.names`). Row order must depend
+    name) and portable file names (:mod:`ofxpost._core.names`). Row order must depend
     only on the input order, never on completion order.
     """
 

@@ -4,14 +4,14 @@
 ``ofx.oeEndA``, ``ofx.DLLError`` ... work everywhere:
 
 * where ``import OrcFxAPI`` succeeds (Windows with OrcaFlex), every name is
-  OrcFxAPI's own object, so results of :mod:`ofxpost.archive` models and of
+  OrcFxAPI's own object, so results of :mod:`ofxpost._archive` models and of
   ``OrcFxAPI.Model`` are used with the same arguments and exceptions;
 * elsewhere (any exception on import -- on Linux ``ModuleNotFoundError: winreg``),
-  the names are the pure-Python equivalents in :mod:`ofxpost._ofx_fallback`, with
+  the names are the pure-Python equivalents in :mod:`ofxpost._ofx.fallback`, with
   the same signatures, defaults and numeric values as OrcFxAPI 11.6.3.
 
 ``ofx.Model`` is ``OrcFxAPI.Model`` where OrcFxAPI imports, and otherwise the
-result-archive model :class:`ofxpost.archive.Model` (``Model()`` then
+result-archive model :class:`ofxpost._archive.Model` (``Model()`` then
 ``LoadSimulation("case.ofx.parquet")``): an OrcFxAPI post-processing script runs
 on archives by changing ``import OrcFxAPI`` to ``from ofxpost import ofx as OrcFxAPI``.
 
@@ -26,23 +26,23 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ofxpost import _ofx_names
-from ofxpost._ofx_names import *  # noqa: F403 - the names, ``Model`` aside
+from ofxpost._ofx import names as _ofx_names
+from ofxpost._ofx.names import *  # noqa: F403 - the names, ``Model`` aside
 
 __all__ = [*_ofx_names.__all__, "Model"]
 
 if TYPE_CHECKING:
-    from ofxpost.archive.reader import ArchiveModel as Model
+    from ofxpost._archive.reader import ArchiveModel as Model
 
 
 def __getattr__(name: str) -> Any:
     """``Model``: ``OrcFxAPI.Model`` where OrcFxAPI imports, else the archive model
-    (:class:`ofxpost.archive.Model`), loaded on first use (it imports pyarrow)."""
+    (:class:`ofxpost._archive.Model`), loaded on first use (it imports pyarrow)."""
     if name == "Model":
         if _ofx_names.HAVE_ORCFXAPI:
             model: Any = _ofx_names.source_module().Model
         else:
-            from ofxpost.archive.reader import ArchiveModel
+            from ofxpost._archive.reader import ArchiveModel
 
             model = ArchiveModel
         globals()["Model"] = model

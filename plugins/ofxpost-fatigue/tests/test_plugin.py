@@ -10,8 +10,7 @@ import numpy as np
 import ofxpost
 import pandas as pd
 import pytest
-from ofxpost.archive.format import ArchiveInfo, ObjectInfo, column_name, node_point
-from ofxpost.archive.writer import write_archive
+from ofxpost.archive import ArchiveInfo, ObjectInfo, column_name, node_point, write_archive
 from ofxpost.testing import BatchRunner
 
 from ofxpost_fatigue import dnv_curve
@@ -184,8 +183,6 @@ def test_config_errors_name_the_key(tmp_path: Path, change: dict[str, Any], mess
 
 
 def test_ofxpost_plugins_lists_the_distribution(capsys: pytest.CaptureFixture[str]) -> None:
-    from ofxpost.cli import main
-
-    assert main(["plugins"]) == 0
+    assert ofxpost.main(["plugins"]) == 0
     out = capsys.readouterr().out
     assert "fatigue  [ofxpost-fatigue 0.1.0]" in out

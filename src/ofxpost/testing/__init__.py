@@ -4,7 +4,7 @@ Installed with ofxpost and registered as a pytest plugin (entry point
 ``pytest11``: ``ofxpost``), so its fixtures are available in every test with no
 import and no ``conftest.py``; disable it with ``pytest -p no:ofxpost``.
 
-Fixtures (see :mod:`ofxpost.testing.pytest_plugin`):
+Fixtures (see :mod:`ofxpost.testing._pytest_plugin`):
 
 * ``ofxpost_archives`` -- writes synthetic archives into ``tmp_path``
   (:func:`write_archives`);
@@ -26,17 +26,12 @@ A complete plugin test::
 The same functions work without pytest (plain imports from ``ofxpost.testing``).
 """
 
-from ofxpost.testing.archives import ALWAYS_KEPT, SYNTH_OBJECTS, Archives, write_archives
-from ofxpost.testing.events import EventLog
-from ofxpost.testing.runner import (
-    BatchRun,
-    PluginNotImportable,
-    PluginRef,
-    assert_same_tables,
-    run_plugin_batch,
-)
-from ofxpost.testing.session import BatchRunner
-from ofxpost.testing.tables import NONDETERMINISTIC_TABLES, table_bytes
+from ofxpost.errors import PluginNotImportable
+from ofxpost.testing._archives import ALWAYS_KEPT, SYNTH_OBJECTS, Archives, write_archives
+from ofxpost.testing._events import EventLog
+from ofxpost.testing._runner import BatchRun, PluginRef, assert_same_tables, run_plugin_batch
+from ofxpost.testing._session import BatchRunner
+from ofxpost.testing._tables import NONDETERMINISTIC_TABLES, table_bytes
 
 __all__ = [
     "ALWAYS_KEPT",

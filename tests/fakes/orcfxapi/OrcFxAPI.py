@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ofxpost._ofx_fallback import (  # noqa: F401 - re-exported OrcFxAPI names
+from ofxpost._ofx.fallback import (  # noqa: F401 - re-exported OrcFxAPI names
     AnalyseExtrema,
     ArclengthRange,
     ArclengthRangeMode,
@@ -80,7 +80,7 @@ def DLLVersion() -> str:
 
 
 def _stem(path: str) -> str:
-    from ofxpost.archive.format import simulation_stem
+    from ofxpost._archive.format import simulation_stem
 
     return simulation_stem(path)
 
@@ -128,7 +128,7 @@ def _apply_faults(filename: str) -> None:
 
 
 class Model(collections.abc.Mapping):  # type: ignore[type-arg]
-    """``OrcFxAPI.Model`` look-alike backed by :func:`ofxpost.archive.open_archive`."""
+    """``OrcFxAPI.Model`` look-alike backed by :func:`ofxpost._archive.open_archive`."""
 
     last_thread_count: int | None = None
     """``threadCount`` of the latest ``Model(...)`` in this process."""
@@ -148,7 +148,7 @@ class Model(collections.abc.Mapping):  # type: ignore[type-arg]
 
     def LoadSimulation(self, filename: str | os.PathLike[str]) -> None:
         """Load an archive (under any name) as the simulation."""
-        from ofxpost.archive import ArchiveError, open_archive
+        from ofxpost._archive import ArchiveError, open_archive
 
         name = str(filename)
         _apply_faults(name)

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import ofxpost
 from ofxpost import ofx
+from ofxpost.plugin import set_allowables, set_units
 
 from ofxpost_fatigue.damage import damage_equivalent_range, miner_damage
 from ofxpost_fatigue.rainflow_counting import count_cycles
@@ -151,7 +152,7 @@ def _exposure_seconds(cases: Any, path: Path, section: FatigueSection) -> float 
 
 
 def _load_cases(config: Any, section: FatigueSection) -> Any:
-    from ofxpost.builtin.loadcases import load_cases
+    from ofxpost.plugin import load_cases
 
     cases = load_cases(config)
     column = section.hours_column or section.probability_column
@@ -221,10 +222,10 @@ def damage_table(
     frame = pd.DataFrame(rows, columns=DAMAGE_COLUMNS)
     floats = [c for c in DAMAGE_COLUMNS if c not in ("index", "file", "label", "object", "status")]
     frame[floats] = frame[floats].astype(float)
-    frame.attrs["ofxpost.units"] = {
+    set_units(frame, {
         "arc_length": "m", "exposure": "s/year", "duration_s": "s", "max_range": "MPa",
         "damage": "-", "annual_damage": "1/year", "del": "MPa",
-    }  # fmt: skip
+    })  # fmt: skip
     return frame
 
 
@@ -268,11 +269,9 @@ def life_table(damage: pd.DataFrame, section: FatigueSection, total_files: int) 
 
     frame = pd.DataFrame(rows, columns=LIFE_COLUMNS)
     frame["utilisation"] = frame["utilisation"].astype(float)
-    frame.attrs["ofxpost.units"] = {
-        "arc_length": "m", "annual_damage": "1/year", "life_years": "years",
-    }  # fmt: skip
+    set_units(frame, {"arc_length": "m", "annual_damage": "1/year", "life_years": "years"})
     if section.design_life_years is not None:
-        frame.attrs["ofxpost.allowable"] = {"utilisation": {"max": 1.0}}
+        set_allowables(frame, {"utilisation": {"max": 1.0}})
     return frame
 
 

@@ -1,0 +1,361 @@
+"""Built-in writer: one Excel workbook of the post-processing tables (section ``excel``).
+
+Written when ``xlsx`` is in ``outputs.formats``, to ``output_dir/<excel.name>``
+(default ``ofxpost-results.xlsx``). Sheets, in this order, each only when its table
+exists: every summary group and its statistics, ``linked_statistics`` and its
+statistics, ``range_graph_envelope``, ``load_matrix``, ``load_matrix_mismatches``
+(when there are any),
+``weighted_statistics`` (probability-weighted across-file statistics of the
+summary groups, when the load matrix has a ``probability`` column), ``errors``
+(the column errors of every feature, with a ``feature`` column), ``failures``
+(the core table) and ``definitions`` (periods, statistics, sign conventions,
+units, allowables, source files, ofxpost version).
+
+Report-ready: each sheet has a units row under the header when its table
+carries units, number formats, column widths from the contents, and values
+beyond the table's allowables flagged (red fill, bold red font). Time-series
+tables, the long ``range_graph`` table, ``files`` and ``run_log`` are left out.
+Sheet names are cut to 31 characters and made unique.
+
+The file is deterministic: the workbook's created/modified dates are fixed and
+every zip entry gets the same timestamp, so equal tables give equal bytes.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import math
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path, PurePath
+from typing import Any
+
+import numpy as np
+from pydantic import field_validator
+
+from ofxpost._builtin.loadmatrix import weighted_table
+from ofxpost._builtin.support.definitions import definitions_table
+from ofxpost._builtin.support.naming import SHEET_NAME_MAX, sheet_name, unique
+from ofxpost._builtin.support.pandas import pd
+from ofxpost._builtin.support.selectors import Frozen
+from ofxpost._builtin.support.tableunits import column_allowables, column_units
+from ofxpost._core import atomic
+from ofxpost._core.markers import hookimpl
+from ofxpost._core.names import name_problem
+
+SECTION = "excel"
+"""The config section."""
+DEFAULT_NAME = "ofxpost-results.xlsx"
+"""Default workbook file name."""
+FIXED_DATE = datetime.datetime(2000, 1, 1)
+"""The created/modified date written into every workbook (for reproducible bytes)."""
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+"""Timestamp of every entry of the workbook's zip container."""
+DEFINITIONS = "definitions"
+"""Title of the last sheet: periods, statistics, sign conventions, units, sources."""
+WEIGHTED = "weighted_statistics"
+"""Sheet of probability-weighted across-file statistics (load matrix with probabilities)."""
+
+ERROR_TABLES: tuple[tuple[str, str], ...] = (
+    ("summary", "summary_errors"),
+    ("range_graph", "range_graph_errors"),
+    ("time_series", "time_series_errors"),
+)
+ERROR_COLUMNS: list[str] = ["feature", "file", "stem", "group", "label", "message"]
+
+
+class ExcelSection(Frozen):
+    """The ``excel`` section."""
+
+    name: str = DEFAULT_NAME
+    """The workbook's file name, in ``output_dir`` (must end in ``.xlsx``)."""
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        if PurePath(value).name != value or "\\" in value or not value.lower().endswith(".xlsx"):
+            raise ValueError("a plain file name ending in .xlsx (no folders)")
+        problem = name_problem(value)
+        if problem is not None:
+            raise ValueError(f"a portable file name: {value!r} {problem}")
+        return value
+
+
+@hookimpl
+def ofxpost_add_config_sections() -> dict[str, Any]:
+    """Declare the ``excel`` section."""
+    return {SECTION: ExcelSection}
+
+
+def _summary_groups(config: Any) -> list[str]:
+    try:
+        section = config.section("summary")
+    except KeyError:
+        return []
+    return [group.name for group in getattr(section, "groups", [])]
+
+
+def workbook_tables(
+    tables: Mapping[str, pd.DataFrame], config: Any
+) -> list[tuple[str, pd.DataFrame]]:
+    """The ``(sheet title, table)`` pairs of the workbook, in sheet order."""
+    chosen: list[tuple[str, pd.DataFrame]] = []
+    names: list[str] = []
+    for group in _summary_groups(config):
+        names += [f"summary_{group}", f"summary_{group}_statistics"]
+    names += [
+        "linked_statistics",
+        "linked_statistics_statistics",
+        "range_graph_envelope",
+        "load_matrix",
+    ]
+    for name in names:
+        if name in tables:
+            chosen.append((name, tables[name]))
+    if "load_matrix_mismatches" in tables and not tables["load_matrix_mismatches"].empty:
+        chosen.append(("load_matrix_mismatches", tables["load_matrix_mismatches"]))
+    weighted = weighted_table(tables, config)
+    if weighted is not None:
+        chosen.append((WEIGHTED, weighted))
+    errors = error_table(tables)
+    if errors is not None:
+        chosen.append(("errors", errors))
+    if "failures" in tables:
+        chosen.append(("failures", tables["failures"]))
+    return chosen
+
+
+def error_table(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame | None:
+    """Every feature's column errors in one table (``None`` when no feature ran)."""
+    parts: list[pd.DataFrame] = []
+    seen = False
+    for feature, name in ERROR_TABLES:
+        if name in tables:
+            seen = True
+            part = tables[name].copy()
+            part.insert(0, "feature", feature)
+            parts.append(part.reindex(columns=ERROR_COLUMNS))
+    linked = tables.get("linked_statistics")
+    if linked is not None:
+        seen = True
+        failed = linked[linked["error"].notna()]
+        if not failed.empty:
+            part = failed[["file", "stem", "label", "error"]].rename(columns={"error": "message"})
+            part = part.drop_duplicates(subset=["file", "label"])
+            part.insert(0, "feature", "linked_statistics")
+            parts.append(part.reindex(columns=ERROR_COLUMNS))
+    if not seen:
+        return None
+    parts = [p for p in parts if not p.empty]
+    if not parts:
+        return pd.DataFrame(columns=ERROR_COLUMNS)
+    return pd.concat(parts, ignore_index=True)
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None:
+        return None
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, bool | int | str):
+        return value
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return str(value)
+
+
+def number_format(series: pd.Series) -> str | None:
+    """The Excel number format of a column (``None``: leave it General).
+
+    Integers ``0``; floats by their largest magnitude: ``#,##0.0`` from 1000,
+    ``0.000`` from 0.01, otherwise scientific ``0.000E+00``. Cells keep the full
+    value; the format only sets what is shown.
+    """
+    if pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(series):
+        return None
+    if pd.api.types.is_integer_dtype(series):
+        return "0"
+    values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
+    finite = np.abs(values[np.isfinite(values)])
+    if finite.size == 0:
+        return "0.000"
+    largest = float(finite.max())
+    if largest == 0.0:
+        return "0.000"
+    if largest >= 1e7:
+        return "0.000E+00"
+    if largest >= 1000.0:
+        return "#,##0.0"
+    if largest >= 0.01:
+        return "0.000"
+    return "0.000E+00"
+
+
+def column_width(title: str, unit: str | None, series: pd.Series, fmt: str | None) -> float:
+    """A width that shows the header, the unit and typical values (10 to 50)."""
+    longest = max(len(title), len(unit or ""))
+    sample = series.head(200).tolist()
+    for value in sample:
+        cell = _cell(value)
+        if cell is None:
+            continue
+        if isinstance(cell, float) and fmt is not None:
+            text = f"{cell:,.3f}" if "E" not in fmt else f"{cell:.3e}"
+        else:
+            text = str(cell)
+        longest = max(longest, len(text))
+    return float(min(max(10, longest + 2), 50))
+
+
+def _beyond(value: Any, limits: Mapping[str, float]) -> bool:
+    cell = _cell(value)
+    if not isinstance(cell, int | float) or isinstance(cell, bool):
+        return False
+    high, low = limits.get("max"), limits.get("min")
+    return (high is not None and cell > high) or (low is not None and cell < low)
+
+
+def _write_sheet(workbook: Any, title: str, frame: pd.DataFrame) -> None:
+    from openpyxl.styles import Font, PatternFill
+
+    sheet = workbook.create_sheet(title)
+    columns = [str(c) for c in frame.columns]
+    units = column_units(frame)
+    limits = column_allowables(frame)
+    sheet.append(columns)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    first_data_row = 2
+    if units:
+        sheet.append([units.get(c) for c in columns])
+        for cell in sheet[2]:
+            cell.font = Font(italic=True)
+        first_data_row = 3
+    for row in frame.itertuples(index=False, name=None):
+        sheet.append([_cell(v) for v in row])
+    sheet.freeze_panes = f"A{first_data_row}"
+    flag_fill = PatternFill(fill_type="solid", start_color="FFFFC7CE", end_color="FFFFC7CE")
+    flag_font = Font(bold=True, color="FF9C0006")
+    for position, name in enumerate(columns, start=1):
+        series = frame.iloc[:, position - 1]
+        fmt = number_format(series)
+        letter = sheet.cell(row=1, column=position).column_letter
+        sheet.column_dimensions[letter].width = column_width(name, units.get(name), series, fmt)
+        limit = limits.get(name)
+        if fmt is None and limit is None:
+            continue
+        for offset, value in enumerate(series.tolist()):
+            cell = sheet.cell(row=first_data_row + offset, column=position)
+            if fmt is not None:
+                cell.number_format = fmt
+            if limit is not None and _beyond(value, limit):
+                cell.fill = flag_fill
+                cell.font = flag_font
+
+
+def build_workbook(
+    sheets: list[tuple[str, pd.DataFrame]],
+    partial: bool,
+    definitions: pd.DataFrame | None = None,
+) -> Any:
+    """An openpyxl workbook holding ``sheets`` (and a last ``definitions`` sheet).
+
+    Each sheet: a bold header, an italic units row when the table carries units
+    (``df.attrs["ofxpost.units"]``), number formats (:func:`number_format`),
+    column widths (:func:`column_width`), frozen header rows, and values beyond
+    ``df.attrs["ofxpost.allowable"]`` flagged with a red fill and bold red font.
+    """
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    default = workbook.active
+    if default is not None:
+        workbook.remove(default)
+    all_sheets = list(sheets)
+    if definitions is not None:
+        all_sheets.append((DEFINITIONS, definitions))
+    titles = [sheet_name(title) for title, _ in all_sheets]
+    if partial:
+        titles.insert(0, "PARTIAL")
+    titles = unique(titles, limit=SHEET_NAME_MAX)
+    if partial:
+        note = workbook.create_sheet(titles.pop(0))
+        note.append(["The batch was cancelled: these tables cover only the files that finished."])
+    for title, (_, frame) in zip(titles, all_sheets, strict=True):
+        _write_sheet(workbook, title, frame)
+    if not workbook.sheetnames:
+        workbook.create_sheet("empty")
+    props = workbook.properties
+    props.created = FIXED_DATE
+    props.modified = FIXED_DATE
+    props.creator = "ofxpost"
+    props.lastModifiedBy = "ofxpost"
+    return workbook
+
+
+class _FixedZip(zipfile.ZipFile):
+    """A zip archive whose entries all have a fixed date and mode (no clock, no umask).
+
+    openpyxl adds some parts from strings (``writestr``) and each worksheet from a
+    temporary file (``write``, which would take the file's date and mode); both
+    become one fixed entry here, so the archive is written in one pass.
+    """
+
+    def writestr(  # type: ignore[override]
+        self,
+        zinfo_or_arcname: str | zipfile.ZipInfo,
+        data: str | bytes,
+        compress_type: int | None = None,
+        compresslevel: int | None = None,
+    ) -> None:
+        name = (
+            zinfo_or_arcname.filename
+            if isinstance(zinfo_or_arcname, zipfile.ZipInfo)
+            else zinfo_or_arcname
+        )
+        entry = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+        entry.compress_type = zipfile.ZIP_DEFLATED
+        entry.external_attr = 0o600 << 16
+        super().writestr(entry, data)
+
+    def write(
+        self,
+        filename: Any,
+        arcname: Any = None,
+        compress_type: int | None = None,
+        compresslevel: int | None = None,
+    ) -> None:
+        name = str(arcname if arcname is not None else filename)
+        self.writestr(name, Path(filename).read_bytes())
+
+
+def save_deterministic(workbook: Any, path: Path) -> Path:
+    """Save ``workbook`` to ``path`` with fixed timestamps (same tables, same bytes)."""
+    from openpyxl.writer.excel import ExcelWriter
+
+    fixed = io.BytesIO()
+    with _FixedZip(fixed, "w", zipfile.ZIP_DEFLATED) as archive:
+        ExcelWriter(workbook, archive).write_data()
+    return atomic.write_bytes(path, fixed.getvalue())
+
+
+@hookimpl
+def ofxpost_write_outputs(
+    tables: Mapping[str, pd.DataFrame], output_dir: Path, config: Any, partial: bool
+) -> list[Path] | None:
+    """Write the workbook when ``xlsx`` is among ``outputs.formats``."""
+    outputs = config.section("outputs")
+    if "xlsx" not in outputs.formats:
+        return None
+    if outputs.tables is not None:
+        tables = {k: v for k, v in tables.items() if k in outputs.tables}
+    section: ExcelSection = config.section(SECTION)
+    sheets = workbook_tables(tables, config)
+    chosen = dict(sheets)
+    if "files" in tables:
+        chosen.setdefault("files", tables["files"])
+    workbook = build_workbook(sheets, partial, definitions_table(chosen, config))
+    return [save_deterministic(workbook, output_dir / section.name)]

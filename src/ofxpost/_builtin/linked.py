@@ -1,0 +1,242 @@
+"""Built-in plugin: linked statistics (section ``linked_statistics``).
+
+For each column, OrcFxAPI's ``LinkedStatistics([primary, *linked], period,
+objectExtra)`` is queried once per linked variable: the primary variable's maximum
+and minimum, the times they occur, and each linked variable's value at those
+times.
+
+The ``linked_statistics`` table is *long* (tidy): one row per file × column ×
+linked variable, in input order, then column order, then linked-variable order::
+
+    file, stem, <load-case columns>, status, label, object, primary, linked_variable,
+    value_at_max, time_of_max, linked_value_at_max,
+    value_at_min, time_of_min, linked_value_at_min, error
+
+A failed file gives one row per column and linked variable with empty values.
+``linked_statistics_statistics`` holds the across-file min/max/mean/std of each
+value column per (label, linked_variable).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pydantic import Field, model_validator
+
+from ofxpost._builtin.support import feature, fileinfo, reading
+from ofxpost._builtin.support.feature import Allowable, Extraction, FeatureItem, FileViews
+from ofxpost._builtin.support.pandas import pd
+from ofxpost._builtin.support.selectors import Frozen, ObjectExtraSpec, PeriodSpec
+from ofxpost._builtin.support.stats import ACROSS_FILES, across_files
+from ofxpost._core.markers import hookimpl
+from ofxpost._core.partial import Partial
+from ofxpost._core.records import FileRecord
+
+SECTION = "linked_statistics"
+"""The config section, result name and table name."""
+
+VALUE_COLUMNS: list[str] = [
+    "value_at_max",
+    "time_of_max",
+    "linked_value_at_max",
+    "value_at_min",
+    "time_of_min",
+    "linked_value_at_min",
+]
+"""The six numbers of a query, in column order."""
+
+LIMIT_COLUMNS: list[str] = ["allowable_max", "allowable_min", "exceeds"]
+"""Added after ``error`` when some column has an ``allowable``."""
+
+
+class LinkedColumn(FeatureItem):
+    """A primary variable and the variables read at its extremes."""
+
+    object: str
+    """The object's name in the model."""
+    variable: str
+    """The primary variable (its max and min are found)."""
+    linked_variables: list[str] = Field(min_length=1)
+    """Variables read at the times of the primary variable's max and min."""
+    period: PeriodSpec | None = None
+    """Default ``whole_simulation``."""
+    object_extra: ObjectExtraSpec | None = None
+    """Where on the object (line point ...)."""
+    allowable: Allowable | None = None
+    """``{max: v}`` / ``{min: v}`` on the primary variable: its value at max above
+    ``max``, or its value at min below ``min``, exceeds (column ``exceeds``)."""
+
+    def derived_label(self) -> str:
+        """Object, point, variable (and period)."""
+        parts = [self.object]
+        if self.object_extra is not None:
+            parts.append(self.object_extra.describe())
+        parts.append(self.variable)
+        if self.period is not None and self.period.kind != "whole_simulation":
+            parts.append(self.period.describe())
+        return " ".join(parts)
+
+
+class LinkedSection(Frozen):
+    """The ``linked_statistics`` section."""
+
+    columns: list[LinkedColumn] = Field(default_factory=list)
+    """The linked-statistics queries."""
+    statistics: list[str] = Field(default_factory=lambda: list(ACROSS_FILES))
+    """Across-file statistics of ``linked_statistics_statistics`` (``[]``: no table)."""
+
+    @model_validator(mode="after")
+    def _check(self) -> LinkedSection:
+        feature.check_unique([c.name for c in self.columns], "columns")
+        for statistic in self.statistics:
+            if statistic not in ACROSS_FILES:
+                raise ValueError(f"statistics: {statistic!r} is not one of {list(ACROSS_FILES)}")
+        return self
+
+
+@hookimpl
+def ofxpost_add_config_sections() -> dict[str, Any]:
+    """Declare the ``linked_statistics`` section."""
+    return {SECTION: LinkedSection}
+
+
+def extract_column(extraction: Extraction, column: LinkedColumn) -> dict[str, Any]:
+    """One column for one file: the six values per linked variable, or an error."""
+    found, error = extraction.read(
+        f"{SECTION} column {column.name!r}",
+        column.optional,
+        lambda: reading.linked_statistics(
+            extraction.model,
+            column.object,
+            column.variable,
+            list(column.linked_variables),
+            column.period,
+            column.object_extra,
+        ),
+    )
+    if found is None:
+        return {"error": error, "values": None}
+    return {"error": None, "values": [found[v].as_list() for v in column.linked_variables]}
+
+
+@hookimpl
+def ofxpost_extract(model: Any, config: Any) -> Mapping[str, Any] | Partial | None:
+    """Query every linked-statistics column for one file (result ``linked_statistics``).
+
+    A column that fails (and is not ``optional``) makes the file ``partial``.
+    """
+    section: LinkedSection = config.section(SECTION)
+    if not section.columns:
+        return None
+    extraction = Extraction(SECTION, model)
+    return extraction.result([extract_column(extraction, column) for column in section.columns])
+
+
+class LinkedFold:
+    """The linked-statistics tables, folded record by record.
+
+    See :mod:`ofxpost._finish.folding`.
+    """
+
+    def __init__(self, section: LinkedSection, config: Any = None) -> None:
+        self.section = section
+        self.files = FileViews.for_config(SECTION, config, load_cases=True)
+        self.limited = any(c.allowable is not None for c in section.columns)
+        self._rows: list[tuple[int, dict[str, Any]]] = []
+
+    def add(self, record: FileRecord) -> None:
+        """Take one file's record: its rows."""
+        files, rows = self.files, self._rows
+        for view in files([record], list):
+            lead = files.lead(view, facts=False)
+            answers = view.result or []
+            for position, column in enumerate(self.section.columns):
+                answer = answers[position] if position < len(answers) else {}
+                values = answer.get("values") if isinstance(answer, dict) else None
+                error = view.missing or (answer.get("error") if isinstance(answer, dict) else None)
+                for n, variable in enumerate(column.linked_variables):
+                    numbers = values[n] if values else [None] * len(VALUE_COLUMNS)
+                    row = {
+                        **lead,
+                        "label": column.name,
+                        "object": column.object,
+                        "primary": column.variable,
+                        "linked_variable": variable,
+                        **dict(zip(VALUE_COLUMNS, numbers, strict=True)),
+                        "error": error,
+                    }
+                    if self.limited:
+                        row.update(_limits(column.allowable, row))
+                    rows.append((view.index, row))
+
+    def table(self) -> pd.DataFrame:
+        """The long ``linked_statistics`` table."""
+        columns = [
+            *self.files.lead_columns(facts=False),
+            "label",
+            "object",
+            "primary",
+            "linked_variable",
+            *VALUE_COLUMNS,
+            "error",
+            *(LIMIT_COLUMNS if self.limited else []),
+        ]
+        frame = pd.DataFrame(fileinfo.in_input_order(self._rows), columns=columns)
+        frame = fileinfo.fix_dtypes(frame, [*VALUE_COLUMNS, "allowable_max", "allowable_min"])
+        return feature.set_units(frame, {"time_of_max": "s", "time_of_min": "s"})
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """``linked_statistics`` and ``linked_statistics_statistics``."""
+        table = self.table()
+        tables = {SECTION: table}
+        if self.section.statistics:
+            statistics = across_files(
+                table, VALUE_COLUMNS, self.section.statistics, keys=("label", "linked_variable")
+            )
+            tables[f"{SECTION}_statistics"] = feature.set_units(
+                statistics, {"time_of_max": "s", "time_of_min": "s"}
+            )
+        return tables
+
+
+def linked_table(
+    records: Sequence[FileRecord], section: LinkedSection, config: Any = None
+) -> pd.DataFrame:
+    """The long ``linked_statistics`` table."""
+    fold = LinkedFold(section, config)
+    for record in records:
+        fold.add(record)
+    return fold.table()
+
+
+def start_fold(config: Any, plan: Any) -> LinkedFold | None:
+    """The fold of :func:`ofxpost_aggregate` (``None`` when no column is configured)."""
+    section: LinkedSection = config.section(SECTION)
+    return LinkedFold(section, config) if section.columns else None
+
+
+def _limits(allowable: Allowable | None, row: dict[str, Any]) -> dict[str, Any]:
+    """``allowable_max``, ``allowable_min`` and ``exceeds`` of one row."""
+    if allowable is None:
+        return {"allowable_max": None, "allowable_min": None, "exceeds": None}
+    at_max, at_min = row["value_at_max"], row["value_at_min"]
+    flags = [
+        Allowable(max=allowable.max).exceeded(at_max) if allowable.max is not None else False,
+        Allowable(min=allowable.min).exceeded(at_min) if allowable.min is not None else False,
+    ]
+    exceeds = None if None in flags else any(flags)
+    return {"allowable_max": allowable.max, "allowable_min": allowable.min, "exceeds": exceeds}
+
+
+@hookimpl
+def ofxpost_aggregate(
+    records: Sequence[FileRecord], config: Any
+) -> Mapping[str, pd.DataFrame] | None:
+    """Build ``linked_statistics`` and ``linked_statistics_statistics``."""
+    fold = start_fold(config, None)
+    if fold is None:
+        return None
+    for record in records:
+        fold.add(record)
+    return fold.tables()

@@ -1,0 +1,111 @@
+"""Built-in writer: every table as CSV and as Parquet (section ``outputs``).
+
+Output is deterministic: rows come in the order the aggregators built them (input
+order), floats are written with a fixed number of decimals, line endings are
+``\\n``, and Parquet files are written with fixed settings. Each file is written
+to a temporary file beside it and renamed (:mod:`ofxpost._core.atomic`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ofxpost._builtin.support.pandas import pd
+from ofxpost._builtin.support.tableunits import UnitsMode, arrow_table, csv_text
+from ofxpost._core.atomic import atomic_path
+from ofxpost._core.markers import hookimpl
+
+Format = Literal["csv", "parquet", "xlsx"]
+ALL_FORMATS: tuple[Format, ...] = ("csv", "parquet", "xlsx")
+
+
+class OutputsSection(BaseModel):
+    """The ``outputs`` section: formats and number formatting of written tables."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    formats: list[Format] = Field(default_factory=lambda: list(ALL_FORMATS))
+    """Which files to write: ``csv`` (one per table), ``parquet`` (one per table,
+    under ``parquet/``) and ``xlsx`` (one workbook)."""
+    csv_decimals: int = Field(default=6, ge=0, le=17)
+    """Decimal places of floats in CSV files."""
+    tables: list[str] | None = None
+    """Only write these tables (default: all)."""
+    units: UnitsMode = "header"
+    """How CSV files carry column units: ``header`` (``max_tension [kN]``), ``row``
+    (a units line under the header) or ``none``. Parquet always has field
+    metadata ``unit``; the workbook a units row (see :mod:`.tableunits`)."""
+
+
+@hookimpl
+def ofxpost_add_config_sections() -> dict[str, Any]:
+    """Declare the ``outputs`` section."""
+    return {"outputs": OutputsSection}
+
+
+def selected(
+    tables: Mapping[str, pd.DataFrame], section: OutputsSection
+) -> dict[str, pd.DataFrame]:
+    """The tables ``section`` asks for, in name order."""
+    wanted = section.tables
+    return {name: t for name, t in tables.items() if wanted is None or name in wanted}
+
+
+def write_csv(frame: pd.DataFrame, path: Path, decimals: int, units: UnitsMode = "header") -> Path:
+    """Write ``frame`` as CSV with fixed float formatting and its column units (atomically)."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(csv_text(frame, decimals, units), encoding="utf-8", newline="")
+    return path
+
+
+def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
+    """Write ``frame`` as Parquet with fixed settings (field metadata ``unit``; atomically)."""
+    import pyarrow.parquet as pq
+
+    table = arrow_table(frame)
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp, compression="zstd", write_statistics=True)
+    return path
+
+
+@hookimpl
+def ofxpost_write_outputs(
+    tables: Mapping[str, pd.DataFrame], output_dir: Path, config: Any
+) -> list[Path]:
+    """Write each table as ``<name>.csv`` and ``parquet/<name>.parquet``.
+
+    A table that cannot be written in one format (say, a column of mixed objects
+    that Parquet cannot hold) does not stop the others: they are written, and
+    :class:`~ofxpost.errors.TablesNotWritten` reports the ones that failed.
+    """
+    from ofxpost.errors import TablesNotWritten
+
+    section: OutputsSection = config.section("outputs")
+    written: list[Path] = []
+    failed: dict[str, BaseException] = {}
+    chosen = selected(tables, section)
+    if "csv" in section.formats:
+        for name, frame in chosen.items():
+            try:
+                written.append(
+                    write_csv(
+                        frame, output_dir / f"{name}.csv", section.csv_decimals, section.units
+                    )
+                )
+            except Exception as exc:
+                failed[f"{name} (csv)"] = exc
+    if "parquet" in section.formats:
+        folder = output_dir / "parquet"
+        folder.mkdir(exist_ok=True)
+        for name, frame in chosen.items():
+            try:
+                written.append(write_parquet(frame, folder / f"{name}.parquet"))
+            except Exception as exc:
+                failed[f"{name} (parquet)"] = exc
+    if failed:
+        raise TablesNotWritten(failed)
+    return written

@@ -1,0 +1,354 @@
+"""Built-in plugin: summary tables (section ``summary``).
+
+Each group of columns gives one table ``summary_<group>`` with one row per input
+file (input order; failed files included with empty values and their status) and
+one column per configured value: a statistic of a time history, a statistic of a
+range-graph curve along the line, a static result, or an input-data item.
+
+A column that cannot be read for a file (a missing object or variable ...) is
+empty for that file, its error is listed in ``summary_errors`` and the file is
+``partial`` (unless the column is ``optional``); the rest of the row and every other
+file are unaffected. Across-file statistics of each numeric column are in
+``summary_<group>_statistics``. The shared rules (labels, failed files, load cases,
+units, allowables) are in :mod:`ofxpost._builtin.support.feature`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from ofxpost._builtin.support import feature, fileinfo, reading
+from ofxpost._builtin.support.feature import Allowable, Extraction, FeatureItem, FileViews
+from ofxpost._builtin.support.pandas import pd
+from ofxpost._builtin.support.selectors import (
+    ArclengthRangeSpec,
+    Frozen,
+    ObjectExtraSpec,
+    PeriodSpec,
+)
+from ofxpost._builtin.support.stats import (
+    ARC_STATISTICS,
+    TIME_STATISTICS,
+    Statistic,
+    across_files,
+    evaluate,
+    numeric_columns,
+)
+from ofxpost._core.markers import hookimpl
+from ofxpost._core.partial import Partial
+from ofxpost._core.records import FileRecord
+
+SECTION = "summary"
+"""The config section, result name and table-name prefix."""
+
+Command = Literal["time_history", "range_graph", "static_result", "data"]
+AcrossStatistic = Literal["min", "max", "mean", "std"]
+ACROSS_DEFAULT: tuple[AcrossStatistic, ...] = ("min", "max", "mean", "std")
+
+ERROR_COLUMNS: list[str] = ["file", "stem", "group", "label", "message"]
+
+
+class SummaryColumn(FeatureItem):
+    """One value per file."""
+
+    command: Command
+    """``time_history``, ``range_graph``, ``static_result`` or ``data``."""
+    object: str
+    """The object's name in the model (e.g. ``Riser``)."""
+    variable: str
+    """The result variable (e.g. ``Effective tension``) or, for ``data``, the data name."""
+    statistic: Statistic | None = None
+    """Required for ``time_history`` and ``range_graph`` (see the statistics table)."""
+    curve: reading.Curve | None = None
+    """``range_graph`` only: the curve the statistic reduces along the line
+    (default: ``min`` for ``min``/``arc_length_of_min``, ``mean`` for ``mean``,
+    otherwise ``max``)."""
+    period: PeriodSpec | None = None
+    """Default ``whole_simulation``; not for ``static_result``/``data``."""
+    object_extra: ObjectExtraSpec | None = None
+    """Where on the object (line point, position ...); not for ``data``."""
+    arclength_range: ArclengthRangeSpec | None = None
+    """``range_graph`` only: part of the line (default: all of it)."""
+    index: int | None = None
+    """``data`` only: the index of an indexed data item (default -1: a scalar item)."""
+    transform: reading.Transform | None = None
+    """``sqrt`` or ``abs``, applied to the samples before the statistic."""
+    allowable: Allowable | None = None
+    """``{max: v}`` and/or ``{min: v}``: adds the column ``<label> exceeds``."""
+
+    @model_validator(mode="after")
+    def _fits_command(self) -> SummaryColumn:
+        allowed: dict[str, set[str]] = {
+            "time_history": {"statistic", "period", "object_extra", "transform"},
+            "range_graph": {
+                "statistic",
+                "curve",
+                "period",
+                "object_extra",
+                "arclength_range",
+                "transform",
+            },
+            "static_result": {"object_extra", "transform"},
+            "data": {"index"},
+        }
+        optional = {
+            "statistic",
+            "curve",
+            "period",
+            "object_extra",
+            "arclength_range",
+            "index",
+            "transform",
+        }
+        for key in sorted(optional - allowed[self.command]):
+            if getattr(self, key) is not None:
+                raise ValueError(f"{key!r} is not used by command {self.command!r}")
+        if self.command in ("time_history", "range_graph") and self.statistic is None:
+            raise ValueError(f"command {self.command!r} needs a 'statistic'")
+        if self.command == "time_history" and self.statistic in ARC_STATISTICS:
+            raise ValueError(f"statistic {self.statistic!r} applies to range graphs only")
+        if self.command == "range_graph" and self.statistic in TIME_STATISTICS:
+            raise ValueError(
+                f"statistic {self.statistic!r} applies to time histories only "
+                "(use arc_length_of_max/arc_length_of_min)"
+            )
+        return self
+
+    @property
+    def chosen_curve(self) -> str:
+        """The range-graph curve the statistic is taken of."""
+        if self.curve is not None:
+            return self.curve
+        if self.statistic in ("min", "arc_length_of_min"):
+            return "min"
+        if self.statistic == "mean":
+            return "mean"
+        return "max"
+
+    def derived_label(self) -> str:
+        """``Riser end_a Effective tension max`` ... from what the column reads."""
+        parts = [self.object]
+        if self.object_extra is not None:
+            parts.append(self.object_extra.describe())
+        if self.arclength_range is not None:
+            parts.append(self.arclength_range.describe())
+        parts.append(self.variable)
+        if self.command == "range_graph" and self.curve is not None:
+            parts.append(f"{self.curve} curve")
+        if self.statistic is not None:
+            parts.append(self.statistic)
+        if self.command == "static_result":
+            parts.append("static")
+        if self.command == "data" and self.index not in (None, -1):
+            parts.append(f"[{self.index}]")
+        if self.period is not None and self.period.kind != "whole_simulation":
+            parts.append(self.period.describe())
+        return " ".join(parts)
+
+
+class SummaryGroup(Frozen):
+    """A group of columns: one table."""
+
+    name: str
+    """The group's name: the table is ``summary_<name>`` (letters, digits, ``_.-``)."""
+    columns: list[SummaryColumn] = Field(min_length=1)
+    """The values of each row."""
+
+    @field_validator("name")
+    @classmethod
+    def _safe(cls, value: str) -> str:
+        feature.check_group_name(value)
+        if value.lower() == "errors" or value.lower().endswith("_statistics"):
+            raise ValueError("'errors' and names ending in '_statistics' name other tables")
+        return value
+
+    @model_validator(mode="after")
+    def _unique_labels(self) -> SummaryGroup:
+        labels = [c.name for c in self.columns]
+        exceeds = [feature.exceeds_label(c.name) for c in self.columns if c.allowable]
+        feature.check_unique([*labels, *exceeds], "columns", reserved=self.lead_names())
+        return self
+
+    @staticmethod
+    def lead_names() -> tuple[str, ...]:
+        """Columns every summary table starts with (labels may not take them)."""
+        return ("file", "stem", "status", *fileinfo.FACT_COLUMNS)
+
+
+class SummarySection(Frozen):
+    """The ``summary`` section."""
+
+    groups: list[SummaryGroup] = Field(default_factory=list)
+    """One table per group."""
+    statistics: list[AcrossStatistic] = Field(default_factory=lambda: list(ACROSS_DEFAULT))
+    """Across-file statistics rows of ``summary_<group>_statistics`` (``[]``: no table)."""
+
+    @model_validator(mode="after")
+    def _unique_groups(self) -> SummarySection:
+        feature.check_unique([g.name for g in self.groups], "groups", verb="named")
+        return self
+
+
+@hookimpl
+def ofxpost_add_config_sections() -> dict[str, Any]:
+    """Declare the ``summary`` section."""
+    return {SECTION: SummarySection}
+
+
+# --------------------------------------------------------------------------- worker
+
+
+def column_value(model: Any, column: SummaryColumn) -> Any:
+    """Read one summary value from ``model``."""
+    if column.command == "data":
+        index = -1 if column.index is None else column.index
+        return reading.input_data(model, column.object, column.variable, index)
+    if column.command == "static_result":
+        value = reading.static_result(model, column.object, column.variable, column.object_extra)
+        return float(reading.apply_transform(value, column.transform))
+    statistic = column.statistic or "max"
+    if column.command == "time_history":
+        values = reading.time_history(
+            model, column.object, column.variable, column.period, column.object_extra
+        )
+        values = reading.apply_transform(values, column.transform)
+        times = reading.sample_times(model, column.period) if statistic in TIME_STATISTICS else None
+        return evaluate(values, statistic, times)
+    graph = reading.range_graph(
+        model,
+        column.object,
+        column.variable,
+        column.period,
+        column.object_extra,
+        column.arclength_range,
+    )
+    curve = reading.apply_transform(graph.curve(column.chosen_curve), column.transform)
+    return evaluate(curve, statistic, graph.x)
+
+
+def column_units(extraction: Extraction, column: SummaryColumn) -> str | None:
+    """Units of a column's values, when the model states its variable's units."""
+    if column.command == "data":
+        return None
+    units = extraction.units(column.object, column.variable)
+    return feature.statistic_units(units, column.statistic, column.transform)
+
+
+def extract_group(extraction: Extraction, group: SummaryGroup) -> dict[str, list[Any]]:
+    """Every value of ``group`` for one file, an error (or ``None``) and units per column."""
+    values: list[Any] = []
+    errors: list[str | None] = []
+    units: list[str | None] = []
+    for column in group.columns:
+        item = f"{SECTION} group {group.name!r} column {column.name!r}"
+        value, error = extraction.read(
+            item, column.optional, functools.partial(column_value, extraction.model, column)
+        )
+        values.append(float("nan") if error is not None else value)
+        errors.append(error)
+        units.append(column_units(extraction, column))
+    return {"values": values, "errors": errors, "units": units}
+
+
+@hookimpl
+def ofxpost_extract(model: Any, config: Any) -> Mapping[str, Any] | Partial | None:
+    """Compute every summary group's values for one file (result ``summary``).
+
+    A column that fails (and is not ``optional``) makes the file ``partial``.
+    """
+    section: SummarySection = config.section(SECTION)
+    if not section.groups:
+        return None
+    extraction = Extraction(SECTION, model)
+    return extraction.result({g.name: extract_group(extraction, g) for g in section.groups})
+
+
+# ----------------------------------------------------------------------- controller
+
+
+class SummaryFold:
+    """The summary tables, folded record by record (see :mod:`ofxpost._finish.folding`)."""
+
+    def __init__(self, section: SummarySection, config: Any = None) -> None:
+        self.section = section
+        self.files = FileViews.for_config(SECTION, config, load_cases=True)
+        self._rows: dict[str, list[tuple[int, dict[str, Any]]]] = {
+            g.name: [] for g in section.groups
+        }
+        self._units: dict[str, list[tuple[int, list[Any]]]] = {g.name: [] for g in section.groups}
+        self._errors = feature.ErrorRows(ERROR_COLUMNS)
+
+    def add(self, record: FileRecord) -> None:
+        """Take one file's record: its row of each group and its errors."""
+        files, errors = self.files, self._errors
+        for view in files([record], dict):
+            lead = files.lead(view, facts=True)
+            for group in self.section.groups:
+                found = (view.result or {}).get(group.name)
+                found = found if isinstance(found, dict) else {}
+                if view.missing is not None:
+                    errors.add(view, group=group.name, label="(file)", message=view.missing)
+                values = list(found.get("values") or [])
+                problems = list(found.get("errors") or [])
+                self._units[group.name].append((view.index, list(found.get("units") or [])))
+                row = dict(lead)
+                for position, column in enumerate(group.columns):
+                    row[column.name] = values[position] if position < len(values) else None
+                    problem = problems[position] if position < len(problems) else None
+                    if problem:
+                        errors.add(view, group=group.name, label=column.name, message=problem)
+                self._rows[group.name].append((view.index, row))
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """``summary_<group>``, ``summary_<group>_statistics`` and ``summary_errors``."""
+        section = self.section
+        tables: dict[str, pd.DataFrame] = {}
+        lead_columns = self.files.lead_columns(facts=True)
+        for group in section.groups:
+            labels = [c.name for c in group.columns]
+            frame = pd.DataFrame(
+                fileinfo.in_input_order(self._rows[group.name]), columns=[*lead_columns, *labels]
+            )
+            frame = fileinfo.fix_dtypes(frame, fileinfo.FLOAT_FACTS)
+            frame = fileinfo.value_columns(frame, labels)
+            units = fileinfo.in_input_order(self._units[group.name])
+            known = dict(zip(labels, feature.first_units(units, len(labels)), strict=True))
+            feature.set_units(frame, {**known, "start_time": "s", "stop_time": "s"})
+            limits = {c.name: c.allowable for c in group.columns if c.allowable is not None}
+            tables[f"{SECTION}_{group.name}"] = feature.add_exceeds(frame, limits)
+            if section.statistics:
+                statistics = across_files(frame, numeric_columns(frame, labels), section.statistics)
+                tables[f"{SECTION}_{group.name}_statistics"] = feature.set_units(statistics, known)
+        tables[f"{SECTION}_errors"] = self._errors.frame()
+        return tables
+
+
+def group_tables(
+    records: Sequence[FileRecord], section: SummarySection, config: Any = None
+) -> dict[str, pd.DataFrame]:
+    """Build ``summary_<group>``, ``summary_<group>_statistics`` and ``summary_errors``."""
+    fold = SummaryFold(section, config)
+    for record in records:
+        fold.add(record)
+    return fold.tables()
+
+
+def start_fold(config: Any, plan: Any) -> SummaryFold | None:
+    """The fold of :func:`ofxpost_aggregate` (``None`` when no group is configured)."""
+    section: SummarySection = config.section(SECTION)
+    return SummaryFold(section, config) if section.groups else None
+
+
+@hookimpl
+def ofxpost_aggregate(
+    records: Sequence[FileRecord], config: Any
+) -> Mapping[str, pd.DataFrame] | None:
+    """Build the summary tables (nothing when no group is configured)."""
+    section: SummarySection = config.section(SECTION)
+    if not section.groups:
+        return None
+    return group_tables(records, section, config)

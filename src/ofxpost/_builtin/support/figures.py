@@ -1,0 +1,113 @@
+"""Drawing a range-graph figure from plain data: what a plot is, without pandas.
+
+:class:`FigureSpec` holds everything one PNG shows -- the curves as float arrays,
+the titles, the allowable -- and :func:`save_png` draws and saves it with
+matplotlib's Agg renderer through :class:`~matplotlib.figure.Figure` (no pyplot,
+no global backend). The controller builds the specs from the tables
+(:mod:`ofxpost._builtin.support.plots`); the drawing runs either there or in the plot
+process (:mod:`ofxpost._builtin.support.plot_process`), which imports only this module,
+numpy and matplotlib. The same specs give the same bytes in either place: the
+PNG carries no time stamp and no software tag.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ofxpost._core.atomic import atomic_path
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+FIGURE_SIZE = (10.0, 6.0)
+"""Figure size in inches."""
+DPI = 100
+"""Dots per inch: plots are 1000 × 600 pixels."""
+
+PER_FILE_COLOUR = "0.65"
+ENVELOPE_COLOURS = {"max": "tab:blue", "min": "tab:green"}
+
+
+@dataclass(frozen=True)
+class Curve:
+    """One line of a figure."""
+
+    x: np.ndarray[Any, Any]
+    y: np.ndarray[Any, Any]
+    colour: str
+    width: float
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    """Everything one range-graph PNG shows (picklable: plain values and arrays)."""
+
+    file_name: str
+    """``range_graph_<label>.png``."""
+    title: str
+    x_label: str
+    y_label: str
+    curves: tuple[Curve, ...] = field(default_factory=tuple)
+    """Per-file curves, then the envelope's, in drawing order."""
+    allowable: float | None = None
+    no_data: bool = False
+    """Say "no data" in the middle of the axes."""
+
+
+def import_renderer() -> None:
+    """Import matplotlib's figure and Agg renderer (a failure shows when drawing)."""
+    with contextlib.suppress(Exception):
+        import matplotlib.backends.backend_agg
+        import matplotlib.figure  # noqa: F401
+
+
+def figure_of(spec: FigureSpec) -> Figure:
+    """The figure of ``spec`` (not saved)."""
+    from matplotlib.figure import Figure  # no pyplot: no global backend state
+
+    figure = Figure(figsize=FIGURE_SIZE, dpi=DPI)
+    axes = figure.add_subplot(1, 1, 1)
+    if spec.no_data:
+        axes.text(
+            0.5, 0.5, "no data (see range_graph_errors)", ha="center", transform=axes.transAxes
+        )
+    for curve in spec.curves:
+        axes.plot(curve.x, curve.y, color=curve.colour, linewidth=curve.width, label=curve.label)
+    if spec.allowable is not None:
+        axes.axhline(
+            spec.allowable,
+            color="tab:red",
+            linestyle="--",
+            linewidth=1.5,
+            label=f"allowable {spec.allowable:g}",
+        )
+    axes.set_title(spec.title)
+    axes.set_xlabel(spec.x_label)
+    axes.set_ylabel(spec.y_label)
+    axes.grid(True, linewidth=0.3, alpha=0.6)
+    handles, _ = axes.get_legend_handles_labels()
+    if handles:
+        axes.legend(loc="best", fontsize="small")
+    figure.subplots_adjust(left=0.09, right=0.97, top=0.92, bottom=0.1)
+    return figure
+
+
+def save_png(spec: FigureSpec, folder: Path) -> Path:
+    """Draw ``spec`` into ``folder/<file_name>`` (atomically); return the path."""
+    figure = figure_of(spec)
+    path = folder / spec.file_name
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, dpi=DPI, format="png", metadata={"Software": None})
+    return path
+
+
+def save_pngs(specs: list[FigureSpec], folder: Path) -> list[Path]:
+    """:func:`save_png` of each spec, in order."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return [save_png(spec, folder) for spec in specs]

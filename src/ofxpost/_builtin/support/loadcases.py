@@ -1,0 +1,202 @@
+"""Load cases joined to files: the load matrix read, indexed and matched.
+
+A load matrix is a CSV or XLSX table of load cases (Hs, Tp, heading, probability
+...), one row per simulation. :func:`load_cases` reads the one the ``load_matrix``
+section names (once per process while the file is unchanged) and
+:meth:`LoadCases.for_path` gives a file's load-case attributes. The ``load_matrix``
+plugin and every feature table with a row per file use this one join; none of
+them imports another plugin.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from ofxpost._builtin.support import fileinfo
+from ofxpost._builtin.support.pandas import pd
+from ofxpost.errors import LoadMatrixError
+
+SECTION = "load_matrix"
+"""The config section naming the matrix."""
+
+STEM_KEYS: tuple[str, ...] = ("file", "fe_filename", "stem", "file_name", "filename")
+"""Key columns tried, in order, when ``match: stem`` names no ``key``."""
+PATTERN_KEYS: tuple[str, ...] = ("pattern", "file", "fe_filename")
+"""Key columns tried, in order, when ``match: pattern`` names no ``key``."""
+
+SIMULATION_SUFFIXES: tuple[str, ...] = (".ofx.parquet", ".sim", ".dat", ".yml", ".yaml")
+"""Suffixes dropped from key values before they are compared with file stems."""
+
+RESERVED: frozenset[str] = frozenset(
+    {
+        "index",
+        "file",
+        "stem",
+        "matched",
+        "status",
+        "run_status",
+        "simulation_complete",
+        "start_time",
+        "stop_time",
+        "error_kind",
+        "error_message",
+        "label",
+        "statistic",
+        "group",
+        "x",
+    }
+)
+"""Column names the tables use themselves; a load-case column so named gets ``lc_``."""
+
+
+@dataclass(frozen=True)
+class LoadCases:
+    """Load-case attributes by file, read from a load matrix."""
+
+    columns: tuple[str, ...] = ()
+    """Attribute column names, in the matrix's order (the key column left out)."""
+    match: Literal["stem", "pattern"] = "stem"
+    keys: tuple[str, ...] = ()
+    rows: tuple[tuple[Any, ...], ...] = ()
+    _by_key: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def present(self) -> bool:
+        """Whether a load matrix was read."""
+        return bool(self.keys)
+
+    def row_for(self, path: Path) -> int | None:
+        """Position of ``path``'s row in the matrix, or ``None`` when none matches."""
+        stem = fileinfo.simulation_stem(path)
+        if self.match == "stem":
+            return self._by_key.get(stem.lower())
+        for candidate in (path.name.lower(), stem.lower()):
+            for position, pattern in enumerate(self.keys):
+                if fnmatch.fnmatchcase(candidate, pattern.lower()):
+                    return position
+        return None
+
+    def for_path(self, path: Path) -> dict[str, Any]:
+        """Every attribute of ``path``'s load case (``None`` where no row matches)."""
+        position = self.row_for(path)
+        if position is None:
+            return dict.fromkeys(self.columns)
+        return dict(zip(self.columns, self.rows[position], strict=True))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    return value
+
+
+def _key_stem(value: Any) -> str:
+    text = Path(str(value).strip().replace("\\", "/")).name
+    lowered = text.lower()
+    for suffix in SIMULATION_SUFFIXES:
+        if lowered.endswith(suffix):
+            return text[: -len(suffix)]
+    return text
+
+
+def read_matrix(path: Path, sheet: str | int = 0) -> pd.DataFrame:
+    """Read a CSV or XLSX load matrix.
+
+    :raises LoadMatrixError: if it is missing or unreadable.
+    """
+    if not path.is_file():
+        raise LoadMatrixError(f"load matrix {path} not found")
+    try:
+        if path.suffix.lower() in (".xlsx", ".xlsm"):
+            frame = pd.read_excel(path, sheet_name=sheet, engine="openpyxl")
+        else:
+            frame = pd.read_csv(path)
+    except Exception as exc:
+        raise LoadMatrixError(f"load matrix {path} could not be read: {exc}") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
+
+
+def build_load_cases(frame: pd.DataFrame, section: Any, where: str) -> LoadCases:
+    """Index a load-matrix table by its key column."""
+    candidates = (
+        (section.key,)
+        if section.key
+        else (PATTERN_KEYS if section.match == "pattern" else STEM_KEYS)
+    )
+    key = next((c for c in candidates if c in frame.columns), None)
+    if key is None:
+        raise LoadMatrixError(
+            f"load matrix {where}: no key column {' / '.join(map(repr, candidates))}; "
+            f"its columns are {list(frame.columns)} (set load_matrix.key)"
+        )
+    attributes = [c for c in frame.columns if c != key]
+    columns = tuple(f"lc_{c}" if c in RESERVED else c for c in attributes)
+    keys: list[str] = []
+    by_key: dict[str, int] = {}
+    for position, raw in enumerate(frame[key].tolist()):
+        if raw is None or (isinstance(raw, float) and raw != raw):
+            raise LoadMatrixError(f"load matrix {where}: row {position + 2} has no {key!r}")
+        text = _key_stem(raw) if section.match == "stem" else str(raw).strip()
+        if text.lower() in by_key:
+            raise LoadMatrixError(f"load matrix {where}: {key!r} value {raw!r} appears twice")
+        by_key[text.lower()] = position
+        keys.append(text)
+    rows = tuple(
+        tuple(_plain(v) for v in values)
+        for values in frame[attributes].itertuples(index=False, name=None)
+    )
+    return LoadCases(columns, section.match, tuple(keys), rows, by_key)
+
+
+_CACHE: dict[tuple[Any, ...], LoadCases] = {}
+
+
+def load_cases(config: Any) -> LoadCases:
+    """The load cases of ``config`` (empty when no matrix is configured).
+
+    The matrix is read once per process while the file is unchanged.
+
+    :raises LoadMatrixError: if the matrix is missing, unreadable or inconsistent.
+    """
+    section = _section(config)
+    if section is None or getattr(section, "path", None) is None:
+        return LoadCases()
+    path = config.resolve(section.path)
+    try:
+        stat = path.stat()
+    except OSError:
+        raise LoadMatrixError(f"load matrix {path} not found (key 'load_matrix.path')") from None
+    cache_key = (str(path), stat.st_mtime_ns, stat.st_size, section.model_dump_json())
+    cached = _CACHE.get(cache_key)
+    if cached is None:
+        cached = build_load_cases(read_matrix(path, section.sheet), section, str(path))
+        _CACHE[cache_key] = cached
+    return cached
+
+
+def load_cases_or_empty(config: Any) -> LoadCases:
+    """Like :func:`load_cases`, but empty when the matrix cannot be read.
+
+    For the other tables: a broken matrix fails the ``load_matrix`` table (and is
+    reported there), not every table that would carry load-case columns.
+    """
+    try:
+        return load_cases(config)
+    except LoadMatrixError:
+        return LoadCases()
+
+
+def _section(config: Any) -> Any:
+    """The ``load_matrix`` section of ``config`` (``None`` when no plugin declares it)."""
+    try:
+        return config.section(SECTION)
+    except (KeyError, AttributeError):
+        return None

@@ -1,0 +1,280 @@
+"""Built-in plugin: time-series tables (section ``time_series``).
+
+For every file and group: a table ``time_series_<group>_<stem>`` with a ``time``
+column (``model.SampleTimes(period)``) and one column per label
+(``obj.TimeHistory(variable, period, objectExtra)``). Each file's period is
+resolved from that file alone: a ``null`` end means *its own* stop time, never
+another file's. Names are made safe for file names and unique. A column that
+cannot be read is empty and listed in ``time_series_errors``. These tables go to
+CSV/Parquet but not into the Excel workbook.
+
+In a batch the worker that read the file writes its tables itself, as per-file
+artifacts (:mod:`ofxpost._store.artifacts`), in the ``outputs`` section's CSV/Parquet
+formats: a time series never travels through the controller or the result store.
+Two input files with the same simulation stem would need the same name: the
+second one's table is refused (an ``output`` error names it).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import Field, field_validator, model_validator
+
+from ofxpost._builtin.support import feature, fileinfo, reading
+from ofxpost._builtin.support.feature import Extraction, FeatureItem, FileViews
+from ofxpost._builtin.support.naming import safe_name, unique
+from ofxpost._builtin.support.pandas import pd
+from ofxpost._builtin.support.selectors import Frozen, ObjectExtraSpec, PeriodSpec
+from ofxpost._core.markers import hookimpl
+from ofxpost._core.partial import Partial
+from ofxpost._core.records import FileRecord, Job
+
+SECTION = "time_series"
+"""The config section, result name and table-name prefix."""
+ERROR_COLUMNS: list[str] = ["file", "stem", "group", "label", "message"]
+
+
+class TimeSeriesColumn(FeatureItem):
+    """One time history."""
+
+    object: str
+    """The object's name in the model."""
+    variable: str
+    """The result variable."""
+    object_extra: ObjectExtraSpec | None = None
+    """Where on the object."""
+    transform: reading.Transform | None = None
+    """``sqrt`` or ``abs`` of every sample."""
+
+    def derived_label(self) -> str:
+        """Object, point and variable."""
+        parts = [self.object]
+        if self.object_extra is not None:
+            parts.append(self.object_extra.describe())
+        parts.append(self.variable)
+        return " ".join(parts)
+
+
+class TimeSeriesGroup(Frozen):
+    """Columns sharing one period: one table per file."""
+
+    name: str
+    """The group's name (letters, digits, ``_.-``)."""
+    period: PeriodSpec | None = None
+    """Default ``whole_simulation``; ``[t0, null]`` ends at each file's own stop time."""
+    columns: list[TimeSeriesColumn] = Field(min_length=1)
+    """The time histories."""
+
+    @field_validator("name")
+    @classmethod
+    def _safe(cls, value: str) -> str:
+        return feature.check_group_name(value)
+
+    @model_validator(mode="after")
+    def _unique_labels(self) -> TimeSeriesGroup:
+        feature.check_unique([c.name for c in self.columns], "columns", reserved=("time",))
+        return self
+
+
+class TimeSeriesSection(Frozen):
+    """The ``time_series`` section."""
+
+    groups: list[TimeSeriesGroup] = Field(default_factory=list)
+    """One table per group and file."""
+
+    @model_validator(mode="after")
+    def _unique_groups(self) -> TimeSeriesSection:
+        feature.check_unique([g.name for g in self.groups], "groups", verb="named")
+        return self
+
+
+@hookimpl
+def ofxpost_add_config_sections() -> dict[str, Any]:
+    """Declare the ``time_series`` section."""
+    return {SECTION: TimeSeriesSection}
+
+
+def _samples(
+    extraction: Extraction, group: TimeSeriesGroup, column: TimeSeriesColumn, times: Any
+) -> Any:
+    values = reading.time_history(
+        extraction.model, column.object, column.variable, group.period, column.object_extra
+    )
+    values = np.asarray(reading.apply_transform(values, column.transform), dtype=float)
+    if values.shape != times.shape:
+        raise ValueError(f"{values.size} samples for {times.size} sample times in this period")
+    return values
+
+
+def extract_group(extraction: Extraction, group: TimeSeriesGroup) -> dict[str, Any]:
+    """One group for one file: a DataFrame (``time`` + labels), column errors and units."""
+    item = f"{SECTION} group {group.name!r}"
+    every_optional = all(c.optional for c in group.columns)
+    times, error = extraction.read(
+        f"{item} period",
+        every_optional,
+        lambda: reading.sample_times(extraction.model, group.period),
+    )
+    if times is None:
+        return {"frame": None, "errors": [["(period)", error]]}
+    data: dict[str, Any] = {"time": times}
+    errors: list[list[str]] = []
+    units: dict[str, str] = {}
+    for column in group.columns:
+        values, error = extraction.read(
+            f"{item} column {column.name!r}",
+            column.optional,
+            functools.partial(_samples, extraction, group, column, times),
+        )
+        if error is not None:
+            values = np.full(times.shape, np.nan)
+            errors.append([column.name, error])
+        data[column.name] = values
+        unit = feature.statistic_units(
+            extraction.units(column.object, column.variable), None, column.transform
+        )
+        if unit:
+            units[column.name] = unit
+    return {"frame": pd.DataFrame(data), "errors": errors, "units": units}
+
+
+def final_frame(frame: pd.DataFrame, group: TimeSeriesGroup, units: Any) -> pd.DataFrame:
+    """A group's table as it is written: ``time`` + labels, float64, with units."""
+    columns = ["time", *[c.name for c in group.columns]]
+    frame = fileinfo.fix_dtypes(frame.reset_index(drop=True)[columns], columns)
+    feature.set_units(frame, {"time": "s", **(units if isinstance(units, dict) else {})})
+    return frame
+
+
+def table_name(group: TimeSeriesGroup, path: Path) -> str:
+    """The table (and file) name of ``group`` for the file at ``path``."""
+    return safe_name(f"{SECTION}_{group.name}_{fileinfo.simulation_stem(path)}")
+
+
+def write_artifacts(job: Job, config: Any, group: TimeSeriesGroup, found: dict[str, Any]) -> None:
+    """Write a group's table for one file as the ``outputs`` section asks (in the worker).
+
+    The frame is replaced by the names written (``found["written"]``): the table
+    never travels to the controller. A failed write is an item error.
+    """
+    from ofxpost._builtin.outputs import OutputsSection, write_csv, write_parquet
+    from ofxpost._store.artifacts import artifact_path
+
+    frame = found.pop("frame", None)
+    if not isinstance(frame, pd.DataFrame):
+        return
+    outputs: OutputsSection = config.section("outputs")
+    name = table_name(group, job.path)
+    written: list[str] = []
+    found["written"] = written
+    if outputs.tables is not None and name not in outputs.tables:
+        return
+    frame = final_frame(frame, group, found.get("units"))
+    if "csv" in outputs.formats:
+        with artifact_path(job, config, f"{name}.csv") as tmp:
+            write_csv(frame, tmp, outputs.csv_decimals, outputs.units)
+        written.append(f"{name}.csv")
+    if "parquet" in outputs.formats:
+        with artifact_path(job, config, f"parquet/{name}.parquet") as tmp:
+            write_parquet(frame, tmp)
+        written.append(f"parquet/{name}.parquet")
+
+
+@hookimpl
+def ofxpost_extract(model: Any, config: Any, job: Job | None) -> Mapping[str, Any] | Partial | None:
+    """Read every time-series group for one file (result ``time_series``).
+
+    In a batch each group's table is written by this worker as a per-file artifact
+    (:mod:`ofxpost._store.artifacts`); only its name, errors and units are returned.
+    Called outside a batch (``job`` ``None``) the frame itself is returned.
+    A column that fails (and is not ``optional``) makes the file ``partial``.
+    """
+    from ofxpost._store.artifacts import collecting_now
+
+    section: TimeSeriesSection = config.section(SECTION)
+    if not section.groups:
+        return None
+    extraction = Extraction(SECTION, model)
+    groups = {g.name: extract_group(extraction, g) for g in section.groups}
+    if job is not None and collecting_now():
+        for group in section.groups:
+            extraction.read(
+                f"{SECTION} group {group.name!r} file",
+                False,
+                functools.partial(write_artifacts, job, config, group, groups[group.name]),
+            )
+            groups[group.name].pop("frame", None)  # never sent, even when not written
+    return extraction.result(groups)
+
+
+class SeriesFold:
+    """The time-series tables, folded record by record (see :mod:`ofxpost._finish.folding`)."""
+
+    def __init__(self, section: TimeSeriesSection, config: Any = None) -> None:
+        self.section = section
+        self.files = FileViews.for_config(SECTION, config, load_cases=False)
+        self._named: list[tuple[int, tuple[str, pd.DataFrame]]] = []
+        self._errors = feature.ErrorRows(ERROR_COLUMNS)
+
+    def add(self, record: FileRecord) -> None:
+        """Take one file's record: its errors and any frame it carries."""
+        errors = self._errors
+        for view in self.files([record], dict):
+            result = view.result or {}
+            for group in self.section.groups:
+                found = result.get(group.name)
+                if view.missing is not None or not isinstance(found, dict):
+                    errors.add(
+                        view,
+                        group=group.name,
+                        label="(file)",
+                        message=view.missing or "not extracted",
+                    )
+                    continue
+                for label, message in found.get("errors") or []:
+                    errors.add(view, group=group.name, label=label, message=message)
+                frame = found.get("frame")  # absent when the worker wrote it (artifact)
+                if isinstance(frame, pd.DataFrame):
+                    frame = final_frame(frame, group, found.get("units"))
+                    name = safe_name(f"{SECTION}_{group.name}_{view.ident['stem']}")
+                    self._named.append((view.index, (name, frame)))
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """One table per file and group (when frames came back), ``time_series_errors``."""
+        ordered = fileinfo.in_input_order(self._named)
+        names = unique([name for name, _ in ordered])
+        tables = {name: frame for name, (_, frame) in zip(names, ordered, strict=True)}
+        tables[f"{SECTION}_errors"] = self._errors.frame()
+        return tables
+
+
+def series_tables(
+    records: Sequence[FileRecord], section: TimeSeriesSection, config: Any = None
+) -> dict[str, pd.DataFrame]:
+    """One table per file and group, plus ``time_series_errors``."""
+    fold = SeriesFold(section, config)
+    for record in records:
+        fold.add(record)
+    return fold.tables()
+
+
+def start_fold(config: Any, plan: Any) -> SeriesFold | None:
+    """The fold of :func:`ofxpost_aggregate` (``None`` when no group is configured)."""
+    section: TimeSeriesSection = config.section(SECTION)
+    return SeriesFold(section, config) if section.groups else None
+
+
+@hookimpl
+def ofxpost_aggregate(
+    records: Sequence[FileRecord], config: Any
+) -> Mapping[str, pd.DataFrame] | None:
+    """Build the time-series tables (nothing when no group is configured)."""
+    section: TimeSeriesSection = config.section(SECTION)
+    if not section.groups:
+        return None
+    return series_tables(records, section, config)

@@ -1,0 +1,1 @@
+"""The ``ofxpost`` command line and its terminal sinks."""

@@ -1,0 +1,1 @@
+"""The config as typed data, the input expansion, and the plan that the engine runs."""

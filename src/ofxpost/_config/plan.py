@@ -1,0 +1,406 @@
+"""The plan: the batch as plain data -- files in input order, budgets, worker count.
+
+Nothing downstream of the plan reads the YAML again. The plan is made in the
+controller; workers receive only :class:`~ofxpost.Job` records and a
+:class:`WorkerSetup`.
+"""
+
+from __future__ import annotations
+
+import errno
+import glob
+import itertools
+import math
+import os
+import uuid
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+import psutil
+
+from ofxpost._config import input_filters
+from ofxpost._config.model import Config
+from ofxpost._config.plugin_spec import PluginSpec
+from ofxpost._core.estimates import MIN_FILE_ESTIMATE as MIN_FILE_ESTIMATE
+from ofxpost._core.estimates import SIZE_FACTOR as SIZE_FACTOR
+from ofxpost._core.estimates import initial_estimate as initial_estimate
+from ofxpost._core.records import Job
+from ofxpost._core.sizes import parse_size
+from ofxpost._store.manifest import MANIFEST, PARTIAL_MARKER, owned_paths, read_manifest
+from ofxpost.errors import ConfigError, OutputError
+
+LICENSED_SUFFIXES = frozenset({".sim", ".dat", ".yml", ".yaml"})
+"""Inputs opened through OrcFxAPI, which hold an OrcaFlex licence while open."""
+
+AUTO_BUDGET_SHARE = 0.7
+"""Share of the available RAM that ``memory_budget: auto`` allows."""
+
+MIN_MEMORY_PER_FILE = 1024**2
+"""Smallest fixed ``memory_per_file`` accepted (bytes): below it no file can open."""
+
+Mode = Literal["parallel", "sequential"]
+
+
+@dataclass(frozen=True)
+class Budgets:
+    """Limits that gate admission of files to workers."""
+
+    licences: int | None = None
+    """At most this many licensed files open at once (``None``: unlimited)."""
+    memory_budget: int | None = None
+    """Bytes for the whole process tree (``None``: no memory admission control)."""
+    memory_per_file: int | None = None
+    """Fixed per-file estimate in bytes (``None``: ``auto``, learnt as files finish)."""
+    file_capacity: int | None = None
+    """Bytes left for file data once the controller and idle workers are counted."""
+    worker_base: int = 0
+    """Estimated resident memory of an idle worker process (bytes)."""
+
+
+@dataclass(frozen=True)
+class WorkerSetup:
+    """What a worker process needs to rebuild the controller's plugins and config."""
+
+    plugin_spec: PluginSpec
+    raw_config: dict[str, Any]
+    base_dir: Path
+    source: Path | None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything the orchestrator needs to run a batch."""
+
+    batch_id: str
+    config: Config
+    jobs: tuple[Job, ...]
+    workers: int
+    mode: Mode
+    mode_reason: str
+    budgets: Budgets
+    output_dir: Path
+    store_dir: Path
+    config_hash: str
+    plugin_spec: PluginSpec
+    timeout: float | None
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def total(self) -> int:
+        """Number of input files."""
+        return len(self.jobs)
+
+    def worker_setup(self) -> WorkerSetup:
+        """The :class:`WorkerSetup` for this plan's workers."""
+        cfg = self.config
+        return WorkerSetup(
+            plugin_spec=self.plugin_spec,
+            raw_config=dict(cfg.raw),
+            base_dir=cfg.base_dir,
+            source=cfg.source,
+        )
+
+
+def resolve_inputs(config: Config, notes: list[str] | None = None) -> list[Path]:
+    """Expand ``inputs`` into absolute file paths, in input order, without duplicates.
+
+    Glob matches are sorted by path. A file name that does not exist, or a pattern
+    that matches nothing, is a config error. Paths are made absolute and normalised
+    (``sims/../sims/x`` becomes ``sims/x``). Glob matches under ``output_dir`` are left
+    out (outputs never become inputs), and a file reached twice -- by two names, or
+    through a symbolic link -- is kept once, at its first position. When ``notes`` is
+    given, a sentence for each of these two cases is appended to it. An active
+    ``input_filters`` section then selects among the files (see
+    :mod:`ofxpost._config.input_filters`): name filters, and a ``.sim`` entry that also finds
+    the archives exported from it.
+    """
+    filters = input_filters.active_filters(config)
+    label = f"{config.source}: " if config.source is not None else ""
+    output_dir = _real(config.output_dir)
+    written = _written_outputs(output_dir)
+    seen: set[Path] = set()
+    paths: list[Path] = []
+    excluded = duplicates = 0
+    for i, entry in enumerate(config.inputs):
+        resolved = config.resolve(entry)
+        twin = input_filters.archive_entry(str(entry)) if filters and filters.sim_archives else None
+        if glob.has_magic(str(entry)) or twin is not None:
+            found = input_filters.expand(resolved, str(entry))
+            if twin is not None:  # ``case.sim`` also finds ``case.ofx.parquet``
+                found = sorted({*found, *input_filters.expand(config.resolve(twin), twin)})
+            root = _real(_glob_root(resolved))
+            matches = [p for p in found if not _is_output(_real(p), root, output_dir, written)]
+            excluded += len(found) - len(matches)
+            if not matches:
+                within = " outside output_dir" if found else ""
+                also = f" (nor its archives {twin!r})" if twin is not None else ""
+                what = "pattern" if glob.has_magic(str(entry)) else "input file"
+                raise ConfigError(
+                    f"{label}key 'inputs[{i}]': {what} {entry!r}{also} matched no files{within}"
+                )
+        else:
+            if not resolved.is_file():
+                raise ConfigError(
+                    f"{label}key 'inputs[{i}]': input file not found: {entry!r} ({resolved})"
+                )
+            matches = [resolved]
+        for path in matches:
+            key = _real(path)
+            if key in seen:
+                duplicates += 1
+                continue
+            seen.add(key)
+            paths.append(normalised(path))
+    if notes is not None:
+        if excluded:
+            notes.append(
+                f"{excluded} file(s) under output_dir {config.output_dir} matched the input "
+                "patterns and were left out (outputs never become inputs)"
+            )
+        if duplicates:
+            notes.append(
+                f"{duplicates} input(s) named a file already in the inputs (the same path, "
+                "another spelling of it or a symbolic link) and were dropped"
+            )
+    if filters is not None:
+        paths = input_filters.apply(paths, filters, label)
+    return paths
+
+
+def _glob_root(pattern: Path) -> Path:
+    """The folder part of ``pattern`` before its first wildcard."""
+    parts = pattern.parts
+    fixed = list(itertools.takewhile(lambda p: not glob.has_magic(p), parts))
+    return Path(*fixed) if fixed else Path(pattern.anchor or ".")
+
+
+def _written_outputs(output_dir: Path) -> set[Path]:
+    """Files an earlier run wrote into ``output_dir``: its manifest, its marker and
+    every file the manifest lists as ofxpost's."""
+    owned = {MANIFEST, PARTIAL_MARKER, *owned_paths(read_manifest(output_dir))}
+    return {_real(output_dir / name) for name in owned}
+
+
+def _is_output(path: Path, root: Path, output_dir: Path, written: set[Path]) -> bool:
+    """Whether a glob match (links resolved) is an ofxpost output, not an input.
+
+    Everything under ``output_dir`` is when the pattern reaches into it from outside
+    (``**/*.csv`` with ``output_dir: results``). When the pattern starts inside
+    ``output_dir`` (``output_dir: .``), only what ofxpost wrote there is: its store
+    folder, its manifest and marker, and the outputs the last manifest lists.
+    """
+    if not path.is_relative_to(output_dir):
+        return False
+    if not root.is_relative_to(output_dir):
+        return True
+    return path in written or path.is_relative_to(output_dir / ".ofxpost")
+
+
+def normalised(path: Path) -> Path:
+    """``path`` made absolute with ``.`` and ``..`` removed (symbolic links kept)."""
+    return Path(os.path.normpath(path.absolute()))
+
+
+def _why(folder: Path) -> str:
+    """The operating-system reason a folder is not writable."""
+    statvfs = getattr(os, "statvfs", None)  # POSIX only; Windows reports access rights
+    if statvfs is not None:
+        try:
+            if statvfs(folder).f_flag & getattr(os, "ST_RDONLY", 1):
+                return os.strerror(errno.EROFS)
+        except OSError:
+            pass
+    return os.strerror(errno.EACCES)
+
+
+def _real(path: Path) -> Path:
+    """``path`` with symbolic links resolved, for identity checks."""
+    try:
+        return path.resolve()
+    except OSError:
+        return normalised(path)
+
+
+def check_output_dir(output_dir: Path) -> None:
+    """Refuse an ``output_dir`` that is a file, or whose nearest existing folder is not
+    writable, without writing anything.
+
+    :raises OutputError: naming the path and the reason.
+    """
+    if output_dir.exists() and not output_dir.is_dir():
+        raise OutputError(f"output_dir {output_dir}: not a folder (a file is in the way)")
+    existing = output_dir
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if existing.is_dir() and not os.access(existing, os.W_OK | os.X_OK):
+        what = "it is" if existing == output_dir else f"its folder {existing} is"
+        raise OutputError(f"output_dir {output_dir}: {what} not writable ({_why(existing)})")
+    if not existing.is_dir():
+        raise OutputError(f"output_dir {output_dir}: {existing} is not a folder")
+
+
+def make_plan(
+    config: Config,
+    *,
+    workers: int | None = None,
+    sequential: bool = False,
+    batch_id: str | None = None,
+) -> Plan:
+    """Turn a validated config into a :class:`Plan`.
+
+    :param workers: override ``max_workers`` (at least 1).
+    :param sequential: force the sequential path (``--sequential``).
+    :raises ConfigError: for unusable inputs, options or budgets.
+    :raises OutputError: for an ``output_dir`` that cannot be used.
+    """
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)):
+        raise ConfigError(f"option 'workers': expected an integer (got {workers!r})")
+    if workers is not None and workers < 1:
+        raise ConfigError(f"option 'workers': must be at least 1 (got {workers!r})")
+    pp = config.parallel_processing
+    notes: list[str] = []
+    paths = resolve_inputs(config, notes)
+    output_dir = normalised(config.output_dir)
+    try:
+        check_output_dir(output_dir)
+    except OutputError as exc:
+        label = f"{config.source}: " if config.source is not None else ""
+        raise OutputError(f"{label}key 'output_dir': {exc}") from None
+    per_file = None if pp.memory_per_file == "auto" else parse_size(pp.memory_per_file)
+    jobs = tuple(_job(i, path, per_file) for i, path in enumerate(paths))
+
+    cpus = os.cpu_count() or 1
+    licensed = any(job.needs_licence for job in jobs)
+    requested = workers if workers is not None else pp.max_workers
+    limit = cpus if requested == "auto" else int(requested)
+    limit = max(1, min(limit, len(jobs)))
+    if pp.licences is not None and licensed and all(j.needs_licence for j in jobs):
+        limit = min(limit, pp.licences)
+
+    budgets, limit, warnings = _memory_budgets(
+        pp.memory_budget, per_file, jobs, limit, pp, config.source
+    )
+    warnings = (*notes, *warnings)
+
+    mode: Mode = "parallel"
+    reason = f"{limit} worker processes"
+    if sequential:
+        mode, reason = "sequential", "requested with --sequential"
+    elif pp.executor == "sequential":
+        mode, reason = "sequential", "parallel_processing.executor is 'sequential'"
+    elif not pp.enabled:
+        mode, reason = "sequential", "parallel_processing.enabled is false"
+    elif len(jobs) == 1:
+        mode, reason = "sequential", "only one input file"
+    if mode == "sequential":
+        limit = 1
+        if pp.timeout_per_file is not None:
+            warnings += ("timeout_per_file is not enforced in sequential mode",)
+
+    return Plan(
+        batch_id=batch_id or uuid.uuid4().hex[:12],
+        config=config,
+        jobs=jobs,
+        workers=limit,
+        mode=mode,
+        mode_reason=reason,
+        budgets=budgets,
+        output_dir=output_dir,
+        store_dir=output_dir / ".ofxpost" / "store",
+        config_hash=config.result_hash(),
+        plugin_spec=config.plugin_spec,
+        timeout=pp.timeout_per_file,
+        warnings=warnings,
+    )
+
+
+def with_mode(plan: Plan, mode: Mode, reason: str) -> Plan:
+    """Return ``plan`` switched to ``mode`` (used for the sequential fallback)."""
+    workers = 1 if mode == "sequential" else plan.workers
+    return replace(plan, mode=mode, mode_reason=reason, workers=workers)
+
+
+def _job(index: int, path: Path, per_file: int | None) -> Job:
+    try:
+        stat = path.stat()
+        size, mtime_ns = stat.st_size, stat.st_mtime_ns
+    except OSError:
+        size, mtime_ns = 0, 0
+    job = Job(
+        index=index,
+        path=path,
+        size=size,
+        mtime_ns=mtime_ns,
+        needs_licence=path.suffix.lower() in LICENSED_SUFFIXES,
+    )
+    estimate = per_file if per_file is not None else initial_estimate(job)
+    return replace(job, memory_estimate=estimate)
+
+
+def _memory_budgets(
+    budget_value: str | int | None,
+    per_file: int | None,
+    jobs: tuple[Job, ...],
+    workers: int,
+    pp: Any,
+    source: Path | None = None,
+) -> tuple[Budgets, int, tuple[str, ...]]:
+    licences = pp.licences
+    label = f"{source}: " if source is not None else ""
+    if per_file is not None and per_file < MIN_MEMORY_PER_FILE:
+        raise ConfigError(
+            f"{label}key 'parallel_processing.memory_per_file': {per_file} bytes is too "
+            f"small to open any file; use at least {_mib(MIN_MEMORY_PER_FILE)} (or 'auto')"
+        )
+    if budget_value is None:
+        return Budgets(licences=licences, memory_per_file=per_file), workers, ()
+    if budget_value == "auto":
+        budget = int(psutil.virtual_memory().available * AUTO_BUDGET_SHARE)
+    else:
+        budget = parse_size(budget_value)
+    controller = psutil.Process().memory_info().rss
+    worker_base = controller  # a worker imports what the controller imported
+    typical = sorted(job.memory_estimate for job in jobs)[len(jobs) // 2]
+    smallest = min(job.memory_estimate for job in jobs)
+    while workers > 1 and budget - controller - workers * worker_base < workers * typical:
+        workers -= 1
+    capacity = budget - controller - workers * worker_base
+    if capacity < smallest:
+        minimum = controller + worker_base + smallest
+        if budget_value == "auto":
+            written = f"auto (70% of the available memory, {_mib(budget)})"
+        elif str(budget_value).replace(" ", "") == _mib(budget):
+            written = _mib(budget)
+        else:
+            written = f"{budget_value} ({_mib(budget)})"
+        raise ConfigError(
+            f"{label}key 'parallel_processing.memory_budget': {written} "
+            f"is too small to run any file: the controller ({_mib(controller)}) and one "
+            f"worker ({_mib(worker_base)}) leave {_mib(max(capacity, 0))} for file data, "
+            f"and the smallest file needs an estimated {_mib(smallest)}; use at least "
+            f"{_mib(minimum, up=True)}, or null for no memory budget"
+        )
+    budgets = Budgets(
+        licences=licences,
+        memory_budget=budget,
+        memory_per_file=per_file,
+        file_capacity=capacity,
+        worker_base=worker_base,
+    )
+    return budgets, workers, ()
+
+
+def _mib(size: int, up: bool = False) -> str:
+    mib = size / 1024**2
+    return f"{math.ceil(mib) if up else round(mib)}MiB"
+
+
+def display_path(path: Path, base_dir: Path) -> str:
+    """``path`` as written in output tables: relative to the config's folder when it is
+    inside it (with ``/`` separators, so tables are the same on Windows and Linux and
+    when the project folder moves), absolute otherwise."""
+    try:
+        return path.relative_to(base_dir).as_posix()
+    except ValueError:
+        return path.as_posix()

@@ -1,0 +1,355 @@
+"""The public entry points: :func:`run_batch`, :func:`open_batch` and :func:`run`.
+
+All three take the same options (:class:`RunOptions`), checked like config keys: a
+misspelt option or a bad value is a :class:`~ofxpost.ConfigError` naming it. The
+blocking set-up of a batch (reading the config, discovering plugins, resolving
+inputs, locking ``output_dir``) runs on a worker thread, so the caller's event loop
+keeps running while it happens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import math
+import os
+import sys
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+from typing import Any, TypedDict, Unpack
+
+import anyio
+from anyio.streams.memory import MemoryObjectReceiveStream
+
+from ofxpost._config.model import Config, suggest
+from ofxpost._config.plan import Plan, make_plan
+from ofxpost._core.result import BatchResult
+from ofxpost._engine.orchestrator import Orchestrator
+from ofxpost._events.emitter import Event, EventEmitter, Sink
+from ofxpost._executors.prestart import Prestart, prestart_for
+from ofxpost._executors.protocol import ExecutorFactory
+from ofxpost._plugins.loading import load_config
+from ofxpost._store.lock import OutputDirLock
+from ofxpost.errors import ConfigError, UnsupportedLoopError
+
+ConfigSource = Config | str | os.PathLike[str] | Mapping[str, Any]
+"""A :class:`Config`, a path to a YAML file, or a config mapping."""
+
+
+class RunOptions(TypedDict, total=False):
+    """The options of :func:`run`, :func:`run_batch` and :func:`open_batch`."""
+
+    workers: int | None
+    """Override ``parallel_processing.max_workers`` (at least 1; not with a plan)."""
+    sequential: bool
+    """Process files one after another in this process (not with a plan)."""
+    resume: bool
+    """Reuse stored results whose input and config are unchanged."""
+    on_event: Callable[[Event], None] | None
+    """Called with every event."""
+    sinks: Iterable[Sink]
+    """More event receivers."""
+    executor: ExecutorFactory
+    """Makes the executor for parallel mode instead of ``parallel_processing.executor``
+    (advanced; see :mod:`ofxpost._executors.protocol`)."""
+    pool_factory: ExecutorFactory
+    """Former name of ``executor`` (still accepted)."""
+
+
+OPTION_NAMES = tuple(RunOptions.__annotations__)
+"""Every option name :func:`run_batch` accepts."""
+
+_TRIO_BRIDGE = (
+    "from trio, run the batch on a thread with its own asyncio loop: "
+    "`await trio.to_thread.run_sync(ofxpost.run, config)`"
+)
+
+
+def check_options(options: Mapping[str, Any], *, with_plan: bool = False) -> None:
+    """Validate run options the way config keys are validated.
+
+    :raises ConfigError: naming the option and the value, with the nearest valid
+        option suggested for a misspelt name.
+    """
+    for name, value in options.items():
+        if name not in OPTION_NAMES:
+            raise ConfigError(f"option {name!r}: unknown option{suggest(name, OPTION_NAMES)}")
+        if name == "workers" and value is not None:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ConfigError(f"option 'workers': expected an integer (got {value!r})")
+            if value < 1:
+                raise ConfigError(f"option 'workers': must be at least 1 (got {value!r})")
+        if name in ("sequential", "resume") and not isinstance(value, bool):
+            raise ConfigError(f"option {name!r}: expected true or false (got {value!r})")
+        if name == "on_event" and value is not None and not callable(value):
+            raise ConfigError(f"option 'on_event': expected a callable (got {value!r})")
+        if name == "sinks" and (
+            isinstance(value, str | bytes)
+            or not isinstance(value, Iterable)
+            or not all(callable(s) for s in value)
+        ):
+            raise ConfigError(f"option 'sinks': expected a list of callables (got {value!r})")
+    if with_plan:
+        for name in ("workers", "sequential"):
+            if options.get(name) not in (None, False):
+                raise ConfigError(
+                    f"option {name!r}: cannot be combined with a Plan "
+                    "(pass it to ofxpost.make_plan instead)"
+                )
+
+
+def running_async_library() -> str | None:
+    """``"asyncio"`` or ``"trio"`` when called inside that library's loop, else None."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        return "asyncio"
+    trio: Any = sys.modules.get("trio")
+    if trio is not None:
+        try:
+            trio.lowlevel.current_task()
+        except RuntimeError:
+            pass
+        else:
+            return "trio"
+    return None
+
+
+def _require_asyncio(entry: str) -> None:
+    library = running_async_library()
+    if library != "asyncio":
+        where = f"under {library}" if library else "outside an event loop"
+        hint = _TRIO_BRIDGE if library == "trio" else "use ofxpost.run() from synchronous code"
+        raise UnsupportedLoopError(
+            f"ofxpost.{entry} needs a running asyncio event loop (the asyncio backend), "
+            f"but it was called {where}; {hint}"
+        )
+
+
+def _config(source: ConfigSource) -> Config:
+    if isinstance(source, Config):
+        return source
+    if not isinstance(source, str | os.PathLike | Mapping):
+        raise ConfigError(
+            f"config: expected a Config, a YAML path or a mapping (got {type(source).__name__})"
+        )
+    return load_config(source)
+
+
+async def load_config_async(
+    source: str | os.PathLike[str] | Mapping[str, Any],
+    *,
+    base_dir: str | os.PathLike[str] | None = None,
+) -> Config:
+    """:func:`ofxpost.load_config` on a worker thread, for code running an event loop.
+
+    Loading a config imports and registers plugins, which can take a noticeable time
+    the first time; this keeps the loop free meanwhile.
+
+    :raises ConfigError: as :func:`~ofxpost.load_config`.
+    """
+    return await anyio.to_thread.run_sync(functools.partial(load_config, source, base_dir=base_dir))
+
+
+@dataclass
+class _Prepared:
+    plan: Plan
+    lock: OutputDirLock
+    early: Prestart | None = None
+    """Workers started before planning (released unless the executor claimed them)."""
+
+    def release(self) -> None:
+        if self.early is not None:
+            self.early.discard()
+        self.lock.release()
+
+
+def _prepare(
+    config: ConfigSource | Plan, workers: int | None, sequential: bool, prestart: bool
+) -> _Prepared:
+    """The blocking set-up (on a worker thread): config, plan, ``output_dir`` lock.
+
+    With ``prestart`` the local pool's workers start as soon as the config is valid,
+    while the inputs are resolved (:mod:`ofxpost._executors.prestart`).
+    """
+    early: Prestart | None = None
+    try:
+        if isinstance(config, Plan):
+            plan = config
+        else:
+            valid = _config(config)
+            if prestart:
+                early = prestart_for(valid, workers=workers, sequential=sequential)
+            plan = make_plan(valid, workers=workers, sequential=sequential)
+        lock = OutputDirLock(plan.output_dir)
+        lock.acquire()
+    except BaseException:
+        if early is not None:
+            early.discard()
+        raise
+    stale = lock.stale_message()
+    if stale is not None:
+        plan = replace(plan, warnings=(*plan.warnings, stale))
+    return _Prepared(plan, lock, early)
+
+
+async def _prepare_off_loop(config: ConfigSource | Plan, options: Mapping[str, Any]) -> _Prepared:
+    check_options(options, with_plan=isinstance(config, Plan))
+    prepare = functools.partial(
+        _prepare,
+        config,
+        options.get("workers"),
+        bool(options.get("sequential", False)),
+        # a custom executor brings its own workers
+        options.get("executor") is None and options.get("pool_factory") is None,
+    )
+    future = asyncio.get_running_loop().run_in_executor(None, prepare)
+    try:
+        return await asyncio.shield(future)
+    except BaseException:
+        # Cancelled while the set-up goes on in its thread: whatever it prepares
+        # (the lock, pre-started workers) is released as soon as it is done.
+        future.add_done_callback(_release_unused)
+        raise
+
+
+def _release_unused(future: asyncio.Future[_Prepared]) -> None:
+    if not future.cancelled() and future.exception() is None:
+        future.result().release()
+
+
+async def _run_prepared(prepared: _Prepared, options: Mapping[str, Any]) -> BatchResult:
+    try:
+        all_sinks = list(options.get("sinks", ()))
+        on_event = options.get("on_event")
+        if on_event is not None:
+            all_sinks.append(on_event)
+        emitter = EventEmitter(prepared.plan.batch_id, all_sinks)
+        orchestrator = Orchestrator(
+            prepared.plan,
+            emitter,
+            resume=bool(options.get("resume", False)),
+            executor=options.get("executor") or options.get("pool_factory"),
+        )
+        return await orchestrator.run()
+    finally:
+        prepared.release()
+
+
+async def run_batch(config: ConfigSource | Plan, **options: Unpack[RunOptions]) -> BatchResult:
+    """Run a batch on the running event loop and return its :class:`BatchResult`.
+
+    It never calls :func:`asyncio.run` itself, so it can be awaited inside an
+    application that already runs a loop (asyncio backend). Its blocking set-up runs
+    on a worker thread. Cancelling the awaiting task stops admitting files,
+    terminates the workers, keeps every finished result in the result store and
+    writes the outputs marked partial; the cancellation is then re-raised.
+
+    :param config: a :class:`Config`, a YAML path, a config mapping, or a
+        :class:`~ofxpost._config.plan.Plan` from :func:`ofxpost.make_plan`.
+    :param options: see :class:`RunOptions`: ``workers`` (override
+        ``parallel_processing.max_workers``; not with a plan), ``sequential``,
+        ``resume``, ``on_event``, ``sinks``, ``executor`` (an
+        :data:`~ofxpost._executors.protocol.ExecutorFactory`; ``pool_factory`` is its
+        former name).
+    :raises ConfigError: if the config, an option or the inputs are unusable
+        (nothing is written).
+    :raises OutputError: if ``output_dir`` cannot be used.
+    :raises OutputDirLockedError: if another run holds ``output_dir``.
+    :raises UnsupportedLoopError: if not awaited on an asyncio event loop.
+    """
+    _require_asyncio("run_batch()")
+    prepared = await _prepare_off_loop(config, options)
+    return await _run_prepared(prepared, options)
+
+
+class BatchStream:
+    """Events of a running batch as an async iterator, then its result.
+
+    Get one from :func:`open_batch`; iterate it with ``async for``. Iteration ends
+    after ``batch_finished``; :attr:`result` is then set.
+    """
+
+    def __init__(self, receive: MemoryObjectReceiveStream[Event]) -> None:
+        self._receive = receive
+        self.result: BatchResult | None = None
+        """The batch's result, once iteration has ended."""
+        self.error: BaseException | None = None
+        """The exception that stopped the batch, if any."""
+
+    def __aiter__(self) -> AsyncIterator[Event]:
+        return self._events()
+
+    async def _events(self) -> AsyncIterator[Event]:
+        async with self._receive:
+            async for event in self._receive:
+                yield event
+
+
+@asynccontextmanager
+async def open_batch(
+    config: ConfigSource, **options: Unpack[RunOptions]
+) -> AsyncIterator[BatchStream]:
+    """Start a batch in the background and stream its events.
+
+    ::
+
+        async with ofxpost.open_batch("batch.yml", workers=4) as batch:
+            async for event in batch:
+                print(event["event"], event.get("file"))
+        print(batch.result.exit_code)
+
+    ``options`` are those of :func:`run_batch`. Config, option, input and
+    ``output_dir`` errors are raised here, before the batch starts. Leaving the block
+    early cancels the batch (outputs are then written marked partial).
+    """
+    _require_asyncio("open_batch()")
+    prepared = await _prepare_off_loop(config, options)
+    send, receive = anyio.create_memory_object_stream[Event](max_buffer_size=math.inf)
+    stream = BatchStream(receive)
+
+    def forward(event: Event) -> None:
+        # a consumer that stopped listening must not disturb the batch
+        with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
+            send.send_nowait(event)
+
+    run_options = {**options, "sinks": [*options.get("sinks", ()), forward]}
+
+    async def runner() -> None:
+        async with send:
+            try:
+                stream.result = await _run_prepared(prepared, run_options)
+            except Exception as exc:
+                stream.error = exc
+                raise
+
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(runner)
+            try:
+                yield stream
+            finally:
+                if stream.result is None:
+                    tg.cancel_scope.cancel()
+    finally:
+        prepared.release()
+
+
+def run(config: ConfigSource, **options: Unpack[RunOptions]) -> BatchResult:
+    """Run a batch from synchronous code (scripts); see :func:`run_batch`.
+
+    :raises UnsupportedLoopError: if called inside a running event loop (there,
+        ``await ofxpost.run_batch(...)`` instead).
+    """
+    library = running_async_library()
+    if library is not None:
+        hint = "`await ofxpost.run_batch(...)` instead" if library == "asyncio" else _TRIO_BRIDGE
+        raise UnsupportedLoopError(
+            f"ofxpost.run() cannot be called inside a running {library} event loop; {hint}"
+        )
+    check_options(options)
+    return anyio.run(functools.partial(run_batch, config, **options), backend="asyncio")

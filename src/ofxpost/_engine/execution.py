@@ -1,0 +1,220 @@
+"""Execution: one attempt of one file on the executor, its timeout and its failures.
+
+:class:`Execution` submits a :class:`~ofxpost._core.records.Job` to the
+:class:`~ofxpost._executors.protocol.FileExecutor`, starts the file's
+``timeout_per_file`` clock when a worker picks it up (``file_started``), and turns
+whatever the executor raises into a failed :class:`~ofxpost._core.records.FileRecord` for
+that file only: a lost worker is ``crash``, a worker past its memory limit is
+``memory``, a timeout is ``timeout`` and anything else is ``unknown``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from concurrent.futures import Future
+from typing import Any, Protocol
+
+import anyio
+
+from ofxpost._config.plan import Plan
+from ofxpost._core.records import ErrorKind, ErrorRecord, FileRecord, FileStatus, Job
+from ofxpost._engine.inbox import LoopInbox
+from ofxpost._events.emitter import EventEmitter
+from ofxpost._executors.protocol import FileExecutor
+from ofxpost._worker.capture import existing_log
+from ofxpost._worker.worker import error_record, format_traceback
+from ofxpost.errors import MemoryLimitExceeded, RemoteError, TaskKilled, WorkerDied, WorkerId
+
+
+class Deadline(Protocol):
+    """What a file's clock sets when its worker picks it up: an anyio
+    :class:`~anyio.CancelScope`, or any object with a settable ``deadline``
+    (event-loop time)."""
+
+    deadline: float
+
+
+def worker_fields(worker: WorkerId | None) -> dict[str, Any]:
+    """Event fields naming a worker: ``worker_pid`` for a pid, ``worker`` for an address."""
+    if isinstance(worker, str):
+        return {"worker_pid": None, "worker": worker}
+    return {"worker_pid": worker}
+
+
+class Execution:
+    """Runs attempts on one executor for one batch (see the module docstring)."""
+
+    def __init__(self, plan: Plan, emitter: EventEmitter) -> None:
+        self.plan = plan
+        self.emitter = emitter
+        self.executor: FileExecutor | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.inbox: LoopInbox | None = None
+        """Where executor callbacks are posted to the loop (set by :meth:`attach_loop`)."""
+        self._scopes: dict[int, Deadline] = {}
+        self._workers: dict[int, WorkerId] = {}
+
+    def attach_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Run on ``loop`` (the executor's callbacks are marshalled to it)."""
+        self._loop = loop
+        self.inbox = LoopInbox(loop)
+
+    def use(self, plan: Plan, executor: FileExecutor) -> None:
+        """Use ``executor`` (started) for the attempts of ``plan``."""
+        self.plan = plan
+        self.executor = executor
+
+    @property
+    def timeout(self) -> float | None:
+        """The orchestrator's own deadline per file (``None`` where it does not apply)."""
+        executor = self.executor
+        if self.plan.mode == "sequential" or executor is None or executor.enforces_timeout:
+            return None
+        return self.plan.timeout
+
+    async def run(self, job: Job) -> FileRecord:
+        """Run one attempt of ``job``; never raises for a failure of the file itself."""
+        executor, loop = self.executor, self._loop
+        assert executor is not None and loop is not None
+        timeout = self.timeout
+        started = time.perf_counter()
+        with anyio.CancelScope() as scope:
+            self._scopes[job.index] = scope
+            try:
+                # Cancelling this await (the deadline, or the batch) cancels the
+                # executor's future, which kills the job's worker.
+                record: FileRecord = await asyncio.wrap_future(executor.submit(job))
+            except anyio.get_cancelled_exc_class():
+                raise
+            except BaseException as exc:
+                return self.failure(job, exc, started)
+            finally:
+                self._scopes.pop(job.index, None)
+        if scope.cancelled_caught:
+            return self._timed_out(job, timeout, started)
+        return record
+
+    def watch(self, job: Job, deadline: Deadline) -> None:
+        """Arm ``deadline`` when a worker picks ``job`` up (see :meth:`job_started`)."""
+        self._scopes[job.index] = deadline
+
+    def unwatch(self, job: Job) -> None:
+        """Forget the deadline of ``job`` (its attempt ended)."""
+        self._scopes.pop(job.index, None)
+
+    def outcome(self, job: Job, future: Future[FileRecord], started: float) -> FileRecord:
+        """The record of ``job`` from its done ``future`` (never raises for the file)."""
+        try:
+            return future.result()
+        except BaseException as exc:
+            return self.failure(job, exc, started)
+
+    def timed_out(self, job: Job, started: float) -> FileRecord:
+        """The record of ``job`` killed at its ``timeout_per_file``."""
+        return self._timed_out(job, self.timeout, started)
+
+    def failure(self, job: Job, exc: BaseException, started: float) -> FileRecord:
+        """The failed record of ``job`` for ``exc`` raised by the executor.
+
+        A lost worker is ``crash``, a worker past its memory limit ``memory``, a
+        timeout ``timeout``; anything else -- a plain RemoteError from a worker, or a
+        SystemExit/KeyboardInterrupt from plugin code run by a custom executor --
+        fails this file only, as ``unknown``.
+        """
+        if isinstance(exc, WorkerDied):
+            worker: WorkerId | None = exc.worker if exc.worker is not None else exc.pid
+            self.emitter.emit(
+                "worker_crashed",
+                level="error",
+                file=str(job.path),
+                index=job.index,
+                exitcode=exc.exitcode,
+                attempt=job.attempt,
+                message=str(exc),
+                **worker_fields(worker),
+            )
+            return self._failed(job, ErrorKind.CRASH, f"{job.path.name}: {exc}", started)
+        if isinstance(exc, MemoryLimitExceeded):
+            return self._failed(job, ErrorKind.MEMORY, f"{job.path.name}: {exc}", started)
+        if isinstance(exc, TaskKilled):
+            if exc.timed_out:
+                return self._timed_out(job, self.plan.timeout, started)
+            return self._failed(job, ErrorKind.UNKNOWN, f"{job.path.name}: {exc}", started)
+        return self._failed_by(job, exc, started)
+
+    def _timed_out(self, job: Job, timeout: float | None, started: float) -> FileRecord:
+        worker = self._workers.get(job.index)
+        self.emitter.emit(
+            "file_timeout",
+            level="error",
+            file=str(job.path),
+            index=job.index,
+            timeout_s=timeout,
+            **worker_fields(worker),
+        )
+        message = (
+            f"{job.path.name}: ran past timeout_per_file ({timeout} s); its worker was terminated"
+        )
+        return self._failed(job, ErrorKind.TIMEOUT, message, started)
+
+    def _pid(self, job: Job) -> int | None:
+        worker = self._workers.get(job.index)
+        return worker if isinstance(worker, int) else None
+
+    def _failed(self, job: Job, kind: ErrorKind, message: str, started: float) -> FileRecord:
+        return FileRecord(
+            index=job.index,
+            path=job.path,
+            status=FileStatus.FAILED,
+            errors=[ErrorRecord(kind, message)],
+            duration_s=time.perf_counter() - started,
+            worker_pid=self._pid(job),
+            attempts=job.attempt,
+            log=existing_log(self.plan.output_dir, job),
+        )
+
+    def _failed_by(self, job: Job, exc: BaseException, started: float) -> FileRecord:
+        """A failed record for an exception the executor raised."""
+        if isinstance(exc, RemoteError):
+            name, trace = exc.type_name, exc.traceback_text
+            text = str(exc)
+        else:
+            name = f"{type(exc).__module__}.{type(exc).__qualname__}"
+            text, trace = error_record(exc).message, format_traceback(exc)
+        message = f"{job.path.name}: {text}"
+        return FileRecord(
+            index=job.index,
+            path=job.path,
+            status=FileStatus.FAILED,
+            errors=[ErrorRecord(ErrorKind.UNKNOWN, message, trace, None, name)],
+            duration_s=time.perf_counter() - started,
+            worker_pid=self._pid(job),
+            attempts=job.attempt,
+            log=existing_log(self.plan.output_dir, job),
+        )
+
+    def job_started_threadsafe(self, job: Job, worker: WorkerId) -> None:
+        """The executor's ``on_started`` callback (any thread)."""
+        inbox = self.inbox
+        if inbox is not None:
+            inbox.post(self.job_started, job, worker)
+
+    def job_started(self, job: Job, worker: WorkerId) -> None:
+        """A worker picked ``job`` up: emit ``file_started`` and start its clock."""
+        self._workers[job.index] = worker
+        scope = self._scopes.get(job.index)
+        timeout = self.timeout
+        if scope is not None and timeout is not None:
+            assert self._loop is not None
+            scope.deadline = self._loop.time() + timeout
+        self.emitter.emit(
+            "file_started",
+            file=str(job.path),
+            index=job.index,
+            attempt=job.attempt,
+            **worker_fields(worker),
+        )
+
+
+__all__ = ["Deadline", "Execution", "worker_fields"]

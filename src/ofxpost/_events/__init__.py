@@ -1,0 +1,1 @@
+"""Progress events: the emitter (a structlog processor chain) and the shipped JSON Schema."""

@@ -1,0 +1,1 @@
+"""Executors, like httpx's transports: the protocol, the local pool, sequential, and Dask."""

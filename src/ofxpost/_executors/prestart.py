@@ -1,0 +1,167 @@
+"""Worker processes started while the controller is still setting up the batch.
+
+Starting a worker costs a fresh interpreter and the imports a worker needs (about
+half a second to a second each). The controller meanwhile reads the config,
+discovers plugins, resolves the inputs and locks ``output_dir``. :class:`Prestart`
+overlaps the two: the local pool's workers are spawned first and import
+:data:`WARM_MODULES` while the controller works; once the config is known
+(:meth:`Prestart.bind`) and the plan has said how many workers it needs, the
+executor claims the pool (:func:`claim`), hands the workers their set-up and stops any
+it does not need.
+
+``ofxpost run`` starts the workers before it reads the config (their number is
+``--workers`` or the CPU count); :func:`ofxpost.run_batch` as soon as the config is
+valid, before planning. Nothing is pre-started for ``--sequential``, the Dask
+executor, a custom executor factory, or a disabled pool. Every pre-started pool that
+is not claimed is shut down by its owner (:meth:`Prestart.discard`).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ofxpost._config.plugin_spec import BUILTIN_PLUGINS
+from ofxpost._pool.pool import ResilientProcessPool
+
+if TYPE_CHECKING:  # ``ofxpost run`` starts workers before it has imported the config
+    from ofxpost._config.model import Config
+
+WARM_MODULES: tuple[str, ...] = ("ofxpost._worker.worker", *BUILTIN_PLUGINS.values())
+"""What a pre-started worker imports while it waits for its set-up."""
+
+_lock = threading.Lock()
+_bound: list[Prestart] = []
+"""Pre-started pools bound to a config, not yet claimed (oldest first)."""
+
+
+def wanted_workers(config: Config, *, workers: int | None, sequential: bool) -> int:
+    """How many local workers a batch of ``config`` may use (0: no local pool).
+
+    An upper bound: the plan can still lower it (fewer files, licences, memory).
+    """
+    pp = config.parallel_processing
+    local = not sequential and pp.enabled and pp.executor == "local"
+    return _worker_count(local, pp.max_workers, workers)
+
+
+def _worker_count(local: bool, max_workers: object, workers: int | None) -> int:
+    """The one rule: none without a local pool; else ``workers`` (an option), else
+    ``max_workers`` when it is a count, else one per CPU (``auto``)."""
+    if not local:
+        return 0
+    if workers is not None:
+        return workers
+    if isinstance(max_workers, int) and not isinstance(max_workers, bool) and max_workers > 0:
+        return max_workers
+    return os.cpu_count() or 1
+
+
+@dataclass(eq=False)
+class Prestart:
+    """One pre-started local pool, owned by whoever started it (see the module docs)."""
+
+    pool: ResilientProcessPool
+    config: Config | None = None
+    claimed: bool = False
+
+    @classmethod
+    def begin(cls, count: int) -> Prestart:
+        """Spawn ``count`` workers now; they import :data:`WARM_MODULES` and wait."""
+        pool = ResilientProcessPool(max(1, count))
+        pool.prestart(WARM_MODULES)
+        return cls(pool)
+
+    def bind(self, config: Config, *, workers: int | None, sequential: bool) -> bool:
+        """Offer the pool to the batch of ``config``; stop it if that batch has no use for it.
+
+        Returns whether the pool is kept for :func:`claim`.
+        """
+        if wanted_workers(config, workers=workers, sequential=sequential) < 1:
+            self.discard()
+            return False
+        with _lock:
+            self.config = config
+            _bound.append(self)
+        return True
+
+    def discard(self) -> None:
+        """Shut the pool down unless an executor claimed it (idempotent)."""
+        with _lock:
+            if self in _bound:
+                _bound.remove(self)
+            if self.claimed:
+                return
+            self.claimed = True  # nobody may claim it from now on
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def early_count(config_path: str | os.PathLike[str] | None, workers: int | None) -> int:
+    """How many workers ``ofxpost run`` starts before it reads the config properly.
+
+    ``--workers`` if given; else a quick look at the YAML's
+    ``parallel_processing`` (``max_workers``, ``enabled``, ``executor``), so that a
+    config asking for 4 workers on a 64-CPU machine does not start 64; else one per
+    CPU (also without a config file yet: ``None``). 0: start none. Anything
+    unreadable here is left for the real config load to report.
+    """
+    section: Any = None
+    if config_path is not None:
+        try:
+            import yaml
+
+            with open(config_path, encoding="utf-8") as handle:
+                raw = yaml.safe_load(handle)
+            if isinstance(raw, dict):
+                section = raw.get("parallel_processing")
+        except Exception:
+            section = None
+    if not isinstance(section, dict):
+        section = {}
+    local = section.get("enabled") is not False and section.get("executor") not in (
+        "dask",
+        "sequential",
+    )
+    return _worker_count(local, section.get("max_workers"), workers)
+
+
+def prestart_for(config: Config, *, workers: int | None, sequential: bool) -> Prestart | None:
+    """Pre-start the local pool a batch of ``config`` will use, bound to it (or ``None``)."""
+    count = wanted_workers(config, workers=workers, sequential=sequential)
+    if count < 1:
+        return None
+    early = Prestart.begin(count)
+    early.bind(config, workers=workers, sequential=sequential)
+    return early
+
+
+def release(config: Config) -> None:
+    """Stop the pools pre-started for ``config`` now: its batch runs in this process."""
+    with _lock:
+        unused = [early for early in _bound if early.config is config]
+    for early in unused:
+        early.discard()
+
+
+def claim(config: Config) -> ResilientProcessPool | None:
+    """The pool pre-started for ``config`` (the same object), taken by an executor."""
+    with _lock:
+        for early in _bound:
+            if early.config is config and not early.claimed:
+                early.claimed = True
+                _bound.remove(early)
+                return early.pool
+    return None
+
+
+__all__ = [
+    "WARM_MODULES",
+    "Prestart",
+    "claim",
+    "early_count",
+    "prestart_for",
+    "release",
+    "wanted_workers",
+]

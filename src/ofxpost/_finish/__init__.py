@@ -1,0 +1,1 @@
+"""The finish phase: folds, aggregation, writers, error reports and the manifest."""

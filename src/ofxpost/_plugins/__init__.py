@@ -1,0 +1,1 @@
+"""The plugin manager, plugin discovery and config loading through the plugins' hooks."""

@@ -1,0 +1,140 @@
+"""``ofxpost-run.json``: the run's status and the list of files ofxpost owns.
+
+The manifest is the record of **what ofxpost wrote** into ``output_dir``. Its
+``written`` list (paths relative to ``output_dir``, ``/``-separated) is the only
+thing ofxpost ever deletes or overwrites: a file in ``output_dir`` that is not on
+that list belongs to the user and is left alone. An output whose path is taken by
+such a file is not written (an ``output`` error names the file; exit code 1).
+
+``status`` says whether the files on the list form one finished set:
+
+``running``
+    files are being processed (error reports may appear under ``errors/``);
+``writing``
+    outputs are being put in place;
+``complete`` / ``partial``
+    every output of the run is in place (``partial``: the batch was cancelled and
+    the outputs cover the files that finished).
+
+The ledger persists each claim **before** the file is written, so a run killed at
+any moment leaves a manifest that lists every file ofxpost may have written, and
+that says ``running`` or ``writing``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from ofxpost._core import atomic
+from ofxpost._core.names import relative_path_problem
+from ofxpost._version import __version__
+
+MANIFEST = "ofxpost-run.json"
+"""The manifest's file name, in ``output_dir``."""
+
+PARTIAL_MARKER = "PARTIAL"
+"""File written into ``output_dir`` when the outputs cover a cancelled batch only."""
+
+RUNNING = "running"
+WRITING = "writing"
+COMPLETE = "complete"
+PARTIAL = "partial"
+FINISHED_STATES = (COMPLETE, PARTIAL)
+"""States in which the files on the ``written`` list form one finished set."""
+
+
+def read_manifest(output_dir: Path) -> dict[str, Any] | None:
+    """The manifest in ``output_dir``, or ``None`` when absent or unreadable."""
+    try:
+        data = json.loads((output_dir / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def owned_paths(manifest: Mapping[str, Any] | None) -> set[str]:
+    """The confined relative paths a manifest says ofxpost wrote.
+
+    A manifest from an earlier ofxpost version has no ``written`` list; its
+    ``outputs`` and the ``PARTIAL`` marker count instead. Anything that is not a
+    confined relative path (``..``, absolute) is ignored: ofxpost never deletes
+    outside ``output_dir`` whatever the manifest says.
+    """
+    if not manifest:
+        return set()
+    listed = manifest.get("written")
+    if not isinstance(listed, list):
+        listed = [*(manifest.get("outputs") or []), PARTIAL_MARKER]
+    return {p for p in listed if isinstance(p, str) and relative_path_problem(p) is None}
+
+
+class OutputLedger:
+    """Which files of ``output_dir`` ofxpost owns, kept in the manifest as it changes."""
+
+    def __init__(self, output_dir: Path, batch_id: str) -> None:
+        self.output_dir = output_dir
+        self.batch_id = batch_id
+        self.previous: frozenset[str] = frozenset(owned_paths(read_manifest(output_dir)))
+        """What earlier runs wrote (and may still be on disk)."""
+        self.owned: set[str] = set(self.previous)
+        """Every file ofxpost may have written and not yet removed."""
+        self.written: set[str] = set()
+        """What this run wrote (or is about to write)."""
+        self.status = RUNNING
+
+    def path(self, rel: str) -> Path:
+        """The absolute path of ``rel``."""
+        return self.output_dir / rel
+
+    def foreign(self, rel: str) -> bool:
+        """Whether something that ofxpost did not write is at ``rel``."""
+        target = self.path(rel)
+        return rel not in self.owned and (target.exists() or target.is_symlink())
+
+    def claim(self, rels: Iterable[str], status: str | None = None) -> None:
+        """Record ``rels`` as written by this run, in the manifest, before writing them."""
+        rels = list(rels)
+        self.owned.update(rels)
+        self.written.update(rels)
+        if status is not None:
+            self.status = status
+        self.save()
+
+    def unclaim(self, rel: str) -> None:
+        """``rel`` was claimed but could not be written: it is not this run's output."""
+        self.written.discard(rel)
+        if rel not in self.previous:
+            self.owned.discard(rel)
+
+    def remove(self, rel: str) -> None:
+        """Delete the owned file ``rel`` (and its folders, when they become empty)."""
+        target = self.path(rel)
+        with contextlib.suppress(FileNotFoundError):
+            target.unlink()
+        self.owned.discard(rel)
+        self.written.discard(rel)
+        folder = target.parent
+        while folder != self.output_dir and folder.is_relative_to(self.output_dir):
+            try:
+                folder.rmdir()  # only succeeds when empty: a user's file keeps it
+            except OSError:
+                break
+            folder = folder.parent
+
+    def save(self, summary: Mapping[str, Any] | None = None) -> None:
+        """Write the manifest (atomically) with the current status and ownership."""
+        manifest: dict[str, Any] = {"batch_id": self.batch_id, "status": self.status}
+        manifest.update(summary or {})
+        manifest["written"] = sorted(self.owned)
+        manifest["version"] = __version__
+        atomic.write_text(self.path(MANIFEST), json.dumps(manifest, indent=2) + "\n")
+
+    def sweep_temporaries(self) -> None:
+        """Remove temporary manifest files left by a run that was killed."""
+        for leftover in self.output_dir.glob(f".{MANIFEST}.*{atomic.TEMP_SUFFIX}"):
+            with contextlib.suppress(OSError):
+                leftover.unlink()

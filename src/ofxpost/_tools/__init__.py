@@ -1,0 +1,1 @@
+"""Tools around a batch: the synthetic generator, the demo, archive export, the plugin skeleton."""
