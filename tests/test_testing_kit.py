@@ -259,3 +259,54 @@ def test_pytest_plugin_is_registered_and_can_be_disabled(tmp_path: Path) -> None
 
 def test_kit_is_public() -> None:
     assert ofxpost.testing.write_archives is write_archives  # type: ignore[attr-defined]
+
+
+FOLD_PLUGIN = '''
+"""A third-party aggregator with a fold: the public ofxpost_start_fold hook."""
+import pandas as pd
+
+import ofxpost
+
+SEEN = []
+
+
+class CountFold:
+    def __init__(self):
+        self.rows = {}
+
+    def add(self, record):
+        SEEN.append(record.index)
+        self.rows[record.index] = {"index": record.index, "ok": not record.failed}
+
+    def tables(self):
+        rows = [self.rows[i] for i in sorted(self.rows)]
+        return {"folded": pd.DataFrame(rows).assign(source="fold")}
+
+
+@ofxpost.hookimpl
+def ofxpost_start_fold(config, plan):
+    return CountFold()
+
+
+@ofxpost.hookimpl
+def ofxpost_aggregate(records):
+    fold = CountFold()
+    for record in records:
+        fold.add(record)
+    table = fold.tables()["folded"]
+    return {"folded": table.assign(source="store")}
+'''
+
+
+def test_a_third_party_fold_is_used_through_the_public_hook(
+    ofxpost_archives: object, tmp_path: Path
+) -> None:
+    ofxpost_archives(cases=3)  # type: ignore[operator]
+    module = types.ModuleType("kit_fold_plugin")
+    exec(compile(FOLD_PLUGIN, "<inline>", "exec"), module.__dict__)
+    run = run_plugin_batch(CONFIG, base_dir=tmp_path, plugins=[module])
+    table = run.table("folded")
+    assert list(table["index"]) == [0, 1, 2]
+    # the fold's tables were written, not the aggregate hook's: each file added once
+    assert set(table["source"]) == {"fold"}
+    assert sorted(module.SEEN) == [0, 1, 2]

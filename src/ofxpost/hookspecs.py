@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
     from ofxpost._config.model import Config
     from ofxpost._config.plan import Plan
+    from ofxpost._core.fold import Fold
     from ofxpost._core.partial import Partial
     from ofxpost._core.records import ErrorKind, FileRecord, Job
     from ofxpost._core.result import BatchResult
@@ -174,6 +175,30 @@ def ofxpost_aggregate(
     Table names must be unique across plugins (an earlier-registered plugin keeps a
     name) and portable file names (:mod:`ofxpost._core.names`). Row order must depend
     only on the input order, never on completion order.
+    """
+
+
+@hookspec
+def ofxpost_start_fold(config: Config, plan: Plan) -> Fold | None:
+    """Start an incremental aggregation: records folded in as the files finish.
+
+    **When:** once, before the first file is dispatched, for each plugin that also
+    implements :func:`ofxpost_aggregate`. **Where:** controller.
+
+    :param config: the validated batch config.
+    :param plan: the batch plan.
+
+    **Returns:** a :class:`ofxpost.plugin.Fold` -- an object with ``add(record)``,
+    called once per finished file in completion order, and ``tables()``, called
+    once at the end and returning exactly what this plugin's ``ofxpost_aggregate``
+    would return for the stored records -- or ``None`` for no fold. The fold is used
+    instead of ``ofxpost_aggregate`` only when it saw exactly the records the store
+    holds for the finished files, each once; otherwise (a resumed batch that reused
+    records it never saw, a fold that raised on a record) ``ofxpost_aggregate`` is
+    called as usual. Keep each file's part under ``record.index`` and order the rows
+    only in ``tables()``: the tables must not depend on the completion order. The
+    simplest correct ``ofxpost_aggregate`` starts a fold, adds every record and
+    returns ``tables()``, so the two cannot drift apart.
     """
 
 

@@ -35,11 +35,11 @@ from ofxpost._builtin.support.tableunits import (
     column_allowables,
     column_units,
 )
+from ofxpost._core.fold import Fold
 from ofxpost._core.markers import hookimpl, hookspec
 from ofxpost._core.partial import Partial
 from ofxpost._core.records import FileRecord, Job
 from ofxpost._executors.protocol import ExecutorFactory, FileExecutor
-from ofxpost._finish.folding import Fold
 from ofxpost._store.artifacts import artifact_path
 from ofxpost.errors import LoadMatrixError, TablesNotWritten
 

@@ -210,6 +210,7 @@ def linked_table(
     return fold.table()
 
 
+@hookimpl(specname="ofxpost_start_fold")
 def start_fold(config: Any, plan: Any) -> LinkedFold | None:
     """The fold of :func:`ofxpost_aggregate` (``None`` when no column is configured)."""
     section: LinkedSection = config.section(SECTION)

@@ -394,6 +394,7 @@ def ofxpost_write_outputs(
     return written
 
 
+@hookimpl(specname="ofxpost_start_fold")
 def start_fold(config: Any, plan: Any) -> MatrixFold | None:
     """The fold of :func:`ofxpost_aggregate` (``None`` when the section is not active)."""
     section = _section(config)

@@ -297,6 +297,7 @@ def graph_tables(
     return fold.tables()
 
 
+@hookimpl(specname="ofxpost_start_fold")
 def start_fold(config: Any, plan: Any) -> GraphFold | None:
     """The fold of :func:`ofxpost_aggregate` (``None`` when no graph is configured)."""
     section: RangeGraphSection = config.section(SECTION)

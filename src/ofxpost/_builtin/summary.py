@@ -337,6 +337,7 @@ def group_tables(
     return fold.tables()
 
 
+@hookimpl(specname="ofxpost_start_fold")
 def start_fold(config: Any, plan: Any) -> SummaryFold | None:
     """The fold of :func:`ofxpost_aggregate` (``None`` when no group is configured)."""
     section: SummarySection = config.section(SECTION)

@@ -112,6 +112,7 @@ class TablesFold:
         }
 
 
+@hookimpl(specname="ofxpost_start_fold")
 def start_fold(config: Config, plan: Any) -> TablesFold:
     """The fold of :func:`ofxpost_aggregate` (see :mod:`ofxpost._finish.folding`)."""
     return TablesFold(config)

@@ -263,6 +263,7 @@ def series_tables(
     return fold.tables()
 
 
+@hookimpl(specname="ofxpost_start_fold")
 def start_fold(config: Any, plan: Any) -> SeriesFold | None:
     """The fold of :func:`ofxpost_aggregate` (``None`` when no group is configured)."""
     section: TimeSeriesSection = config.section(SECTION)

@@ -1,11 +1,12 @@
-"""Incremental aggregation of the built-in features: records folded as they arrive.
+"""Incremental aggregation: records folded into the aggregators as they arrive.
 
-A built-in aggregator's work is mostly per file (decode the results, build that
-file's rows); only the last step needs every file (put the rows in input order,
-make the tables, take envelopes and statistics). So each built-in plugin module
-may offer, beside its ``ofxpost_aggregate`` hook::
+An aggregator's work is mostly per file (decode the results, build that file's
+rows); only the last step needs every file (put the rows in input order, make the
+tables, take envelopes and statistics). So a plugin may implement, beside its
+``ofxpost_aggregate`` hook, the public hook::
 
-    def start_fold(config, plan) -> Fold | None
+    @hookimpl
+    def ofxpost_start_fold(config, plan) -> Fold | None
 
 A :class:`Fold` takes each finished record as the controller gets it
 (:meth:`Folds.add`, from :meth:`ofxpost._finish.finishing.Finisher.record_done`) and
@@ -18,39 +19,25 @@ The Finisher uses a plugin's fold only when it saw exactly the records the
 batch aggregation would read (the done files with a stored record; each once).
 Otherwise -- and for a plugin whose fold raised on some record -- that plugin is
 aggregated from the store as before, and an error it raises is reported as
-before. Third-party aggregators are always called through ``ofxpost_aggregate``
-with the stored records (see ``docs/hooks.md``).
+before. The built-ins and third-party plugins use the same hook (see
+``docs/hooks.md``).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Any, cast
 
-import pandas as pd
 import pluggy
 
+from ofxpost._core.fold import Fold
 from ofxpost._core.records import FileRecord, Job
-from ofxpost._plugins.manager import BUILTIN_PLUGINS, ImplOutcome, trace_call
+from ofxpost._plugins.manager import ImplOutcome, trace_call
 
-__all__ = ["FOLD_FACTORY", "Fold", "Folds"]
-
-FOLD_FACTORY = "start_fold"
-"""The module-level function of a built-in plugin that starts its fold."""
-
-
-class Fold(Protocol):
-    """One plugin's running aggregation."""
-
-    def add(self, record: FileRecord) -> None:
-        """Take one finished file's record (any order; each file once)."""
-
-    def tables(self) -> Mapping[str, pd.DataFrame] | None:
-        """The tables of every record added, as ``ofxpost_aggregate`` returns them."""
-
+__all__ = ["Fold", "Folds"]
 
 class Folds:
     """The folds of a batch's built-in aggregators."""
@@ -61,16 +48,16 @@ class Folds:
         self._valid = True
         self._lock = threading.Lock()  # records arrive on the loop; the end runs on a thread
         aggregators = {i.plugin_name for i in pm.hook.ofxpost_aggregate.get_hookimpls()}
-        for name in BUILTIN_PLUGINS:
-            module = pm.get_plugin(name)
-            factory = getattr(module, FOLD_FACTORY, None)
-            if name not in aggregators or not callable(factory):
+        offered = {"config": config, "plan": plan}
+        for impl in pm.hook.ofxpost_start_fold.get_hookimpls():
+            name = impl.plugin_name
+            if name not in aggregators:
                 continue
             try:
-                fold = factory(config, plan)
+                fold = cast("Fold | None", impl.function(**{a: offered[a] for a in impl.argnames}))
             except Exception:  # aggregated from the store at the end instead
                 continue
-            if fold is not None:
+            if fold is not None and callable(getattr(fold, "add", None)):
                 self._folds[name] = fold
 
     def add(self, job: Job, record: FileRecord) -> None:
