@@ -113,3 +113,22 @@ def test_a_worker_with_the_built_ins_loads_no_pandas(tmp_path: Path) -> None:
     )
     subprocess.run([sys.executable, "-c", script, str(tmp_path)], check=True, timeout=120)
     assert (tmp_path / "loaded.txt").read_text() == "False"
+
+
+def test_entry_point_signatures_are_the_same_before_and_after_first_use() -> None:
+    # a fresh interpreter: the first-use wrappers, then the real functions
+    script = (
+        "import inspect, sys, ofxpost\n"
+        "before = [str(inspect.signature(ofxpost.run_batch)),"
+        " str(inspect.signature(ofxpost.open_batch)), ofxpost.run_batch.__name__]\n"
+        "assert 'ofxpost._engine.batch' not in sys.modules\n"
+        "import ofxpost._engine.batch\n"
+        "after = [str(inspect.signature(ofxpost.run_batch)),"
+        " str(inspect.signature(ofxpost.open_batch)), ofxpost.run_batch.__name__]\n"
+        "print(before == after, before)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.startswith("True"), out
+    assert "Unpack[RunOptions]" in out and "**options: Any" not in out

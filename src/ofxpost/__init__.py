@@ -34,7 +34,7 @@ import contextlib
 import importlib
 import sys
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 from ofxpost._core.markers import hookimpl, hookspec
 from ofxpost._core.partial import Partial
@@ -81,6 +81,7 @@ if TYPE_CHECKING:
     from ofxpost._core.result import BatchResult, FileFailure, OutputFailure
     from ofxpost._engine.batch import (
         BatchStream,
+        ConfigSource,
         RunOptions,
         load_config_async,
         open_batch,
@@ -145,18 +146,29 @@ async def _import_off_loop(name: str) -> Any:
     return await loop.run_in_executor(None, importlib.import_module, name)
 
 
-async def _run_batch_first_use(config: Any, **options: Any) -> Any:
-    """:func:`ofxpost._engine.batch.run_batch`, its module imported off the event loop."""
+async def _run_batch_first_use(
+    config: ConfigSource | Plan, **options: Unpack[RunOptions]
+) -> BatchResult:
+    """:func:`ofxpost.run_batch`, its module imported off the event loop."""
     module = await _import_off_loop("ofxpost._engine.batch")
-    return await module.run_batch(config, **options)
+    result: BatchResult = await module.run_batch(config, **options)
+    return result
 
 
 @contextlib.asynccontextmanager
-async def _open_batch_first_use(config: Any, **options: Any) -> AsyncIterator[Any]:
-    """:func:`ofxpost._engine.batch.open_batch`, its module imported off the event loop."""
+async def _open_batch_first_use(
+    config: ConfigSource, **options: Unpack[RunOptions]
+) -> AsyncIterator[BatchStream]:
+    """:func:`ofxpost.open_batch`, its module imported off the event loop."""
     module = await _import_off_loop("ofxpost._engine.batch")
     async with module.open_batch(config, **options) as batch:
         yield batch
+
+
+for _wrapper, _name in ((_run_batch_first_use, "run_batch"), (_open_batch_first_use, "open_batch")):
+    # the same name as the real function: the signatures are the same already
+    _wrapper.__name__ = _wrapper.__qualname__ = _name
+del _wrapper, _name
 
 
 _FIRST_USE: dict[str, Any] = {
