@@ -100,3 +100,14 @@ def test_run_reports_pool_start_and_eta(toy_batch: ToyBatch) -> None:
     progress = events.named("progress")
     assert progress[-1]["eta_s"] == 0
     assert all(p["eta_s"] is None or p["eta_s"] >= 0 for p in progress)
+
+
+def test_the_shipped_schema_is_generated_from_the_event_types() -> None:
+    # the TypedDicts are the one definition; `python -m ofxpost._events.schema` rewrites
+    from ofxpost._events.schema import SCHEMA_PATH, build_schema, schema_text
+
+    assert SCHEMA_PATH.read_text(encoding="utf-8") == schema_text()
+    assert event_schema() == build_schema()
+    blocks = {b["if"]["properties"]["event"]["const"]: b["then"] for b in build_schema()["allOf"]}
+    assert blocks["progress"]["properties"]["done"] == {"type": "integer", "minimum": 0}
+    assert blocks["progress"]["properties"]["eta_s"] == {"type": ["number", "null"], "minimum": 0}

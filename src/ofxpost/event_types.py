@@ -11,14 +11,53 @@ Every event is a plain dict at run time; these types describe it for a type chec
             failed = cast(FileFailed, event)
             print(failed["file"], failed["kind"])
 
-The keys of each type are exactly the properties the shipped JSON Schema
-(:func:`ofxpost.event_schema`) gives that event, and its required keys are the
-schema's required ones (a test checks both). :data:`EVENT_TYPES` maps each event
-name to its type.
+These types are the one definition of the events: the shipped JSON Schema
+(:func:`ofxpost.event_schema`) is generated from them (``python -m
+ofxpost._events.schema`` rewrites it; a test checks the shipped file is current).
+Constraints the schema states beyond the types are given with ``Annotated``
+(:class:`Minimum`, :class:`MinLength`, :class:`Pattern`, :class:`Const`,
+:class:`Description`). :data:`EVENT_TYPES` maps each event name to its type.
 """
 
 # no ``from __future__ import annotations``: TypedDict must see NotRequired at run time
-from typing import Literal, NotRequired, TypedDict
+from dataclasses import dataclass
+from typing import Annotated, Literal, NotRequired, TypedDict
+
+
+@dataclass(frozen=True)
+class Minimum:
+    """Schema constraint of a number field: ``value`` is its least allowed value."""
+
+    value: int | float
+
+
+@dataclass(frozen=True)
+class MinLength:
+    """Schema constraint of a string field: its least length."""
+
+    value: int
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """Schema constraint of a string field: a regular expression it matches."""
+
+    regex: str
+
+
+@dataclass(frozen=True)
+class Const:
+    """Schema constraint: the field always holds ``value``."""
+
+    value: object
+
+
+@dataclass(frozen=True)
+class Description:
+    """A field's description in the generated JSON Schema."""
+
+    text: str
+
 
 Level = Literal["info", "warning", "error"]
 """An event's ``level``."""
@@ -27,21 +66,30 @@ ErrorKindName = Literal["file", "extractor", "licence", "timeout", "crash", "mem
 """An error kind, as written in events."""
 
 
+TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|\+00:00)$"
+"""The form of every event's ``timestamp`` (UTC, ISO 8601)."""
+
+
+WORKER_ADDRESS = Description(
+    "Address of the cluster worker that ran the file (Dask executor; worker_pid is then null)."
+)
+
+
 class Envelope(TypedDict):
-    """The five fields every event has."""
+    """The five fields every event has (``event`` is one of :data:`EVENT_TYPES`)."""
 
     event: str
-    schema_version: int
-    batch_id: str
-    timestamp: str
+    schema_version: Annotated[int, Const(1)]
+    batch_id: Annotated[str, MinLength(1)]
+    timestamp: Annotated[str, Pattern(TIMESTAMP_PATTERN)]
     level: Level
 
 
 class BatchStarted(Envelope):
     """``batch_started``: the first event of a batch."""
 
-    total: int
-    workers: int
+    total: Annotated[int, Minimum(0)]
+    workers: Annotated[int, Minimum(1)]
     output_dir: str
     config: NotRequired[str | None]
     version: NotRequired[str]
@@ -53,16 +101,16 @@ class ModeSelected(Envelope):
 
     mode: Literal["parallel", "sequential", "dask"]
     reason: str
-    workers: int
-    pool_start_s: NotRequired[float]
-    address: NotRequired[str]
+    workers: Annotated[int, Minimum(1)]
+    pool_start_s: NotRequired[Annotated[float, Minimum(0)]]
+    address: NotRequired[Annotated[str, Description("Scheduler address of the Dask executor.")]]
 
 
 class FileWaiting(Envelope):
     """``file_waiting``: a file waits for a licence or for memory."""
 
     file: str
-    index: int
+    index: Annotated[int, Minimum(0)]
     budget: Literal["licence", "memory"]
     needed_bytes: NotRequired[int | None]
 
@@ -71,20 +119,20 @@ class FileStarted(Envelope):
     """``file_started``: a worker picked a file up."""
 
     file: str
-    index: int
+    index: Annotated[int, Minimum(0)]
     worker_pid: int | None
-    attempt: int
-    worker: NotRequired[str]
+    attempt: Annotated[int, Minimum(1)]
+    worker: NotRequired[Annotated[str, WORKER_ADDRESS]]
 
 
 class FileRetry(Envelope):
     """``file_retry``: an attempt failed and the file will be tried again."""
 
     file: str
-    index: int
-    attempt: int
+    index: Annotated[int, Minimum(0)]
+    attempt: Annotated[int, Minimum(2)]
     kind: ErrorKindName
-    delay_s: float
+    delay_s: Annotated[float, Minimum(0)]
     message: NotRequired[str]
 
 
@@ -92,29 +140,29 @@ class FileTimeout(Envelope):
     """``file_timeout``: an attempt ran past ``timeout_per_file``."""
 
     file: str
-    index: int
+    index: Annotated[int, Minimum(0)]
     timeout_s: float
     worker_pid: NotRequired[int | None]
-    worker: NotRequired[str]
+    worker: NotRequired[Annotated[str, WORKER_ADDRESS]]
 
 
 class WorkerCrashed(Envelope):
     """``worker_crashed``: the worker died while processing a file."""
 
     file: str
-    index: int
+    index: Annotated[int, Minimum(0)]
     worker_pid: int | None
     exitcode: int | None
-    attempt: NotRequired[int]
+    attempt: NotRequired[Annotated[int, Minimum(1)]]
     message: NotRequired[str]
-    worker: NotRequired[str]
+    worker: NotRequired[Annotated[str, WORKER_ADDRESS]]
 
 
 class ExtractorFailed(Envelope):
     """``extractor_failed``: one extractor raised on a file."""
 
     file: str
-    index: int
+    index: Annotated[int, Minimum(0)]
     plugin: str | None
     message: str
 
@@ -123,12 +171,12 @@ class FileFinished(Envelope):
     """``file_finished``: a file has results (``ok`` or ``partial``)."""
 
     file: str
-    index: int
+    index: Annotated[int, Minimum(0)]
     status: Literal["ok", "partial"]
-    duration_s: float
+    duration_s: Annotated[float, Minimum(0)]
     worker_pid: NotRequired[int | None]
     peak_rss: NotRequired[int | None]
-    attempts: NotRequired[int]
+    attempts: NotRequired[Annotated[int, Minimum(1)]]
     reused: NotRequired[bool]
     log: NotRequired[str | None]
 
@@ -137,23 +185,23 @@ class FileFailed(Envelope):
     """``file_failed``: a file produced no results."""
 
     file: str
-    index: int
+    index: Annotated[int, Minimum(0)]
     kind: ErrorKindName
     message: str
     plugin: NotRequired[str | None]
     worker_pid: NotRequired[int | None]
-    attempts: NotRequired[int]
-    duration_s: NotRequired[float]
+    attempts: NotRequired[Annotated[int, Minimum(1)]]
+    duration_s: NotRequired[Annotated[float, Minimum(0)]]
     log: NotRequired[str | None]
 
 
 class Progress(Envelope):
     """``progress``: after every finished or failed file."""
 
-    done: int
-    total: int
-    failed: NotRequired[int]
-    eta_s: NotRequired[float | None]
+    done: Annotated[int, Minimum(0)]
+    total: Annotated[int, Minimum(0)]
+    failed: NotRequired[Annotated[int, Minimum(0)]]
+    eta_s: NotRequired[Annotated[float | None, Minimum(0)]]
 
 
 class Warning_(Envelope):
@@ -166,22 +214,22 @@ class Warning_(Envelope):
 class AggregationStarted(Envelope):
     """``aggregation_started``: the finish phase began (aggregators, then writers)."""
 
-    files: int
+    files: Annotated[int, Minimum(0)]
 
 
 class OutputWritten(Envelope):
     """``output_written``: one output file was placed in ``output_dir``."""
 
     path: str
-    bytes: int
+    bytes: Annotated[int, Minimum(0)]
     plugin: str
 
 
 class AggregationFinished(Envelope):
     """``aggregation_finished``: every aggregator has run; the writers come next."""
 
-    tables: int
-    seconds: float
+    tables: Annotated[int, Minimum(0)]
+    seconds: Annotated[float, Minimum(0)]
 
 
 class OutputFailed(Envelope):
@@ -207,7 +255,7 @@ class InputsPaired(Envelope):
 
     reader: Literal["orcfxapi", "archive"]
     reason: str
-    count: int
+    count: Annotated[int, Minimum(1)]
     files: list[PairedFile]
 
 
@@ -215,31 +263,31 @@ class InternalError(Envelope):
     """``internal_error``: ofxpost found a bug in itself; the batch cannot exit 0."""
 
     message: str
-    not_run: NotRequired[int]
+    not_run: NotRequired[Annotated[int, Minimum(0)]]
     exception_type: NotRequired[str | None]
 
 
 class BatchCancelled(Envelope):
     """``batch_cancelled``: the batch was cancelled; partial outputs follow."""
 
-    done: int
-    total: int
+    done: Annotated[int, Minimum(0)]
+    total: Annotated[int, Minimum(0)]
     reason: NotRequired[str]
 
 
 class BatchFinished(Envelope):
     """``batch_finished``: always the last event."""
 
-    total: int
-    succeeded: int
-    partial: int
-    failed: int
-    reused: NotRequired[int]
-    wall_s: float
+    total: Annotated[int, Minimum(0)]
+    succeeded: Annotated[int, Minimum(0)]
+    partial: Annotated[int, Minimum(0)]
+    failed: Annotated[int, Minimum(0)]
+    reused: NotRequired[Annotated[int, Minimum(0)]]
+    wall_s: Annotated[float, Minimum(0)]
     cancelled: bool
     exit_code: int
-    outputs: NotRequired[int]
-    output_errors: NotRequired[int]
+    outputs: NotRequired[Annotated[int, Minimum(0)]]
+    output_errors: NotRequired[Annotated[int, Minimum(0)]]
 
 
 AnyEvent = (
