@@ -144,6 +144,65 @@ def loopback(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
             log.close()
 
 
+def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+@pytest.mark.timeout(240)
+def test_losing_the_scheduler_ends_the_batch_and_resume_runs_the_rest(
+    toy_batch: ToyBatch, events: EventLog, tmp_path: Path
+) -> None:
+    """The scheduler dies mid-batch (killed by a file): every file is accounted for
+    within the bound, exit 1, and --resume on a working cluster finishes the rest.
+    (A hang here would end in the test's timeout, not in an assertion.)"""
+    dask = shutil.which("dask", path=str(Path(sys.executable).parent)) or shutil.which("dask")
+    assert dask is not None
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(TOY_DIR), os.environ.get("PYTHONPATH", "")]),
+    }
+    args = [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"]
+    scheduler = _start(args, env, tmp_path / "scheduler.log")
+    worker_env = {**env, "OFXPOST_TOY_SCHEDULER_PID": str(scheduler.pid)}
+    worker = _start(
+        [dask, "worker", address, "--host", "127.0.0.1", "--nthreads", "1", "--no-dashboard"],
+        worker_env,
+        tmp_path / "worker.log",
+    )
+    try:
+        with distributed.Client(address, timeout=START_TIMEOUT) as client:
+            client.wait_for_workers(1, timeout=START_TIMEOUT)
+        parallel = {
+            "executor": "dask",
+            "dask": {"address": address, "scheduler_timeout": 3},
+            "crash_retries": 0,
+        }
+        config = toy_batch(6, {2: "kill_scheduler"}, folder="lost", parallel=parallel)
+        result = ofxpost.run(config, on_event=events)
+        assert scheduler.wait(timeout=60) is not None  # the file did kill it
+    finally:
+        _stop([scheduler, worker])
+    assert result.exit_code == 1
+    assert result.succeeded + result.partial + result.failed == 6
+    assert result.failed >= 4  # the killer and the files after it, at least
+    lost = [e.message for f in result.failures for e in f.errors if "Dask scheduler at" in e.message]
+    assert lost and all(address in message for message in lost)
+    (finished,) = events.named("batch_finished")
+    assert finished["exit_code"] == 1 and finished["failed"] == result.failed
+    # --resume on a local cluster (no address): the rest runs, nothing is lost
+    raw = yaml.safe_load(config.read_text(encoding="utf-8"))
+    raw["parallel_processing"]["dask"] = {"address": None}
+    config.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    resumed = ofxpost.run(config, resume=True)
+    assert resumed.exit_code == 0 and resumed.succeeded == 6
+    assert resumed.reused == result.succeeded + result.partial
+
+
 def test_loopback_cluster_same_tables(toy_batch: ToyBatch, loopback: dict[str, Any]) -> None:
     expected = _local_tables(toy_batch, 6, "local")
     config = toy_batch(6, folder="loop", parallel=_dask_config(loopback["address"]))

@@ -92,6 +92,9 @@ def ofxpost_open_simulation(path: Path) -> ToyModel | None:
     if "kill_parent" in faults:  # Dask only: the parent is the Dask worker process
         os.kill(os.getppid(), getattr(signal, "SIGKILL", signal.SIGTERM))
         time.sleep(3600)
+    if "kill_scheduler" in faults and os.environ.get("OFXPOST_TOY_SCHEDULER_PID"):
+        # Dask only: the test hands the scheduler's pid to the worker it starts
+        os.kill(int(os.environ["OFXPOST_TOY_SCHEDULER_PID"]), getattr(signal, "SIGKILL", 15))
     if "hang" in faults:
         time.sleep(3600)
     if "hang_with_child" in faults:

@@ -48,6 +48,10 @@ class DaskSettings(BaseModel):
     """Abstract resources each file needs on a worker (e.g. ``{ORCAFLEX: 1}``)."""
     licence_semaphore: str = "ofxpost-licences"
     """Name of the cluster-wide licence semaphore shared by batches (with ``licences``)."""
+    scheduler_timeout: float = Field(default=30.0, gt=0, le=3600)
+    """Seconds without a connection to the scheduler after which it counts as lost:
+    every unfinished file then fails (``crash``), later ones are not sent, and the
+    batch ends (exit 1; ``--resume`` runs the rest)."""
 
     @field_validator("n_workers")
     @classmethod

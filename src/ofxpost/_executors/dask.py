@@ -16,6 +16,13 @@ in a fresh child), and a file that kills its process fails alone (``crash``) whi
 the Dask worker lives on. A Dask worker that is lost itself (``KilledWorker``, a
 worker that leaves) fails the file it ran as ``crash`` too.
 
+Losing the scheduler (or the client's connection to it) ends the batch instead of
+hanging it: a watchdog thread checks the client's connection, and once it has been
+down for ``dask.scheduler_timeout`` seconds (default 30) every unfinished file fails
+as ``crash`` naming the scheduler, and files not yet sent fail at once
+(:class:`~ofxpost.errors.ExecutorUnavailable`). The batch then ends with exit 1 and
+``--resume`` runs the rest on a working cluster.
+
 Licences: with ``parallel_processing.licences`` set, each licensed file also holds
 a lease of a cluster-wide :class:`distributed.Semaphore` (named by
 ``dask.licence_semaphore``) for as long as it runs, so batches that share the
@@ -34,6 +41,7 @@ import multiprocessing
 import os
 import pickle
 import threading
+import time
 from collections import OrderedDict
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -43,7 +51,13 @@ from ofxpost._config.plan import Plan, WorkerSetup
 from ofxpost._core.records import FileRecord, Job
 from ofxpost._executors.protocol import JobStarted
 from ofxpost._pool.pool import ResilientProcessPool
-from ofxpost.errors import MemoryLimitExceeded, RemoteError, TaskKilled, WorkerDied
+from ofxpost.errors import (
+    ExecutorUnavailable,
+    MemoryLimitExceeded,
+    RemoteError,
+    TaskKilled,
+    WorkerDied,
+)
 
 STARTED_TOPIC = "ofxpost-started"
 """Prefix of the Dask event topic on which workers report a file's start."""
@@ -247,6 +261,10 @@ class DaskExecutor:
         self._reported: set[tuple[int, int]] = set()
         self._lock = threading.Lock()
         self._memory_capacity: float | None = None
+        self._pending: dict[tuple[int, int], _DaskFuture] = {}
+        self._lost: str | None = None
+        self._stop_watch = threading.Event()
+        self._watchdog: threading.Thread | None = None
 
     def start(self) -> None:
         """Connect to the scheduler (or start a local cluster) and subscribe to starts.
@@ -287,6 +305,41 @@ class DaskExecutor:
         self._check_resources()
         self.client.subscribe_topic(self.options.topic, self._started)
         self._warm()
+        self._watchdog = threading.Thread(
+            target=self._watch_scheduler, name="ofxpost-dask-watchdog", daemon=True
+        )
+        self._watchdog.start()
+
+    def _watch_scheduler(self) -> None:
+        """Declare the scheduler lost after ``scheduler_timeout`` s without a connection."""
+        timeout = self.settings.scheduler_timeout
+        down_since: float | None = None
+        while not self._stop_watch.wait(min(1.0, timeout / 5)):
+            client = self.client
+            if client is None:
+                return
+            status = str(getattr(client, "status", "running"))
+            if status == "running":
+                down_since = None
+                continue
+            now = time.monotonic()
+            down_since = now if down_since is None else down_since
+            if now - down_since >= timeout:
+                self._declare_lost(
+                    f"the Dask scheduler at {self.address} was lost "
+                    f"(no connection for {timeout:g} s; client {status})"
+                )
+                return
+
+    def _declare_lost(self, message: str) -> None:
+        """Fail every unfinished file and refuse new ones (the scheduler is gone)."""
+        with self._lock:
+            self._lost = message
+            pending = list(self._pending.values())
+            self._pending.clear()
+        for future in pending:
+            with contextlib.suppress(concurrent.futures.InvalidStateError):
+                future.set_exception(WorkerDied(None, None, self.address, message))
 
     def _warm(self) -> None:
         """Start every worker's child process in parallel, before the first file."""
@@ -345,6 +398,8 @@ class DaskExecutor:
         """Submit ``job`` as a Dask task."""
         assert self.client is not None, "start() first"
         with self._lock:
+            if self._lost is not None:
+                raise ExecutorUnavailable(f"{self._lost}; not sent")
             self._jobs[(job.index, job.attempt)] = job
         resources = dict(self.settings.resources)
         if self._memory_capacity is not None and "MEMORY" not in resources:
@@ -362,6 +417,8 @@ class DaskExecutor:
             resources=resources or None,
         )
         result.remote = remote
+        with self._lock:
+            self._pending[(job.index, job.attempt)] = result
         remote.add_done_callback(lambda done: self._transfer(job, done, result))
         return result
 
@@ -370,6 +427,8 @@ class DaskExecutor:
         import distributed
 
         key = (job.index, job.attempt)
+        with self._lock:
+            self._pending.pop(key, None)
         try:
             if done.status == "cancelled":
                 error: BaseException | None = TaskKilled("the Dask task was cancelled")
@@ -403,13 +462,15 @@ class DaskExecutor:
 
     def shutdown(self, *, cancel: bool) -> None:
         """Close the client, and the local cluster if this executor started it."""
+        self._stop_watch.set()
         client, cluster = self.client, self.cluster
         self.client = self.cluster = None
+        grace = 5 if self._lost is not None else 30  # a lost scheduler will not answer
         if client is not None:
             with contextlib.suppress(Exception):
                 client.unsubscribe_topic(self.options.topic)
             with contextlib.suppress(Exception):
-                client.close(timeout=30)
+                client.close(timeout=grace)
         if cluster is not None:
             with contextlib.suppress(Exception):
                 cluster.close(timeout=30)
