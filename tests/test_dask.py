@@ -190,7 +190,8 @@ def test_losing_the_scheduler_ends_the_batch_and_resume_runs_the_rest(
     assert result.exit_code == 1
     assert result.succeeded + result.partial + result.failed == 6
     assert result.failed >= 4  # the killer and the files after it, at least
-    lost = [e.message for f in result.failures for e in f.errors if "Dask scheduler at" in e.message]
+    messages = [e.message for f in result.failures for e in f.errors]
+    lost = [m for m in messages if "Dask scheduler at" in m]
     assert lost and all(address in message for message in lost)
     (finished,) = events.named("batch_finished")
     assert finished["exit_code"] == 1 and finished["failed"] == result.failed

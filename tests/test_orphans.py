@@ -71,6 +71,42 @@ def test_worker_holding_the_gil_dies_with_a_killed_controller(toy_batch: ToyBatc
     assert not still_alive, "the worker outlived its SIGKILLed controller by more than 2 s"
 
 
+@pytest.mark.timeout(240)
+@pytest.mark.skipif(os.name != "posix", reason="process groups are POSIX (Windows: job object)")
+def test_a_plugins_grandchild_dies_with_a_killed_controller(toy_batch: ToyBatch) -> None:
+    """A process a plugin started (a grandchild of the controller) does not survive
+    a SIGKILL of the controller: the worker's process group is reaped."""
+    config = toy_batch(2, {0: "hang_with_child"})
+    child_file = config.parent / "data" / "case000.toy.child"
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(TOY_DIR), os.environ.get("PYTHONPATH", "")]),
+    }
+    controller = subprocess.Popen(
+        [sys.executable, "-m", "ofxpost._cli.main", "run", str(config), "--log-format", "json"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    grandchild = None
+    try:
+        _wait_for(lambda: child_file.exists() or controller.poll() is not None, 180, "the child")
+        assert controller.poll() is None, "the controller ended before the plugin's child ran"
+        _wait_for(lambda: child_file.read_text().strip() != "", 30, "the child's pid")
+        grandchild = int(child_file.read_text())
+        assert _alive(grandchild)
+        controller.send_signal(signal.SIGKILL)
+        controller.wait(timeout=30)
+        _, alive = psutil.wait_procs([psutil.Process(grandchild)], timeout=10)
+    finally:
+        if controller.poll() is None:
+            controller.kill()
+        if grandchild is not None and _alive(grandchild):
+            with contextlib.suppress(psutil.Error):
+                psutil.Process(grandchild).kill()
+    assert not alive, "the plugin's child outlived the SIGKILLed controller by more than 10 s"
+
+
 @pytest.mark.timeout(300)
 def test_cancel_during_pool_start_leaks_no_worker(toy_batch: ToyBatch) -> None:
     config = toy_batch(4, folder="cancel_start", parallel={"max_workers": 2})

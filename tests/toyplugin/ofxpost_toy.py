@@ -81,6 +81,10 @@ def ofxpost_open_simulation(path: Path) -> ToyModel | None:
         _count_attempt(path)
     if "slow" in faults:
         time.sleep(0.3)  # stands for real work, so that files overlap in time
+    if "gate" in faults:  # blocked until the test opens the gate (a file beside the data)
+        gate = path.with_name("GATE")
+        while not gate.exists():
+            time.sleep(0.02)
     if "raise_open" in faults:
         raise ValueError(f"{path.name}: cannot parse header")
     if "segfault" in faults:

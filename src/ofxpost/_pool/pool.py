@@ -42,7 +42,13 @@ from typing import Any
 
 import psutil
 
-from ofxpost._pool.lifeline import KillOnCloseJob, set_parent_death_signal
+from ofxpost._pool.lifeline import (
+    Lifeline,
+    kill_group,
+    lead_process_group,
+    lifeline,
+    set_parent_death_signal,
+)
 from ofxpost.errors import MemoryLimitExceeded, PoolStartError, RemoteError, TaskKilled, WorkerDied
 
 TaskStartCallback = Callable[[tuple[Any, ...], int], None]
@@ -95,16 +101,31 @@ class _TaskFuture(Future[Any]):
 
 
 def kill_process_tree(pid: int, timeout: float = 5.0) -> None:
-    """Terminate process ``pid`` and all its descendants (portable, via psutil)."""
+    """Terminate process ``pid`` and all its descendants (portable, via psutil).
+
+    On POSIX a worker leads its own process group, so the group is killed too: that
+    reaches descendants that left the tree (a double fork) but not the group.
+    """
     try:
         parent = psutil.Process(pid)
         procs = [*parent.children(recursive=True), parent]
     except psutil.Error:
+        kill_group(pid)
         return
+    if os.name == "posix" and _leads_group(pid):
+        kill_group(pid)
     for proc in procs:
         with contextlib.suppress(psutil.Error):
             proc.kill()
     psutil.wait_procs(procs, timeout=timeout)
+
+
+def _leads_group(pid: int) -> bool:
+    """Whether ``pid`` leads its own process group (a worker of this pool does)."""
+    try:
+        return os.getpgid(pid) == pid
+    except OSError:
+        return False
 
 
 def tree_rss(pid: int) -> int:
@@ -145,6 +166,7 @@ def _worker_main(
     then waits for its ``(initializer, initargs)`` on the pipe before initialising.
     """
     set_parent_death_signal(parent_pid)  # Linux: the kernel kills us with the controller
+    lead_process_group()  # POSIX: what plugins start can be killed with us
     with contextlib.suppress(ValueError, OSError):
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the controller handles Ctrl-C
     threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
@@ -620,8 +642,9 @@ class ResilientProcessPool(Executor):
         self._configured.set()
         self._retired: list[_Slot] = []
         self.warm_modules: tuple[str, ...] = ()
-        self.job = KillOnCloseJob()
-        """Windows: the job object that kills the workers with the controller."""
+        self.job: Lifeline = lifeline()
+        """Kills the workers' process trees with the controller: the job object on
+        Windows, the process-group reaper on POSIX (:mod:`ofxpost._pool.lifeline`)."""
 
     @property
     def max_workers(self) -> int:
