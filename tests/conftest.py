@@ -88,11 +88,13 @@ def _no_leftover_fake_orcfxapi() -> Iterator[None]:
 
 def live_children() -> list[psutil.Process]:
     """Live descendants of this process, except multiprocessing's resource tracker (it
-    lives as long as this process, whatever ofxpost does)."""
+    lives as long as this process, whatever ofxpost does) and a pool's process-group
+    reaper (it ends with its pool, and by itself when this process dies)."""
     procs = []
     for child in psutil.Process().children(recursive=True):
         try:
-            if "multiprocessing.resource_tracker" in " ".join(child.cmdline()):
+            command = " ".join(child.cmdline())
+            if "multiprocessing.resource_tracker" in command or "ofxpost-reaper" in command:
                 continue
             if child.status() != psutil.STATUS_ZOMBIE:
                 procs.append(child)

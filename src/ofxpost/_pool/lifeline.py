@@ -167,7 +167,7 @@ def kill_group(pid: int) -> None:
             os.killpg(pid, signal.SIGKILL)
 
 
-_REAPER = """
+_REAPER = """# ofxpost-reaper: kills the listed process groups when stdin closes
 import os, signal, sys
 groups = set()
 for line in sys.stdin:
