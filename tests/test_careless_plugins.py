@@ -232,3 +232,23 @@ def test_disabled_builtin_section_is_ignored_with_a_notice(tmp_path: Path) -> No
         )
     with pytest.raises(ofxpost.ConfigError, match="'disable_plugins': expected a list"):
         ofxpost.load_config({"inputs": ["x"], "disable_plugins": "excel"}, base_dir=tmp_path)
+
+
+def test_an_undecorated_hook_function_is_refused_at_registration(
+    toy_batch: ToyBatch, tmp_path: Path
+) -> None:
+    """``def ofxpost_extract`` without ``@ofxpost.hookimpl`` would never be called: the
+    table would silently be missing. It is a plugin error naming the function."""
+    config = toy_batch(2)
+    (config.parent / "ofxpost_plugins.py").write_text(
+        "import ofxpost\n\n"
+        "def ofxpost_extract(model):\n"
+        "    return {'peak': 1.0}\n\n"
+        "@ofxpost.hookimpl\n"
+        "def ofxpost_aggregate(records):\n"
+        "    return None\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ofxpost.PluginError, match=r"'ofxpost_extract'.*not\s+decorated"):
+        ofxpost.load_config(config)
+    assert main(["run", str(config)]) == 2

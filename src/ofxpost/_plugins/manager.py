@@ -27,6 +27,7 @@ import hashlib
 import importlib
 import importlib.metadata
 import importlib.util
+import inspect
 import os
 import re
 import sys
@@ -250,12 +251,37 @@ def _check_disabled(spec: PluginSpec, entry_points: list[_EntryPoint]) -> set[st
 
 
 def _register(pm: pluggy.PluginManager, plugin: ModuleType, name: str) -> None:
+    undecorated = _undecorated_hooks(plugin)
+    if undecorated:
+        listed = ", ".join(repr(n) for n in undecorated)
+        raise PluginError(
+            f"plugin {name!r}: {listed} looks like a hook implementation but is not "
+            "decorated with @ofxpost.hookimpl, so it would never be called "
+            "(decorate it, or rename it if it is not a hook)"
+        )
     try:
         pm.register(plugin, name=name)
     except pluggy.PluginValidationError as exc:
         raise PluginError(f"plugin {name!r} is invalid: {_why(exc)}") from None
     except ValueError as exc:
         raise PluginError(f"plugin {name!r} cannot be registered: {exc}") from None
+
+
+def _undecorated_hooks(plugin: object) -> list[str]:
+    """Names of the plugin's ``ofxpost_*`` functions without the ``hookimpl`` marker.
+
+    pluggy silently ignores them (the plugin's table would just be missing); pytest
+    refuses them the same way.
+    """
+    marker = f"{PROJECT_NAME}_impl"
+    found = []
+    for attr in sorted(vars(plugin)) if hasattr(plugin, "__dict__") else ():
+        if not attr.startswith("ofxpost_"):
+            continue
+        value = getattr(plugin, attr, None)
+        if inspect.isroutine(value) and not hasattr(value, marker):
+            found.append(attr)
+    return found
 
 
 def _describe_module(name: str, module: ModuleType) -> str:
