@@ -23,6 +23,8 @@ def test_skeleton_is_installable_and_its_tests_pass(
         "tests/test_wave_peaks.py",
     ]
     shell = Shell(tmp_path, out)
+    shell.line("python -m pytest -q")  # before the install, as the tutorial says
+    assert "3 passed" in shell.last_output
     shell.line("pip install -e .")
     shell.line("ofxpost plugins | grep wave_peaks")
     assert shell.last_output == "wave_peaks  [ofxpost-wave-peaks 0.1.0]\n"

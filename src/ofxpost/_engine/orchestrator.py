@@ -1,7 +1,9 @@
 """The async engine: dispatches files, retries them, stores their records.
 
 :class:`Orchestrator` runs on an asyncio event loop (through anyio). Files are
-dispatched one at a time in input order -- dynamically, never pre-split -- with at
+dispatched one at a time -- in input order, except that in parallel mode files of at
+least 4 x the median size go first (``admission.dispatch_order``); dynamically, never
+pre-split -- with at
 most ``workers`` running (without budgets, one more waits per worker). Its jobs are
 split into modules named after them:
 

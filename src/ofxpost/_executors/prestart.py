@@ -10,9 +10,11 @@ executor claims the pool (:func:`claim`), hands the workers their set-up and sto
 it does not need.
 
 ``ofxpost run`` starts the workers before it reads the config (their number is
-``--workers`` or the CPU count); :func:`ofxpost.run_batch` as soon as the config is
-valid, before planning. Nothing is pre-started for ``--sequential``, the Dask
-executor, a custom executor factory, or a disabled pool. Every pre-started pool that
+``--workers``, else a glance at the YAML's ``max_workers``, else the CPU count; none
+when the YAML says ``enabled: false`` or another executor, see :func:`early_count`);
+:func:`ofxpost.run_batch` as soon as the config is valid, before planning. Nothing is
+pre-started for ``--sequential``, the Dask executor, a custom executor factory, or a
+disabled pool. Every pre-started pool that
 is not claimed is shut down by its owner (:meth:`Prestart.discard`).
 """
 

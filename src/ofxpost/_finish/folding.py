@@ -40,7 +40,7 @@ from ofxpost._plugins.manager import ImplOutcome, trace_call
 __all__ = ["Fold", "Folds"]
 
 class Folds:
-    """The folds of a batch's built-in aggregators."""
+    """The folds of a batch's aggregators (every plugin with ``ofxpost_start_fold``)."""
 
     def __init__(self, pm: pluggy.PluginManager, config: Any, plan: Any) -> None:
         self._folds: dict[str, Fold] = {}

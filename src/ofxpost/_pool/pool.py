@@ -1,7 +1,8 @@
 """A process pool that survives dead workers and can kill a running task.
 
 :class:`ResilientProcessPool` is a :class:`concurrent.futures.Executor`, so the
-orchestrator drives it with ``loop.run_in_executor`` like any other executor. Unlike
+engine submits files to it (``executor.submit(job)``, awaited with
+``asyncio.wrap_future`` or resolved through done-callbacks). Unlike
 :class:`~concurrent.futures.ProcessPoolExecutor`:
 
 * a worker that dies (segfault, ``os._exit``, killed by the OS) fails only the task

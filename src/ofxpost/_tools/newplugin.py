@@ -3,7 +3,8 @@
 The skeleton is the one ``docs/writing-plugins.md`` builds by hand: a
 ``pyproject.toml`` with an ``ofxpost`` entry point, a module with a config section,
 an extractor and an aggregator, tests written with the test kit
-(:mod:`ofxpost.testing`), and a README. Its tests pass as written.
+(:mod:`ofxpost.testing`), and a README. Its tests pass as written, before and
+after ``pip install -e .`` (pytest puts ``src/`` on the path).
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ dependencies = ["ofxpost"]
 
 [tool.hatch.build.targets.wheel]
 packages = ["src/{module}"]
+
+[tool.pytest.ini_options]
+# the tests import the plugin from src/ whether or not it is installed yet
+pythonpath = ["src"]
 """
 
 MODULE = '''\
