@@ -310,3 +310,17 @@ def test_a_third_party_fold_is_used_through_the_public_hook(
     # the fold's tables were written, not the aggregate hook's: each file added once
     assert set(table["source"]) == {"fold"}
     assert sorted(module.SEEN) == [0, 1, 2]
+
+
+def test_assert_ok_passes_a_clean_run_and_names_each_failure(
+    ofxpost_archives: object, tmp_path: Path
+) -> None:
+    sims = ofxpost_archives(cases=2)  # type: ignore[operator]
+    module = types.ModuleType("kit_ok_plugin")
+    exec(compile(PEAK_PLUGIN, "<inline>", "exec"), module.__dict__)
+    run = run_plugin_batch(CONFIG, base_dir=tmp_path, plugins=[module])
+    assert run.assert_ok() is run
+    sims.paths[1].write_bytes(b"not parquet")
+    broken = run_plugin_batch(CONFIG, base_dir=tmp_path, plugins=[module], output_dir="out2")
+    with pytest.raises(AssertionError, match=r"exited 1[\s\S]*case_002\.ofx\.parquet: failed"):
+        broken.assert_ok()

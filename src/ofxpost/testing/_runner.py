@@ -84,6 +84,27 @@ class BatchRun:
         """The batch's output folder."""
         return self.result.output_dir
 
+    def assert_ok(self) -> BatchRun:
+        """Assert the batch was fully ok (exit 0); return ``self`` for chaining.
+
+        :raises AssertionError: naming every failed or partial file with its errors,
+            every failed output, and the exit code.
+        """
+        result = self.result
+        if result.exit_code == 0:
+            return self
+        lines = [f"the batch exited {result.exit_code}, not 0:"]
+        for failure in result.failures:
+            kind = "partial" if failure.partial else "failed"
+            for error in failure.errors or ():
+                lines.append(f"  {failure.path.name}: {kind} ({error.kind}) {error.message}")
+        for output in result.output_failures:
+            lines.append(f"  output {output.stage} {output.plugin}: {output.message}")
+        lines.extend(f"  output: {error}" for error in result.output_errors)
+        if result.cancelled:
+            lines.append("  the batch was cancelled")
+        raise AssertionError("\n".join(lines))
+
     def table(self, name: str) -> pd.DataFrame:
         """One table by name.
 
