@@ -89,6 +89,7 @@ if TYPE_CHECKING:
         run_batch,
     )
     from ofxpost._events.emitter import SCHEMA_VERSION, Event, event_schema, validate_event
+    from ofxpost._events.metrics import MetricsSink
     from ofxpost._plugins.loading import load_config
     from ofxpost._store.artifacts import artifact_path
 
@@ -113,6 +114,7 @@ _LAZY: dict[str, str] = {
     "OutputFailure": "ofxpost._core.result",
     "artifact_path": "ofxpost._store.artifacts",
     "main": "ofxpost._cli.main",
+    "MetricsSink": "ofxpost._events.metrics",
 }
 """Public name -> the module that defines it, imported on first access."""
 
@@ -205,6 +207,7 @@ __all__ = [
     "Job",
     "LoadMatrixError",
     "MemoryLimitExceeded",
+    "MetricsSink",
     "NotInArchiveError",
     "NotSupported",
     "ObjectNotFound",

@@ -1,0 +1,71 @@
+"""Prometheus metrics from a batch's events (``ofxpost.MetricsSink``)."""
+
+from __future__ import annotations
+
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import ofxpost
+from tests.conftest import ToyBatch
+
+pytest.importorskip("prometheus_client")
+
+
+def _value(text: str, sample: str) -> float:
+    for line in text.splitlines():
+        if line.startswith(sample + " "):
+            return float(line.rsplit(" ", 1)[1])
+    raise AssertionError(f"no sample {sample!r} in:\n{text}")
+
+
+def test_the_endpoint_is_scraped_during_a_batch(toy_batch: ToyBatch, tmp_path: Path) -> None:
+    config = toy_batch(6, {2: "raise_open"})
+    textfile = tmp_path / "ofxpost.prom"
+    sink = ofxpost.MetricsSink(0, textfile=textfile)
+    assert sink.port is not None and sink.port > 0
+    scraped: list[str] = []
+
+    def scrape(event: dict[str, Any]) -> None:
+        # the first time a file ends, read /metrics over HTTP as a Prometheus server would
+        if event["event"] in ("file_finished", "file_failed") and not scraped:
+            url = f"http://127.0.0.1:{sink.port}/metrics"
+            with urllib.request.urlopen(url, timeout=10) as response:
+                scraped.append(response.read().decode("utf-8"))
+
+    try:
+        result = ofxpost.run(config, sinks=[sink, scrape])
+    finally:
+        sink.close()
+    assert result.exit_code == 1 and result.failed == 1
+    (during,) = scraped
+    assert _value(during, "ofxpost_files") == 6
+    assert _value(during, "ofxpost_batch_running") == 1
+    ended = sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in during.splitlines()
+        if line.startswith("ofxpost_files_done_total{")
+    )
+    assert ended == 1  # scraped as the first file ended
+    assert 'ofxpost_controller_rss_bytes' in during
+    after = sink.text()
+    assert _value(after, 'ofxpost_files_done_total{kind="",status="ok"}') == 5
+    assert _value(after, 'ofxpost_files_done_total{kind="file",status="failed"}') == 1
+    assert _value(after, "ofxpost_files_running") == 0
+    assert _value(after, "ofxpost_file_duration_seconds_count") == 6
+    assert _value(after, "ofxpost_batch_exit_code") == 1
+    def steady(text: str) -> list[str]:  # the RSS is read afresh at each scrape
+        return [line for line in text.splitlines() if "controller_rss" not in line]
+
+    assert steady(textfile.read_text(encoding="utf-8")) == steady(after)
+
+
+def test_a_taken_port_is_a_config_error() -> None:
+    first = ofxpost.MetricsSink(0)
+    try:
+        with pytest.raises(ofxpost.ConfigError, match=f"metrics port {first.port}"):
+            ofxpost.MetricsSink(first.port)
+    finally:
+        first.close()
