@@ -328,7 +328,8 @@ def _sinks(
     settings: LogSettings, streams: OriginalStreams, progress_reporting: bool
 ) -> tuple[list[Callable[[Event], None]], Any]:
     """The terminal sinks for ``settings`` (see "Where events go" in docs/events.md)."""
-    from ofxpost._events.emitter import render_ecs, render_json
+    from ofxpost._events.ecs import render_ecs
+    from ofxpost._events.emitter import render_json
 
     sinks: list[Callable[[Event], None]] = []
     fmt = settings.format
@@ -369,7 +370,8 @@ async def _execute(
     import anyio
 
     from ofxpost._engine.batch import run_batch
-    from ofxpost._events.emitter import render_ecs, render_json
+    from ofxpost._events.ecs import render_ecs
+    from ofxpost._events.emitter import render_json
 
     config = plan.config
     sinks, progress = _sinks(settings, streams, config.parallel_processing.progress_reporting)
