@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 import ofxpost
-from ofxpost._pool.pool import PoolStartError
+from ofxpost.errors import PoolStartError
 from tests.conftest import EventLog, ToyBatch, table_bytes
 
 

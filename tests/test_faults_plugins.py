@@ -18,7 +18,8 @@ import pytest
 
 import ofxpost
 from ofxpost._engine.orchestrator import Orchestrator
-from ofxpost._pool.pool import RemoteError, ResilientProcessPool
+from ofxpost._pool.pool import ResilientProcessPool
+from ofxpost.errors import RemoteError
 from tests.conftest import TOY_DIR, EventLog, ToyBatch
 
 PLUGINS = ["ofxpost_toy", "ofxpost_toy_faults"]

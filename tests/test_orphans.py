@@ -17,7 +17,9 @@ import psutil
 import pytest
 
 import ofxpost
-from ofxpost._pool.pool import ResilientProcessPool, TaskKilled, _TaskFuture
+from ofxpost._pool.pool import ResilientProcessPool
+from ofxpost._pool.task import _TaskFuture
+from ofxpost.errors import TaskKilled
 from tests.conftest import TOY_DIR, ToyBatch, live_children
 
 

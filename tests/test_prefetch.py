@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from ofxpost._pool.pool import PREFETCH_MAX_BYTES, ResilientProcessPool
+from ofxpost._pool.pool import ResilientProcessPool
+from ofxpost._pool.task import PREFETCH_MAX_BYTES
 from ofxpost.errors import TaskKilled, WorkerDied
 
 
