@@ -22,7 +22,8 @@ import yaml
 
 import ofxpost
 from ofxpost._core.records import FileRecord
-from ofxpost._executors.dask import DaskExecutor, run_on_worker
+from ofxpost._executors.dask import DaskExecutor
+from ofxpost._executors.dask_task import run_on_worker
 from ofxpost.testing import EventLog, table_bytes
 from tests.conftest import TOY_DIR, ToyBatch, write_toy
 
