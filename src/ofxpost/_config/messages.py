@@ -81,10 +81,11 @@ def format_validation(
 
 
 def _field_path(model: Any, loc: tuple[Any, ...], unknown_last: bool) -> tuple[str, ...]:
-    """The user-visible key path of ``loc``: field names and list indexes, without the
-    union-member tags pydantic appends (``int``, ``literal['auto']`` ...)."""
+    """The user-visible key path of ``loc``: field names, mapping keys and list indexes,
+    without the union-member tags pydantic appends (``int``, ``literal['auto']`` ...)."""
     parts: list[str] = []
     cls: Any = model
+    keyed = False  # the value at ``parts`` is a ``dict[str, ...]``: the next part is a key
     for i, part in enumerate(loc):
         if isinstance(part, int):
             parts[-1:] = [f"{parts[-1]}[{part}]"] if parts else [f"[{part}]"]
@@ -92,6 +93,10 @@ def _field_path(model: Any, loc: tuple[Any, ...], unknown_last: bool) -> tuple[s
         if unknown_last and i == len(loc) - 1:
             parts.append(str(part))
             break
+        if keyed:
+            parts.append(str(part))
+            keyed = False
+            continue
         fields = cls.model_fields if isinstance(cls, type) and issubclass(cls, BaseModel) else None
         if fields is None:
             if cls is None and model is not None:
@@ -102,8 +107,17 @@ def _field_path(model: Any, loc: tuple[Any, ...], unknown_last: bool) -> tuple[s
         if info is None:
             break
         parts.append(str(part))
+        keyed = _is_mapping(info.annotation)
         cls = _model_in(info.annotation)
     return tuple(parts)
+
+
+def _is_mapping(annotation: Any) -> bool:
+    """Whether ``annotation`` is ``dict[...]`` (or ``dict[...] | None``)."""
+    if getattr(annotation, "__origin__", None) is dict:
+        return True
+    args = [a for a in getattr(annotation, "__args__", ()) if a is not type(None)]
+    return len(args) == 1 and getattr(args[0], "__origin__", None) is dict
 
 
 def _field_names_at(model: Any, loc: tuple[Any, ...]) -> list[str]:
