@@ -24,6 +24,14 @@ Any other key is an error naming it and its section, with the nearest known key.
 File filters become the native ``input_filters`` section (see
 :mod:`ofxpost._config.input_filters`); a config naming ``.sim`` files also finds the
 archives exported from them.
+
+The pieces: :mod:`~ofxpost._builtin.opp.models` declares the opp layout (pydantic),
+:mod:`~ofxpost._builtin.opp.values` how opp spells each value;
+:mod:`~ofxpost._builtin.opp.merge` merges the master settings;
+:mod:`~ofxpost._builtin.opp.features`, :mod:`~ofxpost._builtin.opp.columns` and
+:mod:`~ofxpost._builtin.opp.files` turn the models into native sections;
+:mod:`~ofxpost._builtin.opp.context` holds one translation's state. Every error is
+formatted by :mod:`ofxpost._config.messages`, as the native config's are.
 """
 
 from __future__ import annotations
