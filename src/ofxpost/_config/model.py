@@ -15,11 +15,10 @@ up (``docs/architecture.md``, "Layers").
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -27,6 +26,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
+from ofxpost._config.messages import format_validation
+from ofxpost._config.messages import label_prefix as label_prefix
+from ofxpost._config.messages import suggest as suggest
 from ofxpost._config.plugin_spec import LOCAL_PLUGIN_FILE as LOCAL_PLUGIN_FILE
 from ofxpost._config.plugin_spec import PluginSpec
 from ofxpost._config.plugin_spec import plugin_spec as plugin_spec
@@ -257,7 +259,7 @@ class Config:
             parallel = ParallelProcessing.model_validate(merged)
         except ValidationError as exc:
             raise ConfigError(
-                _format_validation(exc, self.source, ("parallel_processing",), ParallelProcessing)
+                format_validation(exc, self.source, ("parallel_processing",), ParallelProcessing)
             ) from None
         core = self.core.model_copy(update={"parallel_processing": parallel})
         raw = dict(self.raw)
@@ -381,7 +383,7 @@ def build_config(
     try:
         core = CoreConfig.model_validate(core_raw)
     except ValidationError as exc:
-        raise ConfigError(_format_validation(exc, label, (), CoreConfig)) from None
+        raise ConfigError(format_validation(exc, label, (), CoreConfig)) from None
 
     sections: dict[str, Any] = {}
     for name, model in sorted(section_models.items()):
@@ -389,7 +391,7 @@ def build_config(
         try:
             sections[name] = _validate_section(model, value)
         except ValidationError as exc:
-            raise ConfigError(_format_validation(exc, label, (name,), model)) from None
+            raise ConfigError(format_validation(exc, label, (name,), model)) from None
     return Config(core, sections, base_dir, source, dict(raw), notices)
 
 
@@ -397,93 +399,3 @@ def _validate_section(model: Any, value: Any) -> Any:
     if isinstance(model, type) and issubclass(model, BaseModel):
         return model.model_validate({} if value is None else value)
     return TypeAdapter(model).validate_python(value)
-
-
-def label_prefix(label: Path | None) -> str:
-    """``<file>: `` to start an error message about ``label`` (``""`` for none)."""
-    return f"{label}: " if label is not None else ""
-
-
-def suggest(key: str, candidates: Iterator[str] | set[str] | list[str] | tuple[str, ...]) -> str:
-    """`` (did you mean 'x'?)`` for the candidate nearest to ``key``, or ``""``."""
-    matches = difflib.get_close_matches(key, sorted(candidates), n=1, cutoff=0.6)
-    return f" (did you mean {matches[0]!r}?)" if matches else ""
-
-
-def _format_validation(
-    exc: ValidationError, label: Path | None, prefix: tuple[str, ...], model: Any = None
-) -> str:
-    lines: list[str] = []
-    seen: set[str] = set()
-    for error in exc.errors():
-        loc = prefix + _field_path(model, error["loc"], error["type"] == "extra_forbidden")
-        key = ".".join(loc) if loc else "(top level)"
-        if key in seen:  # e.g. one error per member of ``int | Literal['auto']``
-            continue
-        seen.add(key)
-        kind = error["type"]
-        if kind == "extra_forbidden":
-            siblings = _field_names_at(model, error["loc"][:-1])
-            lines.append(f"key {key!r}: unknown key{suggest(loc[-1], siblings)}")
-        elif kind == "missing":
-            lines.append(f"key {key!r}: required key is missing")
-        else:
-            value = error.get("input")
-            message = error["msg"].removeprefix("Value error, ")
-            lines.append(f"key {key!r}: {message} (got {value!r})")
-    head = f"{label_prefix(label)}{lines[0]}"
-    if len(lines) > 1:
-        head += "; " + "; ".join(lines[1:])
-    return head
-
-
-def _field_path(model: Any, loc: tuple[Any, ...], unknown_last: bool) -> tuple[str, ...]:
-    """The user-visible key path of ``loc``: field names and list indexes, without the
-    union-member tags pydantic appends (``int``, ``literal['auto']`` ...)."""
-    parts: list[str] = []
-    cls: Any = model
-    for i, part in enumerate(loc):
-        if isinstance(part, int):
-            parts[-1:] = [f"{parts[-1]}[{part}]"] if parts else [f"[{part}]"]
-            continue
-        if unknown_last and i == len(loc) - 1:
-            parts.append(str(part))
-            break
-        fields = cls.model_fields if isinstance(cls, type) and issubclass(cls, BaseModel) else None
-        if fields is None:
-            if cls is None and model is not None:
-                break  # past the last model: only union tags follow
-            parts.append(str(part))
-            continue
-        info = fields.get(str(part))
-        if info is None:
-            break
-        parts.append(str(part))
-        cls = _model_in(info.annotation)
-    return tuple(parts)
-
-
-def _field_names_at(model: Any, loc: tuple[Any, ...]) -> list[str]:
-    """Valid field names of the model nested at ``loc``, for typo suggestions."""
-    cls: Any = model
-    for part in loc:
-        if not (isinstance(cls, type) and issubclass(cls, BaseModel)):
-            return []
-        if not isinstance(part, str):
-            continue
-        info = cls.model_fields.get(part)
-        cls = _model_in(info.annotation) if info is not None else None
-    if isinstance(cls, type) and issubclass(cls, BaseModel):
-        return list(cls.model_fields)
-    return []
-
-
-def _model_in(annotation: Any) -> Any:
-    """The BaseModel class inside an annotation such as ``Model``, ``list[Model]``."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()):
-        found = _model_in(arg)
-        if found is not None:
-            return found
-    return None

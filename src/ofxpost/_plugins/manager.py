@@ -22,7 +22,6 @@ the first keeps it and the newcomer is blamed, so a built-in is never displaced.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import importlib
 import importlib.metadata
@@ -41,6 +40,7 @@ from typing import Any
 import pluggy
 
 from ofxpost import hookspecs
+from ofxpost._config.messages import suggest
 from ofxpost._config.plugin_spec import BUILTIN_PLUGINS as BUILTIN_PLUGINS
 from ofxpost._config.plugin_spec import PluginSpec as PluginSpec
 from ofxpost._core.markers import PROJECT_NAME
@@ -240,10 +240,8 @@ def _check_disabled(spec: PluginSpec, entry_points: list[_EntryPoint]) -> set[st
     for name in spec.disabled:
         key = name if name in known else _normal(name)
         if key not in known:
-            close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise PluginError(
-                f"key 'disable_plugins': no plugin named {name!r}{hint}; "
+                f"key 'disable_plugins': no plugin named {name!r}{suggest(name, known)}; "
                 "'ofxpost plugins' lists the plugin names"
             )
         out.add(key)
@@ -305,8 +303,7 @@ def _unknown_hooks(
             if impl.optionalhook or impl.plugin_name in seen:
                 continue
             seen.add(impl.plugin_name)
-            close = difflib.get_close_matches(hook_name, hook_names, n=1, cutoff=0.6)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            hint = suggest(hook_name, hook_names)
             label, where = origins.get(impl.plugin_name, ("?", f"plugin {impl.plugin_name!r}"))
             found.append((impl.plugin_name, label, f"{where}: unknown hook {hook_name!r}{hint}"))
     return found
