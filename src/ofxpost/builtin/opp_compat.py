@@ -347,7 +347,8 @@ class _Translator:
             for value in decimals:
                 if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                     raise self.fail("orcaflex.postprocess.*.csv_decimal", f"not a count: {value!r}")
-            outputs["csv_decimals"] = max(int(value) for value in decimals if value is not None)
+            # not translated: ofxpost writes significant digits (outputs.csv_significant_digits),
+            # never fixed decimals, which round small values to zero
         if outputs:
             native["outputs"] = outputs
         native["load_matrix"] = {"enabled": True}

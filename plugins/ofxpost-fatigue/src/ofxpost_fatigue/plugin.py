@@ -33,11 +33,11 @@ from ofxpost_fatigue.damage import damage_equivalent_range, miner_damage
 from ofxpost_fatigue.rainflow_counting import count_cycles
 from ofxpost_fatigue.section import (
     SECTION,
-    STRESS_UNITS,
     FatigueLine,
     FatigueSection,
     StressSpec,
 )
+from ofxpost_fatigue.units import converted
 
 if TYPE_CHECKING:  # pandas is imported where the tables are built: workers never need it
     import pandas as pd
@@ -50,10 +50,12 @@ LIFE_TABLE = "fatigue_life"
 DAMAGE_COLUMNS = [
     "index", "file", "label", "object", "arc_length", "status", "exposure", "duration_s",
     "cycles", "max_range", "damage", "annual_damage", "del", "del_m", "del_n_eq",
+    "del_1hz", "units_read",
 ]  # fmt: skip
 LIFE_COLUMNS = [
     "label", "object", "arc_length", "sn_curve", "annual_damage", "life_years",
-    "utilisation", "worst_file", "files_used", "files_missing", "complete",
+    "utilisation", "del_lifetime_1hz", "del_year", "worst_file", "files_used",
+    "files_missing", "complete",
 ]  # fmt: skip
 
 
@@ -77,17 +79,26 @@ def _period(model: Any, section: FatigueSection) -> Any:
     return ofx.SpecifiedPeriod(begin, end)
 
 
-def stress_history(obj: Any, spec: StressSpec, period: Any, extra: Any) -> np.ndarray[Any, Any]:
-    """The stress history (MPa) at one point, as ``spec`` defines it."""
+def stress_history(
+    obj: Any, spec: StressSpec, period: Any, extra: Any, object_name: str = ""
+) -> tuple[np.ndarray[Any, Any], str]:
+    """The stress history (MPa) at one point, as ``spec`` defines it, and the units
+    the file gave its variables (``"Effective tension [kN]; Bend moment [kN.m]"``).
+
+    Each variable is converted from the unit the file states (pint); a missing or
+    unknown unit raises :class:`~ofxpost_fatigue.units.FatigueUnitError`.
+    """
+    name = object_name or str(obj)
     if spec.kind == "section":
         assert spec.area is not None and spec.section_modulus is not None
-        tension = np.asarray(obj.TimeHistory(spec.tension_variable, period, extra), dtype=float)
-        moment = np.asarray(obj.TimeHistory(spec.moment_variable, period, extra), dtype=float)
-        kpa = tension / spec.area + moment / spec.section_modulus  # kN/m2
-        return np.asarray(spec.scf * kpa * 1e-3, dtype=float)
-    assert spec.variable is not None and spec.unit is not None
-    values = np.asarray(obj.TimeHistory(spec.variable, period, extra), dtype=float)
-    return np.asarray(spec.scf * spec.factor * values * STRESS_UNITS[spec.unit], dtype=float)
+        tension, t_unit = converted(obj, name, spec.tension_variable, period, extra, "N")
+        moment, m_unit = converted(obj, name, spec.moment_variable, period, extra, "N*m")
+        pascal = tension / spec.area + moment / spec.section_modulus
+        units = f"{spec.tension_variable} [{t_unit}]; {spec.moment_variable} [{m_unit}]"
+        return np.asarray(spec.scf * pascal * 1e-6, dtype=float), units
+    assert spec.variable is not None
+    values, unit = converted(obj, name, spec.variable, period, extra, "MPa", spec.factor_unit)
+    return np.asarray(spec.scf * spec.factor * values, dtype=float), f"{spec.variable} [{unit}]"
 
 
 def _line_results(
@@ -97,11 +108,11 @@ def _line_results(
     curve = choice.get()
     m = section.del_m or curve.m1
     obj = model[line.object]
-    out: dict[str, list[float]] = {
-        "damage": [], "cycles": [], "max_range": [], "del": [],
+    out: dict[str, list[Any]] = {
+        "damage": [], "cycles": [], "max_range": [], "del": [], "nsm": [], "units": [],
     }  # fmt: skip
     for arc in line.arc_lengths:
-        stress = stress_history(obj, line.stress, period, ofx.oeArcLength(arc))
+        stress, units = stress_history(obj, line.stress, period, ofx.oeArcLength(arc), line.object)
         ranges, counts = count_cycles(stress)
         out["damage"].append(
             miner_damage(ranges, counts, curve, choice.thickness_mm, choice.t_ref_mm)
@@ -109,6 +120,8 @@ def _line_results(
         out["cycles"].append(float(counts.sum()))
         out["max_range"].append(float(ranges.max()) if ranges.size else 0.0)
         out["del"].append(damage_equivalent_range(ranges, counts, m, section.del_n_eq))
+        out["nsm"].append(float(np.sum(counts * ranges**m)) if ranges.size else 0.0)
+        out["units"].append(units)
     return {**out, "del_m": float(m)}
 
 
@@ -147,7 +160,50 @@ def _exposure_seconds(cases: Any, path: Path, section: FatigueSection) -> float 
         return None
     if section.hours_column:
         return float(value) * 3600.0
-    return float(value) * section.year_seconds
+    return float(value) * _probability_scale(section) * section.year_seconds
+
+
+def _probability_scale(section: FatigueSection) -> float:
+    return 0.01 if section.probability_units == "percent" else 1.0
+
+
+def check_probabilities(cases: Any, section: FatigueSection) -> None:
+    """The load matrix's probabilities must sum to 1 (100 with ``probability_units:
+    percent``) within ``probability_tolerance``.
+
+    :raises FatigueError: naming the column, the sum and the rows counted.
+    """
+    if section.hours_column:
+        return
+    column = section.probability_column
+    position = list(cases.columns).index(column)
+    values: list[float] = []
+    for row in cases.rows:
+        value = row[position]
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise FatigueError(
+                f"fatigue: load-matrix {column!r} holds {value!r}, which is not a number"
+            ) from None
+        if not math.isfinite(number) or number < 0:
+            raise FatigueError(f"fatigue: load-matrix {column!r} holds {value!r} (not >= 0)")
+        values.append(number)
+    total = math.fsum(values)
+    fraction = total * _probability_scale(section)
+    if abs(fraction - 1.0) > section.probability_tolerance:
+        unit = "percent" if section.probability_units == "percent" else "fraction"
+        hint = (
+            " (they look like percentages: set fatigue.probability_units: percent)"
+            if section.probability_units == "fraction" and abs(total - 100.0) <= 0.1
+            else ""
+        )
+        raise FatigueError(
+            f"fatigue: the load-matrix {column!r} values ({unit}) of {len(values)} rows sum to "
+            f"{total:.10g}, not {1.0 / _probability_scale(section):g} (tolerance "
+            f"{section.probability_tolerance:g}){hint}; lives would be scaled by "
+            f"{fraction:.6g}"
+        )
 
 
 def _load_cases(config: Any, section: FatigueSection) -> Any:
@@ -165,6 +221,7 @@ def _load_cases(config: Any, section: FatigueSection) -> Any:
             f"fatigue: the load matrix has no column {column!r} (its columns: "
             f"{list(cases.columns)}); set fatigue.probability_column or fatigue.hours_column"
         )
+    check_probabilities(cases, section)
     return cases
 
 
@@ -200,14 +257,20 @@ def damage_table(
                         if exposure is not None
                         else None
                     )
+                    duration = float(result["duration_s"])
+                    m = float(data["del_m"])
+                    n_1hz = section.del_frequency_hz * duration
                     row.update(
                         cycles=data["cycles"][position],
                         max_range=data["max_range"][position],
                         damage=damage,
                         annual_damage=annual,
                         **{"del": data["del"][position]},
-                        del_m=data["del_m"],
+                        del_m=m,
                         del_n_eq=section.del_n_eq,
+                        del_1hz=(float(data["nsm"][position]) / n_1hz) ** (1.0 / m),
+                        units_read=data["units"][position],
+                        _nsm=float(data["nsm"][position]),
                     )
                 rows.append(row)
     if unscaled:
@@ -218,14 +281,34 @@ def damage_table(
         )
     import pandas as pd
 
-    frame = pd.DataFrame(rows, columns=DAMAGE_COLUMNS)
-    floats = [c for c in DAMAGE_COLUMNS if c not in ("index", "file", "label", "object", "status")]
+    texts = ("index", "file", "label", "object", "status", "units_read")
+    frame = pd.DataFrame(rows, columns=[*DAMAGE_COLUMNS, "_nsm"])
+    floats = [c for c in DAMAGE_COLUMNS if c not in texts] + ["_nsm"]
     frame[floats] = frame[floats].astype(float)
     frame.attrs["ofxpost.units"] = {
         "arc_length": "m", "exposure": "s/year", "duration_s": "s", "max_range": "MPa",
-        "damage": "-", "annual_damage": "1/year", "del": "MPa",
+        "damage": "-", "annual_damage": "1/year", "del": "MPa", "del_1hz": "MPa",
+        "del_n_eq": "cycles", "del_m": "-",
     }  # fmt: skip
     return frame
+
+
+def _lifetime_dels(used: pd.DataFrame, section: FatigueSection) -> tuple[float, float]:
+    """``(del_lifetime_1hz, del_year)`` of one point from its files' rows.
+
+    ``del_lifetime_1hz = (Σ_j w_j · DEL1Hz_j^m)^(1/m)`` with ``w_j = exposure_j / Σ
+    exposure`` (pCrunch's probability-weighted lifetime DEL, per second at
+    ``del_frequency_hz``); ``del_year = (Σ_j nsm_j · exposure_j / duration_j / N_eq)^(1/m)``,
+    the range that, applied ``del_n_eq`` times, does a year's damage (``nsm = Σ n S^m``).
+    """
+    if not len(used):
+        return math.nan, math.nan
+    m = float(used["del_m"].iloc[0])
+    exposure = used["exposure"].to_numpy(dtype=float)
+    weights = exposure / exposure.sum() if exposure.sum() > 0 else np.zeros_like(exposure)
+    lifetime = float(np.sum(weights * used["del_1hz"].to_numpy(dtype=float) ** m) ** (1.0 / m))
+    yearly = used["_nsm"].to_numpy(dtype=float) * exposure / used["duration_s"].to_numpy(float)
+    return lifetime, float((yearly.sum() / section.del_n_eq) ** (1.0 / m))
 
 
 def life_table(damage: pd.DataFrame, section: FatigueSection, total_files: int) -> pd.DataFrame:
@@ -249,6 +332,7 @@ def life_table(damage: pd.DataFrame, section: FatigueSection, total_files: int) 
                 else None
             )
             design = section.design_life_years
+            del_lifetime, del_year = _lifetime_dels(used, section)
             rows.append(
                 {
                     "label": line.label,
@@ -258,6 +342,8 @@ def life_table(damage: pd.DataFrame, section: FatigueSection, total_files: int) 
                     "annual_damage": total,
                     "life_years": life,
                     "utilisation": design * section.dff / life if design is not None else None,
+                    "del_lifetime_1hz": del_lifetime,
+                    "del_year": del_year,
                     "worst_file": worst,
                     "files_used": len(used),
                     "files_missing": total_files - len(used),
@@ -270,6 +356,7 @@ def life_table(damage: pd.DataFrame, section: FatigueSection, total_files: int) 
     frame["utilisation"] = frame["utilisation"].astype(float)
     frame.attrs["ofxpost.units"] = {
         "arc_length": "m", "annual_damage": "1/year", "life_years": "years",
+        "del_lifetime_1hz": "MPa", "del_year": "MPa",
     }  # fmt: skip
     if section.design_life_years is not None:
         frame.attrs["ofxpost.allowable"] = {"utilisation": {"max": 1.0}}
@@ -286,7 +373,11 @@ def ofxpost_aggregate(
         return None
     cases = _load_cases(config, section)
     damage = damage_table(records, config, section, cases)
-    return {DAMAGE_TABLE: damage, LIFE_TABLE: life_table(damage, section, len(plan.jobs))}
+    life = life_table(damage, section, len(plan.jobs))
+    attrs = dict(damage.attrs)
+    damage = damage.drop(columns=["_nsm"])  # Σ n·S^m: only the lifetime DELs need it
+    damage.attrs = attrs
+    return {DAMAGE_TABLE: damage, LIFE_TABLE: life}
 
 
 # ---------------------------------------------------------------------------- plots

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -11,9 +11,6 @@ from ofxpost_fatigue.sn_curves import DNV_AIR, T_REF_MM, SNCurve, dnv_curve
 
 SECTION = "fatigue"
 """The config section's name."""
-
-STRESS_UNITS: dict[str, float] = {"MPa": 1.0, "N/mm2": 1.0, "kPa": 1e-3, "Pa": 1e-6}
-"""Stress units accepted for ``kind: variable``, with their factor to MPa."""
 
 SECONDS_PER_YEAR = 365.25 * 24 * 3600.0
 """Seconds in a (Julian) year."""
@@ -52,12 +49,17 @@ class SNCurveChoice(_Frozen):
 class StressSpec(_Frozen):
     """How the stress history (MPa) at a point is made.
 
-    ``kind: section``: ``σ = scf · (T / area + M / section_modulus)`` from the
-    effective tension ``T`` (kN) and the bending moment ``M`` (kN·m), with the
-    area in m² and the section modulus in m³ (kN/m² are converted to MPa).
+    Units are read from the file (``VarUnits``) and converted with pint: a
+    variable without a unit, or in one pint cannot read, fails that file.
 
-    ``kind: variable``: ``σ = scf · factor · variable``, where ``variable ·
-    factor`` is a stress in ``unit`` (``MPa``, ``N/mm2``, ``kPa`` or ``Pa``).
+    ``kind: section``: ``σ = scf · (T / area + M / section_modulus)`` from the
+    tension ``T`` and the bending moment ``M`` (converted to N and N·m), with the
+    area in m² and the section modulus in m³.
+
+    ``kind: variable``: ``σ = scf · factor · variable``, where ``factor · variable``
+    must be a stress: the variable's unit (from the file) times ``factor_unit``
+    (e.g. a tension in kN times ``factor: 100, factor_unit: 1/m^2``); it is
+    converted to MPa.
     """
 
     kind: Literal["section", "variable"] = "section"
@@ -68,12 +70,22 @@ class StressSpec(_Frozen):
     tension_variable: str = "Effective tension"
     moment_variable: str = "Bend moment"
     variable: str | None = None
-    """The variable whose value is a stress, ``kind: variable``."""
-    unit: Literal["MPa", "N/mm2", "kPa", "Pa"] | None = None
-    """Stress unit of ``factor · variable``, ``kind: variable``."""
+    """The variable whose value (times ``factor``) is a stress, ``kind: variable``."""
     factor: float = 1.0
+    factor_unit: str = ""
+    """Unit of ``factor`` (default: none), ``kind: variable``."""
     scf: float = Field(default=1.0, gt=0)
     """Stress concentration factor."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_unit(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "unit" in data:
+            raise ValueError(
+                f"'unit' ({data['unit']!r}) was removed: the variable's unit is read from "
+                "the file and converted; give 'factor_unit' when 'factor' has a unit"
+            )
+        return data
 
     @model_validator(mode="after")
     def _complete(self) -> StressSpec:
@@ -81,10 +93,15 @@ class StressSpec(_Frozen):
             missing = [k for k in ("area", "section_modulus") if getattr(self, k) is None]
             if missing:
                 raise ValueError(f"kind 'section' needs {' and '.join(missing)}")
-        else:
-            missing = [k for k in ("variable", "unit") if getattr(self, k) is None]
-            if missing:
-                raise ValueError(f"kind 'variable' needs {' and '.join(missing)}")
+        elif self.variable is None:
+            raise ValueError("kind 'variable' needs variable")
+        if self.factor_unit:
+            from ofxpost_fatigue.units import FatigueUnitError, parse_unit
+
+            try:
+                parse_unit(self.factor_unit, "factor_unit")
+            except FatigueUnitError as exc:
+                raise ValueError(str(exc)) from None
         return self
 
 
@@ -127,6 +144,10 @@ class FatigueSection(_Frozen):
     The default leaves the build-up out."""
     probability_column: str = "probability"
     """Load-matrix column with each case's probability (fraction of a year)."""
+    probability_units: Literal["fraction", "percent"] = "fraction"
+    """Unit of the probabilities: ``fraction`` (they sum to 1) or ``percent`` (to 100)."""
+    probability_tolerance: float = Field(default=1e-3, gt=0, lt=0.5)
+    """How far the probabilities of the load matrix may sum from 1 (as fractions)."""
     hours_column: str | None = None
     """Load-matrix column with each case's hours per year; used instead of the
     probability when given."""
@@ -134,7 +155,11 @@ class FatigueSection(_Frozen):
     del_m: float | None = Field(default=None, gt=0)
     """Slope m of the damage-equivalent range (default: the curve's m1)."""
     del_n_eq: float = Field(default=1e7, gt=0)
-    """Cycles N_eq of the damage-equivalent range."""
+    """Cycles N_eq of the damage-equivalent range ``del`` of each file and of the
+    lifetime DEL."""
+    del_frequency_hz: float = Field(default=1.0, gt=0)
+    """Frequency of the per-second DEL ``del_1hz`` (pCrunch's convention:
+    ``N_eq = frequency · duration``)."""
     design_life_years: float | None = Field(default=None, gt=0)
     dff: float = Field(default=1.0, gt=0)
     """Design fatigue factor: ``utilisation = design_life · DFF / life``."""
