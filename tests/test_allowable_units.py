@@ -52,7 +52,9 @@ def test_allowable_in_n_is_compared_with_a_column_in_kn(
     assert list(same.table("summary_g")["top exceeds"]) == want
 
 
-@pytest.mark.parametrize(("unit", "shown"), [("m", "'m' cannot be converted"), ("kN.blorp", "not understood")])
+@pytest.mark.parametrize(
+    ("unit", "shown"), [("m", "'m' cannot be converted"), ("kN.blorp", "not understood")]
+)
 def test_allowable_in_a_wrong_or_unknown_unit_is_refused(
     ofxpost_archives: Any, ofxpost_batch: BatchRunner, unit: str, shown: str
 ) -> None:

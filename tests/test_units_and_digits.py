@@ -52,7 +52,9 @@ def test_one_argument_specified_period_runs_from_t_to_the_end(tmp_path: Path) ->
     want = times[times >= 30.0 - 1e-9]
     got = model.SampleTimes(ofx.SpecifiedPeriod(30.0))
     np.testing.assert_allclose(got, want)
-    values = model["Riser"].TimeHistory("Effective tension", ofx.SpecifiedPeriod(30), ofx.oeNodeNum(1))
+    values = model["Riser"].TimeHistory(
+        "Effective tension", ofx.SpecifiedPeriod(30), ofx.oeNodeNum(1)
+    )
     np.testing.assert_allclose(values, want * 2)
     assert len(model.SampleTimes(ofx.SpecifiedPeriod(30.0, 40.0))) == 101
     with pytest.raises(ofx.DLLError, match="runs backwards"):

@@ -185,7 +185,7 @@ def test_the_removed_stress_unit_key_is_a_config_error(tmp_path: Path) -> None:
     config = _config()
     config["inputs"] = ["*.none"]
     config["fatigue"]["lines"][0]["stress"] = {"kind": "variable", "variable": "X", "unit": "MPa"}
-    with pytest.raises(ofxpost.ConfigError, match="'unit'.*read from the file"):
+    with pytest.raises(ofxpost.ConfigError, match=r"'unit'.*read from the file"):
         ofxpost.load_config(config, base_dir=tmp_path)
 
 

@@ -115,7 +115,10 @@ def ofxpost_write_outputs(
             try:
                 written.append(
                     write_csv(
-                        frame, output_dir / f"{name}.csv", section.csv_significant_digits, section.units
+                        frame,
+                        output_dir / f"{name}.csv",
+                        section.csv_significant_digits,
+                        section.units,
                     )
                 )
             except Exception as exc:
