@@ -34,7 +34,13 @@ def fatigue_config(**section: Any) -> dict[str, Any]:
                     "label": "riser",
                     "object": "Riser",
                     "arc_lengths": [0.0, 60.0, 120.0],
-                    "stress": {"kind": "section", "area": AREA, "section_modulus": MODULUS},
+                    "stress": {
+                        "kind": "section",
+                        "area": AREA,
+                        "section_modulus": MODULUS,
+                        "tension_variable": "Effective tension",
+                        "moment_variable": "Bend moment",
+                    },
                 }
             ],
             **section,

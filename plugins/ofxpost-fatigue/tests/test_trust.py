@@ -74,7 +74,13 @@ def _config(**section: Any) -> dict[str, Any]:
                     "label": "riser",
                     "object": "Riser",
                     "arc_lengths": [50.0],
-                    "stress": {"kind": "section", "area": AREA, "section_modulus": MODULUS},
+                    "stress": {
+                        "kind": "section",
+                        "area": AREA,
+                        "section_modulus": MODULUS,
+                        "tension_variable": "Effective tension",
+                        "moment_variable": "Bend moment",
+                    },
                 }
             ],
             **section,
@@ -270,7 +276,13 @@ def test_every_csv_number_equals_its_parquet_twin(
                     "label": "riser",
                     "object": "Riser",
                     "arc_lengths": [0.0, 60.0, 120.0],
-                    "stress": {"kind": "section", "area": AREA, "section_modulus": MODULUS},
+                    "stress": {
+                        "kind": "section",
+                        "area": AREA,
+                        "section_modulus": MODULUS,
+                        "tension_variable": "Effective tension",
+                        "moment_variable": "Bend moment",
+                    },
                 }
             ],
         },

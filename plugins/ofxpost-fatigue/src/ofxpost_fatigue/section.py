@@ -16,6 +16,13 @@ SECONDS_PER_YEAR = 365.25 * 24 * 3600.0
 """Seconds in a (Julian) year."""
 
 
+Fibre = Literal["outer", "inner"]
+
+
+def _both_fibres() -> list[Fibre]:
+    return ["outer", "inner"]
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -56,19 +63,47 @@ class StressSpec(_Frozen):
     tension ``T`` and the bending moment ``M`` (converted to N and N·m), with the
     area in m² and the section modulus in m³.
 
+    ``kind: pipe``: the axial stress of a pipe of ``outer_diameter`` and
+    ``wall_thickness`` (m) at each of ``angles_deg`` round the circumference, on each
+    of ``fibres`` (``outer`` radius ``D/2``, ``inner`` ``D/2 - t``)::
+
+        σ(θ, r) = scf · (Tw / A + r · (Mx · sin θ - My · cos θ) / I)
+
+    from the wall tension ``Tw`` and the signed bending moments ``Mx``, ``My`` about
+    the line's local x and y axes (θ from x towards y); the hot spot is the angle and
+    fibre of the largest annual damage. With angles spread evenly over 360° a
+    different sign convention only relabels the angles.
+
     ``kind: variable``: ``σ = scf · factor · variable``, where ``factor · variable``
     must be a stress: the variable's unit (from the file) times ``factor_unit``
     (e.g. a tension in kN times ``factor: 100, factor_unit: 1/m^2``); it is
     converted to MPa.
     """
 
-    kind: Literal["section", "variable"] = "section"
+    kind: Literal["section", "pipe", "variable"] = "section"
     area: float | None = Field(default=None, gt=0)
     """Steel cross-section area (m²), ``kind: section``."""
     section_modulus: float | None = Field(default=None, gt=0)
     """Elastic section modulus (m³), ``kind: section``."""
-    tension_variable: str = "Effective tension"
-    moment_variable: str = "Bend moment"
+    tension_variable: str = "Wall tension"
+    """The tension, ``kind: section`` and ``pipe``: the wall tension by default (the
+    effective tension leaves the pressure term out: give it explicitly to use it)."""
+    moment_variable: str | None = None
+    """The bending moment, ``kind: section`` (required: a signed moment such as ``x
+    bend moment``, or ``Bend moment``, a magnitude that rectifies a reversing moment
+    and so is not conservative)."""
+    outer_diameter: float | None = Field(default=None, gt=0)
+    """Outer diameter (m), ``kind: pipe``."""
+    wall_thickness: float | None = Field(default=None, gt=0)
+    """Steel wall thickness (m), ``kind: pipe``."""
+    angles_deg: list[float] = Field(
+        default_factory=lambda: [45.0 * i for i in range(8)], min_length=1
+    )
+    """Circumferential angles (degrees), ``kind: pipe``: every 45° by default."""
+    fibres: list[Fibre] = Field(default_factory=_both_fibres, min_length=1)
+    """Fibres, ``kind: pipe``: both by default."""
+    x_moment_variable: str = "x bend moment"
+    y_moment_variable: str = "y bend moment"
     variable: str | None = None
     """The variable whose value (times ``factor``) is a stress, ``kind: variable``."""
     factor: float = 1.0
@@ -90,9 +125,28 @@ class StressSpec(_Frozen):
     @model_validator(mode="after")
     def _complete(self) -> StressSpec:
         if self.kind == "section":
-            missing = [k for k in ("area", "section_modulus") if getattr(self, k) is None]
+            missing = [
+                k
+                for k in ("area", "section_modulus", "moment_variable")
+                if getattr(self, k) is None
+            ]
             if missing:
-                raise ValueError(f"kind 'section' needs {' and '.join(missing)}")
+                raise ValueError(
+                    f"kind 'section' needs {' and '.join(missing)} (moment_variable: a signed "
+                    "moment such as 'x bend moment', or 'Bend moment', a magnitude that "
+                    "rectifies a reversing moment: not conservative; or use kind 'pipe')"
+                )
+        elif self.kind == "pipe":
+            missing = [k for k in ("outer_diameter", "wall_thickness") if getattr(self, k) is None]
+            if missing:
+                raise ValueError(f"kind 'pipe' needs {' and '.join(missing)}")
+            assert self.outer_diameter is not None and self.wall_thickness is not None
+            if 2 * self.wall_thickness > self.outer_diameter:
+                raise ValueError("wall_thickness is more than half the outer_diameter")
+            if len(set(self.angles_deg)) != len(self.angles_deg):
+                raise ValueError("angles_deg must be distinct")
+            if len(set(self.fibres)) != len(self.fibres):
+                raise ValueError("fibres must be distinct")
         elif self.variable is None:
             raise ValueError("kind 'variable' needs variable")
         if self.factor_unit:
@@ -103,6 +157,13 @@ class StressSpec(_Frozen):
             except FatigueUnitError as exc:
                 raise ValueError(str(exc)) from None
         return self
+
+    def hot_spots(self) -> list[str]:
+        """Names of the stress points of one arc length (``outer 45°`` ...; one empty
+        name unless ``kind: pipe``)."""
+        if self.kind != "pipe":
+            return [""]
+        return [f"{fibre} {angle:g}°" for fibre in self.fibres for angle in self.angles_deg]
 
 
 class FatigueLine(_Frozen):
