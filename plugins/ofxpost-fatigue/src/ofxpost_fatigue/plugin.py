@@ -256,7 +256,6 @@ def _load_cases(config: Any, section: FatigueSection) -> Any:
             f"fatigue: the load matrix has no column {column!r} (its columns: "
             f"{list(cases.columns)}); set fatigue.probability_column or fatigue.hours_column"
         )
-    check_probabilities(cases, section)
     return cases
 
 
@@ -438,7 +437,8 @@ def ofxpost_aggregate(
     if not section.lines:
         return None
     cases = _load_cases(config, section)
-    damage = damage_table(records, config, section, cases)
+    damage = damage_table(records, config, section, cases)  # first: names files without a row
+    check_probabilities(cases, section)
     life = life_table(damage, section, len(plan.jobs))
     attrs = dict(damage.attrs)
     damage = damage.drop(columns=["_nsm"])  # Σ n·S^m: only the lifetime DELs need it
