@@ -285,7 +285,7 @@ def feature_config(sims: str = "sims", out: str = "out") -> dict[str, Any]:
         "inputs": [f"{sims}/*.ofx.parquet"],
         "output_dir": out,
         "parallel_processing": {"max_workers": 2},
-        "outputs": {"formats": ["csv", "parquet", "xlsx"], "csv_decimals": 9},
+        "outputs": {"formats": ["csv", "parquet", "xlsx"]},
         "load_matrix": f"{sims}/load_matrix.csv",
         "summary": {
             "groups": [

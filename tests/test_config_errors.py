@@ -41,7 +41,12 @@ def _edit(config: Path, change: dict[str, object]) -> None:
         ({"inputs": ["data/missing.toy"]}, ["inputs[0]", "missing.toy", "not found"]),
         ({"inputs": ["nothing/*.toy"]}, ["inputs[0]", "nothing/*.toy", "matched no files"]),
         ({"plugins": ["no_such_plugin_module"]}, ["plugins", "no_such_plugin_module"]),
-        ({"outputs": {"csv_decimals": "six"}}, ["outputs.csv_decimals", "'six'"]),
+        (
+            {"outputs": {"csv_significant_digits": "six"}},
+            ["outputs.csv_significant_digits", "'six'"],
+        ),
+        ({"outputs": {"csv_decimals": 6}}, ["outputs", "csv_decimals (6) was removed"]),
+        ({"outputs": {"csv_significant_digits": 6}}, ["outputs.csv_significant_digits", "10"]),
     ],
 )
 def test_config_error_exit_2_one_message_nothing_written(

@@ -490,7 +490,7 @@ def test_linked_layout_runs_like_its_native_config(runs: Path) -> None:
         {
             "inputs": ["runs/case_001.ofx.parquet", "runs/case_002.ofx.parquet"],
             "output_dir": "out_native_linked",
-            "outputs": {"csv_decimals": 6},
+            "outputs": {"formats": ["csv", "parquet", "xlsx"]},
             "load_matrix": {"enabled": True},
             "linked_statistics": {
                 "statistics": ["min", "max", "std"],
@@ -575,7 +575,7 @@ def test_time_series_layout_reaches_archives_of_named_sims(runs: Path) -> None:
             {
                 "inputs": ["runs/case_001.ofx.parquet", "runs/case_003.ofx.parquet"],
                 "output_dir": "out_native_series",
-                "outputs": {"csv_decimals": 6},
+                "outputs": {"formats": ["csv", "parquet", "xlsx"]},
                 "load_matrix": {"enabled": True},
                 "time_series": {
                     "groups": [

@@ -53,7 +53,7 @@ def linked_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     config = {
         "inputs": ["sims/*.ofx.parquet"],
         "output_dir": "out",
-        "outputs": {"formats": ["csv"], "csv_decimals": 12},
+        "outputs": {"formats": ["csv"]},
         "linked_statistics": {"columns": COLUMNS},
     }
     result = run_config(write_yaml(root / "batch.yml", config), sequential=True)

@@ -41,7 +41,7 @@ def rg_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     config = {
         "inputs": ["sims/*.ofx.parquet"],
         "output_dir": "out",
-        "outputs": {"formats": ["csv"], "csv_decimals": 12},
+        "outputs": {"formats": ["csv"]},
         "range_graph": {"graphs": GRAPHS},
     }
     result = run_config(write_yaml(root / "batch.yml", config), sequential=True)

@@ -314,7 +314,7 @@ def summary_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     config = {
         "inputs": ["sims/*.ofx.parquet"],
         "output_dir": "out",
-        "outputs": {"formats": ["csv"], "csv_decimals": 12},
+        "outputs": {"formats": ["csv"]},
         "load_matrix": "sims/load_matrix.csv",
         "summary": {"groups": [{"name": "all", "columns": columns}]},
     }

@@ -45,7 +45,7 @@ def _config(out: str) -> dict[str, Any]:
     return {
         "inputs": ["sims/*.ofx.parquet"],
         "output_dir": out,
-        "outputs": {"formats": ["csv"], "csv_decimals": 12},
+        "outputs": {"formats": ["csv"]},
         "time_series": {
             "groups": [
                 {

@@ -56,20 +56,20 @@ def _config(tmp_path: Path, **outputs_section: Any) -> Any:
 
 def test_csv_units_header_row_and_none() -> None:
     frame = _summary()
-    header = next(csv.reader(io.StringIO(csv_text(frame, 3, "header"))))
+    header = next(csv.reader(io.StringIO(csv_text(frame, 10, "header"))))
     assert header[4] == "max_tension [kN]" and header[6] == "curvature [rad/m]"
     assert header[0] == "file" and header[5] == "max_tension exceeds"  # no unit: plain
-    parsed = pd.read_csv(io.StringIO(csv_text(frame, 3, "header")))
+    parsed = pd.read_csv(io.StringIO(csv_text(frame, 10, "header")))
     assert parsed["max_tension [kN]"].tolist() == [1200.5, 2100.25, 900.0]  # still numeric
-    lines = csv_text(frame, 3, "row").splitlines()
+    lines = csv_text(frame, 10, "row").splitlines()
     assert lines[0].split(",")[4] == "max_tension"
     assert lines[1].split(",")[4] == "kN" and lines[1].split(",")[0] == ""
-    assert lines[2].split(",")[4] == "1200.500"
-    plain = csv_text(frame, 3, "none").splitlines()[0].split(",")
+    assert lines[2].split(",")[4] == "1200.5"  # significant digits, no padding
+    plain = csv_text(frame, 10, "none").splitlines()[0].split(",")
     assert plain == [str(c) for c in frame.columns]
     unitless = pd.DataFrame({"a": [1.5], "b": ["x"]})
-    assert csv_text(unitless, 1, "row").splitlines() == ["a,b", ",", "1.5,x"]
-    assert csv_text(unitless, 1, "header").splitlines() == ["a,b", "1.5,x"]
+    assert csv_text(unitless, 10, "row").splitlines() == ["a,b", ",", "1.5,x"]
+    assert csv_text(unitless, 10, "header").splitlines() == ["a,b", "1.5,x"]
 
 
 def test_outputs_section_units_option(tmp_path: Path) -> None:

@@ -306,6 +306,6 @@ def test_changed_input_is_recomputed_on_resume(toy_batch: ToyBatch) -> None:
     assert _opens(data) == {"case000.toy": 1, "case001.toy": 2, "case002.toy": 1}
     # a changed config invalidates everything
     raw = yaml.safe_load(config.read_text())
-    raw["outputs"]["csv_decimals"] = 3
+    raw["outputs"]["csv_significant_digits"] = 11
     config.write_text(yaml.safe_dump(raw))
     assert ofxpost.run(config, resume=True).reused == 0

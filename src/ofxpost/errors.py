@@ -14,6 +14,7 @@ written against the built-in keeps working::
     ├── PluginNotImportable           the test kit cannot register a plugin as the run needs
     ├── UnsupportedLoopError          called from an event loop ofxpost cannot run on
     ├── InvalidEventError             an event does not match the event schema
+    ├── UnitConversionError           a unit is missing, unknown or of the wrong dimension
     ├── ArchiveError                  a file is not a readable result archive
     ├── NotInArchiveError             an OrcFxAPI call an archive cannot answer
     ├── UnknownObjectError            ``model[name]`` for a name an archive does not hold
@@ -109,6 +110,11 @@ class UnsupportedLoopError(OfxpostError):
     instead), and ``run_batch()``/``open_batch()`` need a backend that the chosen
     executor supports.
     """
+
+
+class UnitConversionError(OfxpostError, ValueError):
+    """A unit is missing, unknown, or of another dimension than the one wanted; the
+    message names what was being converted and the units."""
 
 
 class InvalidEventError(OfxpostError, ValueError):
@@ -360,6 +366,7 @@ __all__ = [
     "SimulationStateError",
     "TablesNotWritten",
     "TaskKilled",
+    "UnitConversionError",
     "UnknownObjectError",
     "UnsupportedLoopError",
     "WorkerDied",

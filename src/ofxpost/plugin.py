@@ -14,6 +14,9 @@ sub-packages::
   :func:`set_allowables` / :func:`allowables`, :func:`add_warning`.
 * **Load cases** joined to files: :func:`load_cases` (the ``load_matrix`` section's
   rows by file), :class:`LoadCases`, :func:`simulation_stem`.
+* **Units**: :func:`conversion_factor` and :func:`parse_unit` read OrcaFlex unit
+  strings (``kN``, ``kN.m``, ``te``) with pint (:func:`registry`, :func:`pint_text`);
+  :class:`UnitConversionError` names what could not be converted.
 * **Writers**: :class:`TablesNotWritten`, raised by a writer that wrote what it
   could but not every table.
 * **Folds**: :class:`Fold`, what ``ofxpost_start_fold`` returns.
@@ -39,9 +42,10 @@ from ofxpost._core.fold import Fold
 from ofxpost._core.markers import hookimpl, hookspec
 from ofxpost._core.partial import Partial
 from ofxpost._core.records import FileRecord, Job
+from ofxpost._core.units import conversion_factor, parse_unit, pint_text, registry
 from ofxpost._executors.protocol import ExecutorFactory, FileExecutor
 from ofxpost._store.artifacts import artifact_path
-from ofxpost.errors import LoadMatrixError, TablesNotWritten
+from ofxpost.errors import LoadMatrixError, TablesNotWritten, UnitConversionError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -102,12 +106,17 @@ __all__ = [
     "LoadMatrixError",
     "Partial",
     "TablesNotWritten",
+    "UnitConversionError",
     "add_warning",
     "allowables",
     "artifact_path",
+    "conversion_factor",
     "hookimpl",
     "hookspec",
     "load_cases",
+    "parse_unit",
+    "pint_text",
+    "registry",
     "set_allowables",
     "set_units",
     "simulation_stem",

@@ -5,6 +5,11 @@ or ``PeriodNum`` (stage ``n`` is period number ``n``), a ``Period`` (OrcFxAPI's 
 the fallback's: anything with ``PeriodNum``, ``FromTime`` and ``ToTime``) or any
 2-sequence ``(from, to)``.
 
+One-argument ``SpecifiedPeriod(t)`` (``t > 0``; ``ToTime`` left at OrcFxAPI's
+default 0) is the period from ``t`` to the end of the simulation, as OrcFxAPI
+documents it; ``SpecifiedPeriod(a, b)`` with ``b < a`` otherwise runs backwards
+(``InvalidPeriod``).
+
 Sample inclusion: a sample at time ``t`` is in the period ``[from, to]`` when
 ``from <= t <= to`` (with a tolerance of :data:`TIME_TOLERANCE` log intervals
 for rounding in the stored times): no sample outside the period is added, and a
@@ -92,6 +97,8 @@ def _bounds(
     if number == periods.WholeSimulation:
         return info.start_time, info.stop_time, "whole simulation"
     if number == periods.SpecifiedPeriod:
+        if to_time == 0.0 and from_time > 0.0:  # SpecifiedPeriod(t): ToTime left at its default
+            return from_time, info.stop_time, f"{from_time:g} s to the end"
         if math.isnan(from_time) or math.isnan(to_time) or from_time > to_time:
             raise _error(
                 ofx.StatusCode.InvalidPeriod,

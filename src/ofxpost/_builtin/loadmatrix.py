@@ -386,7 +386,7 @@ def ofxpost_write_outputs(
     written: list[Path] = []
     if "csv" in section.formats:
         path = output_dir / f"{WEIGHTED_TABLE}.csv"
-        written.append(write_csv(frame, path, section.csv_decimals, section.units))
+        written.append(write_csv(frame, path, section.csv_significant_digits, section.units))
     if "parquet" in section.formats:
         folder = output_dir / "parquet"
         folder.mkdir(exist_ok=True)

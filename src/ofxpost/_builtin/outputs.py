@@ -1,7 +1,8 @@
 """Built-in writer: every table as CSV and as Parquet (section ``outputs``).
 
 Output is deterministic: rows come in the order the aggregators built them (input
-order), floats are written with a fixed number of decimals, line endings are
+order), floats are written with a fixed number of significant digits (never fixed
+decimals, which round a small value such as a fatigue damage of 7e-08 to zero), line endings are
 ``\\n``, and Parquet files are written with fixed settings. Each file is written
 to a temporary file beside it and renamed (:mod:`ofxpost._core.atomic`).
 """
@@ -12,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ofxpost._builtin.support.pandas import pd
 from ofxpost._builtin.support.tableunits import UnitsMode, arrow_table, csv_text
@@ -21,6 +22,8 @@ from ofxpost._core.markers import hookimpl
 
 Format = Literal["csv", "parquet", "xlsx"]
 ALL_FORMATS: tuple[Format, ...] = ("csv", "parquet", "xlsx")
+CSV_SIGNIFICANT_DIGITS = 15
+"""Default significant digits of CSV floats."""
 
 
 class OutputsSection(BaseModel):
@@ -31,14 +34,27 @@ class OutputsSection(BaseModel):
     formats: list[Format] = Field(default_factory=lambda: list(ALL_FORMATS))
     """Which files to write: ``csv`` (one per table), ``parquet`` (one per table,
     under ``parquet/``) and ``xlsx`` (one workbook)."""
-    csv_decimals: int = Field(default=6, ge=0, le=17)
-    """Decimal places of floats in CSV files."""
+    csv_significant_digits: int = Field(default=CSV_SIGNIFICANT_DIGITS, ge=10, le=17)
+    """Significant digits of floats in CSV files (``%.<n>g``; 10 to 17). At least
+    10, so every CSV number equals its Parquet twin within a relative 1e-9."""
     tables: list[str] | None = None
     """Only write these tables (default: all)."""
     units: UnitsMode = "header"
     """How CSV files carry column units: ``header`` (``max_tension [kN]``), ``row``
     (a units line under the header) or ``none``. Parquet always has field
     metadata ``unit``; the workbook a units row (see :mod:`.tableunits`)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_decimals(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "csv_decimals" in data:
+            raise ValueError(
+                f"csv_decimals ({data['csv_decimals']!r}) was removed: fixed decimals round "
+                "small values (a fatigue damage of 7e-08) to zero; CSV floats are written "
+                "with csv_significant_digits significant digits (10 to 17, default "
+                f"{CSV_SIGNIFICANT_DIGITS})"
+            )
+        return data
 
 
 @hookimpl
@@ -55,10 +71,16 @@ def selected(
     return {name: t for name, t in tables.items() if wanted is None or name in wanted}
 
 
-def write_csv(frame: pd.DataFrame, path: Path, decimals: int, units: UnitsMode = "header") -> Path:
-    """Write ``frame`` as CSV with fixed float formatting and its column units (atomically)."""
+def write_csv(
+    frame: pd.DataFrame,
+    path: Path,
+    digits: int = CSV_SIGNIFICANT_DIGITS,
+    units: UnitsMode = "header",
+) -> Path:
+    """Write ``frame`` as CSV, floats with ``digits`` significant digits, and its
+    column units (atomically)."""
     with atomic_path(path) as tmp:
-        tmp.write_text(csv_text(frame, decimals, units), encoding="utf-8", newline="")
+        tmp.write_text(csv_text(frame, digits, units), encoding="utf-8", newline="")
     return path
 
 
@@ -93,7 +115,10 @@ def ofxpost_write_outputs(
             try:
                 written.append(
                     write_csv(
-                        frame, output_dir / f"{name}.csv", section.csv_decimals, section.units
+                        frame,
+                        output_dir / f"{name}.csv",
+                        section.csv_significant_digits,
+                        section.units,
                     )
                 )
             except Exception as exc:

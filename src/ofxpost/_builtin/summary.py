@@ -52,6 +52,40 @@ ACROSS_DEFAULT: tuple[AcrossStatistic, ...] = ("min", "max", "mean", "std")
 ERROR_COLUMNS: list[str] = ["file", "stem", "group", "label", "message"]
 
 
+class SummaryAllowable(Allowable):
+    """An allowable of a summary column, optionally with its ``unit``.
+
+    With ``unit`` (``kN``, ``MPa``, ``te`` ...) the limits are converted (pint) to
+    the unit the files state for the column before they are compared; a column
+    whose unit is unknown, or of another dimension, is refused (the table is not
+    written and the error names the group, column and units). Without ``unit``
+    the limits are in the column's own unit, as written in the table.
+    """
+
+    unit: str | None = None
+
+    def in_unit(self, column_unit: str | None, where: str) -> Allowable:
+        """These limits in ``column_unit`` (a plain :class:`Allowable`).
+
+        :raises UnitConversionError: naming ``where`` and the units.
+        """
+        if not self.unit:
+            return Allowable(max=self.max, min=self.min)
+        from ofxpost._core.units import conversion_factor
+        from ofxpost.errors import UnitConversionError
+
+        if not column_unit:
+            raise UnitConversionError(
+                f"{where}: the allowable is in {self.unit!r} but the files state no unit "
+                "for this column, so it cannot be compared"
+            )
+        factor = conversion_factor(self.unit, column_unit, where)
+        return Allowable(
+            max=None if self.max is None else self.max * factor,
+            min=None if self.min is None else self.min * factor,
+        )
+
+
 class SummaryColumn(FeatureItem):
     """One value per file."""
 
@@ -77,8 +111,8 @@ class SummaryColumn(FeatureItem):
     """``data`` only: the index of an indexed data item (default -1: a scalar item)."""
     transform: reading.Transform | None = None
     """``sqrt`` or ``abs``, applied to the samples before the statistic."""
-    allowable: Allowable | None = None
-    """``{max: v}`` and/or ``{min: v}``: adds the column ``<label> exceeds``."""
+    allowable: SummaryAllowable | None = None
+    """``{max: v}`` and/or ``{min: v}`` (and ``unit``): adds the column ``<label> exceeds``."""
 
     @model_validator(mode="after")
     def _fits_command(self) -> SummaryColumn:
@@ -318,7 +352,13 @@ class SummaryFold:
             units = fileinfo.in_input_order(self._units[group.name])
             known = dict(zip(labels, feature.first_units(units, len(labels)), strict=True))
             feature.set_units(frame, {**known, "start_time": "s", "stop_time": "s"})
-            limits = {c.name: c.allowable for c in group.columns if c.allowable is not None}
+            limits = {
+                c.name: c.allowable.in_unit(
+                    known.get(c.name), f"summary group {group.name!r}, column {c.name!r}"
+                )
+                for c in group.columns
+                if c.allowable is not None
+            }
             tables[f"{SECTION}_{group.name}"] = feature.add_exceeds(frame, limits)
             if section.statistics:
                 statistics = across_files(frame, numeric_columns(frame, labels), section.statistics)

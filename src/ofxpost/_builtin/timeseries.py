@@ -177,7 +177,7 @@ def write_artifacts(job: Job, config: Any, group: TimeSeriesGroup, found: dict[s
     frame = final_frame(frame, group, found.get("units"))
     if "csv" in outputs.formats:
         with artifact_path(job, config, f"{name}.csv") as tmp:
-            write_csv(frame, tmp, outputs.csv_decimals, outputs.units)
+            write_csv(frame, tmp, outputs.csv_significant_digits, outputs.units)
         written.append(f"{name}.csv")
     if "parquet" in outputs.formats:
         with artifact_path(job, config, f"parquet/{name}.parquet") as tmp:

@@ -437,7 +437,10 @@ class Period(_Structure):
 
 
 def SpecifiedPeriod(FromTime: float = 0.0, ToTime: float = 0.0) -> Period:
-    """The period from ``FromTime`` to ``ToTime`` (simulation time, s)."""
+    """The period from ``FromTime`` to ``ToTime`` (simulation time, s).
+
+    As in OrcFxAPI, ``ToTime`` defaults to 0, and ``SpecifiedPeriod(t)`` (``t > 0``)
+    is the period from ``t`` to the end of the simulation."""
     return Period(PeriodNum.SpecifiedPeriod, FromTime, ToTime)
 
 

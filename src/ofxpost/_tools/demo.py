@@ -109,7 +109,7 @@ def demo_config(cases: int) -> dict[str, Any]:
         "inputs": ["sims/*.ofx.parquet"],
         "output_dir": "results",
         "parallel_processing": {"max_workers": "auto", "timeout_per_file": 600},
-        "outputs": {"formats": ["csv", "parquet", "xlsx"], "csv_decimals": 6},
+        "outputs": {"formats": ["csv", "parquet", "xlsx"]},
         "excel": {"name": "ofxpost-demo-results.xlsx"},
         "load_matrix": "sims/load_matrix.csv",
         "summary": {"groups": [{"name": "extremes", "columns": _summary_columns()}]},

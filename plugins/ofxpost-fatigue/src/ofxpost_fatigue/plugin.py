@@ -34,11 +34,11 @@ from ofxpost_fatigue.damage import damage_equivalent_range, miner_damage
 from ofxpost_fatigue.rainflow_counting import count_cycles
 from ofxpost_fatigue.section import (
     SECTION,
-    STRESS_UNITS,
     FatigueLine,
     FatigueSection,
     StressSpec,
 )
+from ofxpost_fatigue.units import converted
 
 if TYPE_CHECKING:  # pandas is imported where the tables are built: workers never need it
     import pandas as pd
@@ -49,12 +49,15 @@ DAMAGE_TABLE = "fatigue_damage"
 LIFE_TABLE = "fatigue_life"
 
 DAMAGE_COLUMNS = [
-    "index", "file", "label", "object", "arc_length", "status", "exposure", "duration_s",
+    "index", "file", "label", "object", "arc_length", "hot_spot", "status", "exposure",
+    "duration_s",
     "cycles", "max_range", "damage", "annual_damage", "del", "del_m", "del_n_eq",
+    "del_1hz", "units_read",
 ]  # fmt: skip
 LIFE_COLUMNS = [
-    "label", "object", "arc_length", "sn_curve", "annual_damage", "life_years",
-    "utilisation", "worst_file", "files_used", "files_missing", "complete",
+    "label", "object", "arc_length", "hot_spot", "sn_curve", "annual_damage", "life_years",
+    "utilisation", "del_lifetime_1hz", "del_year", "worst_file", "files_used",
+    "files_missing", "complete",
 ]  # fmt: skip
 
 
@@ -78,38 +81,83 @@ def _period(model: Any, section: FatigueSection) -> Any:
     return ofx.SpecifiedPeriod(begin, end)
 
 
-def stress_history(obj: Any, spec: StressSpec, period: Any, extra: Any) -> np.ndarray[Any, Any]:
-    """The stress history (MPa) at one point, as ``spec`` defines it."""
+def stress_histories(
+    obj: Any, spec: StressSpec, period: Any, extra: Any, object_name: str = ""
+) -> tuple[np.ndarray[Any, Any], str]:
+    """The stress histories (MPa) at one point, one row per hot spot of
+    ``spec.hot_spots()``, and the units the file gave its variables
+    (``"Wall tension [kN]; x bend moment [kN.m]"``).
+
+    Each variable is converted from the unit the file states (pint); a missing or
+    unknown unit raises :class:`~ofxpost_fatigue.units.FatigueUnitError`.
+    """
+    name = object_name or str(obj)
     if spec.kind == "section":
         assert spec.area is not None and spec.section_modulus is not None
-        tension = np.asarray(obj.TimeHistory(spec.tension_variable, period, extra), dtype=float)
-        moment = np.asarray(obj.TimeHistory(spec.moment_variable, period, extra), dtype=float)
-        kpa = tension / spec.area + moment / spec.section_modulus  # kN/m2
-        return np.asarray(spec.scf * kpa * 1e-3, dtype=float)
-    assert spec.variable is not None and spec.unit is not None
-    values = np.asarray(obj.TimeHistory(spec.variable, period, extra), dtype=float)
-    return np.asarray(spec.scf * spec.factor * values * STRESS_UNITS[spec.unit], dtype=float)
+        assert spec.moment_variable is not None
+        tension, t_unit = converted(obj, name, spec.tension_variable, period, extra, "N")
+        moment, m_unit = converted(obj, name, spec.moment_variable, period, extra, "N*m")
+        pascal = tension / spec.area + moment / spec.section_modulus
+        units = f"{spec.tension_variable} [{t_unit}]; {spec.moment_variable} [{m_unit}]"
+        return np.asarray([spec.scf * pascal * 1e-6], dtype=float), units
+    if spec.kind == "pipe":
+        assert spec.outer_diameter is not None and spec.wall_thickness is not None
+        outer = spec.outer_diameter / 2.0
+        inner = outer - spec.wall_thickness
+        area = np.pi * (outer**2 - inner**2)
+        second_moment = np.pi / 4.0 * (outer**4 - inner**4)
+        tension, t_unit = converted(obj, name, spec.tension_variable, period, extra, "N")
+        mx, x_unit = converted(obj, name, spec.x_moment_variable, period, extra, "N*m")
+        my, y_unit = converted(obj, name, spec.y_moment_variable, period, extra, "N*m")
+        rows = []
+        for fibre in spec.fibres:
+            radius = outer if fibre == "outer" else inner
+            for angle in spec.angles_deg:
+                theta = np.radians(angle)
+                bending = radius * (mx * np.sin(theta) - my * np.cos(theta)) / second_moment
+                rows.append(spec.scf * (tension / area + bending) * 1e-6)
+        units = (
+            f"{spec.tension_variable} [{t_unit}]; {spec.x_moment_variable} [{x_unit}]; "
+            f"{spec.y_moment_variable} [{y_unit}]"
+        )
+        return np.asarray(rows, dtype=float), units
+    assert spec.variable is not None
+    values, unit = converted(obj, name, spec.variable, period, extra, "MPa", spec.factor_unit)
+    stress = spec.scf * spec.factor * values
+    return np.asarray([stress], dtype=float), f"{spec.variable} [{unit}]"
 
 
 def _line_results(
     model: Any, line: FatigueLine, section: FatigueSection, period: Any
 ) -> dict[str, Any]:
+    """Per arc length, lists over the hot spots of damage, cycles, max range, DEL and
+    ``nsm = Σ n·S^m``, and the units read."""
     choice = section.curve_of(line)
     curve = choice.get()
     m = section.del_m or curve.m1
     obj = model[line.object]
-    out: dict[str, list[float]] = {
-        "damage": [], "cycles": [], "max_range": [], "del": [],
+    out: dict[str, list[Any]] = {
+        "damage": [], "cycles": [], "max_range": [], "del": [], "nsm": [], "units": [],
     }  # fmt: skip
     for arc in line.arc_lengths:
-        stress = stress_history(obj, line.stress, period, ofx.oeArcLength(arc))
-        ranges, counts = count_cycles(stress)
-        out["damage"].append(
-            miner_damage(ranges, counts, curve, choice.thickness_mm, choice.t_ref_mm)
+        stresses, units = stress_histories(
+            obj, line.stress, period, ofx.oeArcLength(arc), line.object
         )
-        out["cycles"].append(float(counts.sum()))
-        out["max_range"].append(float(ranges.max()) if ranges.size else 0.0)
-        out["del"].append(damage_equivalent_range(ranges, counts, m, section.del_n_eq))
+        spots: dict[str, list[float]] = {
+            k: [] for k in ("damage", "cycles", "max_range", "del", "nsm")
+        }
+        for stress in stresses:
+            ranges, counts = count_cycles(stress)
+            spots["damage"].append(
+                miner_damage(ranges, counts, curve, choice.thickness_mm, choice.t_ref_mm)
+            )
+            spots["cycles"].append(float(counts.sum()))
+            spots["max_range"].append(float(ranges.max()) if ranges.size else 0.0)
+            spots["del"].append(damage_equivalent_range(ranges, counts, m, section.del_n_eq))
+            spots["nsm"].append(float(np.sum(counts * ranges**m)) if ranges.size else 0.0)
+        for key, values in spots.items():
+            out[key].append(values)
+        out["units"].append(units)
     return {**out, "del_m": float(m)}
 
 
@@ -148,7 +196,50 @@ def _exposure_seconds(cases: Any, path: Path, section: FatigueSection) -> float 
         return None
     if section.hours_column:
         return float(value) * 3600.0
-    return float(value) * section.year_seconds
+    return float(value) * _probability_scale(section) * section.year_seconds
+
+
+def _probability_scale(section: FatigueSection) -> float:
+    return 0.01 if section.probability_units == "percent" else 1.0
+
+
+def check_probabilities(cases: Any, section: FatigueSection) -> None:
+    """The load matrix's probabilities must sum to 1 (100 with ``probability_units:
+    percent``) within ``probability_tolerance``.
+
+    :raises FatigueError: naming the column, the sum and the rows counted.
+    """
+    if section.hours_column:
+        return
+    column = section.probability_column
+    position = list(cases.columns).index(column)
+    values: list[float] = []
+    for row in cases.rows:
+        value = row[position]
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise FatigueError(
+                f"fatigue: load-matrix {column!r} holds {value!r}, which is not a number"
+            ) from None
+        if not math.isfinite(number) or number < 0:
+            raise FatigueError(f"fatigue: load-matrix {column!r} holds {value!r} (not >= 0)")
+        values.append(number)
+    total = math.fsum(values)
+    fraction = total * _probability_scale(section)
+    if abs(fraction - 1.0) > section.probability_tolerance:
+        unit = "percent" if section.probability_units == "percent" else "fraction"
+        hint = (
+            " (they look like percentages: set fatigue.probability_units: percent)"
+            if section.probability_units == "fraction" and abs(total - 100.0) <= 0.1
+            else ""
+        )
+        raise FatigueError(
+            f"fatigue: the load-matrix {column!r} values ({unit}) of {len(values)} rows sum to "
+            f"{total:.10g}, not {1.0 / _probability_scale(section):g} (tolerance "
+            f"{section.probability_tolerance:g}){hint}; lives would be scaled by "
+            f"{fraction:.6g}"
+        )
 
 
 def _load_cases(config: Any, section: FatigueSection) -> Any:
@@ -169,12 +260,44 @@ def _load_cases(config: Any, section: FatigueSection) -> Any:
     return cases
 
 
+def _hot_spots(
+    records: Sequence[Any], section: FatigueSection, cases: Any
+) -> dict[tuple[str, int], int]:
+    """``{(label, point): hot spot}``: per point, the hot spot (index into
+    ``stress.hot_spots()``) of the largest annual damage summed over the files
+    (the first on a tie; ``0`` with one stress point)."""
+    totals: dict[tuple[str, int], np.ndarray[Any, Any]] = {
+        (line.label, position): np.zeros(len(line.stress.hot_spots()))
+        for line in section.lines
+        for position in range(len(line.arc_lengths))
+    }
+    for record in records:
+        found = None if record.failed else record.results.get(RESULT)
+        exposure = _exposure_seconds(cases, record.path, section)
+        if not isinstance(found, dict) or exposure is None:
+            continue
+        for line in section.lines:
+            data = found["lines"].get(line.label)
+            if data is None:
+                continue
+            for position in range(len(line.arc_lengths)):
+                damage = np.asarray(data["damage"][position], dtype=float)
+                totals[(line.label, position)] += damage * exposure / float(found["duration_s"])
+    return {key: int(np.argmax(total)) for key, total in totals.items()}
+
+
 def damage_table(
     records: Sequence[Any], config: Any, section: FatigueSection, cases: Any
 ) -> pd.DataFrame:
-    """The ``fatigue_damage`` table: one row per file, line and point, in input order."""
+    """The ``fatigue_damage`` table: one row per file, line and point, in input order.
+
+    Each row is at the point's hot spot (``kind: pipe``: the fibre and angle of the
+    largest annual damage summed over the files), so the rows of a point add up to
+    its life.
+    """
     rows: list[dict[str, Any]] = []
     unscaled: list[str] = []
+    hot = _hot_spots(records, section, cases)
     for record in records:
         found = None if record.failed else record.results.get(RESULT)
         result: dict[str, Any] = found if isinstance(found, dict) else {}
@@ -184,31 +307,35 @@ def damage_table(
         for line in section.lines:
             data = result["lines"].get(line.label) if result else None
             for position, arc in enumerate(line.arc_lengths):
+                spot = hot[(line.label, position)]
                 row: dict[str, Any] = {
                     "index": record.index,
                     "file": _display(record.path, config.base_dir),
                     "label": line.label,
                     "object": line.object,
                     "arc_length": float(arc),
+                    "hot_spot": line.stress.hot_spots()[spot],
                     "status": str(record.status) if data is not None else "no_result",
                     "exposure": exposure,
                     "duration_s": result["duration_s"] if data is not None else None,
                 }
                 if data is not None:
-                    damage = float(data["damage"][position])
-                    annual = (
-                        damage * exposure / float(result["duration_s"])
-                        if exposure is not None
-                        else None
-                    )
+                    damage = float(data["damage"][position][spot])
+                    duration = float(result["duration_s"])
+                    annual = damage * exposure / duration if exposure is not None else None
+                    m = float(data["del_m"])
+                    nsm = float(data["nsm"][position][spot])
                     row.update(
-                        cycles=data["cycles"][position],
-                        max_range=data["max_range"][position],
+                        cycles=data["cycles"][position][spot],
+                        max_range=data["max_range"][position][spot],
                         damage=damage,
                         annual_damage=annual,
-                        **{"del": data["del"][position]},
-                        del_m=data["del_m"],
+                        **{"del": data["del"][position][spot]},
+                        del_m=m,
                         del_n_eq=section.del_n_eq,
+                        del_1hz=(nsm / (section.del_frequency_hz * duration)) ** (1.0 / m),
+                        units_read=data["units"][position],
+                        _nsm=nsm,
                     )
                 rows.append(row)
     if unscaled:
@@ -219,14 +346,34 @@ def damage_table(
         )
     import pandas as pd
 
-    frame = pd.DataFrame(rows, columns=DAMAGE_COLUMNS)
-    floats = [c for c in DAMAGE_COLUMNS if c not in ("index", "file", "label", "object", "status")]
+    texts = ("index", "file", "label", "object", "hot_spot", "status", "units_read")
+    frame = pd.DataFrame(rows, columns=[*DAMAGE_COLUMNS, "_nsm"])
+    floats = [c for c in DAMAGE_COLUMNS if c not in texts] + ["_nsm"]
     frame[floats] = frame[floats].astype(float)
     set_units(frame, {
         "arc_length": "m", "exposure": "s/year", "duration_s": "s", "max_range": "MPa",
-        "damage": "-", "annual_damage": "1/year", "del": "MPa",
+        "damage": "-", "annual_damage": "1/year", "del": "MPa", "del_1hz": "MPa",
+        "del_n_eq": "cycles", "del_m": "-",
     })  # fmt: skip
     return frame
+
+
+def _lifetime_dels(used: pd.DataFrame, section: FatigueSection) -> tuple[float, float]:
+    """``(del_lifetime_1hz, del_year)`` of one point from its files' rows.
+
+    ``del_lifetime_1hz = (Σ_j w_j · DEL1Hz_j^m)^(1/m)`` with ``w_j = exposure_j / Σ
+    exposure`` (pCrunch's probability-weighted lifetime DEL, per second at
+    ``del_frequency_hz``); ``del_year = (Σ_j nsm_j · exposure_j / duration_j / N_eq)^(1/m)``,
+    the range that, applied ``del_n_eq`` times, does a year's damage (``nsm = Σ n S^m``).
+    """
+    if not len(used):
+        return math.nan, math.nan
+    m = float(used["del_m"].iloc[0])
+    exposure = used["exposure"].to_numpy(dtype=float)
+    weights = exposure / exposure.sum() if exposure.sum() > 0 else np.zeros_like(exposure)
+    lifetime = float(np.sum(weights * used["del_1hz"].to_numpy(dtype=float) ** m) ** (1.0 / m))
+    yearly = used["_nsm"].to_numpy(dtype=float) * exposure / used["duration_s"].to_numpy(float)
+    return lifetime, float((yearly.sum() / section.del_n_eq) ** (1.0 / m))
 
 
 def life_table(damage: pd.DataFrame, section: FatigueSection, total_files: int) -> pd.DataFrame:
@@ -250,15 +397,19 @@ def life_table(damage: pd.DataFrame, section: FatigueSection, total_files: int) 
                 else None
             )
             design = section.design_life_years
+            del_lifetime, del_year = _lifetime_dels(used, section)
             rows.append(
                 {
                     "label": line.label,
                     "object": line.object,
                     "arc_length": float(arc),
+                    "hot_spot": str(part["hot_spot"].iloc[0]) if len(part) else "",
                     "sn_curve": f"DNV-RP-C203 {choice.curve} {choice.environment}",
                     "annual_damage": total,
                     "life_years": life,
                     "utilisation": design * section.dff / life if design is not None else None,
+                    "del_lifetime_1hz": del_lifetime,
+                    "del_year": del_year,
                     "worst_file": worst,
                     "files_used": len(used),
                     "files_missing": total_files - len(used),
@@ -269,7 +420,10 @@ def life_table(damage: pd.DataFrame, section: FatigueSection, total_files: int) 
 
     frame = pd.DataFrame(rows, columns=LIFE_COLUMNS)
     frame["utilisation"] = frame["utilisation"].astype(float)
-    set_units(frame, {"arc_length": "m", "annual_damage": "1/year", "life_years": "years"})
+    set_units(frame, {
+        "arc_length": "m", "annual_damage": "1/year", "life_years": "years",
+        "del_lifetime_1hz": "MPa", "del_year": "MPa",
+    })  # fmt: skip
     if section.design_life_years is not None:
         set_allowables(frame, {"utilisation": {"max": 1.0}})
     return frame
@@ -284,8 +438,13 @@ def ofxpost_aggregate(
     if not section.lines:
         return None
     cases = _load_cases(config, section)
-    damage = damage_table(records, config, section, cases)
-    return {DAMAGE_TABLE: damage, LIFE_TABLE: life_table(damage, section, len(plan.jobs))}
+    damage = damage_table(records, config, section, cases)  # first: names files without a row
+    check_probabilities(cases, section)
+    life = life_table(damage, section, len(plan.jobs))
+    attrs = dict(damage.attrs)
+    damage = damage.drop(columns=["_nsm"])  # Σ n·S^m: only the lifetime DELs need it
+    damage.attrs = attrs
+    return {DAMAGE_TABLE: damage, LIFE_TABLE: life}
 
 
 # ---------------------------------------------------------------------------- plots

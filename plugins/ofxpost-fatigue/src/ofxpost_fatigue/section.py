@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -12,11 +12,15 @@ from ofxpost_fatigue.sn_curves import DNV_AIR, T_REF_MM, SNCurve, dnv_curve
 SECTION = "fatigue"
 """The config section's name."""
 
-STRESS_UNITS: dict[str, float] = {"MPa": 1.0, "N/mm2": 1.0, "kPa": 1e-3, "Pa": 1e-6}
-"""Stress units accepted for ``kind: variable``, with their factor to MPa."""
-
 SECONDS_PER_YEAR = 365.25 * 24 * 3600.0
 """Seconds in a (Julian) year."""
+
+
+Fibre = Literal["outer", "inner"]
+
+
+def _both_fibres() -> list[Fibre]:
+    return ["outer", "inner"]
 
 
 class _Frozen(BaseModel):
@@ -52,40 +56,114 @@ class SNCurveChoice(_Frozen):
 class StressSpec(_Frozen):
     """How the stress history (MPa) at a point is made.
 
-    ``kind: section``: ``σ = scf · (T / area + M / section_modulus)`` from the
-    effective tension ``T`` (kN) and the bending moment ``M`` (kN·m), with the
-    area in m² and the section modulus in m³ (kN/m² are converted to MPa).
+    Units are read from the file (``VarUnits``) and converted with pint: a
+    variable without a unit, or in one pint cannot read, fails that file.
 
-    ``kind: variable``: ``σ = scf · factor · variable``, where ``variable ·
-    factor`` is a stress in ``unit`` (``MPa``, ``N/mm2``, ``kPa`` or ``Pa``).
+    ``kind: section``: ``σ = scf · (T / area + M / section_modulus)`` from the
+    tension ``T`` and the bending moment ``M`` (converted to N and N·m), with the
+    area in m² and the section modulus in m³.
+
+    ``kind: pipe``: the axial stress of a pipe of ``outer_diameter`` and
+    ``wall_thickness`` (m) at each of ``angles_deg`` round the circumference, on each
+    of ``fibres`` (``outer`` radius ``D/2``, ``inner`` ``D/2 - t``)::
+
+        σ(θ, r) = scf · (Tw / A + r · (Mx · sin θ - My · cos θ) / I)
+
+    from the wall tension ``Tw`` and the signed bending moments ``Mx``, ``My`` about
+    the line's local x and y axes (θ from x towards y); the hot spot is the angle and
+    fibre of the largest annual damage. With angles spread evenly over 360° a
+    different sign convention only relabels the angles.
+
+    ``kind: variable``: ``σ = scf · factor · variable``, where ``factor · variable``
+    must be a stress: the variable's unit (from the file) times ``factor_unit``
+    (e.g. a tension in kN times ``factor: 100, factor_unit: 1/m^2``); it is
+    converted to MPa.
     """
 
-    kind: Literal["section", "variable"] = "section"
+    kind: Literal["section", "pipe", "variable"] = "section"
     area: float | None = Field(default=None, gt=0)
     """Steel cross-section area (m²), ``kind: section``."""
     section_modulus: float | None = Field(default=None, gt=0)
     """Elastic section modulus (m³), ``kind: section``."""
-    tension_variable: str = "Effective tension"
-    moment_variable: str = "Bend moment"
+    tension_variable: str = "Wall tension"
+    """The tension, ``kind: section`` and ``pipe``: the wall tension by default (the
+    effective tension leaves the pressure term out: give it explicitly to use it)."""
+    moment_variable: str | None = None
+    """The bending moment, ``kind: section`` (required: a signed moment such as ``x
+    bend moment``, or ``Bend moment``, a magnitude that rectifies a reversing moment
+    and so is not conservative)."""
+    outer_diameter: float | None = Field(default=None, gt=0)
+    """Outer diameter (m), ``kind: pipe``."""
+    wall_thickness: float | None = Field(default=None, gt=0)
+    """Steel wall thickness (m), ``kind: pipe``."""
+    angles_deg: list[float] = Field(
+        default_factory=lambda: [45.0 * i for i in range(8)], min_length=1
+    )
+    """Circumferential angles (degrees), ``kind: pipe``: every 45° by default."""
+    fibres: list[Fibre] = Field(default_factory=_both_fibres, min_length=1)
+    """Fibres, ``kind: pipe``: both by default."""
+    x_moment_variable: str = "x bend moment"
+    y_moment_variable: str = "y bend moment"
     variable: str | None = None
-    """The variable whose value is a stress, ``kind: variable``."""
-    unit: Literal["MPa", "N/mm2", "kPa", "Pa"] | None = None
-    """Stress unit of ``factor · variable``, ``kind: variable``."""
+    """The variable whose value (times ``factor``) is a stress, ``kind: variable``."""
     factor: float = 1.0
+    factor_unit: str = ""
+    """Unit of ``factor`` (default: none), ``kind: variable``."""
     scf: float = Field(default=1.0, gt=0)
     """Stress concentration factor."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_unit(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "unit" in data:
+            raise ValueError(
+                f"'unit' ({data['unit']!r}) was removed: the variable's unit is read from "
+                "the file and converted; give 'factor_unit' when 'factor' has a unit"
+            )
+        return data
 
     @model_validator(mode="after")
     def _complete(self) -> StressSpec:
         if self.kind == "section":
-            missing = [k for k in ("area", "section_modulus") if getattr(self, k) is None]
+            missing = [
+                k
+                for k in ("area", "section_modulus", "moment_variable")
+                if getattr(self, k) is None
+            ]
             if missing:
-                raise ValueError(f"kind 'section' needs {' and '.join(missing)}")
-        else:
-            missing = [k for k in ("variable", "unit") if getattr(self, k) is None]
+                raise ValueError(
+                    f"kind 'section' needs {' and '.join(missing)} (moment_variable: a signed "
+                    "moment such as 'x bend moment', or 'Bend moment', a magnitude that "
+                    "rectifies a reversing moment: not conservative; or use kind 'pipe')"
+                )
+        elif self.kind == "pipe":
+            missing = [k for k in ("outer_diameter", "wall_thickness") if getattr(self, k) is None]
             if missing:
-                raise ValueError(f"kind 'variable' needs {' and '.join(missing)}")
+                raise ValueError(f"kind 'pipe' needs {' and '.join(missing)}")
+            assert self.outer_diameter is not None and self.wall_thickness is not None
+            if 2 * self.wall_thickness > self.outer_diameter:
+                raise ValueError("wall_thickness is more than half the outer_diameter")
+            if len(set(self.angles_deg)) != len(self.angles_deg):
+                raise ValueError("angles_deg must be distinct")
+            if len(set(self.fibres)) != len(self.fibres):
+                raise ValueError("fibres must be distinct")
+        elif self.variable is None:
+            raise ValueError("kind 'variable' needs variable")
+        if self.factor_unit:
+            from ofxpost_fatigue.units import FatigueUnitError, parse_unit
+
+            try:
+                parse_unit(self.factor_unit, "factor_unit")
+            except FatigueUnitError as exc:
+                raise ValueError(str(exc)) from None
         return self
+
+    def hot_spots(self) -> list[str]:
+        """Names of the stress points of one arc length (``outer 45°`` ...; one empty
+        name unless ``kind: pipe``)."""
+        if self.kind != "pipe":
+            return [""]
+        return [f"{fibre} {angle:g}°" for fibre in self.fibres for angle in self.angles_deg]
 
 
 class FatigueLine(_Frozen):
@@ -127,6 +205,10 @@ class FatigueSection(_Frozen):
     The default leaves the build-up out."""
     probability_column: str = "probability"
     """Load-matrix column with each case's probability (fraction of a year)."""
+    probability_units: Literal["fraction", "percent"] = "fraction"
+    """Unit of the probabilities: ``fraction`` (they sum to 1) or ``percent`` (to 100)."""
+    probability_tolerance: float = Field(default=1e-3, gt=0, lt=0.5)
+    """How far the probabilities of the load matrix may sum from 1 (as fractions)."""
     hours_column: str | None = None
     """Load-matrix column with each case's hours per year; used instead of the
     probability when given."""
@@ -134,7 +216,11 @@ class FatigueSection(_Frozen):
     del_m: float | None = Field(default=None, gt=0)
     """Slope m of the damage-equivalent range (default: the curve's m1)."""
     del_n_eq: float = Field(default=1e7, gt=0)
-    """Cycles N_eq of the damage-equivalent range."""
+    """Cycles N_eq of the damage-equivalent range ``del`` of each file and of the
+    lifetime DEL."""
+    del_frequency_hz: float = Field(default=1.0, gt=0)
+    """Frequency of the per-second DEL ``del_1hz`` (pCrunch's convention:
+    ``N_eq = frequency · duration``)."""
     design_life_years: float | None = Field(default=None, gt=0)
     dff: float = Field(default=1.0, gt=0)
     """Design fatigue factor: ``utilisation = design_life · DFF / life``."""

@@ -102,13 +102,9 @@ def translate_with_notices(
         parallel = copy.deepcopy(dict(config.parallel_processing))
         parallel.pop("task_type", None)  # opp forced it to 'mixed'; it chose nothing
         native["parallel_processing"] = parallel
-    decimals = [
-        flags[name].csv_decimal
-        for name in ("summary", "linked_statistics", "time_series")
-        if on[name] and flags[name].csv_decimal is not None
-    ]
-    if decimals:
-        native["outputs"] = {"csv_decimals": max(decimals)}
+    # csv_decimal is validated (models.py) but not translated: ofxpost writes
+    # significant digits (outputs.csv_significant_digits), never fixed decimals, which
+    # would round small values (damages, probabilities) to zero
     native["load_matrix"] = {"enabled": True}
     for name in ("time_series_settings", "time_series_settings_master"):
         ctx.ignore_written(getattr(config, name), name, *SeriesSettings.IGNORED)

@@ -73,11 +73,12 @@ def header_with_unit(column: str, unit: str | None) -> str:
     return f"{column} [{unit}]" if unit else column
 
 
-def csv_text(frame: pd.DataFrame, decimals: int, units: UnitsMode = "header") -> str:
-    """``frame`` as CSV text with fixed float formatting and its units rendered."""
+def csv_text(frame: pd.DataFrame, digits: int, units: UnitsMode = "header") -> str:
+    """``frame`` as CSV text, floats with ``digits`` significant digits (``%.<digits>g``:
+    a small value keeps its digits, it is never rounded to zero) and its units rendered."""
     found = column_units(frame)
     names = [str(c) for c in frame.columns]
-    float_format = f"%.{decimals}f"
+    float_format = f"%.{digits}g"
     if units == "header" and found:
         header = [header_with_unit(name, found.get(name)) for name in names]
         return str(
