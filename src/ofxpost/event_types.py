@@ -56,6 +56,7 @@ class ModeSelected(Envelope):
     workers: int
     pool_start_s: NotRequired[float]
     address: NotRequired[str]
+    fallback: NotRequired[bool]
 
 
 class FileWaiting(Envelope):
@@ -240,6 +241,7 @@ class BatchFinished(Envelope):
     exit_code: int
     outputs: NotRequired[int]
     output_errors: NotRequired[int]
+    progress_dropped: NotRequired[int]
 
 
 AnyEvent = (

@@ -93,14 +93,21 @@ class _Fanout:
                 if id(sink) in self._failed:
                     continue  # reported once; the batch goes on
                 self._failed.add(id(sink))
+                if sys.stderr is None:  # print(file=None) would write into stdout
+                    continue
                 with contextlib.suppress(Exception):
                     print(
-                        f"ofxpost: event sink {sink!r} failed: {exc!r} "
+                        f"ofxpost: event sink {_in_words(sink)} failed: {exc!r} "
                         "(further failures of this sink are not reported)",
                         file=sys.stderr,
                     )
 
     info = warning = error = msg = _deliver
+
+
+def _in_words(sink: Sink) -> str:
+    text = getattr(sink, "description", None) or getattr(sink, "__qualname__", None)
+    return str(text or type(sink).__name__)
 
 
 def _envelope(batch_id: str) -> structlog.types.Processor:
