@@ -36,7 +36,6 @@ from typing import Any
 from _common import noop_inputs, setup_paths
 
 
-
 def _run(config: Path, reader: str, events: Path) -> dict[str, Any]:
     out = config.parent / "out"
     shutil.rmtree(out, ignore_errors=True)

@@ -550,10 +550,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     early = _start_workers_early(args, None)  # they start while the archives are written
     try:
         config_path = prepare_demo(args.out, cases=args.cases)
-        print(
+        say(
+            sys.stderr,
             f"ofxpost demo: {args.cases} synthetic simulations and a config in "
             f"{config_path.parent}",
-            file=sys.stderr,
         )
         from ofxpost.loading import load_config
 
@@ -566,7 +566,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             early.discard()
     from ofxpost.demo import describe_outputs
 
-    print(describe_outputs(config.output_dir), file=sys.stderr)
+    say(sys.stderr, describe_outputs(config.output_dir))
     return code
 
 
