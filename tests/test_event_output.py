@@ -22,7 +22,7 @@ import ofxpost
 import ofxpost.batch
 from ofxpost import cli
 from ofxpost.events import validate_event
-from ofxpost.progress import LineWriter, OriginalStreams, console_line
+from ofxpost.progress import LineWriter, OriginalStreams
 from ofxpost.sink_thread import ThreadedSink
 from ofxpost.testing import EventLog
 from tests.conftest import TOY_DIR, ToyBatch
@@ -318,8 +318,3 @@ def test_dev_full_is_reported_in_words(toy_batch: ToyBatch) -> None:
     assert " at 0x" not in err and "LineWriter" not in err
     notices = [line for line in err.splitlines() if "No space left on device" in line]
     assert len(notices) == 1, err
-
-
-def test_console_lines_name_a_fallback() -> None:
-    line = console_line(_event("mode_selected", mode="sequential", reason="pool broke"))
-    assert "sequential" in line and "pool broke" in line
