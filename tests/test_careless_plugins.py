@@ -194,11 +194,14 @@ def test_trace_logs_each_hook_call_with_its_plugin(
     ofxpost.run(config, sequential=True)
     err = capfd.readouterr().err
     # hooks called on behalf of a file write into that file's log (logs/), like any
-    # other output of plugin code; the controller's hooks write to stderr
-    log = (config.parent / "out" / "logs" / "00000_case000.toy.log").read_text(encoding="utf-8")
+    # other output of plugin code; the controller's hooks into logs/controller.log
+    logs = config.parent / "out" / "logs"
+    log = (logs / "00000_case000.toy.log").read_text(encoding="utf-8")
     assert "hook=ofxpost_extract plugin=ofxpost_toy duration_ms=" in log
     assert "hook=ofxpost_open_simulation plugin=" in log
-    assert "hook=ofxpost_aggregate plugin=ofxpost.builtin.tables duration_ms=" in err
+    controller = (logs / "controller.log").read_text(encoding="utf-8")
+    assert "hook=ofxpost_aggregate plugin=ofxpost.builtin.tables duration_ms=" in controller
+    assert "hook=ofxpost_aggregate" not in err
 
 
 def test_describe_plugin_names_the_distribution(

@@ -256,8 +256,9 @@ def test_log_level_filters_events_and_env_file_is_used(
     assert code == 1
     out, err = capfd.readouterr()
     events = [json.loads(line) for line in out.splitlines()]
-    assert events and {e["level"] for e in events} == {"error"}
-    assert [e["event"] for e in events] == ["file_failed"]
+    # batch_started and batch_finished pass any level filter; nothing else below error
+    assert [e["event"] for e in events] == ["batch_started", "file_failed", "batch_finished"]
+    assert {e["level"] for e in events[1:-1]} == {"error"}
     assert [json.loads(line) for line in log.read_text().splitlines()] == events
     assert "files:" not in err  # --quiet: no summary
 

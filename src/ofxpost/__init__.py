@@ -62,6 +62,7 @@ from ofxpost.errors import (
     PluginError,
     PluginNotImportable,
     PoolStartError,
+    PoolStartFailed,
     RemoteError,
     SelectionError,
     SimulationError,
@@ -91,6 +92,7 @@ if TYPE_CHECKING:
     )
     from ofxpost._events.emitter import SCHEMA_VERSION, Event, event_schema, validate_event
     from ofxpost._events.metrics import MetricsSink
+    from ofxpost._events.sink_thread import ThreadedSink
     from ofxpost._plugins.loading import load_config
     from ofxpost._store.artifacts import artifact_path
 
@@ -116,6 +118,7 @@ _LAZY: dict[str, str] = {
     "artifact_path": "ofxpost._store.artifacts",
     "main": "ofxpost._cli.main",
     "MetricsSink": "ofxpost._events.metrics",
+    "ThreadedSink": "ofxpost._events.sink_thread",
 }
 """Public name -> the module that defines it, imported on first access."""
 
@@ -225,6 +228,7 @@ __all__ = [
     "PluginError",
     "PluginNotImportable",
     "PoolStartError",
+    "PoolStartFailed",
     "RemoteError",
     "RunOptions",
     "SelectionError",
@@ -232,6 +236,7 @@ __all__ = [
     "SimulationStateError",
     "TablesNotWritten",
     "TaskKilled",
+    "ThreadedSink",
     "UnitConversionError",
     "UnknownObjectError",
     "UnsupportedLoopError",

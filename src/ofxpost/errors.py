@@ -35,6 +35,7 @@ written against the built-in keeps working::
         ├── PoolStartError            a worker could not be started or initialised
         ├── RemoteError               an exception from plugin code, as text
         └── ExecutorUnavailable       the executor cannot run in this setting
+            └── PoolStartFailed       it could not start (on_pool_failure: error)
 
 A plugin's failure *during* a batch is never raised: it is recorded against the file
 (``FileRecord.errors``) or the output (``BatchResult.output_errors``) and reported in
@@ -303,6 +304,15 @@ class ExecutorUnavailable(ExecutorError):
     """The chosen executor cannot run in this setting (the message names why)."""
 
 
+class PoolStartFailed(ExecutorUnavailable):
+    """The executor could not be started and ``on_pool_failure`` is ``error``: every
+    file then fails unrun (the batch is not raised out of)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class RemoteError(ExecutorError):
     """An exception raised in a worker, sent back as plain text.
 
@@ -360,6 +370,7 @@ __all__ = [
     "PluginError",
     "PluginNotImportable",
     "PoolStartError",
+    "PoolStartFailed",
     "RemoteError",
     "SelectionError",
     "SimulationError",

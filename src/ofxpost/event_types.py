@@ -104,6 +104,15 @@ class ModeSelected(Envelope):
     workers: Annotated[int, Minimum(1)]
     pool_start_s: NotRequired[Annotated[float, Minimum(0)]]
     address: NotRequired[Annotated[str, Description("Scheduler address of the Dask executor.")]]
+    fallback: NotRequired[
+        Annotated[
+            bool,
+            Description(
+                "True when the executor could not be started and the batch fell back "
+                "to sequential mode."
+            ),
+        ]
+    ]
 
 
 class FileWaiting(Envelope):
@@ -190,7 +199,16 @@ class FileFailed(Envelope):
     message: str
     plugin: NotRequired[str | None]
     worker_pid: NotRequired[int | None]
-    attempts: NotRequired[Annotated[int, Minimum(1)]]
+    attempts: NotRequired[
+        Annotated[
+            int,
+            Minimum(0),
+            Description(
+                "Attempts used; 0: the file was not run "
+                "(parallel_processing.on_pool_failure: error)."
+            ),
+        ]
+    ]
     duration_s: NotRequired[Annotated[float, Minimum(0)]]
     log: NotRequired[str | None]
 
@@ -288,6 +306,15 @@ class BatchFinished(Envelope):
     exit_code: int
     outputs: NotRequired[Annotated[int, Minimum(0)]]
     output_errors: NotRequired[Annotated[int, Minimum(0)]]
+    progress_dropped: NotRequired[
+        Annotated[
+            int,
+            Minimum(0),
+            Description(
+                "progress events this output coalesced away because its reader fell behind."
+            ),
+        ]
+    ]
 
 
 AnyEvent = (

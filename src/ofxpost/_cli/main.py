@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
-import math
 import os
 import signal
 import sys
@@ -19,7 +18,13 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from ofxpost._cli.exits import exit_code_for
-from ofxpost._cli.progress import LEVELS, ConsoleLines, LineWriter, OriginalStreams, level_at_least
+from ofxpost._cli.progress import (
+    LEVELS,
+    ConsoleLines,
+    LineWriter,
+    OriginalStreams,
+    say,
+)
 from ofxpost._core.result import EXIT_CANCELLED, EXIT_CONFIG, EXIT_FAILURES, EXIT_OK
 from ofxpost._version import __version__
 from ofxpost.errors import ConfigError, OutputError
@@ -32,7 +37,7 @@ if TYPE_CHECKING:
 
 
 def _error(message: str) -> int:
-    print(f"ofxpost: error: {message}", file=sys.stderr)
+    say(sys.stderr, f"ofxpost: error: {message}")  # never into stdout, stderr closed or not
     return EXIT_CONFIG
 
 
@@ -335,7 +340,13 @@ def _sinks(
     fmt = settings.format
     render = render_ecs if fmt == "ecs" else render_json
     events_out = fmt in ("json", "ecs") or (fmt == "auto" and not streams.out_tty)
-    if events_out:
+    if events_out and streams.out_closed:
+        say(
+            streams.err,
+            "ofxpost: stdout is closed: the JSON events are not written there "
+            "(--log-file PATH keeps them; the batch goes on)",
+        )
+    elif events_out:
         sinks.append(
             LineWriter(
                 render,
@@ -343,6 +354,7 @@ def _sinks(
                 stream=streams.out,
                 notice=streams.err,
                 min_level=settings.level,
+                label="stdout (the event output)",
             )
         )
     progress = None
@@ -372,69 +384,67 @@ async def _execute(
     from ofxpost._engine.batch import run_batch
     from ofxpost._events.ecs import render_ecs
     from ofxpost._events.emitter import render_json
+    from ofxpost._events.sink_thread import ThreadedSink
 
     config = plan.config
-    sinks, progress = _sinks(settings, streams, config.parallel_processing.progress_reporting)
+    outputs, progress = _sinks(settings, streams, config.parallel_processing.progress_reporting)
+    if log_handle is not None:
+        outputs.append(
+            LineWriter(
+                render_ecs if settings.format == "ecs" else render_json,
+                stream=log_handle,
+                notice=streams.err,
+                min_level=settings.level,
+                label=f"the log file {settings.file}",
+            )
+        )
+    # Every output writes on a thread of its own: a reader that does not read, a slow
+    # disk or a stopped terminal never delays the dispatch of files or their timeouts.
+    threaded = [ThreadedSink(sink, notice=streams.err) for sink in outputs]
+    mode: dict[str, Any] = {}
 
-    def remember(event: Event) -> None:
+    def remember(event: Event) -> None:  # on the loop: quick, and never blocks
         if event["event"] == "batch_finished":
             finished.update(event)
+        elif event["event"] == "mode_selected":
+            mode.update(event)
 
-    sinks.append(remember)
-    send, receive = anyio.create_memory_object_stream[str](max_buffer_size=math.inf)
-    if log_handle is not None:
-        render = render_ecs if settings.format == "ecs" else render_json
-
-        def to_log(event: Event) -> None:
-            if level_at_least(event, settings.level):
-                send.send_nowait(render(event))
-
-        sinks.append(to_log)
-
-    async with anyio.create_task_group() as tg:
-        if log_handle is not None:
-            tg.start_soon(_write_log, log_handle, receive)
+    sinks: list[Callable[[Event], None]] = [*threaded, remember]
+    try:
         with anyio.CancelScope() as scope:
             restore = _install_signal_handlers(scope)
             try:
                 if progress is not None:
                     with progress:
-                        await run_batch(plan, sinks=sinks, resume=resume)
+                        try:
+                            await run_batch(plan, sinks=sinks, resume=resume)
+                        finally:
+                            _drain(threaded)  # the bar's last update before it stops
                 else:
                     await run_batch(plan, sinks=sinks, resume=resume)
             finally:
                 restore()
-                send.close()
+    finally:
+        _drain(threaded)  # every event is written before the summary and the exit
     # stderr may be a pipe whose reader has gone too: the exit code still tells
     if finished.get("cancelled") or scope.cancelled_caught:
-        with contextlib.suppress(OSError):
-            print(
-                "ofxpost: cancelled; finished results are kept (run again with --resume)",
-                file=streams.err,
-                flush=True,
-            )
+        say(streams.err, "ofxpost: cancelled; finished results are kept (run again with --resume)")
         return EXIT_CANCELLED
     if not settings.quiet:
-        with contextlib.suppress(OSError):
-            _print_summary(finished, config, streams.err)
+        with contextlib.suppress(OSError, ValueError):
+            _print_summary(finished, config, streams.err, fallback=_fallback(mode))
     return int(finished.get("exit_code", EXIT_FAILURES))
 
 
-async def _write_log(handle: IO[str], receive: Any) -> None:
-    """Write JSON event lines to ``handle`` on a worker thread, in order."""
-    import anyio
+def _drain(threaded: Sequence[Any]) -> None:
+    """Wait until every threaded output has written its queued events."""
+    for sink in threaded:
+        sink.close()
 
-    def write(lines: list[str]) -> None:
-        handle.write("".join(line + "\n" for line in lines))
-        handle.flush()
 
-    async with receive:
-        async for line in receive:
-            lines = [line]
-            with contextlib.suppress(anyio.WouldBlock):
-                while True:
-                    lines.append(receive.receive_nowait())
-            await anyio.to_thread.run_sync(write, lines)
+def _fallback(mode: Mapping[str, Any]) -> str | None:
+    """The reason of a fall-back to sequential mode, from ``mode_selected``."""
+    return str(mode["reason"]) if mode.get("fallback") else None
 
 
 def _install_signal_handlers(scope: anyio.CancelScope) -> Callable[[], None]:
@@ -468,13 +478,16 @@ def _install_signal_handlers(scope: anyio.CancelScope) -> Callable[[], None]:
     return restore
 
 
-def _print_summary(finished: dict[str, Any], config: Any, stream: IO[str]) -> None:
+def _print_summary(
+    finished: dict[str, Any], config: Any, stream: IO[str], fallback: str | None = None
+) -> None:
     if not finished:
         return
+    mode = f"; fell back to sequential: {fallback}" if fallback else ""
     print(
         f"ofxpost: {finished['total']} files: {finished['succeeded']} ok, "
         f"{finished['partial']} partial, {finished['failed']} failed "
-        f"in {finished['wall_s']:.1f} s; outputs in {config.output_dir}",
+        f"in {finished['wall_s']:.1f} s; outputs in {config.output_dir}{mode}",
         file=stream,
         flush=True,
     )
@@ -555,10 +568,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     early = _start_workers_early(args, None)  # they start while the archives are written
     try:
         config_path = prepare_demo(args.out, cases=args.cases)
-        print(
+        say(
+            sys.stderr,
             f"ofxpost demo: {args.cases} synthetic simulations and a config in "
             f"{config_path.parent}",
-            file=sys.stderr,
         )
         from ofxpost._plugins.loading import load_config
 
@@ -571,7 +584,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             early.discard()
     from ofxpost._tools.demo import describe_outputs
 
-    print(describe_outputs(config.output_dir), file=sys.stderr)
+    say(sys.stderr, describe_outputs(config.output_dir))
     return code
 
 

@@ -34,39 +34,68 @@ def level_at_least(event: Event, minimum: str) -> bool:
     return rank >= LEVELS.index(minimum)
 
 
+ALWAYS_SHOWN = frozenset({"batch_started", "batch_finished"})
+"""Events every output shows whatever the level filter: a reader always sees where a
+batch begins and how it ended."""
+
+
+def shown_at(event: Event, minimum: str) -> bool:
+    """Whether an output filtered at level ``minimum`` shows ``event``: its level is
+    ``minimum`` or more severe, or it is one of :data:`ALWAYS_SHOWN`."""
+    return event.get("event") in ALWAYS_SHOWN or level_at_least(event, minimum)
+
+
 @dataclass
 class OriginalStreams:
     """Duplicates of stdout and stderr as they were when the command line started.
 
     ``out_fd`` is a duplicated descriptor of stdout (``None`` when stdout has no
     descriptor, e.g. under a test's in-memory capture: then ``out`` is written to).
-    ``err`` is a text stream on a duplicate of stderr.
+    ``err`` is a text stream on a duplicate of stderr. The duplicates are numbered
+    3 or above, so that redirecting descriptors 1 and 2 never reaches them.
+
+    A standard stream that was *closed* when the command started (``>&-``) is
+    recorded in ``out_closed``/``err_closed``, and its descriptor is pointed at the
+    null device, so that no file opened later takes its number. ``err`` is then a
+    stream on the null device: a message for stderr never lands in stdout.
     """
 
     out_fd: int | None
-    out: IO[str]
+    out: IO[str] | None
     out_tty: bool
     err: IO[str]
     err_tty: bool
     _owned_err: bool = False
+    out_closed: bool = False
+    err_closed: bool = False
 
     @classmethod
     def capture(cls) -> OriginalStreams:
         """Duplicate the current ``sys.stdout`` and ``sys.stderr``."""
-        out_fd = _dup(sys.stdout)
-        err_fd = _dup(sys.stderr)
-        err: IO[str] = sys.stderr
+        out_closed = _fd_closed(1, sys.stdout)
+        err_closed = _fd_closed(2, sys.stderr)
+        for fd, closed in ((1, out_closed), (2, err_closed)):
+            if closed:
+                _plug_if_closed(fd)
+        out_fd = None if out_closed else _dup(sys.stdout)
+        err_fd = None if err_closed else _dup(sys.stderr)
+        err: IO[str] | None = None if err_closed else sys.stderr
+        owned = err_fd is not None or err is None
         if err_fd is not None:
             err = open(  # noqa: SIM115 - closed by close()
                 err_fd, "w", buffering=1, encoding="utf-8", errors="replace", closefd=True
             )
+        elif err is None:
+            err = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - closed by close()
         return cls(
             out_fd=out_fd,
-            out=sys.stdout,
-            out_tty=_isatty(sys.stdout),
+            out=None if out_closed else sys.stdout,
+            out_tty=not out_closed and _isatty(sys.stdout),
             err=err,
-            err_tty=_isatty(sys.stderr),
-            _owned_err=err_fd is not None,
+            err_tty=not err_closed and _isatty(sys.stderr),
+            _owned_err=owned,
+            out_closed=out_closed,
+            err_closed=err_closed,
         )
 
     def close(self) -> None:
@@ -81,9 +110,49 @@ class OriginalStreams:
             self._owned_err = False
 
 
-def _dup(stream: Any) -> int | None:
+def _fd_closed(fd: int, stream: Any) -> bool:
+    """Whether standard descriptor ``fd`` was closed before the command started."""
+    if stream is None:  # Python found the descriptor closed at start-up
+        return True
     try:
-        return os.dup(stream.fileno())
+        if stream.fileno() != fd:
+            return False  # an in-memory or replaced stream: not about the descriptor
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return False
+    try:
+        os.fstat(fd)
+    except OSError:
+        return True
+    return False
+
+
+def _plug_if_closed(fd: int) -> None:
+    """Point descriptor ``fd`` at the null device if it is closed."""
+    try:
+        os.fstat(fd)
+    except OSError:
+        pass
+    else:
+        return
+    with contextlib.suppress(OSError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        if null != fd:
+            os.dup2(null, fd)
+            os.close(null)
+
+
+def _dup(stream: Any) -> int | None:
+    """A duplicate of ``stream``'s descriptor numbered 3 or above (``None``: none)."""
+    try:
+        fd = stream.fileno()
+        low: list[int] = []
+        dup = os.dup(fd)
+        while dup <= 2:  # a closed standard descriptor would be reused
+            low.append(dup)
+            dup = os.dup(fd)
+        for extra in low:
+            os.close(extra)
+        return dup
     except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
         return None
 
@@ -98,8 +167,10 @@ def _isatty(stream: Any) -> bool:
 class LineWriter:
     """An event sink writing one rendered line per event to a descriptor or stream.
 
-    When the reader goes away (``ofxpost run ... | head -1``), the writer says so in
-    one line on ``notice`` and stops writing; the batch goes on.
+    When the output fails -- the reader went away (``ofxpost run ... | head -1``), the
+    disk is full (``> /dev/full``), the stream was closed -- the writer says so in one
+    line on ``notice``, naming ``label`` and the error in words, and stops writing;
+    the batch goes on.
     """
 
     def __init__(
@@ -110,16 +181,20 @@ class LineWriter:
         stream: IO[str] | None = None,
         notice: IO[str] | None = None,
         min_level: str = "info",
+        label: str = "the event output",
     ) -> None:
         self.render = render
         self.fd = fd
         self.stream = stream
         self.notice = notice
         self.min_level = min_level
+        self.label = label
+        self.description = f"JSON lines to {label}"
+        """The sink in words (for error messages)."""
         self.closed = False
 
     def __call__(self, event: Event) -> None:
-        if self.closed or not level_at_least(event, self.min_level):
+        if self.closed or not shown_at(event, self.min_level):
             return
         line = self.render(event) + "\n"
         try:
@@ -130,18 +205,33 @@ class LineWriter:
             elif self.stream is not None:
                 self.stream.write(line)
                 self.stream.flush()
-        except OSError as exc:
-            if not isinstance(exc, BrokenPipeError) and exc.errno not in _GONE_ERRNOS:
-                raise
+        except (OSError, ValueError) as exc:  # ValueError: the stream was closed
             self.closed = True
-            if self.notice is not None:
-                with contextlib.suppress(Exception):
-                    print(
-                        "ofxpost: the reader of the event output went away; no more events "
-                        "are written there (the batch goes on)",
-                        file=self.notice,
-                        flush=True,
-                    )
+            say(
+                self.notice,
+                f"ofxpost: {_failure_words(self.label, exc)}; no more events are "
+                "written there (the batch goes on)",
+            )
+
+
+def _failure_words(label: str, exc: BaseException) -> str:
+    if isinstance(exc, BrokenPipeError) or getattr(exc, "errno", None) in _GONE_ERRNOS:
+        return f"the reader of {label} went away"
+    if isinstance(exc, OSError):
+        return f"cannot write events to {label}: {exc.strerror or exc}"
+    return f"cannot write events to {label}: it was closed"
+
+
+def say(stream: IO[str] | None, line: str) -> None:
+    """Print ``line`` on ``stream``; nothing when there is no stream or it fails.
+
+    Never ``print(file=None)``, which would write to ``sys.stdout`` -- where the
+    JSON events may be going.
+    """
+    if stream is None:
+        return
+    with contextlib.suppress(Exception):
+        print(line, file=stream, flush=True)
 
 
 _FAILURE_EVENTS = {
@@ -222,7 +312,7 @@ class ProgressBar:
                 eta=_eta_text(event.get("eta_s")),
             )
         notable = name in _FAILURE_EVENTS or name in ("warning", "mode_selected", "batch_cancelled")
-        if notable and level_at_least(event, self.min_level):
+        if notable and shown_at(event, self.min_level):
             self.console.print(console_line(event), highlight=False, markup=False)
         self.progress.update(self.task, flight=self._flight())
 
@@ -240,9 +330,9 @@ class ConsoleLines:
     def __call__(self, event: Event) -> None:
         if event["event"] in _CHATTY_EVENTS and not self.verbose:
             return
-        if not level_at_least(event, self.min_level):
+        if not shown_at(event, self.min_level):
             return
-        with contextlib.suppress(BrokenPipeError):
+        with contextlib.suppress(OSError, ValueError):
             print(console_line(event), file=self.stream, flush=True)
 
 

@@ -102,6 +102,10 @@ class ParallelProcessing(BaseModel):
     """``local``: a process pool here; ``sequential``: in-process; ``dask``: a Dask cluster."""
     dask: DaskSettings = Field(default_factory=DaskSettings)
     """Where and how the ``dask`` executor runs (see ``docs/scale-out.md``)."""
+    on_pool_failure: Literal["sequential", "error"] = "sequential"
+    """When the process pool (or the Dask cluster) cannot be started: ``sequential``
+    runs the files one after another in the controller, announced by a ``warning``
+    event; ``error`` runs none of them and fails each (exit code 1)."""
 
     @field_validator("max_workers")
     @classmethod

@@ -40,6 +40,7 @@ from ofxpost._core.result import BatchResult, FileFailure
 from ofxpost._engine.admission import Admission, dispatch_order
 from ofxpost._engine.direct import DirectDispatch
 from ofxpost._engine.execution import Execution
+from ofxpost._engine.pool_failure import announce_fallback, announce_refusal, not_run_record
 from ofxpost._engine.retry import RetryCounters, RetryDecision, RetryPolicy, decide
 from ofxpost._events.emitter import EventEmitter
 from ofxpost._executors.local import create_executor, create_sequential_executor
@@ -50,6 +51,8 @@ from ofxpost._plugins.manager import call_each, get_plugin_manager
 from ofxpost._store.store import ResultStore
 from ofxpost._version import __version__
 from ofxpost._worker.capture import LOGS_DIR
+from ofxpost._worker.controller_output import ControllerOutput
+from ofxpost.errors import PoolStartFailed
 
 MAX_WAITING = 256
 """Files admitted ahead of the running ones (waiting for a budget or a worker).
@@ -90,6 +93,8 @@ class Orchestrator:
         self._pool_starting = threading.Event()
         self._start_lock = threading.Lock()
         self._closing = False
+        self._fell_back = False
+        self.controller_output = ControllerOutput(plan.output_dir)
 
     # ------------------------------------------------------------------ main flow
 
@@ -129,9 +134,13 @@ class Orchestrator:
         broken: BaseException | None = None
         try:
             self._observe("ofxpost_batch_started", plan=plan)
-            await self._open_executor()
-            self._mode_selected()
-            await self._dispatch_all()
+            try:
+                await self._open_executor()
+            except PoolStartFailed as failure:  # on_pool_failure: error
+                self._fail_unstarted(failure.reason)
+            else:
+                self._mode_selected()
+                await self._dispatch_all()
         except (anyio.get_cancelled_exc_class(), KeyboardInterrupt):
             cancelled = True
             raise
@@ -167,7 +176,9 @@ class Orchestrator:
                     reason="cancelled",
                 )
             self._check_accounting(cancelled, broken)
-            return self._check_result(self._finish(cancelled, started))
+            with self.controller_output.captured():  # aggregators, writers, observers
+                finished = self._finish(cancelled, started)
+            return self._check_result(finished)
 
         loop = asyncio.get_running_loop()
         future = loop.run_in_executor(None, tail)
@@ -244,7 +255,11 @@ class Orchestrator:
         caller = getattr(self.pm.hook, hook)
         if not caller.get_hookimpls():  # the usual case, once per file: no observer
             return
-        for outcome in call_each(caller, contain_base_exceptions=True, **kwargs):
+        # a sequential file may be running on another thread under its own capture
+        alongside = hook == "ofxpost_file_finished" and self.plan.mode == "sequential"
+        with self.controller_output.captured(enabled=not alongside):
+            outcomes = call_each(caller, contain_base_exceptions=True, **kwargs)
+        for outcome in outcomes:
             if outcome.error is not None:
                 self.emitter.emit(
                     "warning",
@@ -268,6 +283,12 @@ class Orchestrator:
                     else "the process pool could not be started"
                 )
                 reason = f"{what} ({type(exc).__name__}: {exc})"
+                if plan.config.parallel_processing.on_pool_failure == "error":
+                    release_prestarted(plan.config)
+                    announce_refusal(self.emitter, reason)
+                    raise PoolStartFailed(reason) from exc
+                announce_fallback(self.emitter, reason)
+                self._fell_back = True
                 self.plan = with_mode(plan, "sequential", reason)
         if self.executor is None:
             release_prestarted(self.plan.config)  # workers started early, not needed
@@ -290,7 +311,14 @@ class Orchestrator:
             reason = f"{plan.workers} files at a time on {executor.name} at {executor.address}"
         if executor is not None and executor.address is not None:
             fields["address"] = executor.address
+        if self._fell_back:
+            fields.update(level="warning", fallback=True)
         self.emitter.emit("mode_selected", mode=mode, reason=reason, workers=plan.workers, **fields)
+
+    def _fail_unstarted(self, reason: str) -> None:
+        """Fail every file: the executor could not start (``on_pool_failure: error``)."""
+        for job in self._pending():
+            self._file_done(job, not_run_record(job, reason))
 
     def _start_pool(self) -> None:
         with self._start_lock:

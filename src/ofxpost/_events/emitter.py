@@ -31,6 +31,7 @@ import structlog
 
 from ofxpost._core.codec import json_default
 from ofxpost.errors import InvalidEventError
+from ofxpost.event_types import EVENT_TYPES
 
 SCHEMA_VERSION = 1
 """Version of the event schema; bumped when a field changes meaning or is removed."""
@@ -41,29 +42,8 @@ Event = dict[str, Any]
 Sink = Callable[[Event], None]
 """Something that receives events."""
 
-EVENT_NAMES = (
-    "batch_started",
-    "mode_selected",
-    "file_waiting",
-    "file_started",
-    "file_retry",
-    "file_timeout",
-    "worker_crashed",
-    "extractor_failed",
-    "file_finished",
-    "file_failed",
-    "progress",
-    "warning",
-    "aggregation_started",
-    "output_written",
-    "aggregation_finished",
-    "inputs_paired",
-    "output_failed",
-    "internal_error",
-    "batch_cancelled",
-    "batch_finished",
-)
-"""Every event name the controller emits."""
+EVENT_NAMES: tuple[str, ...] = tuple(EVENT_TYPES)
+"""Every event name the controller emits (the keys of :data:`ofxpost.event_types.EVENT_TYPES`)."""
 
 
 class _Fanout:
@@ -94,14 +74,21 @@ class _Fanout:
                 if id(sink) in self._failed:
                     continue  # reported once; the batch goes on
                 self._failed.add(id(sink))
+                if sys.stderr is None:  # print(file=None) would write into stdout
+                    continue
                 with contextlib.suppress(Exception):
                     print(
-                        f"ofxpost: event sink {sink!r} failed: {exc!r} "
+                        f"ofxpost: event sink {_in_words(sink)} failed: {exc!r} "
                         "(further failures of this sink are not reported)",
                         file=sys.stderr,
                     )
 
     info = warning = error = msg = _deliver
+
+
+def _in_words(sink: Sink) -> str:
+    text = getattr(sink, "description", None) or getattr(sink, "__qualname__", None)
+    return str(text or type(sink).__name__)
 
 
 def _envelope(batch_id: str) -> structlog.types.Processor:
