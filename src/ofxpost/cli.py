@@ -55,7 +55,17 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a batch from a config file")
     run.add_argument("config", type=Path)
     run.add_argument("--workers", type=int, help="worker processes (overrides max_workers)")
-    run.add_argument("--sequential", action="store_true", help="process files in-process, in order")
+    run.add_argument(
+        "--sequential",
+        action="store_true",
+        help="process files one at a time, in order, in one worker process",
+    )
+    run.add_argument(
+        "--in-process",
+        action="store_true",
+        help="debugging only: run plugin code in this process, in order (a plugin that "
+        "exits or crashes ends the run; timeout_per_file is not enforced)",
+    )
     run.add_argument(
         "--resume", action="store_true", help="reuse finished results of an earlier run"
     )
@@ -201,9 +211,19 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         config = load_config(args.config, disable_plugins=args.disable_plugin)
         if early is not None:
-            early.bind(config, workers=args.workers, sequential=False)
+            early.bind(
+                config,
+                workers=args.workers,
+                sequential=args.sequential,
+                in_process=args.in_process,
+            )
         return execute(
-            config, args, workers=args.workers, sequential=args.sequential, resume=args.resume
+            config,
+            args,
+            workers=args.workers,
+            sequential=args.sequential,
+            in_process=args.in_process,
+            resume=args.resume,
         )
     finally:
         if early is not None:
@@ -214,13 +234,14 @@ def _start_workers_early(args: argparse.Namespace, config_path: Path | None) -> 
     """Start the local pool's workers now, while this process reads the config and plans.
 
     The batch takes them over (see :mod:`ofxpost.prestart`); the caller discards
-    them if it does not. ``None`` for ``--sequential`` or a config that needs none.
+    them if it does not. ``None`` for ``--in-process`` or a config that needs none; one
+    worker for ``--sequential``.
     """
-    if getattr(args, "sequential", False):
+    if getattr(args, "in_process", False):
         return None
     from ofxpost.prestart import Prestart, early_count
 
-    count = early_count(config_path, args.workers)
+    count = 1 if getattr(args, "sequential", False) else early_count(config_path, args.workers)
     return Prestart.begin(count) if count > 0 else None
 
 
@@ -286,7 +307,10 @@ def execute(config: Any, args: argparse.Namespace, **options: Any) -> int:
     settings = log_settings(args, config)
     # Plan up front so that input and output_dir errors exit 2 before anything is written.
     plan = make_plan(
-        config, workers=options.get("workers"), sequential=options.get("sequential", False)
+        config,
+        workers=options.get("workers"),
+        sequential=options.get("sequential", False),
+        in_process=options.get("in_process", False),
     )
     streams: OriginalStreams | None = getattr(args, "streams", None)
     own_streams = streams is None
@@ -379,9 +403,10 @@ async def _execute(
 
         sinks.append(to_log)
 
+    log_failed: list[OSError] = []
     async with anyio.create_task_group() as tg:
         if log_handle is not None:
-            tg.start_soon(_write_log, log_handle, receive)
+            tg.start_soon(_write_log, log_handle, receive, log_failed)
         with anyio.CancelScope() as scope:
             restore = _install_signal_handlers(scope)
             try:
@@ -393,6 +418,14 @@ async def _execute(
             finally:
                 restore()
                 send.close()
+    if log_failed:  # reported; the exit code stays the one batch_finished gives
+        with contextlib.suppress(OSError):
+            print(
+                f"ofxpost: warning: log file {settings.file} is incomplete: it could not "
+                f"be written ({log_failed[0]}); the events went to the other streams",
+                file=streams.err,
+                flush=True,
+            )
     # stderr may be a pipe whose reader has gone too: the exit code still tells
     if finished.get("cancelled") or scope.cancelled_caught:
         with contextlib.suppress(OSError):
@@ -408,8 +441,12 @@ async def _execute(
     return int(finished.get("exit_code", EXIT_FAILURES))
 
 
-async def _write_log(handle: IO[str], receive: Any) -> None:
-    """Write JSON event lines to ``handle`` on a worker thread, in order."""
+async def _write_log(handle: IO[str], receive: Any, failed: list[OSError] | None = None) -> None:
+    """Write JSON event lines to ``handle`` on a worker thread, in order.
+
+    A write that fails (the log's disk is full) stops the writing, never the batch:
+    the error is appended to ``failed`` and the remaining lines are dropped.
+    """
     import anyio
 
     def write(lines: list[str]) -> None:
@@ -422,7 +459,14 @@ async def _write_log(handle: IO[str], receive: Any) -> None:
             with contextlib.suppress(anyio.WouldBlock):
                 while True:
                     lines.append(receive.receive_nowait())
-            await anyio.to_thread.run_sync(write, lines)
+            if failed:
+                continue  # drain: the batch must not wait for a dead log
+            try:
+                await anyio.to_thread.run_sync(write, lines)
+            except OSError as exc:
+                if failed is None:
+                    raise
+                failed.append(exc)
 
 
 def _install_signal_handlers(scope: anyio.CancelScope) -> Callable[[], None]:
@@ -459,13 +503,28 @@ def _install_signal_handlers(scope: anyio.CancelScope) -> Callable[[], None]:
 def _print_summary(finished: dict[str, Any], config: Any, stream: IO[str]) -> None:
     if not finished:
         return
-    print(
+    print(summary_line(finished, config.output_dir), file=stream, flush=True)
+
+
+def summary_line(finished: dict[str, Any], output_dir: Any) -> str:
+    """The one-line summary of ``ofxpost run`` from its ``batch_finished`` event.
+
+    Output failures are named with the files:
+    ``32 ok, 0 partial, 0 failed; 16 outputs failed (see ...)``.
+    """
+    line = (
         f"ofxpost: {finished['total']} files: {finished['succeeded']} ok, "
-        f"{finished['partial']} partial, {finished['failed']} failed "
-        f"in {finished['wall_s']:.1f} s; outputs in {config.output_dir}",
-        file=stream,
-        flush=True,
+        f"{finished['partial']} partial, {finished['failed']} failed"
     )
+    failed_outputs = int(finished.get("output_errors") or 0)
+    if failed_outputs:
+        noun = "output" if failed_outputs == 1 else "outputs"
+        manifest = Path(output_dir) / "ofxpost-run.json"
+        line += (
+            f"; {failed_outputs} {noun} failed (see the output_failed events and "
+            f"'output_errors' in {manifest})"
+        )
+    return f"{line} in {finished['wall_s']:.1f} s; outputs in {output_dir}"
 
 
 # ------------------------------------------------------------------------ validate
