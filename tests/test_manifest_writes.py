@@ -32,7 +32,7 @@ def test_error_reports_are_claimed_in_batches(
         real_save(self, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(OutputLedger, "save", save)
-    monkeypatch.setattr(finishing, "REPORT_BATCH_S", 3600.0)
+    monkeypatch.setattr(finishing, "REPORT_BATCH_S", 3600.0, raising=False)
     result = ofxpost.run(config, on_event=events)
     assert result.exit_code == 1 and result.partial == files
     # start (2), the reports (1), writing + complete (2): never one per report
