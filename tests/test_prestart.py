@@ -103,10 +103,14 @@ def test_wanted_workers_follows_the_config_and_options(toy_batch: ToyBatch) -> N
     config = load_config(toy_batch(2, parallel={"max_workers": 3}))
     assert prestart.wanted_workers(config, workers=None, sequential=False) == 3
     assert prestart.wanted_workers(config, workers=5, sequential=False) == 5
-    assert prestart.wanted_workers(config, workers=None, sequential=True) == 0
+    # a sequential batch runs in one worker process; only --in-process in none
+    assert prestart.wanted_workers(config, workers=None, sequential=True) == 1
+    assert prestart.wanted_workers(config, workers=None, sequential=True, in_process=True) == 0
+    expected = {"enabled": 1, "executor": 1}
     for parallel in ({"enabled": False}, {"executor": "sequential"}, {"executor": "dask"}):
         other = load_config(toy_batch(2, folder=f"x{len(parallel)}{parallel}", parallel=parallel))
-        assert prestart.wanted_workers(other, workers=None, sequential=False) == 0
+        want = 0 if parallel.get("executor") == "dask" else expected[next(iter(parallel))]
+        assert prestart.wanted_workers(other, workers=None, sequential=False) == want
 
 
 @pytest.mark.timeout(180)
@@ -135,20 +139,23 @@ def test_ofxpost_run_discards_its_early_workers_when_the_batch_cannot_use_them(
     toy_batch: ToyBatch, tmp_path: Path
 ) -> None:
     before = {p.pid for p in live_children()}
-    # one input file: the plan runs it in this process, and the early workers are
-    # stopped before it starts (not left idle for the whole batch)
+    # one input file: the plan runs it in one worker process (never in this one),
+    # taken from the early workers; the surplus is stopped before it starts
     one = toy_batch(1, folder="one")
     children_during: list[int] = []
+    pids: list[object] = []
 
     def count_children(event: dict[str, object]) -> None:
         if event["event"] == "file_started":
             children_during.append(len(_new_children(before)))
+            pids.append(event["worker_pid"])
 
     early = prestart.Prestart.begin(2)
     config = load_config(one)
     early.bind(config, workers=2, sequential=False)
     assert ofxpost.run(config, workers=2, on_event=count_children).mode == "sequential"
-    assert children_during == [0]
+    assert len(children_during) == 1 and children_during[0] >= 1
+    assert pids[0] != os.getpid()
     early.discard()
     assert cli.main(["run", str(one), "--quiet", "--workers", "2"]) == 0
     assert not _gone(_new_children(before))
@@ -168,9 +175,9 @@ def test_ofxpost_run_sizes_its_early_workers_from_a_quick_look_at_the_config(
         "option.yml": ({"parallel_processing": {"max_workers": 4}}, 3, 3),
         "auto.yml": ({"parallel_processing": {"max_workers": "auto"}}, None, cpus),
         "none.yml": ({"inputs": ["*.toy"]}, None, cpus),
-        "off.yml": ({"parallel_processing": {"enabled": False}}, 2, 0),
+        "off.yml": ({"parallel_processing": {"enabled": False}}, 2, 1),
         "dask.yml": ({"parallel_processing": {"executor": "dask"}}, None, 0),
-        "inline.yml": ({"parallel_processing": {"executor": "sequential"}}, None, 0),
+        "inline.yml": ({"parallel_processing": {"executor": "sequential"}}, None, 1),
         "odd.yml": ({"parallel_processing": {"max_workers": True}}, None, cpus),
     }
     for name, (raw, workers, expected) in cases.items():

@@ -11,7 +11,7 @@ Plugins implement hooks with the :data:`ofxpost.hookimpl` marker, by name::
 Hooks are called with keyword arguments only, and an implementation may accept any
 subset of the arguments a hook offers. Each hook below says **when** it is called,
 **where** (the *controller* is the process that runs the batch; a *worker* is a
-process of the pool, or the controller itself in sequential mode), what it receives
+process of the pool, or the controller itself with ``--in-process``), what it receives
 and what it returns.
 
 Worker hooks run in processes that rebuild the plugin set from the plan (this works

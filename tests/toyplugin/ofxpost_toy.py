@@ -105,6 +105,10 @@ def ofxpost_open_simulation(path: Path) -> ToyModel | None:
         child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)"])
         path.with_name(path.name + ".child").write_text(str(child.pid))
         time.sleep(3600)
+    if "alloc120" in faults:  # more than its estimate, well within the budget
+        grow = np.ones(120 * 1024**2 // 8)  # touched
+        time.sleep(0.5)  # stands for work while the memory is held
+        del grow
     if "alloc" in faults:
         hog = np.ones(600 * 1024**2 // 8)  # 600 MiB, touched
         time.sleep(3)

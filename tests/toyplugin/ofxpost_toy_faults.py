@@ -92,6 +92,17 @@ def ofxpost_extract(model: Any) -> dict[str, Any] | None:
         os.write(2, b"raw fd2 noise\n")
         print("to stderr", file=sys.stderr)
     _raise(faults, "extract")
+    if "enospc_once_extract" in faults:  # the disk is full the first time only
+        flag = Path(model.path).with_suffix(".nospace")
+        if not flag.exists():
+            flag.write_text("x")
+            import errno
+
+            raise OSError(errno.ENOSPC, "No space left on device", str(flag))
+    if "os_exit0_extract" in faults:  # "success" to a careless parent, no clean-up
+        os._exit(0)
+    if "stray_thread" in faults:  # a non-daemon thread that never ends
+        threading.Thread(target=threading.Event().wait, name="plugin-stray").start()
     path = Path(model.path)
     for fault in faults:
         if fault.startswith("wait_done"):

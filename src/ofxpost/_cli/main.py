@@ -61,7 +61,17 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a batch from a config file")
     run.add_argument("config", type=Path)
     run.add_argument("--workers", type=int, help="worker processes (overrides max_workers)")
-    run.add_argument("--sequential", action="store_true", help="process files in-process, in order")
+    run.add_argument(
+        "--sequential",
+        action="store_true",
+        help="process files one at a time, in order, in one worker process",
+    )
+    run.add_argument(
+        "--in-process",
+        action="store_true",
+        help="debugging only: run plugin code in this process, in order (a plugin that "
+        "exits or crashes ends the run; timeout_per_file is not enforced)",
+    )
     run.add_argument(
         "--resume", action="store_true", help="reuse finished results of an earlier run"
     )
@@ -216,9 +226,19 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         config = load_config(args.config, disable_plugins=args.disable_plugin)
         if early is not None:
-            early.bind(config, workers=args.workers, sequential=False)
+            early.bind(
+                config,
+                workers=args.workers,
+                sequential=args.sequential,
+                in_process=args.in_process,
+            )
         return execute(
-            config, args, workers=args.workers, sequential=args.sequential, resume=args.resume
+            config,
+            args,
+            workers=args.workers,
+            sequential=args.sequential,
+            in_process=args.in_process,
+            resume=args.resume,
         )
     finally:
         if early is not None:
@@ -229,13 +249,14 @@ def _start_workers_early(args: argparse.Namespace, config_path: Path | None) -> 
     """Start the local pool's workers now, while this process reads the config and plans.
 
     The batch takes them over (see :mod:`ofxpost._executors.prestart`); the caller discards
-    them if it does not. ``None`` for ``--sequential`` or a config that needs none.
+    them if it does not. ``None`` for ``--in-process`` or a config that needs none; one
+    worker for ``--sequential``.
     """
-    if getattr(args, "sequential", False):
+    if getattr(args, "in_process", False):
         return None
     from ofxpost._executors.prestart import Prestart, early_count
 
-    count = early_count(config_path, args.workers)
+    count = 1 if getattr(args, "sequential", False) else early_count(config_path, args.workers)
     return Prestart.begin(count) if count > 0 else None
 
 
@@ -301,7 +322,10 @@ def execute(config: Any, args: argparse.Namespace, **options: Any) -> int:
     settings = log_settings(args, config)
     # Plan up front so that input and output_dir errors exit 2 before anything is written.
     plan = make_plan(
-        config, workers=options.get("workers"), sequential=options.get("sequential", False)
+        config,
+        workers=options.get("workers"),
+        sequential=options.get("sequential", False),
+        in_process=options.get("in_process", False),
     )
     streams: OriginalStreams | None = getattr(args, "streams", None)
     own_streams = streams is None
@@ -483,14 +507,30 @@ def _print_summary(
 ) -> None:
     if not finished:
         return
-    mode = f"; fell back to sequential: {fallback}" if fallback else ""
-    print(
+    print(summary_line(finished, config.output_dir, fallback), file=stream, flush=True)
+
+
+def summary_line(finished: dict[str, Any], output_dir: Any, fallback: str | None = None) -> str:
+    """The one-line summary of ``ofxpost run`` from its ``batch_finished`` event.
+
+    Output failures are named with the files
+    (``32 ok, 0 partial, 0 failed; 16 outputs failed (see ...)``), and a fall-back to
+    sequential mode with its reason.
+    """
+    line = (
         f"ofxpost: {finished['total']} files: {finished['succeeded']} ok, "
-        f"{finished['partial']} partial, {finished['failed']} failed "
-        f"in {finished['wall_s']:.1f} s; outputs in {config.output_dir}{mode}",
-        file=stream,
-        flush=True,
+        f"{finished['partial']} partial, {finished['failed']} failed"
     )
+    failed_outputs = int(finished.get("output_errors") or 0)
+    if failed_outputs:
+        noun = "output" if failed_outputs == 1 else "outputs"
+        manifest = Path(output_dir) / "ofxpost-run.json"
+        line += (
+            f"; {failed_outputs} {noun} failed (see the output_failed events and "
+            f"'output_errors' in {manifest})"
+        )
+    mode = f"; fell back to sequential: {fallback}" if fallback else ""
+    return f"{line} in {finished['wall_s']:.1f} s; outputs in {output_dir}{mode}"
 
 
 # ------------------------------------------------------------------------ validate

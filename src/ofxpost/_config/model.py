@@ -69,7 +69,7 @@ class ParallelProcessing(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     enabled: bool = True
-    """Run files in a process pool (``false``: one after another, in-process)."""
+    """Run files in a process pool (``false``: one after another, in one worker process)."""
     max_workers: int | Literal["auto"] = Field(default="auto")
     """Worker processes; ``auto`` = min(CPUs, files, licences, what fits in memory)."""
     timeout_per_file: float | None = Field(default=None, gt=0)
@@ -99,7 +99,7 @@ class ParallelProcessing(BaseModel):
     orcfxapi_threads: int = Field(default=1, ge=1)
     """``threadCount`` for ``OrcFxAPI.Model``; 1 avoids oversubscribing the CPUs."""
     executor: Literal["local", "sequential", "dask"] = "local"
-    """``local``: a process pool here; ``sequential``: in-process; ``dask``: a Dask cluster."""
+    """``local``: a process pool here; ``sequential``: one worker process; ``dask``: Dask."""
     dask: DaskSettings = Field(default_factory=DaskSettings)
     """Where and how the ``dask`` executor runs (see ``docs/scale-out.md``)."""
     on_pool_failure: Literal["sequential", "error"] = "sequential"

@@ -85,6 +85,11 @@ class Plan:
     plugin_spec: PluginSpec
     timeout: float | None
     warnings: tuple[str, ...] = field(default=())
+    in_process: bool = False
+    """Run the files in the controller itself (``--in-process``, for debugging only).
+
+    Otherwise even a sequential batch runs its files in one worker process, so a
+    plugin's ``os._exit``, segfault, stray thread or leak fails its file only."""
 
     @property
     def total(self) -> int:
@@ -245,12 +250,17 @@ def make_plan(
     *,
     workers: int | None = None,
     sequential: bool = False,
+    in_process: bool = False,
     batch_id: str | None = None,
 ) -> Plan:
     """Turn a validated config into a :class:`Plan`.
 
     :param workers: override ``max_workers`` (at least 1).
-    :param sequential: force the sequential path (``--sequential``).
+    :param sequential: force the sequential path (``--sequential``): one worker
+        process, files in input order.
+    :param in_process: run the files in this process, in order (``--in-process``;
+        for debugging only: a plugin that exits, crashes or leaves a thread running
+        takes the batch with it, and ``timeout_per_file`` is not enforced).
     :raises ConfigError: for unusable inputs, options or budgets.
     :raises OutputError: for an ``output_dir`` that cannot be used.
     """
@@ -285,7 +295,9 @@ def make_plan(
 
     mode: Mode = "parallel"
     reason = f"{limit} worker processes"
-    if sequential:
+    if in_process:
+        mode, reason = "sequential", "requested with --in-process (debugging only)"
+    elif sequential:
         mode, reason = "sequential", "requested with --sequential"
     elif pp.executor == "sequential":
         mode, reason = "sequential", "parallel_processing.executor is 'sequential'"
@@ -295,8 +307,8 @@ def make_plan(
         mode, reason = "sequential", "only one input file"
     if mode == "sequential":
         limit = 1
-        if pp.timeout_per_file is not None:
-            warnings += ("timeout_per_file is not enforced in sequential mode",)
+        if in_process and pp.timeout_per_file is not None:
+            warnings += ("timeout_per_file is not enforced with --in-process",)
 
     return Plan(
         batch_id=batch_id or uuid.uuid4().hex[:12],
@@ -312,13 +324,14 @@ def make_plan(
         plugin_spec=config.plugin_spec,
         timeout=pp.timeout_per_file,
         warnings=warnings,
+        in_process=in_process,
     )
 
 
-def with_mode(plan: Plan, mode: Mode, reason: str) -> Plan:
-    """Return ``plan`` switched to ``mode`` (used for the sequential fallback)."""
+def with_mode(plan: Plan, mode: Mode, reason: str, *, in_process: bool = False) -> Plan:
+    """Return ``plan`` switched to ``mode`` (used for the fallbacks when no pool starts)."""
     workers = 1 if mode == "sequential" else plan.workers
-    return replace(plan, mode=mode, mode_reason=reason, workers=workers)
+    return replace(plan, mode=mode, mode_reason=reason, workers=workers, in_process=in_process)
 
 
 def _job(index: int, path: Path, per_file: int | None) -> Job:

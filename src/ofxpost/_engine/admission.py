@@ -37,8 +37,9 @@ class Admission:
     async def admit(self, job: Job, alone: bool) -> AsyncIterator[Job]:
         """Hold a licence (if needed), a worker slot and memory for one attempt.
 
-        Yields ``job`` with its memory reservation set (``memory_limit``); ``alone``
-        reserves the whole memory budget.
+        Yields ``job`` with its memory reservation set (``memory_estimate``) and its
+        kill limit (``memory_limit``: the whole memory left for file data, never the
+        estimate); ``alone`` reserves the whole memory budget.
         """
         async with contextlib.AsyncExitStack() as stack:
             if job.needs_licence and self.licences is not None:
@@ -66,7 +67,11 @@ class Admission:
                     self._waiting(job, "memory", weight)
                     await self.memory.acquire(weight)
                 stack.callback(self.memory.release, weight)
-                job = replace(job, memory_estimate=weight, memory_limit=weight)
+                # The estimate decides when the file may start, never whether it is
+                # killed: a file that fits in the memory the budget leaves for file
+                # data runs to its end (a first file's imports, a learnt ratio that
+                # is low for it); only one that outgrows the whole budget is killed.
+                job = replace(job, memory_estimate=weight, memory_limit=self.memory.capacity)
             yield job
 
     def _waiting(self, job: Job, budget: str, needed: int | None) -> None:

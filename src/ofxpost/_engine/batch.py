@@ -44,7 +44,11 @@ class RunOptions(TypedDict, total=False):
     workers: int | None
     """Override ``parallel_processing.max_workers`` (at least 1; not with a plan)."""
     sequential: bool
-    """Process files one after another in this process (not with a plan)."""
+    """Process files one after another in one worker process (not with a plan)."""
+    in_process: bool
+    """Process files one after another in this process (not with a plan). For
+    debugging only: a plugin that exits, crashes or leaves a thread running takes the
+    batch with it, and ``timeout_per_file`` is not enforced."""
     resume: bool
     """Reuse stored results whose input and config are unchanged."""
     on_event: Callable[[Event], None] | None
@@ -81,7 +85,7 @@ def check_options(options: Mapping[str, Any], *, with_plan: bool = False) -> Non
                 raise ConfigError(f"option 'workers': expected an integer (got {value!r})")
             if value < 1:
                 raise ConfigError(f"option 'workers': must be at least 1 (got {value!r})")
-        if name in ("sequential", "resume") and not isinstance(value, bool):
+        if name in ("sequential", "in_process", "resume") and not isinstance(value, bool):
             raise ConfigError(f"option {name!r}: expected true or false (got {value!r})")
         if name == "on_event" and value is not None and not callable(value):
             raise ConfigError(f"option 'on_event': expected a callable (got {value!r})")
@@ -92,7 +96,7 @@ def check_options(options: Mapping[str, Any], *, with_plan: bool = False) -> Non
         ):
             raise ConfigError(f"option 'sinks': expected a list of callables (got {value!r})")
     if with_plan:
-        for name in ("workers", "sequential"):
+        for name in ("workers", "sequential", "in_process"):
             if options.get(name) not in (None, False):
                 raise ConfigError(
                     f"option {name!r}: cannot be combined with a Plan "
@@ -169,7 +173,11 @@ class _Prepared:
 
 
 def _prepare(
-    config: ConfigSource | Plan, workers: int | None, sequential: bool, prestart: bool
+    config: ConfigSource | Plan,
+    workers: int | None,
+    sequential: bool,
+    prestart: bool,
+    in_process: bool = False,
 ) -> _Prepared:
     """The blocking set-up (on a worker thread): config, plan, ``output_dir`` lock.
 
@@ -183,8 +191,10 @@ def _prepare(
         else:
             valid = _config(config)
             if prestart:
-                early = prestart_for(valid, workers=workers, sequential=sequential)
-            plan = make_plan(valid, workers=workers, sequential=sequential)
+                early = prestart_for(
+                    valid, workers=workers, sequential=sequential, in_process=in_process
+                )
+            plan = make_plan(valid, workers=workers, sequential=sequential, in_process=in_process)
         lock = OutputDirLock(plan.output_dir)
         lock.acquire()
     except BaseException:
@@ -206,6 +216,7 @@ async def _prepare_off_loop(config: ConfigSource | Plan, options: Mapping[str, A
         bool(options.get("sequential", False)),
         # a custom executor brings its own workers
         options.get("executor") is None and options.get("pool_factory") is None,
+        bool(options.get("in_process", False)),
     )
     future = asyncio.get_running_loop().run_in_executor(None, prepare)
     try:
@@ -252,8 +263,9 @@ async def run_batch(config: ConfigSource | Plan, **options: Unpack[RunOptions]) 
     :param config: a :class:`Config`, a YAML path, a config mapping, or a
         :class:`~ofxpost._config.plan.Plan` from :func:`ofxpost.make_plan`.
     :param options: see :class:`RunOptions`: ``workers`` (override
-        ``parallel_processing.max_workers``; not with a plan), ``sequential``,
-        ``resume``, ``on_event``, ``sinks``, ``executor`` (an
+        ``parallel_processing.max_workers``; not with a plan), ``sequential``
+        (one worker process), ``in_process`` (debugging only), ``resume``,
+        ``on_event``, ``sinks``, ``executor`` (an
         :data:`~ofxpost._executors.protocol.ExecutorFactory`; ``pool_factory`` is its
         former name).
     :raises ConfigError: if the config, an option or the inputs are unusable

@@ -69,7 +69,7 @@ class Execution:
     def timeout(self) -> float | None:
         """The orchestrator's own deadline per file (``None`` where it does not apply)."""
         executor = self.executor
-        if self.plan.mode == "sequential" or executor is None or executor.enforces_timeout:
+        if self.plan.in_process or executor is None or executor.enforces_timeout:
             return None
         return self.plan.timeout
 

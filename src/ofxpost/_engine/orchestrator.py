@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -43,7 +45,7 @@ from ofxpost._engine.execution import Execution
 from ofxpost._engine.pool_failure import announce_fallback, announce_refusal, not_run_record
 from ofxpost._engine.retry import RetryCounters, RetryDecision, RetryPolicy, decide
 from ofxpost._events.emitter import EventEmitter
-from ofxpost._executors.local import create_executor, create_sequential_executor
+from ofxpost._executors.local import create_executor, create_local_pool, create_sequential_executor
 from ofxpost._executors.prestart import release as release_prestarted
 from ofxpost._executors.protocol import ExecutorFactory, FileExecutor
 from ofxpost._finish.finishing import Finisher
@@ -105,10 +107,14 @@ class Orchestrator:
         self.execution.attach_loop(self._loop)
         self.emitter.bind_loop()
         started = time.perf_counter()
-        plan.output_dir.mkdir(parents=True, exist_ok=True)
-        # marks the manifest "running"; removes only the last run's own reports
-        self.finisher.begin(plan)
-        self.store.prepare(resume=self.resume)
+        unwritable: OSError | None = None
+        try:
+            plan.output_dir.mkdir(parents=True, exist_ok=True)
+            # marks the manifest "running"; removes only the last run's own reports
+            self.finisher.begin(plan)
+            self.store.prepare(resume=self.resume)
+        except OSError as exc:  # a full disk: reported, no file runs, batch_finished comes
+            unwritable = exc
         self.emitter.emit(
             "batch_started",
             total=plan.total,
@@ -133,14 +139,17 @@ class Orchestrator:
         cancelled = False
         broken: BaseException | None = None
         try:
-            self._observe("ofxpost_batch_started", plan=plan)
-            try:
-                await self._open_executor()
-            except PoolStartFailed as failure:  # on_pool_failure: error
-                self._fail_unstarted(failure.reason)
+            if unwritable is not None:
+                self._not_started(unwritable)
             else:
-                self._mode_selected()
-                await self._dispatch_all()
+                self._observe("ofxpost_batch_started", plan=plan)
+                try:
+                    await self._open_executor()
+                except PoolStartFailed as failure:  # on_pool_failure: error
+                    self._fail_unstarted(failure.reason)
+                else:
+                    self._mode_selected()
+                    await self._dispatch_all()
         except (anyio.get_cancelled_exc_class(), KeyboardInterrupt):
             cancelled = True
             raise
@@ -199,6 +208,68 @@ class Orchestrator:
                 task.uncancel()
         self.result = result
         return result
+
+    # ------------------------------------------------------------------ disk full
+
+    def _not_started(self, exc: OSError) -> None:
+        """``output_dir`` (manifest or result store) cannot be written: run no file.
+
+        The write that failed is an ``output_failed``; every file is failed (kind
+        ``unknown``, ``file_failed``) as not run, so the batch ends with exit 1 and
+        ``batch_finished``. ``--resume`` once there is space runs them.
+        """
+        plan = self.plan
+        self.finisher.fail_output(
+            f"output_dir {plan.output_dir} cannot be written, so no file was run: {exc}",
+            target=_target(exc, plan),
+        )
+        for job in plan.jobs:
+            message = f"{job.path.name}: not run: output_dir cannot be written ({exc})"
+            record = ErrorRecord(ErrorKind.UNKNOWN, message)
+            self._done_jobs.add(job.index)
+            self._failures[job.index] = FileFailure(job.index, job.path, (record,))
+            self.emitter.emit(
+                "file_failed",
+                level="error",
+                file=str(job.path),
+                index=job.index,
+                kind=str(record.kind),
+                message=message,
+                plugin=None,
+                worker_pid=None,
+                attempts=0,
+                duration_s=0.0,
+                log=None,
+            )
+
+    def _not_stored(self, job: Job, record: FileRecord, exc: OSError) -> FileRecord:
+        """The failed record of a file whose result could not be written to the store.
+
+        Its result is not in the tables, so the file is failed; the store write is an
+        ``output_failed``. ``--resume`` runs it again (it has no stored record).
+        """
+        where = self.store.log_path
+        self.finisher.fail_output(
+            f"the result of {job.path} could not be stored in {where}: {exc}",
+            target=_relative(where, self.plan),
+        )
+        message = (
+            f"{job.path.name}: its result could not be stored ({exc}); "
+            "run again with --resume once there is space"
+        )
+        return replace(
+            record,
+            status=FileStatus.FAILED,
+            errors=[*record.errors, ErrorRecord(ErrorKind.UNKNOWN, message)],
+        )
+
+    def _store(self, job: Job, record: FileRecord) -> FileRecord:
+        """Write ``record`` to the store (flushed); a full disk fails the file only."""
+        try:
+            self.store.write(job, record, self.plan.config_hash)
+        except OSError as exc:
+            return self._not_stored(job, record, exc)
+        return record
 
     # ------------------------------------------------------------------ invariant
 
@@ -269,7 +340,7 @@ class Orchestrator:
 
     async def _open_executor(self) -> None:
         plan = self.plan
-        if plan.mode == "parallel":
+        if not plan.in_process:
             try:
                 # The executor is stored from inside the thread. A native task.cancel()
                 # interrupts this await at once while the thread goes on starting
@@ -279,7 +350,8 @@ class Orchestrator:
             except Exception as exc:
                 what = (
                     "the Dask executor could not be started"
-                    if plan.config.parallel_processing.executor == "dask"
+                    if plan.mode == "parallel"
+                    and plan.config.parallel_processing.executor == "dask"
                     else "the process pool could not be started"
                 )
                 reason = f"{what} ({type(exc).__name__}: {exc})"
@@ -287,9 +359,10 @@ class Orchestrator:
                     release_prestarted(plan.config)
                     announce_refusal(self.emitter, reason)
                     raise PoolStartFailed(reason) from exc
+                reason += "; files run in-process"
                 announce_fallback(self.emitter, reason)
                 self._fell_back = True
-                self.plan = with_mode(plan, "sequential", reason)
+                self.plan = with_mode(plan, "sequential", reason, in_process=True)
         if self.executor is None:
             release_prestarted(self.plan.config)  # workers started early, not needed
             executor = create_sequential_executor(
@@ -326,7 +399,10 @@ class Orchestrator:
                 return
             self._pool_start_begun = True
         try:
-            executor = self.executor_factory(self.plan, self.execution.job_started_threadsafe)
+            # A sequential batch runs in one local worker process (never in this
+            # one: the controller runs no plugin code), whatever the executor.
+            factory = self.executor_factory if self.plan.mode == "parallel" else create_local_pool
+            executor = factory(self.plan, self.execution.job_started_threadsafe)
             executor.start()
             self.executor = executor
         finally:
@@ -385,9 +461,20 @@ class Orchestrator:
                 if decision is not None:
                     retries.put_nowait((job, decision))
                     continue
-                self.store.write(job, record, self.plan.config_hash, flush=False)
+                try:
+                    self.store.write(job, record, self.plan.config_hash, flush=False)
+                except OSError as exc:
+                    record = self._not_stored(job, record, exc)
                 done.append((job, record))
-            self.store.flush()  # before any of them counts as done
+            try:
+                self.store.flush()  # before any of them counts as done
+            except OSError as exc:  # none of them is known to be stored
+                done = [
+                    (job, self._not_stored(job, record, exc))
+                    if record.status is not FileStatus.FAILED
+                    else (job, record)
+                    for job, record in done
+                ]
             for job, record in done:
                 self._file_done(job, record)
 
@@ -427,7 +514,7 @@ class Orchestrator:
         finally:
             if admitted is not None:
                 admitted.release()
-        self.store.write(job, record, self.plan.config_hash)
+        record = self._store(job, record)
         self._file_done(job, record)
 
     # ------------------------------------------------------------------ attempts
@@ -538,7 +625,7 @@ class Orchestrator:
                 log=record.log,
             )
         self.finisher.record_done(self.plan, job, record)
-        self.finisher.claim_log(self.plan, record)
+        self.finisher.claim_log(self.plan, record)  # a full disk: an output_failed
         self.finisher.place_artifacts(self.plan, record)
         if record.errors and self.plan.config.parallel_processing.save_error_reports:
             self.finisher.write_error_report(self.plan, job, record)
@@ -561,3 +648,17 @@ class Orchestrator:
             succeeded=self._succeeded,
             reused=self._reused,
         )
+
+
+def _relative(path: Path, plan: Plan) -> str:
+    """``path`` relative to ``output_dir`` (``/``-separated) when under it."""
+    try:
+        return path.relative_to(plan.output_dir).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _target(exc: OSError, plan: Plan) -> str:
+    """The path an ``OSError`` names, relative to ``output_dir`` where possible."""
+    name = exc.filename
+    return _relative(Path(os.fsdecode(name)), plan) if name is not None else "."

@@ -242,7 +242,7 @@ class DaskExecutor:
         if self._memory_capacity is not None and "MEMORY" not in resources:
             # workers that offer MEMORY (bytes) take files by their memory estimate;
             # a file larger than any worker's MEMORY runs alone on the largest one
-            estimate = float(job.memory_limit or job.memory_estimate)
+            estimate = float(job.memory_estimate or job.memory_limit or 0)
             resources["MEMORY"] = min(estimate, self._memory_capacity)
         result = _DaskFuture()
         remote = self.client.submit(

@@ -1,4 +1,5 @@
-"""The executors the orchestrator can drive: the local process pool and in-process.
+"""The executors the orchestrator can drive: the local process pool (also for
+sequential batches, with one worker) and in-process (``--in-process``, debugging only).
 
 Both implement :class:`~ofxpost._executors.protocol.FileExecutor`. The Dask executor lives
 in :mod:`ofxpost._executors.dask` (an optional extra).
@@ -100,6 +101,9 @@ class LocalPoolExecutor:
 class SequentialExecutor:
     """One thread in this process that runs files one after another, in order.
 
+    Used only for ``--in-process`` (debugging) and when no pool can start: a
+    sequential batch otherwise runs on the local pool with one worker.
+
     It runs the same per-file function as the pool's workers, bound to the
     controller's own plugin manager and config. A running file cannot be killed:
     ``timeout_per_file`` does not apply here.
@@ -162,7 +166,7 @@ def create_executor(plan: Plan, on_started: JobStarted) -> FileExecutor:
 def create_sequential_executor(
     pm: pluggy.PluginManager, config: Config, on_started: JobStarted
 ) -> FileExecutor:
-    """The in-process executor used for ``--sequential`` and as the fallback."""
+    """The in-process executor used for ``--in-process`` and as the fallback."""
     return SequentialExecutor(pm, config, on_started)
 
 

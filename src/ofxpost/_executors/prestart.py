@@ -39,14 +39,20 @@ _bound: list[Prestart] = []
 """Pre-started pools bound to a config, not yet claimed (oldest first)."""
 
 
-def wanted_workers(config: Config, *, workers: int | None, sequential: bool) -> int:
+def wanted_workers(
+    config: Config, *, workers: int | None, sequential: bool, in_process: bool = False
+) -> int:
     """How many local workers a batch of ``config`` may use (0: no local pool).
 
-    An upper bound: the plan can still lower it (fewer files, licences, memory).
+    An upper bound: the plan can still lower it (fewer files, licences, memory). A
+    sequential batch uses one local worker process; ``in_process`` none.
     """
     pp = config.parallel_processing
-    local = not sequential and pp.enabled and pp.executor == "local"
-    return _worker_count(local, pp.max_workers, workers)
+    if in_process:
+        return 0
+    if sequential or not pp.enabled or pp.executor == "sequential":
+        return 1
+    return _worker_count(pp.executor == "local", pp.max_workers, workers)
 
 
 def _worker_count(local: bool, max_workers: object, workers: int | None) -> int:
@@ -76,12 +82,17 @@ class Prestart:
         pool.prestart(WARM_MODULES)
         return cls(pool)
 
-    def bind(self, config: Config, *, workers: int | None, sequential: bool) -> bool:
+    def bind(
+        self, config: Config, *, workers: int | None, sequential: bool, in_process: bool = False
+    ) -> bool:
         """Offer the pool to the batch of ``config``; stop it if that batch has no use for it.
 
         Returns whether the pool is kept for :func:`claim`.
         """
-        if wanted_workers(config, workers=workers, sequential=sequential) < 1:
+        wanted = wanted_workers(
+            config, workers=workers, sequential=sequential, in_process=in_process
+        )
+        if wanted < 1:
             self.discard()
             return False
         with _lock:
@@ -122,20 +133,21 @@ def early_count(config_path: str | os.PathLike[str] | None, workers: int | None)
             section = None
     if not isinstance(section, dict):
         section = {}
-    local = section.get("enabled") is not False and section.get("executor") not in (
-        "dask",
-        "sequential",
-    )
+    if section.get("enabled") is False or section.get("executor") == "sequential":
+        return 1  # a sequential batch runs in one worker process
+    local = section.get("executor") != "dask"
     return _worker_count(local, section.get("max_workers"), workers)
 
 
-def prestart_for(config: Config, *, workers: int | None, sequential: bool) -> Prestart | None:
+def prestart_for(
+    config: Config, *, workers: int | None, sequential: bool, in_process: bool = False
+) -> Prestart | None:
     """Pre-start the local pool a batch of ``config`` will use, bound to it (or ``None``)."""
-    count = wanted_workers(config, workers=workers, sequential=sequential)
+    count = wanted_workers(config, workers=workers, sequential=sequential, in_process=in_process)
     if count < 1:
         return None
     early = Prestart.begin(count)
-    early.bind(config, workers=workers, sequential=sequential)
+    early.bind(config, workers=workers, sequential=sequential, in_process=in_process)
     return early
 
 

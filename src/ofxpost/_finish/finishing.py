@@ -84,6 +84,10 @@ ERRORS_DIR = "errors"
 STAGING_DIR = Path(".ofxpost") / "staging"
 """Where writers write (``output_dir``-relative) before their files are placed."""
 
+REPORT_BATCH_S = 0.5
+"""Error reports are claimed in the manifest and written at most this often (seconds;
+the rest at the end of the batch): see :meth:`Finisher.flush_error_reports`."""
+
 
 def checkpoint(step: str) -> None:
     """A named point of the finish phase (a seam for crash tests; does nothing)."""
@@ -125,6 +129,8 @@ class Finisher:
         """Per-file artifacts placed in ``output_dir`` during the run."""
         self._artifact_keys: set[str] = set()
         self._folds: Folds | None = None
+        self._pending_reports: list[tuple[str, dict[str, Any]]] = []
+        self._reports_flushed = time.monotonic()
 
     # ------------------------------------------------------------------ start
 
@@ -172,7 +178,10 @@ class Finisher:
         rel = path.relative_to(plan.output_dir).as_posix()
         ledger = self._ledger(plan)
         if rel not in ledger.written:
-            ledger.claim([rel])
+            # The log exists: it stays claimed, and the final manifest lists it (or,
+            # if that cannot be written either, says so with an output_failed).
+            with contextlib.suppress(OSError):  # the manifest cannot be rewritten now
+                ledger.claim([rel])
 
     def place_artifacts(self, plan: Plan, record: FileRecord) -> None:
         """Claim a file's artifacts (:mod:`ofxpost._store.artifacts`), then move them into place.
@@ -262,18 +271,43 @@ class Finisher:
             "worker_pid": record.worker_pid,
             "errors": [e.to_dict() for e in record.errors],
         }
+        self._pending_reports.append((rel, report))
+        if time.monotonic() - self._reports_flushed >= REPORT_BATCH_S:
+            self.flush_error_reports(plan)
+
+    def flush_error_reports(self, plan: Plan) -> None:
+        """Write the error reports gathered since the last call.
+
+        All of them are claimed with one manifest write, then each is written: the
+        manifest is rewritten about once per :data:`REPORT_BATCH_S`, not once per
+        failing file (which made a batch of failing files quadratic). A report not
+        yet written when the controller is killed is lost; the file's errors are in
+        the result store, and the next run writes its report again.
+        """
+        pending, self._pending_reports = self._pending_reports, []
+        self._reports_flushed = time.monotonic()
+        if not pending:
+            return
+        ledger = self._ledger(plan)
+        rels = [rel for rel, _ in pending]
         try:
-            ledger.claim([rel])
-            target = ledger.path(rel)
-            target.parent.mkdir(exist_ok=True)
-            atomic.write_text(target, json.dumps(report, indent=2))
-        except OSError as exc:  # a full or failing disk costs the report, not the batch
-            ledger.unclaim(rel)
-            self._fail(
-                OutputFailure(
-                    "output", None, None, f"error report {rel!r} not written: {exc}", target=rel
-                )
-            )
+            ledger.claim(rels)
+        except OSError as exc:  # a full or failing disk costs the reports, not the batch
+            for rel in rels:
+                ledger.unclaim(rel)
+                self.fail_output(f"error report {rel!r} not written: {exc}", target=rel)
+            return
+        made: set[Path] = set()
+        for rel, report in pending:
+            try:
+                target = ledger.path(rel)
+                if target.parent not in made:
+                    target.parent.mkdir(exist_ok=True)
+                    made.add(target.parent)
+                atomic.write_text(target, json.dumps(report, indent=2))
+            except OSError as exc:
+                ledger.unclaim(rel)
+                self.fail_output(f"error report {rel!r} not written: {exc}", target=rel)
 
     # ------------------------------------------------------------------ finish
 
@@ -293,12 +327,18 @@ class Finisher:
         :param started: ``time.perf_counter()`` at the start of the batch;
             ``wall_s`` runs from there to the last output placed.
         """
-        ledger = self._ledger(plan)
+        self.flush_error_reports(plan)
         done = [job for job in plan.jobs if job.index in done_jobs]
-        tables = self._aggregate(plan, done)
-        staged = self._write(plan, tables, cancelled)
-        checkpoint("staged")
-        outputs = self._publish(plan, ledger, staged, cancelled, len(done))
+        tables: Mapping[str, pd.DataFrame] = {}
+        outputs: list[Path] = []
+        try:
+            ledger = self._ledger(plan)
+            tables = self._aggregate(plan, done)
+            staged = self._write(plan, tables, cancelled)
+            checkpoint("staged")
+            outputs = self._publish(plan, ledger, staged, cancelled, len(done))
+        except OSError as exc:  # a full disk anywhere else: a result, not a traceback
+            self.fail_output(f"the outputs were not written: {exc}")
         outputs.extend(p for p in self.artifacts if p.exists())
         shutil.rmtree(plan.output_dir / ARTIFACT_STAGING, ignore_errors=True)
         wall_s = time.perf_counter() - started
@@ -336,7 +376,8 @@ class Finisher:
             )
         checkpoint("manifest")
         shutil.rmtree(plan.output_dir / STAGING_DIR, ignore_errors=True)
-        self.store.close()
+        with contextlib.suppress(OSError):  # every record was flushed (or reported)
+            self.store.close()
         self.emitter.emit(
             "batch_finished",
             level="warning" if result.exit_code else "info",
@@ -474,7 +515,11 @@ class Finisher:
         """Call each writer into its own staging folder; return the files to place."""
         staging = plan.output_dir / STAGING_DIR
         shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True, exist_ok=True)
+        try:
+            staging.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # a full disk: no writer can run
+            self.fail_output(f"no output was written: {STAGING_DIR} cannot be made: {exc}")
+            return []
         caller_name = "ofxpost_write_outputs"
         impls = getattr(self.pm.hook, caller_name).get_hookimpls()
         writers = sorted(
@@ -598,7 +643,21 @@ class Finisher:
     ) -> list[Path]:
         """Place the staged files, remove the last run's leftovers; return the paths."""
         marker = [PARTIAL_MARKER] if cancelled and not ledger.foreign(PARTIAL_MARKER) else []
-        ledger.claim([s.rel for s in staged] + marker, status=WRITING)
+        try:
+            ledger.claim([s.rel for s in staged] + marker, status=WRITING)
+        except OSError as exc:
+            # Claims must be on disk before a file is placed: none is placed, each
+            # is an output_failed, and the manifest on disk still says "running".
+            for rel in [s.rel for s in staged] + marker:
+                ledger.unclaim(rel)
+            for item in staged:
+                self._fail_plugin(
+                    "output",
+                    item.plugin,
+                    f"output {item.rel!r} not placed: {MANIFEST} could not be updated first: {exc}",
+                    target=item.rel,
+                )
+            return []
         checkpoint("writing")
         placed: list[Path] = []
         for item in staged:
@@ -691,6 +750,10 @@ class Finisher:
                 target=target,
             )
         )
+
+    def fail_output(self, message: str, *, target: str | None = None) -> None:
+        """Report something ofxpost itself could not write (stage ``output``)."""
+        self._fail(OutputFailure("output", None, None, message, target=target))
 
     def _fail(self, failure: OutputFailure) -> None:
         self.failures.append(failure)

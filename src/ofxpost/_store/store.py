@@ -18,6 +18,7 @@ one.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Iterator, Sequence
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, overload
 
+from ofxpost._core.diskfull import error_is_disk_full
 from ofxpost._core.records import ErrorRecord, FileRecord, FileStatus, Job
 
 STORE_FORMAT = 2
@@ -147,15 +149,38 @@ class ResultStore:
                 self._handle.flush()
             self._unflushed = not flush
         except BaseException:  # a short write: find the end again before the next one
-            self._end = self._handle.seek(0, os.SEEK_END)
+            self._reopen()
             raise
         self._end = offset + len(line)
         self._index[str(job.path)] = (offset, len(line))
 
     def flush(self) -> None:
-        """Hand every record written so far to the operating system."""
+        """Hand every record written so far to the operating system.
+
+        :raises OSError: if they could not be written (disk full); the records
+            buffered since the last flush may then be lost, and the store goes on at
+            the true end of its log.
+        """
         if self._handle is not None:
-            self._handle.flush()
+            try:
+                self._handle.flush()
+            except BaseException:
+                self._reopen()
+                raise
+        self._unflushed = False
+
+    def _reopen(self) -> None:
+        """After a failed write: drop what the buffer held; append at the log's true end.
+
+        (Seeking a buffered file flushes it first, which would fail again.) A torn
+        line left behind is skipped as damaged by a later ``--resume``.
+        """
+        handle, self._handle = self._handle, None
+        if handle is not None:
+            with contextlib.suppress(OSError):
+                handle.close()
+        self._handle = open(self.log_path, "ab")  # noqa: SIM115 - kept open for appends
+        self._end = os.path.getsize(self.log_path)
         self._unflushed = False
 
     def has(self, job: Job) -> bool:
@@ -170,7 +195,8 @@ class ResultStore:
     def reusable(self, job: Job, config_hash: str) -> FileRecord | None:
         """``job``'s record if its resume key still matches, else ``None``.
 
-        Failed files are never reused: a resumed batch tries them again.
+        Failed files are never reused: a resumed batch tries them again; nor are
+        files left partial by a full disk (:mod:`ofxpost._core.diskfull`).
         """
         data = self._load(job)
         if data is None or data.get("key") != ResumeKey.for_job(job, config_hash).__dict__:
@@ -178,6 +204,8 @@ class ResultStore:
         if data.get("status") == str(FileStatus.FAILED):
             return None
         record = _record(data, job)
+        if any(error_is_disk_full(e) for e in record.errors):
+            return None  # left partial by a full disk: run it again now there is space
         record.reused = True
         return record
 

@@ -3,7 +3,7 @@
 Plugins (and the native libraries under them) write to stdout and stderr: through
 ``print()``, through ``os.write(1, ...)``, or from C code. Left alone, a worker's
 output would land in the controller's stdout and corrupt ``--log-format json``.
-So while a file runs, file descriptors 1 and 2 (and, in sequential mode, Python's
+So while a file runs, file descriptors 1 and 2 (and, with ``--in-process``, Python's
 ``sys.stdout``/``sys.stderr``) point at the file's log,
 ``output_dir/logs/<index:05d>_<file name>.log``. A log that stays empty is deleted;
 a kept log's path is in the file's record (``FileRecord.log``) and in its

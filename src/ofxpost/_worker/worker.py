@@ -2,8 +2,8 @@
 
 :func:`run_job` opens one file through the loader hook, calls every extractor with
 its errors captured per plugin, encodes the results and returns a small picklable
-:class:`~ofxpost.FileRecord`. The sequential path calls the same function
-in-process, in input order, so it is the reference for equality.
+:class:`~ofxpost.FileRecord`. The ``--in-process`` path (debugging only) calls the
+same function in the controller, in input order.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def run_job_logged(
 ) -> FileRecord:
     """:func:`run_job` with the plugins' output sent to the file's log.
 
-    :param python_level: also swap ``sys.stdout``/``sys.stderr`` (sequential mode,
+    :param python_level: also swap ``sys.stdout``/``sys.stderr`` (``--in-process``,
         where they need not be descriptors 1 and 2 of this process).
     """
     path = log_path(config.output_dir.absolute(), job)
@@ -141,7 +141,7 @@ def _extract_all(
 ) -> None:
     """Call each extractor on its own, so one raising never stops the others."""
     owners: dict[str, str] = {}
-    # Plugin code runs in a worker process or, in sequential mode, on a thread of the
+    # Plugin code runs in a worker process or, with --in-process, on a thread of the
     # controller: a sys.exit(), KeyboardInterrupt or other BaseException raised there
     # belongs to the file, never to the batch (a real Ctrl-C reaches only the
     # controller's main thread).
