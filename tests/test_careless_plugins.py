@@ -195,7 +195,7 @@ def test_trace_logs_each_hook_call_with_its_plugin(
     err = capfd.readouterr().err
     # hooks called on behalf of a file write into that file's log (logs/), like any
     # other output of plugin code; the controller's hooks write to stderr
-    log = (config.parent / "out" / "logs" / "00000_case000.toy.log").read_text(encoding="utf-8")
+    log = (config.parent / "out" / "logs" / "case000.log").read_text(encoding="utf-8")
     assert "hook=ofxpost_extract plugin=ofxpost_toy duration_ms=" in log
     assert "hook=ofxpost_open_simulation plugin=" in log
     assert "hook=ofxpost_aggregate plugin=ofxpost.builtin.tables duration_ms=" in err

@@ -60,7 +60,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("ofx names", ("ofxpost._ofx_stats", "ofxpost._ofx_fallback", "ofxpost._ofx_names")),
     ("archive", ("ofxpost.archive", "ofxpost.archive.*")),
     ("ofx", ("ofxpost.ofx", "ofxpost.synth")),
-    ("config", ("ofxpost.config", "ofxpost.input_filters", "ofxpost.plugin_spec")),
+    ("config", ("ofxpost.config", "ofxpost.input_filters", "ofxpost.input_names", "ofxpost.plugin_spec")),
     ("plan", ("ofxpost.plan",)),
     ("plugin api", ("ofxpost.hookspecs", "ofxpost.plugins")),
     ("loading", ("ofxpost.loading",)),

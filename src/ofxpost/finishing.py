@@ -250,9 +250,10 @@ class Finisher:
             self.artifacts.append(target)
 
     def write_error_report(self, plan: Plan, job: Job, record: FileRecord) -> None:
-        """Write ``errors/<index>_<name>.json`` for a file that has errors."""
+        """Write ``errors/<key>.json`` for a file that has errors (the job's unique key,
+        :attr:`ofxpost.Job.key`; ``<index>_<file name>`` for a job without one)."""
         ledger = self._ledger(plan)
-        rel = f"{ERRORS_DIR}/{job.index:05d}_{job.path.name}.json"
+        rel = f"{ERRORS_DIR}/{job.key or f'{job.index:05d}_{job.path.name}'}.json"
         if ledger.foreign(rel):
             self._fail(
                 OutputFailure(

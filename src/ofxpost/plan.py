@@ -22,6 +22,7 @@ import psutil
 from ofxpost import input_filters
 from ofxpost.config import Config
 from ofxpost.errors import ConfigError, OutputError
+from ofxpost.input_names import input_keys
 from ofxpost.estimates import MIN_FILE_ESTIMATE as MIN_FILE_ESTIMATE
 from ofxpost.estimates import SIZE_FACTOR as SIZE_FACTOR
 from ofxpost.estimates import initial_estimate as initial_estimate
@@ -268,7 +269,8 @@ def make_plan(
         label = f"{config.source}: " if config.source is not None else ""
         raise OutputError(f"{label}key 'output_dir': {exc}") from None
     per_file = None if pp.memory_per_file == "auto" else parse_size(pp.memory_per_file)
-    jobs = tuple(_job(i, path, per_file) for i, path in enumerate(paths))
+    keys = input_keys(paths)
+    jobs = tuple(_job(i, path, per_file, keys[i]) for i, path in enumerate(paths))
 
     cpus = os.cpu_count() or 1
     licensed = any(job.needs_licence for job in jobs)
@@ -321,7 +323,7 @@ def with_mode(plan: Plan, mode: Mode, reason: str) -> Plan:
     return replace(plan, mode=mode, mode_reason=reason, workers=workers)
 
 
-def _job(index: int, path: Path, per_file: int | None) -> Job:
+def _job(index: int, path: Path, per_file: int | None, key: str = "") -> Job:
     try:
         stat = path.stat()
         size, mtime_ns = stat.st_size, stat.st_mtime_ns
@@ -333,6 +335,7 @@ def _job(index: int, path: Path, per_file: int | None) -> Job:
         size=size,
         mtime_ns=mtime_ns,
         needs_licence=path.suffix.lower() in LICENSED_SUFFIXES,
+        key=key,
     )
     estimate = per_file if per_file is not None else initial_estimate(job)
     return replace(job, memory_estimate=estimate)

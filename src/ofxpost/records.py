@@ -95,6 +95,11 @@ class Job:
     """1 for the first try, 2 for the first retry, and so on."""
     memory_limit: int | None = None
     """Memory growth (bytes) this attempt may use before its worker is terminated."""
+    key: str = ""
+    """The file's unique, portable name among the batch's inputs (``a~case_001``: its
+    path relative to the inputs' common root, see :mod:`ofxpost.input_names`). Per-file
+    outputs -- artifacts, error reports, logs -- are named from it. Empty for a job
+    made outside a plan."""
 
     @property
     def name(self) -> str:
