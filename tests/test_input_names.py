@@ -129,3 +129,47 @@ def test_error_reports_and_logs_are_named_by_key(tmp_path: Path) -> None:
     report = tmp_path / "out" / "errors" / f"b~{stem}.json"
     assert json.loads(report.read_text(encoding="utf-8"))["file"] == str(trees["b"][0])
     assert not (tmp_path / "out" / "errors" / f"a~{stem}.json").exists()
+
+
+def test_resume_needs_the_same_content_not_only_size_and_time(toy_batch: Any) -> None:
+    """Before: a file replaced by one of the same size with its time kept (``cp -p``)
+    was reused on ``--resume``: the old file's results under the new file's name."""
+    import os
+
+    import ofxpost
+
+    config = toy_batch(3)
+    assert ofxpost.run(config).exit_code == 0
+    target = config.parent / "data" / "case001.toy"
+    before = target.stat()
+    old = target.read_bytes()
+    new = bytearray(old)
+    new[old.index(b"[") + 1] = ord("9") if old[old.index(b"[") + 1] != ord("9") else ord("8")
+    target.write_bytes(bytes(new))
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert target.stat().st_size == before.st_size
+    result = ofxpost.run(config, resume=True)
+    assert result.exit_code == 0
+    assert result.reused == 2
+
+
+def test_resume_after_switching_folders_runs_the_other_folders_files(tmp_path: Path) -> None:
+    """Before: inputs ``a/*`` + ``b/*``, then ``b/*`` alone with ``--resume`` exited 0 with
+    a's time series in place of b's."""
+    import yaml
+
+    trees = _trees(tmp_path)
+    config = write_yaml(tmp_path / "c.yml", _config(["a/*.ofx.parquet", "b/*.ofx.parquet"], "out"))
+    assert run_config(config, workers=2).exit_code == 0
+    raw = yaml.safe_load(config.read_text(encoding="utf-8"))
+    raw["inputs"] = ["b/*.ofx.parquet"]
+    write_yaml(config, raw)
+    result = run_config(config, workers=2, resume=True)
+    assert result.exit_code == 0
+    for path in trees["b"]:
+        stem = path.name.removesuffix(".ofx.parquet")
+        table = read_table(tmp_path / "out", f"time_series_top_{stem}")
+        raw_archive = RawArchive(path)
+        assert table["tension"].to_numpy() == pytest.approx(
+            raw_archive.column(RISER, TENSION, "end_a")[raw_archive.mask()], rel=1e-10
+        )

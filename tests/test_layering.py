@@ -32,6 +32,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ofxpost.codec",
             "ofxpost.errors",
             "ofxpost.event_types",
+            "ofxpost.fingerprint",
             "ofxpost.inbox",
             "ofxpost.licensing",
             "ofxpost.lifeline",

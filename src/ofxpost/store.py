@@ -5,8 +5,9 @@ Records are appended as single JSON lines to ``records.jsonl`` under
 records that arrive together share one flush), so the controller keeps no results in
 memory (only each record's offset), nothing finished is lost when the batch is
 cancelled or the controller is killed, and ``--resume`` can reuse every record whose
-*resume key* -- input path, size, modification time and the config's result hash --
-still matches.
+*resume key* -- input path, the file's key (:attr:`ofxpost.Job.key`, its per-file
+name), size, modification time, a content fingerprint (:mod:`ofxpost.fingerprint`)
+and the config's result hash -- still matches.
 
 Each record is one ``write`` of a complete line; a line cut short by a killed
 controller has no trailing newline and is ignored (and truncated away) when the
@@ -25,9 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, overload
 
+from ofxpost.fingerprint import fingerprint
 from ofxpost.records import ErrorRecord, FileRecord, FileStatus, Job
 
-STORE_FORMAT = 2
+STORE_FORMAT = 3
 """Version of the record layout."""
 
 LOG_NAME = "records.jsonl"
@@ -42,11 +44,18 @@ class ResumeKey:
     size: int
     mtime_ns: int
     config_hash: str
+    name: str = ""
+    """The job's unique per-file key (:attr:`ofxpost.Job.key`): its outputs' names."""
+    content: str = ""
+    """The file's content fingerprint (:func:`ofxpost.fingerprint.fingerprint`)."""
 
     @classmethod
     def for_job(cls, job: Job, config_hash: str) -> ResumeKey:
-        """The key of ``job`` under a config with ``config_hash``."""
-        return cls(str(job.path), job.size, job.mtime_ns, config_hash)
+        """The key of ``job`` under a config with ``config_hash`` (reads the file's
+        fingerprint)."""
+        return cls(
+            str(job.path), job.size, job.mtime_ns, config_hash, job.key, fingerprint(job.path)
+        )
 
 
 class ResultStore:
