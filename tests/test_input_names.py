@@ -173,3 +173,44 @@ def test_resume_after_switching_folders_runs_the_other_folders_files(tmp_path: P
         assert table["tension"].to_numpy() == pytest.approx(
             raw_archive.column(RISER, TENSION, "end_a")[raw_archive.mask()], rel=1e-10
         )
+
+
+def _matrix(path: Path, keys: list[str]) -> Path:
+    rows = [f"{key},{0.25 * (i + 1):.2f},{1.0 / len(keys)}" for i, key in enumerate(keys)]
+    path.write_text("file,hs,probability\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_matrix_row_matching_two_files_is_a_config_error(tmp_path: Path) -> None:
+    """Before: ``case_001`` matched ``a/case_001`` and ``b/case_001``; both got its row
+    and the probabilities summed to 2.0, exit 0."""
+    import ofxpost
+    from ofxpost.errors import ConfigError
+
+    trees = _trees(tmp_path)
+    _matrix(tmp_path / "lm.csv", ["case_001", "case_002"])
+    config = write_yaml(
+        tmp_path / "c.yml",
+        _config(["a/*.ofx.parquet", "b/*.ofx.parquet"], "out", load_matrix="lm.csv"),
+    )
+    with pytest.raises(ConfigError) as caught:
+        ofxpost.make_plan(ofxpost.load_config(config))
+    message = str(caught.value)
+    assert "row 2" in message and "'case_001'" in message
+    assert str(trees["a"][0]) in message and str(trees["b"][0]) in message
+    assert not (tmp_path / "out").exists()
+
+
+def test_folder_qualified_matrix_keys_give_each_file_its_row(tmp_path: Path) -> None:
+    _trees(tmp_path)
+    keys = [f"{folder}/case_{i:03d}" for folder in "ab" for i in range(1, CASES + 1)]
+    _matrix(tmp_path / "lm.csv", keys)
+    config = write_yaml(
+        tmp_path / "c.yml",
+        _config(["a/*.ofx.parquet", "b/*.ofx.parquet"], "out", load_matrix="lm.csv"),
+    )
+    assert run_config(config, sequential=True).exit_code == 0
+    table = read_table(tmp_path / "out", "load_matrix")
+    assert table["matched"].all()
+    assert table["probability"].sum() == pytest.approx(1.0)
+    assert list(table["hs"]) == [0.25, 0.5, 0.75, 1.0]

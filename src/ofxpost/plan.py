@@ -262,6 +262,7 @@ def make_plan(
     pp = config.parallel_processing
     notes: list[str] = []
     paths = resolve_inputs(config, notes)
+    _check_sections(config, paths)
     output_dir = normalised(config.output_dir)
     try:
         check_output_dir(output_dir)
@@ -315,6 +316,24 @@ def make_plan(
         timeout=pp.timeout_per_file,
         warnings=warnings,
     )
+
+
+def _check_sections(config: Config, paths: list[Path]) -> None:
+    """Let each config section that can check itself against the inputs do so.
+
+    A section model with a ``check_inputs(config, paths)`` method (the load matrix:
+    no row may match two files) raises :class:`ValueError` for a config that cannot
+    run; that is a :class:`ConfigError` naming the section (exit 2, nothing ran).
+    """
+    label = f"{config.source}: " if config.source is not None else ""
+    for name, section in sorted(config.sections.items()):
+        check = getattr(section, "check_inputs", None)
+        if not callable(check):
+            continue
+        try:
+            check(config, paths)
+        except ValueError as exc:
+            raise ConfigError(f"{label}key {name!r}: {exc}") from None
 
 
 def with_mode(plan: Plan, mode: Mode, reason: str) -> Plan:

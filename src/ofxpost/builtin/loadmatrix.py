@@ -36,6 +36,8 @@ from ofxpost.builtin._pandas import pd
 from ofxpost.builtin.loadcases import (
     SECTION,
     LoadCases,
+    LoadMatrixError,
+    check_unambiguous,
     load_cases,
     load_cases_or_empty,
 )
@@ -84,6 +86,19 @@ class LoadMatrixSection(Frozen):
         if value is not None and Path(value).suffix.lower() not in (".csv", ".xlsx", ".xlsm"):
             raise ValueError("the load matrix must be a .csv or .xlsx file")
         return value
+
+    def check_inputs(self, config: Any, paths: Sequence[Path]) -> None:
+        """Plan-time check: no matrix row may match two input files.
+
+        :raises LoadMatrixError: naming the row and both files (a config error, exit 2).
+        """
+        if self.path is None:
+            return
+        try:
+            cases = load_cases(config)
+        except LoadMatrixError:
+            return  # a missing or unreadable matrix is reported by the table itself
+        check_unambiguous(cases, paths, str(config.resolve(self.path)))
 
     @property
     def active(self) -> bool:
