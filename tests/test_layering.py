@@ -39,6 +39,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ofxpost.markers",
             "ofxpost.names",
             "ofxpost.sizes",
+            "ofxpost.strict_yaml",
         ),
     ),
     (
