@@ -120,9 +120,7 @@ def test_error_reports_and_logs_are_named_by_key(tmp_path: Path) -> None:
 
     trees = _trees(tmp_path)
     make_bad_file(trees["b"][0], "truncated")
-    config = write_yaml(
-        tmp_path / "c.yml", _config(["a/*.ofx.parquet", "b/*.ofx.parquet"], "out")
-    )
+    config = write_yaml(tmp_path / "c.yml", _config(["a/*.ofx.parquet", "b/*.ofx.parquet"], "out"))
     result = run_config(config, sequential=True)
     assert result.exit_code == 1
     stem = trees["b"][0].name.removesuffix(".ofx.parquet")

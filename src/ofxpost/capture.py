@@ -5,7 +5,8 @@ Plugins (and the native libraries under them) write to stdout and stderr: throug
 output would land in the controller's stdout and corrupt ``--log-format json``.
 So while a file runs, file descriptors 1 and 2 (and, in sequential mode, Python's
 ``sys.stdout``/``sys.stderr``) point at the file's log,
-``output_dir/logs/<key>.log`` (the job's unique key, ``a~case_001``). A log that stays empty is deleted;
+``output_dir/logs/<key>.log`` (the job's unique key, ``a~case_001``). A log that stays
+empty is deleted;
 a kept log's path is in the file's record (``FileRecord.log``) and in its
 ``file_finished``/``file_failed`` event. Between files a worker's descriptors 1 and 2
 point at the null device.

@@ -20,6 +20,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from ofxpost._version import __version__
 from ofxpost.errors import ConfigError, OutputError
+from ofxpost.printable import escape_controls
 from ofxpost.progress import LEVELS, ConsoleLines, LineWriter, OriginalStreams, level_at_least
 from ofxpost.result import EXIT_CANCELLED, EXIT_CONFIG, EXIT_FAILURES, EXIT_OK
 
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 
 
 def _error(message: str) -> int:
-    print(f"ofxpost: error: {message}", file=sys.stderr)
+    print(f"ofxpost: error: {escape_controls(message)}", file=sys.stderr)
     return EXIT_CONFIG
 
 
@@ -462,7 +463,7 @@ def _print_summary(finished: dict[str, Any], config: Any, stream: IO[str]) -> No
     print(
         f"ofxpost: {finished['total']} files: {finished['succeeded']} ok, "
         f"{finished['partial']} partial, {finished['failed']} failed "
-        f"in {finished['wall_s']:.1f} s; outputs in {config.output_dir}",
+        f"in {finished['wall_s']:.1f} s; outputs in {escape_controls(str(config.output_dir))}",
         file=stream,
         flush=True,
     )

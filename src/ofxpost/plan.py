@@ -22,12 +22,13 @@ import psutil
 from ofxpost import input_filters
 from ofxpost.config import Config
 from ofxpost.errors import ConfigError, OutputError
-from ofxpost.input_names import input_keys
 from ofxpost.estimates import MIN_FILE_ESTIMATE as MIN_FILE_ESTIMATE
 from ofxpost.estimates import SIZE_FACTOR as SIZE_FACTOR
 from ofxpost.estimates import initial_estimate as initial_estimate
+from ofxpost.input_names import input_keys
 from ofxpost.manifest import MANIFEST, PARTIAL_MARKER, owned_paths, read_manifest
 from ofxpost.plugin_spec import PluginSpec
+from ofxpost.printable import shown
 from ofxpost.records import Job
 from ofxpost.sizes import parse_size
 
@@ -123,11 +124,12 @@ def resolve_inputs(config: Config, notes: list[str] | None = None) -> list[Path]
     seen: set[Path] = set()
     paths: list[Path] = []
     excluded = duplicates = 0
+    loops: list[str] = []
     for i, entry in enumerate(config.inputs):
         resolved = config.resolve(entry)
         twin = input_filters.archive_entry(str(entry)) if filters and filters.sim_archives else None
         if glob.has_magic(str(entry)) or twin is not None:
-            found = input_filters.expand(resolved, str(entry))
+            found = input_filters.expand(resolved, str(entry), loops)
             if twin is not None:  # ``case.sim`` also finds ``case.ofx.parquet``
                 found = sorted({*found, *input_filters.expand(config.resolve(twin), twin)})
             root = _real(_glob_root(resolved))
@@ -154,6 +156,13 @@ def resolve_inputs(config: Config, notes: list[str] | None = None) -> list[Path]
             seen.add(key)
             paths.append(normalised(path))
     if notes is not None:
+        if loops:
+            more = f" and {len(loops) - 3} more" if len(loops) > 3 else ""
+            notes.append(
+                "symbolic-link loop(s) under the inputs were not followed: "
+                + "; ".join(loops[:3])
+                + more
+            )
         if excluded:
             notes.append(
                 f"{excluded} file(s) under output_dir {config.output_dir} matched the input "
@@ -423,6 +432,7 @@ def display_path(path: Path, base_dir: Path) -> str:
     inside it (with ``/`` separators, so tables are the same on Windows and Linux and
     when the project folder moves), absolute otherwise."""
     try:
-        return path.relative_to(base_dir).as_posix()
+        text = path.relative_to(base_dir).as_posix()
     except ValueError:
-        return path.as_posix()
+        text = path.as_posix()
+    return shown(text)  # a name that is not UTF-8: its odd bytes as ``\xNN``

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ofxpost.printable import shown
+
 
 class ErrorKind(enum.StrEnum):
     """Why a file (or one extractor on a file) failed."""
@@ -52,6 +54,11 @@ class ErrorRecord:
     traceback: str = ""
     plugin: str | None = None
     exception_type: str = ""
+
+    def __post_init__(self) -> None:
+        # a path that is not UTF-8 in a message: its odd bytes as ``\xNN``, so that
+        # the message can be written to a table, a workbook or a UTF-8 stream
+        object.__setattr__(self, "message", shown(self.message))
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dictionary."""

@@ -98,8 +98,7 @@ def load(data: bytes) -> Any:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise YamlProblem(
-            f"not UTF-8 text: byte 0x{data[exc.start]:02x} at line {line} "
-            "(save the file as UTF-8)",
+            f"not UTF-8 text: byte 0x{data[exc.start]:02x} at line {line} (save the file as UTF-8)",
             line,
         ) from None
     loader = _StrictLoader(text)

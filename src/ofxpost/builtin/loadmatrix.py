@@ -49,6 +49,7 @@ from ofxpost.builtin.tableunits import (
     column_units,
 )
 from ofxpost.markers import hookimpl
+from ofxpost.printable import shown
 from ofxpost.records import FileRecord
 
 
@@ -125,7 +126,7 @@ def _file_row(job: Any, cases: LoadCases, base_dir: Path | None) -> dict[str, An
     row: dict[str, Any] = {
         "index": job.index,
         "file": fileinfo.display(job.path, base_dir),
-        "stem": fileinfo.simulation_stem(job.path),
+        "stem": shown(fileinfo.simulation_stem(job.path)),
     }
     if cases.present:
         row.update(cases.for_path(job.path))
@@ -234,7 +235,7 @@ def mismatches(cases: LoadCases, jobs: Sequence[Any], base_dir: Path | None = No
             orphans.append(
                 {
                     "kind": FILE_WITHOUT_ROW,
-                    "key": fileinfo.simulation_stem(job.path),
+                    "key": shown(fileinfo.simulation_stem(job.path)),
                     "matrix_row": None,
                     "file": fileinfo.display(job.path, base_dir),
                 }
