@@ -59,6 +59,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ofxpost.records",
             "ofxpost.result",
             "ofxpost.store",
+            "ofxpost.store_records",
         ),
     ),
     ("ofx names", ("ofxpost._ofx_stats", "ofxpost._ofx_fallback", "ofxpost._ofx_names")),

@@ -60,6 +60,7 @@ from ofxpost.manifest import (
     PARTIAL_MARKER,
     WRITING,
     OutputLedger,
+    confined,
 )
 from ofxpost.names import name_key, name_problem, relative_path_problem
 from ofxpost.plan import Plan
@@ -217,8 +218,9 @@ class Finisher:
             elif not (record.reused and rel in ledger.owned and target.is_file()):
                 reason = "is missing: its worker did not leave it"
             if reason is not None:
-                with contextlib.suppress(OSError):
-                    staged.unlink()
+                if problem is None and confined(root / ARTIFACT_STAGING, staged):
+                    with contextlib.suppress(OSError):
+                        staged.unlink()
                 self._fail(
                     OutputFailure(
                         "output",
@@ -230,6 +232,7 @@ class Finisher:
                 )
                 continue
             try:
+                target = ledger.checked(rel)
                 ledger.claim([rel])
                 if staged.exists():
                     target.parent.mkdir(parents=True, exist_ok=True)
@@ -276,8 +279,8 @@ class Finisher:
             "errors": [e.to_dict() for e in record.errors],
         }
         try:
+            target = ledger.checked(rel)
             ledger.claim([rel])
-            target = ledger.path(rel)
             target.parent.mkdir(exist_ok=True)
             atomic.write_text(target, json.dumps(report, indent=2))
         except OSError as exc:  # a full or failing disk costs the report, not the batch
@@ -617,6 +620,7 @@ class Finisher:
         for item in staged:
             target = ledger.path(item.rel)
             try:
+                target = ledger.checked(item.rel)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(item.source, target)
             except OSError as exc:

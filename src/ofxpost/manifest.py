@@ -72,6 +72,18 @@ def owned_paths(manifest: Mapping[str, Any] | None) -> set[str]:
     return {p for p in listed if isinstance(p, str) and relative_path_problem(p) is None}
 
 
+def confined(output_dir: Path, path: Path) -> bool:
+    """Whether ``path`` lies inside ``output_dir`` once every symbolic link on its way
+    is resolved (the last component itself is not followed: removing or replacing a
+    link touches only the link)."""
+    try:
+        root = output_dir.resolve()
+        real = path.parent.resolve() / path.name
+    except (OSError, RuntimeError):  # a loop of links
+        return False
+    return real != root and real.is_relative_to(root)
+
+
 class OutputLedger:
     """Which files of ``output_dir`` ofxpost owns, kept in the manifest as it changes."""
 
@@ -89,6 +101,17 @@ class OutputLedger:
     def path(self, rel: str) -> Path:
         """The absolute path of ``rel``."""
         return self.output_dir / rel
+
+    def checked(self, rel: str) -> Path:
+        """The absolute path of ``rel``, refused when a symbolic link on its way leads
+        outside ``output_dir`` (an edited manifest, a link planted in ``output_dir``).
+
+        :raises OSError: naming the path.
+        """
+        target = self.path(rel)
+        if not confined(self.output_dir, target):
+            raise OSError(f"{rel!r} leads outside output_dir through a symbolic link")
+        return target
 
     def foreign(self, rel: str) -> bool:
         """Whether something that ofxpost did not write is at ``rel``."""
@@ -111,14 +134,24 @@ class OutputLedger:
             self.owned.discard(rel)
 
     def remove(self, rel: str) -> None:
-        """Delete the owned file ``rel`` (and its folders, when they become empty)."""
+        """Delete the owned file ``rel`` (and its folders, when they become empty).
+
+        A path that leads outside ``output_dir`` through a symbolic link is never
+        deleted; it is only dropped from the list.
+        """
         target = self.path(rel)
-        with contextlib.suppress(FileNotFoundError):
-            target.unlink()
         self.owned.discard(rel)
         self.written.discard(rel)
+        if not confined(self.output_dir, target):
+            return
+        with contextlib.suppress(FileNotFoundError):
+            target.unlink()
         folder = target.parent
-        while folder != self.output_dir and folder.is_relative_to(self.output_dir):
+        while (
+            folder != self.output_dir
+            and folder.is_relative_to(self.output_dir)
+            and confined(self.output_dir, folder)
+        ):
             try:
                 folder.rmdir()  # only succeeds when empty: a user's file keeps it
             except OSError:

@@ -28,6 +28,7 @@ from typing import IO, Any, overload
 
 from ofxpost.fingerprint import fingerprint
 from ofxpost.records import ErrorRecord, FileRecord, FileStatus, Job
+from ofxpost.store_records import record_problem
 
 STORE_FORMAT = 3
 """Version of the record layout."""
@@ -98,7 +99,8 @@ class ResultStore:
     def _scan(self) -> int:
         """Index the complete records of an existing log; cut off a torn last line.
 
-        A damaged line in the middle of the log (not valid JSON, or not a record) is
+        A damaged line in the middle of the log (not valid JSON, or a record that fails
+        the field-by-field check of :func:`ofxpost.store_records.record_problem`) is
         skipped and every valid record after it is kept. Only a last line without
         its newline -- a write cut short by a killed controller -- is truncated away.
         Returns the number of damaged lines skipped.
@@ -112,7 +114,10 @@ class ResultStore:
                     break  # torn last line
                 try:
                     data = json.loads(line)
-                    path = data["key"]["path"] if data.get("format") == STORE_FORMAT else None
+                    old = isinstance(data, dict) and data.get("format") != STORE_FORMAT
+                    problem = None if old else record_problem(data, STORE_FORMAT)
+                    path = data["key"]["path"] if not old and problem is None else None
+                    damaged += problem is not None
                 except (ValueError, TypeError, KeyError, AttributeError):
                     damaged += line.strip() != b""
                     path = None
