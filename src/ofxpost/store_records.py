@@ -61,13 +61,13 @@ def record_problem(data: Any, store_format: int) -> str | None:
             if error.get(optional) is not None and not isinstance(error[optional], str):
                 return f"error {optional} {error[optional]!r}"
     duration = data.get("duration_s")
-    if not _is(duration, (int, float)) or not duration >= 0:
+    if not isinstance(duration, int | float) or isinstance(duration, bool) or not duration >= 0:
         return f"duration_s {duration!r}"
     for name in ("worker_pid", "peak_rss"):
         if not _optional_int(data.get(name)):
             return f"{name} {data.get(name)!r}"
     attempts = data.get("attempts")
-    if not _is(attempts, int) or attempts < 1:
+    if not isinstance(attempts, int) or isinstance(attempts, bool) or attempts < 1:
         return f"attempts {attempts!r}"
     if data.get("log") is not None and not isinstance(data["log"], str):
         return f"log {data['log']!r}"

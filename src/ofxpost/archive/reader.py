@@ -101,7 +101,7 @@ def open_archive(path: str | os.PathLike[str] | BinaryIO) -> ArchiveModel:
     return model
 
 
-class _OwnedParquetFile(pq.ParquetFile):
+class _OwnedParquetFile(pq.ParquetFile):  # type: ignore[misc]
     """A ParquetFile over a Python file object that ofxpost opened: closing it closes
     the file too."""
 
