@@ -26,7 +26,7 @@ def _write(log: Path, records: list[dict[str, Any]]) -> None:
 
 @pytest.mark.skipif(sys.platform == "win32", reason="symbolic links need privileges")
 def test_a_manifest_entry_through_a_symlink_is_never_deleted(
-    toy_batch: ToyBatch, tmp_path: Path
+    toy_batch: ToyBatch, tmp_path: Path, events: EventLog
 ) -> None:
     """Before: ``written: [evil/precious.txt]`` with ``out/evil`` a link deleted the
     user's file outside output_dir."""
@@ -38,10 +38,12 @@ def test_a_manifest_entry_through_a_symlink_is_never_deleted(
     precious.write_text("mine", encoding="utf-8")
     (out / "evil").symlink_to(precious.parent, target_is_directory=True)
     manifest = json.loads((out / "ofxpost-run.json").read_text(encoding="utf-8"))
-    manifest["written"] += ["evil/precious.txt", "errors/../evil/precious.txt"]
+    manifest["written"] += ["evil/precious.txt", "errors/../evil/precious.txt", 7]
     (out / "ofxpost-run.json").write_text(json.dumps(manifest), encoding="utf-8")
-    assert ofxpost.run(config, sequential=True).exit_code == 0
+    assert ofxpost.run(config, sequential=True, on_event=events).exit_code == 0
     assert precious.read_text(encoding="utf-8") == "mine"
+    (warning,) = [e["message"] for e in events.named("warning") if "manifest" in e["message"]]
+    assert "ignored 2 entry(ies)" in warning and "'errors/../evil/precious.txt'" in warning
     written = json.loads((out / "ofxpost-run.json").read_text(encoding="utf-8"))["written"]
     assert not any("evil" in rel for rel in written)
 

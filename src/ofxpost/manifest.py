@@ -56,6 +56,15 @@ def read_manifest(output_dir: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+def refused_entries(manifest: Mapping[str, Any] | None) -> list[str]:
+    """The entries of a manifest's ``written`` list that are not confined relative
+    paths (``..``, absolute, not text): ignored by :func:`owned_paths`."""
+    listed = manifest.get("written") if manifest else None
+    if not isinstance(listed, list):
+        return []
+    return [repr(p) for p in listed if not isinstance(p, str) or relative_path_problem(p)]
+
+
 def owned_paths(manifest: Mapping[str, Any] | None) -> set[str]:
     """The confined relative paths a manifest says ofxpost wrote.
 
@@ -90,8 +99,12 @@ class OutputLedger:
     def __init__(self, output_dir: Path, batch_id: str) -> None:
         self.output_dir = output_dir
         self.batch_id = batch_id
-        self.previous: frozenset[str] = frozenset(owned_paths(read_manifest(output_dir)))
+        manifest = read_manifest(output_dir)
+        self.previous: frozenset[str] = frozenset(owned_paths(manifest))
         """What earlier runs wrote (and may still be on disk)."""
+        self.refused: list[str] = refused_entries(manifest)
+        """Entries of the previous manifest's ``written`` list that were ignored
+        (not confined relative paths); the orchestrator reports them in a warning."""
         self.owned: set[str] = set(self.previous)
         """Every file ofxpost may have written and not yet removed."""
         self.written: set[str] = set()
