@@ -212,3 +212,18 @@ def test_folder_qualified_matrix_keys_give_each_file_its_row(tmp_path: Path) -> 
     assert table["matched"].all()
     assert table["probability"].sum() == pytest.approx(1.0)
     assert list(table["hs"]) == [0.25, 0.5, 0.75, 1.0]
+
+
+def test_the_summary_line_counts_failed_outputs(
+    toy_batch: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before: an output refused (exit 1) under "2 ok, 0 partial, 0 failed" and
+    nothing else on the line."""
+    from ofxpost.cli import main
+
+    config = toy_batch(2)
+    (config.parent / "out").mkdir()
+    (config.parent / "out" / "toy.csv").write_text("a user's file\n", encoding="utf-8")
+    assert main(["run", str(config), "--log-format", "console"]) == 1
+    (line,) = [x for x in capsys.readouterr().err.splitlines() if x.startswith("ofxpost: 2")]
+    assert "2 ok, 0 partial, 0 failed" in line and "1 output(s) FAILED" in line

@@ -460,10 +460,14 @@ def _install_signal_handlers(scope: anyio.CancelScope) -> Callable[[], None]:
 def _print_summary(finished: dict[str, Any], config: Any, stream: IO[str]) -> None:
     if not finished:
         return
+    # an output that failed makes the exit code 1: the line says so, never "all ok"
+    failed_outputs = finished.get("output_errors") or 0
+    outputs = f"{failed_outputs} output(s) FAILED, " if failed_outputs else ""
     print(
         f"ofxpost: {finished['total']} files: {finished['succeeded']} ok, "
         f"{finished['partial']} partial, {finished['failed']} failed "
-        f"in {finished['wall_s']:.1f} s; outputs in {escape_controls(str(config.output_dir))}",
+        f"in {finished['wall_s']:.1f} s; {outputs}"
+        f"outputs in {escape_controls(str(config.output_dir))}",
         file=stream,
         flush=True,
     )
