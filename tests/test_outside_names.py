@@ -153,3 +153,22 @@ def test_symlink_loops_under_doublestar_are_detected(tmp_path: Path) -> None:
     assert [job.path.name for job in plan.jobs] == ["one.ofx.parquet", "two.ofx.parquet"]
     (note,) = [w for w in plan.warnings if "symbolic-link loop" in w]
     assert "up links back to" in note and "self links back to" in note
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="symbolic links need privileges")
+def test_validate_ends_and_names_the_loops(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before: ``ofxpost validate`` over two loops grew without bound."""
+    from ofxpost.cli import main
+
+    sims = tmp_path / "sims"
+    _archives(sims, ["two.ofx.parquet"])
+    (sims / "up").symlink_to(tmp_path, target_is_directory=True)
+    (sims / "again").symlink_to(sims, target_is_directory=True)
+    raw = _config("out", ["csv"])
+    raw["inputs"] = ["sims/**/*.ofx.parquet"]
+    assert main(["validate", str(write_yaml(tmp_path / "c.yml", raw))]) == 0
+    out = capsys.readouterr().out
+    assert "inputs: 1 files" in out
+    assert "warning: symbolic-link loop(s) under the inputs were not followed" in out

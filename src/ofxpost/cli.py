@@ -484,11 +484,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
     config = load_config(args.config, disable_plugins=args.disable_plugin)
     plan = make_plan(config)
     for notice in config.notices:
-        print(f"notice: {notice}")
-    print(f"{args.config}: OK")
+        print(f"notice: {escape_controls(notice)}")
+    for warning in plan.warnings:  # dropped duplicates, symbolic-link loops ...
+        print(f"warning: {escape_controls(warning)}")
+    print(f"{escape_controls(str(args.config))}: OK")
     print(f"  inputs: {plan.total} files")
     print(f"  workers: {plan.workers} ({plan.mode}: {plan.mode_reason})")
-    print(f"  output_dir: {plan.output_dir}")
+    print(f"  output_dir: {escape_controls(str(plan.output_dir))}")
     print(f"  sections: {', '.join(sorted(config.sections)) or '(none)'}")
     return EXIT_OK
 
