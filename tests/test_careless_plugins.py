@@ -196,7 +196,7 @@ def test_trace_logs_each_hook_call_with_its_plugin(
     # hooks called on behalf of a file write into that file's log (logs/), like any
     # other output of plugin code; the controller's hooks into logs/controller.log
     logs = config.parent / "out" / "logs"
-    log = (logs / "00000_case000.toy.log").read_text(encoding="utf-8")
+    log = (logs / "case000.log").read_text(encoding="utf-8")
     assert "hook=ofxpost_extract plugin=ofxpost_toy duration_ms=" in log
     assert "hook=ofxpost_open_simulation plugin=" in log
     controller = (logs / "controller.log").read_text(encoding="utf-8")

@@ -136,7 +136,7 @@ def test_loader_and_extractor_failures_are_isolated(toy_batch: ToyBatch, events:
     failures = pd.read_csv(out / "failures.csv")
     assert list(failures["kind"]) == ["file", "extractor"]
     reports = sorted(p.name for p in (out / "errors").glob("*.json"))
-    assert reports == ["00003_case003.toy.json", "00007_case007.toy.json"]
+    assert reports == ["case003.json", "case007.json"]
     assert clean_tables.keys() == table_bytes(out).keys()
 
 

@@ -200,7 +200,7 @@ def test_an_error_report_that_cannot_be_written_costs_only_the_report(
     result = ofxpost.run(config, sequential=True, on_event=events)
     assert result.exit_code == 1 and result.partial == 1
     [failure] = result.output_failures
-    assert failure.target == "errors/00001_case001.toy.json" and "No space" in failure.message
+    assert failure.target == "errors/case001.json" and "No space" in failure.message
     info = manifest(tmp_path / "out")
     assert info["status"] == "complete" and failure.target not in info["written"]
     assert (tmp_path / "out" / "toy.csv").is_file()

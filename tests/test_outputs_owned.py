@@ -27,7 +27,7 @@ def test_user_files_survive_output_dir_dot(tmp_path: Path, monkeypatch: pytest.M
 
     first = ofxpost.run(config, sequential=True)
     assert first.exit_code == 1  # case001 is partial
-    report = "errors/00001_case001.toy.json"
+    report = "errors/case001.json"
     assert (tmp_path / report).is_file()
     written = set(manifest(tmp_path)["written"])
     assert report in written and "files.csv" in written
@@ -131,14 +131,14 @@ def test_a_users_file_in_the_way_of_an_error_report_stays(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, events: EventLog
 ) -> None:
     config = toy_config(tmp_path, monkeypatch, faults={1: "raise_extract"})
-    mine = tmp_path / "out" / "errors" / "00001_case001.toy.json"
+    mine = tmp_path / "out" / "errors" / "case001.json"
     mine.parent.mkdir(parents=True)
     mine.write_text("my json", encoding="utf-8")
     result = ofxpost.run(config, sequential=True, on_event=events)
     assert mine.read_text(encoding="utf-8") == "my json"
     assert result.exit_code == 1
     [failure] = result.output_failures
-    assert failure.target == "errors/00001_case001.toy.json" and failure.plugin is None
+    assert failure.target == "errors/case001.json" and failure.plugin is None
 
 
 def test_an_output_that_cannot_be_placed_is_reported(

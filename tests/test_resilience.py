@@ -101,7 +101,7 @@ def test_fault_matrix(toy_batch: ToyBatch, events: EventLog, tmp_path: Path) -> 
     finished = {e["file"].rsplit("/", 1)[-1]: e for e in events.named("file_finished")}
     assert finished["case011.toy"]["attempts"] == 3
     assert all(e["peak_rss"] and e["peak_rss"] > 0 for e in finished.values())
-    report = json.loads((config.parent / "out" / "errors" / "00003_case003.toy.json").read_text())
+    report = json.loads((config.parent / "out" / "errors" / "case003.json").read_text())
     assert report["errors"][0]["kind"] == "crash" and "case003.toy" in report["file"]
     assert live_children() == []
 

@@ -51,12 +51,12 @@ def test_json_stdout_stays_clean_in_parallel(toy_batch: ToyBatch) -> None:
         if index in FLOODERS:
             log = Path(event["log"])
             assert log.parent == out / "logs"
-            assert log.name == f"{index:05d}_case{index:03d}.toy.log"
+            assert log.name == f"case{index:03d}.log"
             _check_log(log)
         else:
             assert event.get("log") is None
     assert sorted(p.name for p in (out / "logs").iterdir()) == [
-        f"{i:05d}_case{i:03d}.toy.log" for i in FLOODERS
+        f"case{i:03d}.log" for i in FLOODERS
     ]
 
 
@@ -94,7 +94,7 @@ def test_a_crashed_file_keeps_its_log(toy_batch: ToyBatch, events: EventLog) -> 
     assert [(f.index, f.kind) for f in result.failures] == [(1, "crash")]
     (failed,) = events.named("file_failed")
     log = Path(failed["log"])
-    assert log.name == "00001_case001.toy.log"
+    assert log.name == "case001.log"
     assert "last words before the crash" in log.read_text(encoding="utf-8")
 
 
@@ -106,9 +106,9 @@ def test_logs_are_listed_as_ofxposts_and_stale_ones_removed(toy_batch: ToyBatch)
     first = ofxpost.run(config, sequential=True)
     assert first.exit_code == 0
     out = config.parent / "out"
-    log = out / "logs" / "00001_case001.toy.log"
+    log = out / "logs" / "case001.log"
     manifest = json.loads((out / "ofxpost-run.json").read_text(encoding="utf-8"))
-    assert "logs/00001_case001.toy.log" in manifest["written"]
+    assert "logs/case001.log" in manifest["written"]
     (out / "logs" / "my_notes.txt").write_text("mine", encoding="utf-8")
     toy_batch(3, {}, plugins=PLUGINS, folder="own")  # the same files, now quiet
     second = ofxpost.run(config, sequential=True)

@@ -73,6 +73,7 @@ from ofxpost.errors import (
     UnknownObjectError,
     UnsupportedLoopError,
     WorkerDied,
+    YamlProblem,
 )
 
 if TYPE_CHECKING:
@@ -241,6 +242,7 @@ __all__ = [
     "UnknownObjectError",
     "UnsupportedLoopError",
     "WorkerDied",
+    "YamlProblem",
     "__version__",
     "artifact_path",
     "event_schema",

@@ -7,6 +7,7 @@ written against the built-in keeps working::
     OfxpostError
     ├── ConfigError                   unusable config, arguments or options (CLI exit 2)
     │   ├── PluginError               a plugin could not be found, imported or registered
+    │   ├── YamlProblem               duplicate key, alias bomb or non-UTF-8 config text
     │   └── OutputError               output_dir or a log file cannot be used
     │       └── OutputDirLockedError  another run holds output_dir
     ├── LoadMatrixError               the load matrix is missing, unreadable or inconsistent
@@ -94,6 +95,16 @@ class OutputDirLockedError(OutputError):
 
     The message names the holder: its process id, host and start time.
     """
+
+
+class YamlProblem(ConfigError, ValueError):
+    """A config text the strict YAML reader refuses (a duplicate key, an alias bomb,
+    text that is not UTF-8); ``line`` is 1-based (0: unknown)."""
+
+    def __init__(self, message: str, line: int = 0) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
 
 
 class LoadMatrixError(OfxpostError, ValueError):
@@ -382,4 +393,5 @@ __all__ = [
     "UnsupportedLoopError",
     "WorkerDied",
     "WorkerId",
+    "YamlProblem",
 ]

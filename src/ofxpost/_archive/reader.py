@@ -47,6 +47,7 @@ from ofxpost._archive.points import (
     resolve_point,
     static_value,
 )
+from ofxpost._core.printable import shown
 from ofxpost._ofx import names as ofx
 from ofxpost._ofx import stats
 from ofxpost.errors import ArchiveError, NotInArchiveError, UnknownObjectError
@@ -93,12 +94,37 @@ def open_archive(path: str | os.PathLike[str] | BinaryIO) -> ArchiveModel:
     return model
 
 
+class _OwnedParquetFile(pq.ParquetFile):  # type: ignore[misc]
+    """A ParquetFile over a Python file object that ofxpost opened: closing it closes
+    the file too."""
+
+    def close(self, force: bool = False) -> None:
+        super().close(force=True)
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _open_parts(path: str | os.PathLike[str] | BinaryIO) -> tuple[pq.ParquetFile, ArchiveInfo, str]:
     if isinstance(path, str | os.PathLike):
         file_path = Path(path)
         _check_magic(file_path)
         source: Any = str(file_path)
-        display = str(file_path)
+        display = shown(str(file_path))
+        if not _utf8(source):
+            # A POSIX name that is not UTF-8 (held as lone surrogates): Arrow takes
+            # only UTF-8 paths, so the file is opened here and handed over open.
+            try:
+                handle = pa.PythonFile(file_path.open("rb"), mode="r")
+                parquet = _OwnedParquetFile(handle, memory_map=False)
+            except (pa.ArrowException, OSError, ValueError) as exc:
+                raise ArchiveError(display, f"corrupt Parquet file ({exc})") from exc
+            return _checked(parquet, display)
     else:
         source = path
         display = str(getattr(path, "name", "<archive stream>"))
@@ -106,6 +132,11 @@ def _open_parts(path: str | os.PathLike[str] | BinaryIO) -> tuple[pq.ParquetFile
         parquet = pq.ParquetFile(source, memory_map=False)
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise ArchiveError(display, f"corrupt Parquet file ({exc})") from exc
+    return _checked(parquet, display)
+
+
+def _checked(parquet: pq.ParquetFile, display: str) -> tuple[pq.ParquetFile, ArchiveInfo, str]:
+    """Check an opened archive's metadata and columns (closing it when they fail)."""
     try:
         raw = (parquet.metadata.metadata or {}).get(METADATA_KEY)
         info, count = parse_metadata(display, raw)

@@ -43,6 +43,7 @@ from ofxpost._builtin.support.tableunits import column_allowables, column_units
 from ofxpost._core import atomic
 from ofxpost._core.markers import hookimpl
 from ofxpost._core.names import name_problem
+from ofxpost._core.printable import escape_controls
 
 SECTION = "excel"
 """The config section."""
@@ -160,7 +161,9 @@ def _cell(value: Any) -> Any:
         return None
     if isinstance(value, float):
         return value if math.isfinite(value) else None
-    if isinstance(value, bool | int | str):
+    if isinstance(value, str):
+        return escape_controls(value, keep="\n\t")  # nothing XML cannot hold
+    if isinstance(value, bool | int):
         return value
     if value is pd.NA or value is pd.NaT:
         return None
@@ -218,6 +221,15 @@ def _beyond(value: Any, limits: Mapping[str, float]) -> bool:
     return (high is not None and cell > high) or (low is not None and cell < low)
 
 
+def _append(sheet: Any, values: list[Any]) -> None:
+    """Append a row of values; a text that starts with ``=`` stays text, never a formula
+    (a file named ``=1+2`` is a name, not a calculation)."""
+    sheet.append(values)
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str) and cell.data_type == "f":
+            cell.data_type = "s"
+
+
 def _write_sheet(workbook: Any, title: str, frame: pd.DataFrame) -> None:
     from openpyxl.styles import Font, PatternFill
 
@@ -225,17 +237,17 @@ def _write_sheet(workbook: Any, title: str, frame: pd.DataFrame) -> None:
     columns = [str(c) for c in frame.columns]
     units = column_units(frame)
     limits = column_allowables(frame)
-    sheet.append(columns)
+    _append(sheet, [_cell(c) for c in columns])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     first_data_row = 2
     if units:
-        sheet.append([units.get(c) for c in columns])
+        _append(sheet, [_cell(units.get(c)) for c in columns])
         for cell in sheet[2]:
             cell.font = Font(italic=True)
         first_data_row = 3
     for row in frame.itertuples(index=False, name=None):
-        sheet.append([_cell(v) for v in row])
+        _append(sheet, [_cell(v) for v in row])
     sheet.freeze_panes = f"A{first_data_row}"
     flag_fill = PatternFill(fill_type="solid", start_color="FFFFC7CE", end_color="FFFFC7CE")
     flag_font = Font(bold=True, color="FF9C0006")

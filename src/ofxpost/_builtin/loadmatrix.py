@@ -32,7 +32,13 @@ import numpy as np
 from pydantic import field_validator, model_validator
 
 from ofxpost._builtin.support import fileinfo
-from ofxpost._builtin.support.loadcases import SECTION, LoadCases, load_cases, load_cases_or_empty
+from ofxpost._builtin.support.loadcases import (
+    SECTION,
+    LoadCases,
+    check_unambiguous,
+    load_cases,
+    load_cases_or_empty,
+)
 from ofxpost._builtin.support.pandas import pd
 from ofxpost._builtin.support.selectors import Frozen
 from ofxpost._builtin.support.tableunits import (
@@ -42,7 +48,9 @@ from ofxpost._builtin.support.tableunits import (
     column_units,
 )
 from ofxpost._core.markers import hookimpl
+from ofxpost._core.printable import shown
 from ofxpost._core.records import FileRecord
+from ofxpost.errors import LoadMatrixError
 
 
 class LoadMatrixSection(Frozen):
@@ -80,6 +88,19 @@ class LoadMatrixSection(Frozen):
             raise ValueError("the load matrix must be a .csv or .xlsx file")
         return value
 
+    def check_inputs(self, config: Any, paths: Sequence[Path]) -> None:
+        """Plan-time check: no matrix row may match two input files.
+
+        :raises LoadMatrixError: naming the row and both files (a config error, exit 2).
+        """
+        if self.path is None:
+            return
+        try:
+            cases = load_cases(config)
+        except LoadMatrixError:
+            return  # a missing or unreadable matrix is reported by the table itself
+        check_unambiguous(cases, paths, str(config.resolve(self.path)))
+
     @property
     def active(self) -> bool:
         """Whether the ``load_matrix`` table is written."""
@@ -105,7 +126,7 @@ def _file_row(job: Any, cases: LoadCases, base_dir: Path | None) -> dict[str, An
     row: dict[str, Any] = {
         "index": job.index,
         "file": fileinfo.display(job.path, base_dir),
-        "stem": fileinfo.simulation_stem(job.path),
+        "stem": shown(fileinfo.simulation_stem(job.path)),
     }
     if cases.present:
         row.update(cases.for_path(job.path))
@@ -214,7 +235,7 @@ def mismatches(cases: LoadCases, jobs: Sequence[Any], base_dir: Path | None = No
             orphans.append(
                 {
                     "kind": FILE_WITHOUT_ROW,
-                    "key": fileinfo.simulation_stem(job.path),
+                    "key": shown(fileinfo.simulation_stem(job.path)),
                     "matrix_row": None,
                     "file": fileinfo.display(job.path, base_dir),
                 }

@@ -20,6 +20,7 @@ from ofxpost._builtin.support.pandas import pd
 from ofxpost._config.model import Config
 from ofxpost._config.plan import display_path
 from ofxpost._core.markers import hookimpl
+from ofxpost._core.printable import shown
 from ofxpost._core.records import FileRecord
 
 FILES_COLUMNS = [
@@ -65,7 +66,7 @@ class TablesFold:
         """Take one file's record."""
         info = record.results.get("model_info") or {}
         error = record.error
-        shown = display_path(record.path, self.base_dir)
+        file_text = display_path(record.path, self.base_dir)
         status = str(record.status)
         index = record.index
         self._files.append(
@@ -73,8 +74,8 @@ class TablesFold:
                 index,
                 (
                     index,
-                    shown,
-                    simulation_stem(record.path),
+                    file_text,
+                    shown(simulation_stem(record.path)),
                     status,
                     str(error.kind) if error else None,
                     error.message if error else None,
@@ -86,13 +87,15 @@ class TablesFold:
             )
         )
         for err in record.errors:
-            self._failures.append((index, (index, shown, str(err.kind), err.plugin, err.message)))
+            self._failures.append(
+                (index, (index, file_text, str(err.kind), err.plugin, err.message))
+            )
         self._runs.append(
             (
                 index,
                 (
                     index,
-                    shown,
+                    file_text,
                     status,
                     record.attempts,
                     record.duration_s,

@@ -11,15 +11,15 @@ CSV/Parquet but not into the Excel workbook.
 In a batch the worker that read the file writes its tables itself, as per-file
 artifacts (:mod:`ofxpost._store.artifacts`), in the ``outputs`` section's CSV/Parquet
 formats: a time series never travels through the controller or the result store.
-Two input files with the same simulation stem would need the same name: the
-second one's table is refused (an ``output`` error names it).
+Each table is named from its file's key (:mod:`ofxpost._config.input_names`), its path
+relative to the inputs' common root: two files with the same name in two folders
+get two tables.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -30,6 +30,7 @@ from ofxpost._builtin.support.feature import Extraction, FeatureItem, FileViews
 from ofxpost._builtin.support.naming import safe_name, unique
 from ofxpost._builtin.support.pandas import pd
 from ofxpost._builtin.support.selectors import Frozen, ObjectExtraSpec, PeriodSpec
+from ofxpost._config.input_names import key_of
 from ofxpost._core.markers import hookimpl
 from ofxpost._core.partial import Partial
 from ofxpost._core.records import FileRecord, Job
@@ -151,9 +152,15 @@ def final_frame(frame: pd.DataFrame, group: TimeSeriesGroup, units: Any) -> pd.D
     return frame
 
 
-def table_name(group: TimeSeriesGroup, path: Path) -> str:
-    """The table (and file) name of ``group`` for the file at ``path``."""
-    return safe_name(f"{SECTION}_{group.name}_{fileinfo.simulation_stem(path)}")
+def table_name(group: TimeSeriesGroup, job: Job) -> str:
+    """The table (and file) name of ``group`` for ``job``'s file.
+
+    Named from the job's key (:mod:`ofxpost._config.input_names`): unique by input, so
+    ``a/case_001`` and ``b/case_001`` give ``time_series_g_a~case_001`` and
+    ``time_series_g_b~case_001``; with every input in one folder it is
+    ``time_series_g_case_001``.
+    """
+    return f"{SECTION}_{group.name}_{key_of(job.key, job.path)}"
 
 
 def write_artifacts(job: Job, config: Any, group: TimeSeriesGroup, found: dict[str, Any]) -> None:
@@ -169,7 +176,7 @@ def write_artifacts(job: Job, config: Any, group: TimeSeriesGroup, found: dict[s
     if not isinstance(frame, pd.DataFrame):
         return
     outputs: OutputsSection = config.section("outputs")
-    name = table_name(group, job.path)
+    name = table_name(group, job)
     written: list[str] = []
     found["written"] = written
     if outputs.tables is not None and name not in outputs.tables:

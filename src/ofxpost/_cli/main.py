@@ -25,6 +25,7 @@ from ofxpost._cli.progress import (
     OriginalStreams,
     say,
 )
+from ofxpost._core.printable import escape_controls
 from ofxpost._core.result import EXIT_CANCELLED, EXIT_CONFIG, EXIT_FAILURES, EXIT_OK
 from ofxpost._version import __version__
 from ofxpost.errors import ConfigError, OutputError
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 
 
 def _error(message: str) -> int:
-    say(sys.stderr, f"ofxpost: error: {message}")  # never into stdout, stderr closed or not
+    say(sys.stderr, f"ofxpost: error: {escape_controls(message)}")  # never into stdout
     return EXIT_CONFIG
 
 
@@ -204,7 +205,7 @@ def _exit_with(exc: BaseException) -> int:
     code = exit_code_for(exc)
     assert code is not None
     if code != EXIT_CANCELLED:
-        print(f"ofxpost: error: {exc}", file=sys.stderr)
+        say(sys.stderr, f"ofxpost: error: {escape_controls(str(exc))}")  # never into stdout
     return code
 
 
@@ -530,7 +531,8 @@ def summary_line(finished: dict[str, Any], output_dir: Any, fallback: str | None
             f"'output_errors' in {manifest})"
         )
     mode = f"; fell back to sequential: {fallback}" if fallback else ""
-    return f"{line} in {finished['wall_s']:.1f} s; outputs in {output_dir}{mode}"
+    where = escape_controls(str(output_dir))
+    return f"{line} in {finished['wall_s']:.1f} s; outputs in {where}{mode}"
 
 
 # ------------------------------------------------------------------------ validate
@@ -544,11 +546,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
     config = load_config(args.config, disable_plugins=args.disable_plugin)
     plan = make_plan(config)
     for notice in config.notices:
-        print(f"notice: {notice}")
-    print(f"{args.config}: OK")
+        print(f"notice: {escape_controls(notice)}")
+    for warning in plan.warnings:  # dropped duplicates, symbolic-link loops ...
+        print(f"warning: {escape_controls(warning)}")
+    print(f"{escape_controls(str(args.config))}: OK")
     print(f"  inputs: {plan.total} files")
     print(f"  workers: {plan.workers} ({plan.mode}: {plan.mode_reason})")
-    print(f"  output_dir: {plan.output_dir}")
+    print(f"  output_dir: {escape_controls(str(plan.output_dir))}")
     print(f"  sections: {', '.join(sorted(config.sections)) or '(none)'}")
     return EXIT_OK
 

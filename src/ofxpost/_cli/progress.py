@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
+from ofxpost._core.printable import escape_controls
+
 if TYPE_CHECKING:  # the command line imports this module before any event exists
     from ofxpost._events.emitter import Event
 
@@ -348,7 +350,12 @@ def _short(path: str) -> str:
 
 
 def console_line(event: Event) -> str:
-    """One human-readable line describing ``event``."""
+    """One human-readable line describing ``event``; control characters in names and
+    messages are escaped (:func:`ofxpost._core.printable.escape_controls`)."""
+    return escape_controls(_console_line(event))
+
+
+def _console_line(event: Event) -> str:
     name = event["event"]
     file = _short(event["file"]) if event.get("file") else ""
     if name == "mode_selected":

@@ -28,6 +28,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ofxpost._config.safe_glob import recursive_glob
 from ofxpost.errors import ConfigError
 
 SECTION = "input_filters"
@@ -155,12 +156,17 @@ def archive_entry(entry: str) -> str | None:
     return None
 
 
-def expand(resolved: Path, entry: str) -> list[Path]:
-    """The files one ``inputs`` entry names: its glob matches (sorted), or the file."""
+def expand(resolved: Path, entry: str, loops: list[str] | None = None) -> list[Path]:
+    """The files one ``inputs`` entry names: its glob matches (sorted), or the file.
+
+    A ``**`` walk never follows a symbolic-link loop (:mod:`ofxpost._config.safe_glob`); each
+    loop met is described in ``loops`` when it is given.
+    """
     if glob.has_magic(entry):
-        return sorted(
-            Path(p) for p in glob.glob(str(resolved), recursive=True) if Path(p).is_file()
-        )
+        found, met = recursive_glob(resolved)
+        if loops is not None:
+            loops.extend(met)
+        return found
     return [resolved] if resolved.is_file() else []
 
 

@@ -26,6 +26,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
+from ofxpost._config import strict_yaml
 from ofxpost._config.messages import format_validation
 from ofxpost._config.messages import label_prefix as label_prefix
 from ofxpost._config.messages import suggest as suggest
@@ -34,7 +35,7 @@ from ofxpost._config.plugin_spec import PluginSpec
 from ofxpost._config.plugin_spec import plugin_spec as plugin_spec
 from ofxpost._core.sizes import parse_size
 from ofxpost._version import __version__
-from ofxpost.errors import ConfigError
+from ofxpost.errors import ConfigError, YamlProblem
 
 
 class DaskSettings(BaseModel):
@@ -304,18 +305,22 @@ def _dump(value: Any) -> Any:
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
-    """Read a YAML mapping with the safe loader.
+    """Read a YAML mapping with the strict safe loader (:mod:`ofxpost._config.strict_yaml`).
 
-    :raises ConfigError: if the file is missing, unreadable, not YAML or not a mapping.
+    :raises ConfigError: if the file is missing, unreadable, not UTF-8, not YAML,
+        not a mapping, has a duplicate key or an alias that expands too far -- one
+        line naming the file and the line.
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
     try:
-        data = yaml.safe_load(text)
+        data = strict_yaml.load(text)
+    except YamlProblem as exc:
+        raise ConfigError(f"{path}: {exc.message}") from None
     except yaml.YAMLError as exc:
         where = ""
         mark = getattr(exc, "problem_mark", None)

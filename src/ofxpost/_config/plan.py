@@ -20,11 +20,13 @@ from typing import Any, Literal
 import psutil
 
 from ofxpost._config import input_filters
+from ofxpost._config.input_names import input_keys
 from ofxpost._config.model import Config
 from ofxpost._config.plugin_spec import PluginSpec
 from ofxpost._core.estimates import MIN_FILE_ESTIMATE as MIN_FILE_ESTIMATE
 from ofxpost._core.estimates import SIZE_FACTOR as SIZE_FACTOR
 from ofxpost._core.estimates import initial_estimate as initial_estimate
+from ofxpost._core.printable import shown
 from ofxpost._core.records import Job
 from ofxpost._core.sizes import parse_size
 from ofxpost._store.manifest import MANIFEST, PARTIAL_MARKER, owned_paths, read_manifest
@@ -127,11 +129,12 @@ def resolve_inputs(config: Config, notes: list[str] | None = None) -> list[Path]
     seen: set[Path] = set()
     paths: list[Path] = []
     excluded = duplicates = 0
+    loops: list[str] = []
     for i, entry in enumerate(config.inputs):
         resolved = config.resolve(entry)
         twin = input_filters.archive_entry(str(entry)) if filters and filters.sim_archives else None
         if glob.has_magic(str(entry)) or twin is not None:
-            found = input_filters.expand(resolved, str(entry))
+            found = input_filters.expand(resolved, str(entry), loops)
             if twin is not None:  # ``case.sim`` also finds ``case.ofx.parquet``
                 found = sorted({*found, *input_filters.expand(config.resolve(twin), twin)})
             root = _real(_glob_root(resolved))
@@ -158,6 +161,13 @@ def resolve_inputs(config: Config, notes: list[str] | None = None) -> list[Path]
             seen.add(key)
             paths.append(normalised(path))
     if notes is not None:
+        if loops:
+            more = f" and {len(loops) - 3} more" if len(loops) > 3 else ""
+            notes.append(
+                "symbolic-link loop(s) under the inputs were not followed: "
+                + "; ".join(loops[:3])
+                + more
+            )
         if excluded:
             notes.append(
                 f"{excluded} file(s) under output_dir {config.output_dir} matched the input "
@@ -271,6 +281,7 @@ def make_plan(
     pp = config.parallel_processing
     notes: list[str] = []
     paths = resolve_inputs(config, notes)
+    _check_sections(config, paths)
     output_dir = normalised(config.output_dir)
     try:
         check_output_dir(output_dir)
@@ -278,7 +289,8 @@ def make_plan(
         label = f"{config.source}: " if config.source is not None else ""
         raise OutputError(f"{label}key 'output_dir': {exc}") from None
     per_file = None if pp.memory_per_file == "auto" else parse_size(pp.memory_per_file)
-    jobs = tuple(_job(i, path, per_file) for i, path in enumerate(paths))
+    keys = input_keys(paths)
+    jobs = tuple(_job(i, path, per_file, keys[i]) for i, path in enumerate(paths))
 
     cpus = os.cpu_count() or 1
     licensed = any(job.needs_licence for job in jobs)
@@ -328,13 +340,31 @@ def make_plan(
     )
 
 
+def _check_sections(config: Config, paths: list[Path]) -> None:
+    """Let each config section that can check itself against the inputs do so.
+
+    A section model with a ``check_inputs(config, paths)`` method (the load matrix:
+    no row may match two files) raises :class:`ValueError` for a config that cannot
+    run; that is a :class:`ConfigError` naming the section (exit 2, nothing ran).
+    """
+    label = f"{config.source}: " if config.source is not None else ""
+    for name, section in sorted(config.sections.items()):
+        check = getattr(section, "check_inputs", None)
+        if not callable(check):
+            continue
+        try:
+            check(config, paths)
+        except ValueError as exc:
+            raise ConfigError(f"{label}key {name!r}: {exc}") from None
+
+
 def with_mode(plan: Plan, mode: Mode, reason: str, *, in_process: bool = False) -> Plan:
     """Return ``plan`` switched to ``mode`` (used for the fallbacks when no pool starts)."""
     workers = 1 if mode == "sequential" else plan.workers
     return replace(plan, mode=mode, mode_reason=reason, workers=workers, in_process=in_process)
 
 
-def _job(index: int, path: Path, per_file: int | None) -> Job:
+def _job(index: int, path: Path, per_file: int | None, key: str = "") -> Job:
     try:
         stat = path.stat()
         size, mtime_ns = stat.st_size, stat.st_mtime_ns
@@ -346,6 +376,7 @@ def _job(index: int, path: Path, per_file: int | None) -> Job:
         size=size,
         mtime_ns=mtime_ns,
         needs_licence=path.suffix.lower() in LICENSED_SUFFIXES,
+        key=key,
     )
     estimate = per_file if per_file is not None else initial_estimate(job)
     return replace(job, memory_estimate=estimate)
@@ -414,6 +445,7 @@ def display_path(path: Path, base_dir: Path) -> str:
     inside it (with ``/`` separators, so tables are the same on Windows and Linux and
     when the project folder moves), absolute otherwise."""
     try:
-        return path.relative_to(base_dir).as_posix()
+        text = path.relative_to(base_dir).as_posix()
     except ValueError:
-        return path.as_posix()
+        text = path.as_posix()
+    return shown(text)  # a name that is not UTF-8: its odd bytes as ``\xNN``

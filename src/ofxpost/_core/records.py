@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ofxpost._core.printable import shown
+
 
 class ErrorKind(enum.StrEnum):
     """Why a file (or one extractor on a file) failed."""
@@ -52,6 +54,11 @@ class ErrorRecord:
     traceback: str = ""
     plugin: str | None = None
     exception_type: str = ""
+
+    def __post_init__(self) -> None:
+        # a path that is not UTF-8 in a message: its odd bytes as ``\xNN``, so that
+        # the message can be written to a table, a workbook or a UTF-8 stream
+        object.__setattr__(self, "message", shown(self.message))
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dictionary."""
@@ -95,6 +102,11 @@ class Job:
     """1 for the first try, 2 for the first retry, and so on."""
     memory_limit: int | None = None
     """Memory growth (bytes) this attempt may use before its worker is terminated."""
+    key: str = ""
+    """The file's unique, portable name among the batch's inputs (``a~case_001``: its
+    path relative to the inputs' common root, see :mod:`ofxpost._config.input_names`). Per-file
+    outputs -- artifacts, error reports, logs -- are named from it. Empty for a job
+    made outside a plan."""
 
     @property
     def name(self) -> str:

@@ -128,6 +128,16 @@ class Orchestrator:
             self.emitter.emit("warning", level="warning", message=notice)
         if (paired := pairing_event(plan.config, [job.path for job in plan.jobs])) is not None:
             self.emitter.emit("inputs_paired", **paired)
+        ledger = self.finisher.ledger
+        if ledger is not None and ledger.refused:
+            self.emitter.emit(
+                "warning",
+                level="warning",
+                message=f"manifest {plan.output_dir / 'ofxpost-run.json'}: ignored "
+                f"{len(ledger.refused)} entry(ies) of 'written' that are not confined "
+                f"relative paths ({', '.join(ledger.refused[:3])}); nothing outside "
+                "output_dir is deleted",
+            )
         if self.store.damaged_lines:
             self.emitter.emit(
                 "warning",

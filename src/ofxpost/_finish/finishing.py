@@ -65,6 +65,7 @@ from ofxpost._store.manifest import (
     PARTIAL_MARKER,
     WRITING,
     OutputLedger,
+    confined,
 )
 from ofxpost._store.store import ResultStore
 from ofxpost.errors import TablesNotWritten
@@ -214,8 +215,9 @@ class Finisher:
             elif not (record.reused and rel in ledger.owned and target.is_file()):
                 reason = "is missing: its worker did not leave it"
             if reason is not None:
-                with contextlib.suppress(OSError):
-                    staged.unlink()
+                if problem is None and confined(root / ARTIFACT_STAGING, staged):
+                    with contextlib.suppress(OSError):
+                        staged.unlink()
                 self._fail(
                     OutputFailure(
                         "output",
@@ -227,6 +229,7 @@ class Finisher:
                 )
                 continue
             try:
+                target = ledger.checked(rel)
                 ledger.claim([rel])
                 if staged.exists():
                     target.parent.mkdir(parents=True, exist_ok=True)
@@ -247,9 +250,10 @@ class Finisher:
             self.artifacts.append(target)
 
     def write_error_report(self, plan: Plan, job: Job, record: FileRecord) -> None:
-        """Write ``errors/<index>_<name>.json`` for a file that has errors."""
+        """Write ``errors/<key>.json`` for a file that has errors (the job's unique key,
+        :attr:`ofxpost.Job.key`; ``<index>_<file name>`` for a job without one)."""
         ledger = self._ledger(plan)
-        rel = f"{ERRORS_DIR}/{job.index:05d}_{job.path.name}.json"
+        rel = f"{ERRORS_DIR}/{job.key or f'{job.index:05d}_{job.path.name}'}.json"
         if ledger.foreign(rel):
             self._fail(
                 OutputFailure(
@@ -300,7 +304,7 @@ class Finisher:
         made: set[Path] = set()
         for rel, report in pending:
             try:
-                target = ledger.path(rel)
+                target = ledger.checked(rel)
                 if target.parent not in made:
                     target.parent.mkdir(exist_ok=True)
                     made.add(target.parent)
@@ -663,6 +667,7 @@ class Finisher:
         for item in staged:
             target = ledger.path(item.rel)
             try:
+                target = ledger.checked(item.rel)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(item.source, target)
             except OSError as exc:

@@ -8,9 +8,13 @@ controller → result store. The extractor that makes it writes it itself, throu
 
     @ofxpost.hookimpl
     def ofxpost_extract(model, job, config):
-        with artifact_path(job, config, f"my_feature/{stem}.csv") as tmp:
+        with artifact_path(job, config, f"my_feature/{job.key}.csv") as tmp:
             frame.to_csv(tmp)          # write the whole file to ``tmp``
         return {"my_feature": {"rows": len(frame)}}
+
+Name a per-file artifact from :attr:`ofxpost.Job.key` (unique among the inputs:
+``a~case_001`` and ``b~case_001`` for two ``case_001`` in two folders), never from the
+file's stem alone, which two inputs may share.
 
 How it stays safe (the output-ownership rule of :mod:`ofxpost._store.manifest`):
 

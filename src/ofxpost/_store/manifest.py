@@ -56,6 +56,15 @@ def read_manifest(output_dir: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+def refused_entries(manifest: Mapping[str, Any] | None) -> list[str]:
+    """The entries of a manifest's ``written`` list that are not confined relative
+    paths (``..``, absolute, not text): ignored by :func:`owned_paths`."""
+    listed = manifest.get("written") if manifest else None
+    if not isinstance(listed, list):
+        return []
+    return [repr(p) for p in listed if not isinstance(p, str) or relative_path_problem(p)]
+
+
 def owned_paths(manifest: Mapping[str, Any] | None) -> set[str]:
     """The confined relative paths a manifest says ofxpost wrote.
 
@@ -72,14 +81,30 @@ def owned_paths(manifest: Mapping[str, Any] | None) -> set[str]:
     return {p for p in listed if isinstance(p, str) and relative_path_problem(p) is None}
 
 
+def confined(output_dir: Path, path: Path) -> bool:
+    """Whether ``path`` lies inside ``output_dir`` once every symbolic link on its way
+    is resolved (the last component itself is not followed: removing or replacing a
+    link touches only the link)."""
+    try:
+        root = output_dir.resolve()
+        real = path.parent.resolve() / path.name
+    except (OSError, RuntimeError):  # a loop of links
+        return False
+    return real != root and real.is_relative_to(root)
+
+
 class OutputLedger:
     """Which files of ``output_dir`` ofxpost owns, kept in the manifest as it changes."""
 
     def __init__(self, output_dir: Path, batch_id: str) -> None:
         self.output_dir = output_dir
         self.batch_id = batch_id
-        self.previous: frozenset[str] = frozenset(owned_paths(read_manifest(output_dir)))
+        manifest = read_manifest(output_dir)
+        self.previous: frozenset[str] = frozenset(owned_paths(manifest))
         """What earlier runs wrote (and may still be on disk)."""
+        self.refused: list[str] = refused_entries(manifest)
+        """Entries of the previous manifest's ``written`` list that were ignored
+        (not confined relative paths); the orchestrator reports them in a warning."""
         self.owned: set[str] = set(self.previous)
         """Every file ofxpost may have written and not yet removed."""
         self.written: set[str] = set()
@@ -89,6 +114,17 @@ class OutputLedger:
     def path(self, rel: str) -> Path:
         """The absolute path of ``rel``."""
         return self.output_dir / rel
+
+    def checked(self, rel: str) -> Path:
+        """The absolute path of ``rel``, refused when a symbolic link on its way leads
+        outside ``output_dir`` (an edited manifest, a link planted in ``output_dir``).
+
+        :raises OSError: naming the path.
+        """
+        target = self.path(rel)
+        if not confined(self.output_dir, target):
+            raise OSError(f"{rel!r} leads outside output_dir through a symbolic link")
+        return target
 
     def foreign(self, rel: str) -> bool:
         """Whether something that ofxpost did not write is at ``rel``."""
@@ -111,14 +147,24 @@ class OutputLedger:
             self.owned.discard(rel)
 
     def remove(self, rel: str) -> None:
-        """Delete the owned file ``rel`` (and its folders, when they become empty)."""
+        """Delete the owned file ``rel`` (and its folders, when they become empty).
+
+        A path that leads outside ``output_dir`` through a symbolic link is never
+        deleted; it is only dropped from the list.
+        """
         target = self.path(rel)
-        with contextlib.suppress(FileNotFoundError):
-            target.unlink()
         self.owned.discard(rel)
         self.written.discard(rel)
+        if not confined(self.output_dir, target):
+            return
+        with contextlib.suppress(FileNotFoundError):
+            target.unlink()
         folder = target.parent
-        while folder != self.output_dir and folder.is_relative_to(self.output_dir):
+        while (
+            folder != self.output_dir
+            and folder.is_relative_to(self.output_dir)
+            and confined(self.output_dir, folder)
+        ):
             try:
                 folder.rmdir()  # only succeeds when empty: a user's file keeps it
             except OSError:

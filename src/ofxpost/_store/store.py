@@ -5,8 +5,9 @@ Records are appended as single JSON lines to ``records.jsonl`` under
 records that arrive together share one flush), so the controller keeps no results in
 memory (only each record's offset), nothing finished is lost when the batch is
 cancelled or the controller is killed, and ``--resume`` can reuse every record whose
-*resume key* -- input path, size, modification time and the config's result hash --
-still matches.
+*resume key* -- input path, the file's key (:attr:`ofxpost.Job.key`, its per-file
+name), size, modification time, a content fingerprint (:mod:`ofxpost._store.fingerprint`)
+and the config's result hash -- still matches.
 
 Each record is one ``write`` of a complete line; a line cut short by a killed
 controller has no trailing newline and is ignored (and truncated away) when the
@@ -28,8 +29,10 @@ from typing import IO, Any, overload
 
 from ofxpost._core.diskfull import error_is_disk_full
 from ofxpost._core.records import ErrorRecord, FileRecord, FileStatus, Job
+from ofxpost._store.fingerprint import fingerprint
+from ofxpost._store.store_records import record_problem
 
-STORE_FORMAT = 2
+STORE_FORMAT = 3
 """Version of the record layout."""
 
 LOG_NAME = "records.jsonl"
@@ -44,11 +47,18 @@ class ResumeKey:
     size: int
     mtime_ns: int
     config_hash: str
+    name: str = ""
+    """The job's unique per-file key (:attr:`ofxpost.Job.key`): its outputs' names."""
+    content: str = ""
+    """The file's content fingerprint (:func:`ofxpost._store.fingerprint.fingerprint`)."""
 
     @classmethod
     def for_job(cls, job: Job, config_hash: str) -> ResumeKey:
-        """The key of ``job`` under a config with ``config_hash``."""
-        return cls(str(job.path), job.size, job.mtime_ns, config_hash)
+        """The key of ``job`` under a config with ``config_hash`` (reads the file's
+        fingerprint)."""
+        return cls(
+            str(job.path), job.size, job.mtime_ns, config_hash, job.key, fingerprint(job.path)
+        )
 
 
 class ResultStore:
@@ -91,7 +101,8 @@ class ResultStore:
     def _scan(self) -> int:
         """Index the complete records of an existing log; cut off a torn last line.
 
-        A damaged line in the middle of the log (not valid JSON, or not a record) is
+        A damaged line in the middle of the log (not valid JSON, or a record that fails
+        the field-by-field check of :func:`ofxpost._store.store_records.record_problem`) is
         skipped and every valid record after it is kept. Only a last line without
         its newline -- a write cut short by a killed controller -- is truncated away.
         Returns the number of damaged lines skipped.
@@ -105,7 +116,10 @@ class ResultStore:
                     break  # torn last line
                 try:
                     data = json.loads(line)
-                    path = data["key"]["path"] if data.get("format") == STORE_FORMAT else None
+                    old = isinstance(data, dict) and data.get("format") != STORE_FORMAT
+                    problem = None if old else record_problem(data, STORE_FORMAT)
+                    path = data["key"]["path"] if not old and problem is None else None
+                    damaged += problem is not None
                 except (ValueError, TypeError, KeyError, AttributeError):
                     damaged += line.strip() != b""
                     path = None

@@ -5,7 +5,8 @@ Plugins (and the native libraries under them) write to stdout and stderr: throug
 output would land in the controller's stdout and corrupt ``--log-format json``.
 So while a file runs, file descriptors 1 and 2 (and, with ``--in-process``, Python's
 ``sys.stdout``/``sys.stderr``) point at the file's log,
-``output_dir/logs/<index:05d>_<file name>.log``. A log that stays empty is deleted;
+``output_dir/logs/<key>.log`` (the job's unique key, ``a~case_001``). A log that stays
+empty is deleted;
 a kept log's path is in the file's record (``FileRecord.log``) and in its
 ``file_finished``/``file_failed`` event. Between files a worker's descriptors 1 and 2
 point at the null device.
@@ -34,8 +35,10 @@ _LOCK = threading.Lock()
 
 
 def log_path(output_dir: Path, job: Job) -> Path:
-    """Where ``job``'s plugin output is logged."""
-    return output_dir / LOGS_DIR / f"{job.index:05d}_{job.path.name}.log"
+    """Where ``job``'s plugin output is logged: ``logs/<key>.log``, named from the
+    job's unique key (:attr:`ofxpost.Job.key`); ``<index>_<file name>`` without one."""
+    name = job.key or f"{job.index:05d}_{job.path.name}"
+    return output_dir / LOGS_DIR / f"{name}.log"
 
 
 def existing_log(output_dir: Path, job: Job) -> str | None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ofxpost._builtin.support.pandas import pd
+from ofxpost._core.printable import shown
 from ofxpost._core.records import FileRecord
 
 FACT_COLUMNS: tuple[str, ...] = ("run_status", "simulation_complete", "start_time", "stop_time")
@@ -57,7 +58,7 @@ def display(path: Path, base_dir: Path | None) -> str:
     """``path`` as the tables write it: relative to the config's folder when inside it
     (``/`` separators), absolute otherwise -- as the core ``files`` table does."""
     if base_dir is None:
-        return path.as_posix()
+        return shown(path.as_posix())
     from ofxpost._config.plan import display_path
 
     return display_path(path, base_dir)
@@ -65,7 +66,7 @@ def display(path: Path, base_dir: Path | None) -> str:
 
 def identity(record: FileRecord, base_dir: Path | None = None) -> dict[str, Any]:
     """``file`` (see :func:`display`) and ``stem`` of a record."""
-    return {"file": display(record.path, base_dir), "stem": simulation_stem(record.path)}
+    return {"file": display(record.path, base_dir), "stem": shown(simulation_stem(record.path))}
 
 
 def fix_dtypes(frame: pd.DataFrame, float_columns: list[str] | tuple[str, ...]) -> pd.DataFrame:

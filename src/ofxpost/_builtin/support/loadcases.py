@@ -11,6 +11,7 @@ them imports another plugin.
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -64,6 +65,8 @@ class LoadCases:
     keys: tuple[str, ...] = ()
     rows: tuple[tuple[Any, ...], ...] = ()
     _by_key: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+    _by_stem: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+    """Stem → row, ``-1`` where two rows (``a/case_001``, ``b/case_001``) share a stem."""
 
     @property
     def present(self) -> bool:
@@ -71,10 +74,22 @@ class LoadCases:
         return bool(self.keys)
 
     def row_for(self, path: Path) -> int | None:
-        """Position of ``path``'s row in the matrix, or ``None`` when none matches."""
+        """Position of ``path``'s row in the matrix, or ``None`` when none matches.
+
+        With ``match: stem`` a key with folders (``a/case_001``) matches a file whose
+        path ends with those folders and that stem; a key without folders matches
+        by the stem alone. The most specific key wins. Two files that reach one row
+        are refused at plan time (:func:`check_unambiguous`).
+        """
         stem = fileinfo.simulation_stem(path)
         if self.match == "stem":
-            return self._by_key.get(stem.lower())
+            folders = [p.lower() for p in path.parent.parts]
+            for depth in range(len(folders), 0, -1):
+                qualified = "/".join([*folders[-depth:], stem.lower()])
+                if qualified in self._by_key:
+                    return self._by_key[qualified]
+            position = self._by_stem.get(stem.lower())
+            return None if position is None or position < 0 else position
         for candidate in (path.name.lower(), stem.lower()):
             for position, pattern in enumerate(self.keys):
                 if fnmatch.fnmatchcase(candidate, pattern.lower()):
@@ -98,12 +113,36 @@ def _plain(value: Any) -> Any:
 
 
 def _key_stem(value: Any) -> str:
-    text = Path(str(value).strip().replace("\\", "/")).name
+    """A ``match: stem`` key: its simulation suffix dropped, folders kept (``a/case_001``)."""
+    parts = [p for p in str(value).strip().replace("\\", "/").split("/") if p not in ("", ".")]
+    text = parts[-1] if parts else ""
     lowered = text.lower()
     for suffix in SIMULATION_SUFFIXES:
         if lowered.endswith(suffix):
-            return text[: -len(suffix)]
-    return text
+            text = text[: -len(suffix)]
+            break
+    return "/".join([*parts[:-1], text])
+
+
+def check_unambiguous(cases: LoadCases, paths: Sequence[Path], where: str) -> None:
+    """Refuse a matrix row that two input files match.
+
+    :raises LoadMatrixError: naming the row, its key and both files.
+    """
+    if not cases.present:
+        return
+    taken: dict[int, Path] = {}
+    for path in paths:
+        position = cases.row_for(path)
+        if position is None:
+            continue
+        first = taken.setdefault(position, path)
+        if first != path:
+            raise LoadMatrixError(
+                f"load matrix {where}: row {position + 2} (key {cases.keys[position]!r}) "
+                f"matches two input files, {first} and {path}; give the key with its "
+                f"folder (a/case_001) so that each row names one file"
+            )
 
 
 def read_matrix(path: Path, sheet: str | int = 0) -> pd.DataFrame:
@@ -141,6 +180,7 @@ def build_load_cases(frame: pd.DataFrame, section: Any, where: str) -> LoadCases
     columns = tuple(f"lc_{c}" if c in RESERVED else c for c in attributes)
     keys: list[str] = []
     by_key: dict[str, int] = {}
+    by_stem: dict[str, int] = {}
     for position, raw in enumerate(frame[key].tolist()):
         if raw is None or (isinstance(raw, float) and raw != raw):
             raise LoadMatrixError(f"load matrix {where}: row {position + 2} has no {key!r}")
@@ -148,12 +188,14 @@ def build_load_cases(frame: pd.DataFrame, section: Any, where: str) -> LoadCases
         if text.lower() in by_key:
             raise LoadMatrixError(f"load matrix {where}: {key!r} value {raw!r} appears twice")
         by_key[text.lower()] = position
+        stem = text.rsplit("/", 1)[-1].lower()
+        by_stem[stem] = -1 if stem in by_stem else position
         keys.append(text)
     rows = tuple(
         tuple(_plain(v) for v in values)
         for values in frame[attributes].itertuples(index=False, name=None)
     )
-    return LoadCases(columns, section.match, tuple(keys), rows, by_key)
+    return LoadCases(columns, section.match, tuple(keys), rows, by_key, by_stem)
 
 
 _CACHE: dict[tuple[Any, ...], LoadCases] = {}
