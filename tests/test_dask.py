@@ -26,6 +26,8 @@ from ofxpost._executors.dask import DaskExecutor, run_on_worker
 from ofxpost.testing import EventLog, table_bytes
 from tests.conftest import TOY_DIR, ToyBatch, write_toy
 
+pytestmark = pytest.mark.integration  # starts processes or runs whole batches
+
 distributed = pytest.importorskip("distributed")
 
 START_TIMEOUT = 60.0

@@ -18,6 +18,8 @@ import pytest
 from ofxpost._pool.pool import PREFETCH_MAX_BYTES, ResilientProcessPool
 from ofxpost.errors import TaskKilled, WorkerDied
 
+pytestmark = pytest.mark.integration  # starts processes or runs whole batches
+
 
 def _pid() -> int:
     return os.getpid()
