@@ -76,8 +76,21 @@ def run_python(
     stderr: _Stream = subprocess.PIPE,
 ) -> subprocess.CompletedProcess[Any]:
     """Run ``python ARGS`` with this interpreter and wait for it."""
+    return _run([sys.executable, *args], cwd, env, timeout, check, text, stdout, stderr)
+
+
+def _run(
+    argv: list[str],
+    cwd: str | Path | None,
+    env: Mapping[str, str] | None,
+    timeout: float,
+    check: bool,
+    text: bool,
+    stdout: _Stream,
+    stderr: _Stream,
+) -> subprocess.CompletedProcess[Any]:
     return subprocess.run(
-        [sys.executable, *args],
+        argv,
         cwd=cwd,
         env=None if env is None else dict(env),
         timeout=timeout,
@@ -125,17 +138,7 @@ def run_cli(
     stderr: _Stream = subprocess.PIPE,
 ) -> subprocess.CompletedProcess[Any]:
     """Run ``ofxpost ARGS`` in a child process and wait for it."""
-    return run_python(
-        *CLI[1:],
-        *args,
-        cwd=cwd,
-        env=env,
-        timeout=timeout,
-        check=check,
-        text=text,  # type: ignore[arg-type]
-        stdout=stdout,
-        stderr=stderr,
-    )
+    return _run([*CLI, *args], cwd, env, timeout, check, text, stdout, stderr)
 
 
 def start_python(
