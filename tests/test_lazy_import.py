@@ -62,7 +62,9 @@ def test_first_use_of_run_batch_in_a_loop_imports_the_engine_on_a_thread(
         "assert ofxpost.run_batch.__module__ == 'ofxpost._engine.batch'\n"
     )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TOY_DIR), *sys.path])}
-    run_python("-c", script, str(config), check=True, timeout=180, env=env)
+    run_python(
+        "-c", script, str(config), check=True, timeout=180, env=env, stdout=None, stderr=None
+    )
 
 
 @pytest.mark.parametrize("name", ofxpost.__all__)
@@ -113,5 +115,5 @@ def test_a_worker_with_the_built_ins_loads_no_pandas(tmp_path: Path) -> None:
         "    WorkerSetup(PluginSpec(entry_points=False), raw, Path(sys.argv[1]), None))\n"
         "Path(sys.argv[1], 'loaded.txt').write_text(str('pandas' in sys.modules))\n"
     )
-    run_python("-c", script, str(tmp_path), check=True, timeout=120)
+    run_python("-c", script, str(tmp_path), check=True, timeout=120, stdout=None, stderr=None)
     assert (tmp_path / "loaded.txt").read_text() == "False"

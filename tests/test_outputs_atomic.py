@@ -130,7 +130,14 @@ def _kill_run(folder: Path, config_name: str, at: int) -> tuple[int, int]:
     env["PYTHONPATH"] = os.pathsep.join([str(TOY_DIR), *sys.path])
     count = folder / "steps.txt"
     done = run_python(
-        "-c", KILLER, str(folder / config_name), str(count), env=env, timeout=300, cwd=folder
+        "-c",
+        KILLER,
+        str(folder / config_name),
+        str(count),
+        env=env,
+        timeout=300,
+        cwd=folder,
+        text=False,
     )
     steps = int(count.read_text()) if count.exists() else -1
     return done.returncode, steps
