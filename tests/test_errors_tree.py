@@ -105,7 +105,6 @@ def test_bad_option_values_are_config_errors(toy_batch: ToyBatch) -> None:
             ofxpost.run(config, **options)  # type: ignore[arg-type]
 
 
-@pytest.mark.integration
 def test_bad_config_sources_are_config_errors(tmp_path: Path) -> None:
     with pytest.raises(ofxpost.ConfigError, match="expected a Config, a YAML path or a mapping"):
         ofxpost.run(42)  # type: ignore[arg-type]

@@ -160,7 +160,6 @@ def test_runner_with_an_importable_module_object_in_parallel(
     assert run.result.mode == "parallel" and len(run.table("kitpeak")) == 2
 
 
-@pytest.mark.integration
 def test_runner_checks_plugin_paths(tmp_path: Path) -> None:
     with pytest.raises(PluginNotImportable, match="does not exist"):
         run_plugin_batch(CONFIG, base_dir=tmp_path, plugins=[tmp_path / "missing.py"])
