@@ -71,6 +71,7 @@ def test_invalid_yaml_names_line(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "bad.yml" in err and "line" in err
 
 
+@pytest.mark.integration  # `ofxpost run` pre-starts its pool before reading the file
 def test_missing_config_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", str(tmp_path / "nope.yml")]) == 2
     assert "nope.yml" in capsys.readouterr().err
