@@ -1,8 +1,19 @@
-"""Shared fixtures: the toy plugin, toy batches, and event capture with schema checks."""
+"""Shared fixtures: the toy plugin, toy batches, and event capture with schema checks.
+
+Two lanes (see README.md, "Quick start"): ``python -m pytest`` runs everything (CI);
+``python -m pytest -m "not integration and not slow"`` is the fast lane of pure tests.
+A test that starts a process (a pool, a worker, a subprocess, a CLI run) or runs a whole
+batch is marked ``integration`` -- per module with ``pytestmark =
+pytest.mark.integration``, or per test. :func:`_pure_tests_start_no_process` enforces
+the first half: a test *not* marked ``integration`` that starts a process fails, naming
+the marker, so the fast lane cannot silently grow slow.
+"""
 
 from __future__ import annotations
 
 import json
+import multiprocessing.process
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,6 +25,8 @@ import yaml
 
 from ofxpost.testing import EventLog, table_bytes
 from ofxpost.testing._pytest_plugin import ofxpost_archives, ofxpost_batch, ofxpost_events
+
+pytest_plugins = ["pytester"]
 
 __all__ = ["TOY_DIR", "EventLog", "ToyBatch", "table_bytes", "write_toy"]
 # The kit's fixtures are imported here too, so that the suite also runs where the
@@ -101,3 +114,53 @@ def live_children() -> list[psutil.Process]:
         except psutil.NoSuchProcess:
             pass
     return procs
+
+
+INTEGRATION_FIXTURES = frozenset({"toy_batch", "ofxpost_batch", "pytester"})
+"""Fixtures that exist to run whole batches (or pytest sessions): a test that takes one is
+marked ``integration`` automatically."""
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if INTEGRATION_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(autouse=True)
+def _pure_tests_start_no_process(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """Fail a test that starts a process without the ``integration`` marker.
+
+    Watches ``multiprocessing`` processes (hence every process pool) and ``subprocess``.
+    The process still starts (refusing it could make the engine fall back to running
+    a crashing plugin in pytest's own process); the test fails at teardown, saying
+    what to do. Marked tests are not watched.
+    """
+    if request.node.get_closest_marker("integration") is not None:
+        yield
+        return
+    started: list[str] = []
+    real_start = multiprocessing.process.BaseProcess.start
+    real_popen = subprocess.Popen.__init__
+
+    def start(self: multiprocessing.process.BaseProcess) -> None:
+        started.append(f"multiprocessing process {self.name}")
+        real_start(self)
+
+    def popen(self: subprocess.Popen[Any], args: Any, *rest: Any, **kwargs: Any) -> None:
+        started.append(f"subprocess {args!r}"[:200])
+        real_popen(self, args, *rest, **kwargs)
+
+    monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", start)
+    monkeypatch.setattr(subprocess.Popen, "__init__", popen)
+    yield
+    if started:
+        pytest.fail(
+            f"{request.node.nodeid} starts a process ({started[0]}) but is not marked "
+            "integration: add `pytestmark = pytest.mark.integration` to its module (or "
+            "`@pytest.mark.integration` to the test) so that the fast lane stays fast",
+            pytrace=False,
+        )

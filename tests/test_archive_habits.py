@@ -106,6 +106,7 @@ def test_unknown_variable_lists_the_nearest_names(model: ArchiveModel) -> None:
         riser.GetData("Lenght", 0)
 
 
+@pytest.mark.integration
 def test_summary_columns_follow_the_name_rules(small_archive: Path, tmp_path: Path) -> None:
     import pandas as pd
 

@@ -47,6 +47,7 @@ def _store_lines(out: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
+@pytest.mark.integration
 def test_time_series_never_reach_the_store_and_are_owned(sims_root: Path) -> None:
     config = write_yaml(sims_root / "a.yml", _config("out_a"))
     result = ofxpost.run(config, workers=2)
@@ -70,6 +71,7 @@ def test_time_series_never_reach_the_store_and_are_owned(sims_root: Path) -> Non
     assert text.startswith("time [s],")
 
 
+@pytest.mark.integration
 def test_a_users_file_is_never_overwritten(sims_root: Path) -> None:
     out = sims_root / "out_b"
     out.mkdir()
@@ -82,6 +84,7 @@ def test_a_users_file_is_never_overwritten(sims_root: Path) -> None:
     assert (out / "time_series_top_case_001.csv").is_file()  # the others are placed
 
 
+@pytest.mark.integration
 def test_resume_keeps_artifacts_and_reruns_a_file_whose_artifact_went(sims_root: Path) -> None:
     config = write_yaml(sims_root / "c.yml", _config("out_c"))
     out = sims_root / "out_c"

@@ -18,6 +18,8 @@ from ofxpost._executors.protocol import FileExecutor, JobStarted
 from ofxpost._store.store import ResultStore
 from tests.conftest import EventLog, ToyBatch
 
+pytestmark = pytest.mark.integration  # starts processes or runs whole batches
+
 
 def _job(folder: Path, i: int) -> Job:
     path = folder / f"case{i}.toy"

@@ -39,6 +39,7 @@ def _assert_rest_written(out: Path, events: EventLog, result: ofxpost.BatchResul
     assert manifest(out)["output_errors"]
 
 
+@pytest.mark.integration
 def test_bare_dataframe_is_the_aggregators_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, events: EventLog
 ) -> None:
@@ -62,6 +63,7 @@ def test_bare_dataframe_is_the_aggregators_error(
     assert event["plugin"] == "careless_bare_frame" and event["stage"] == "aggregator"
 
 
+@pytest.mark.integration
 def test_list_table_is_blamed_on_the_aggregator_not_the_writer(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, events: EventLog
 ) -> None:
@@ -85,6 +87,7 @@ def test_list_table_is_blamed_on_the_aggregator_not_the_writer(
     assert "good" in result.tables and "t" not in result.tables
 
 
+@pytest.mark.integration
 def test_raising_aggregator_keeps_its_traceback(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, events: EventLog
 ) -> None:
@@ -114,6 +117,7 @@ def test_raising_aggregator_keeps_its_traceback(
     assert manifest(out)["output_errors"][0]["traceback"] == failure.traceback
 
 
+@pytest.mark.integration
 def test_raising_writer_loses_only_its_own_files(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, events: EventLog
 ) -> None:
@@ -138,6 +142,7 @@ def test_raising_writer_loses_only_its_own_files(
     assert (out / "parquet" / "files.parquet").is_file()
 
 
+@pytest.mark.integration
 def test_duplicate_table_never_displaces_a_builtin(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, events: EventLog
 ) -> None:
@@ -172,6 +177,7 @@ def test_failure_names_the_distribution(monkeypatch: pytest.MonkeyPatch) -> None
     assert plugin_distribution(pm, "ofxpost.builtin.tables") == "acme-checks 1.2.0"
 
 
+@pytest.mark.integration
 def test_a_table_parquet_cannot_hold_costs_only_that_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, events: EventLog
 ) -> None:

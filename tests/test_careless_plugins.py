@@ -52,6 +52,7 @@ def _set(config: Path, **keys: object) -> Path:
     return config
 
 
+@pytest.mark.integration
 def test_broken_installed_plugin_names_distribution_and_entry_point(
     toy_batch: ToyBatch, broken_installed: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -68,6 +69,7 @@ def test_broken_installed_plugin_names_distribution_and_entry_point(
     assert "ofxpost-broken 0.3" in capsys.readouterr().err
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("how", ["option", "config_dist_name", "env"])
 def test_broken_installed_plugin_can_be_disabled_in_workers_too(
     toy_batch: ToyBatch,
@@ -103,6 +105,7 @@ def test_plugins_command_lists_the_broken_one_and_exits_1(
     assert "BROKEN" not in capsys.readouterr().out
 
 
+@pytest.mark.integration
 def test_unknown_disabled_name_suggests_the_nearest(
     toy_batch: ToyBatch, broken_installed: Path
 ) -> None:
@@ -127,6 +130,7 @@ def test_installed_plugin_is_listed_with_its_distribution(
     assert "fine  [ofxpost-fine 1.2]\n    ofxpost_extract" in capsys.readouterr().out
 
 
+@pytest.mark.integration
 def test_misspelled_hook_suggests_the_nearest_and_names_the_module(
     toy_batch: ToyBatch, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -154,6 +158,7 @@ def ofxpost_extract(model):
 """
 
 
+@pytest.mark.integration
 def test_result_named_like_a_builtin_blames_the_newcomer(
     toy_batch: ToyBatch, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -177,6 +182,7 @@ def test_result_named_like_a_builtin_blames_the_newcomer(
     assert not result.output_errors
 
 
+@pytest.mark.integration
 def test_a_loader_that_raises_is_named(toy_batch: ToyBatch) -> None:
     config = toy_batch(2, {1: "raise_open"})
     result = ofxpost.run(config)
@@ -186,6 +192,7 @@ def test_a_loader_that_raises_is_named(toy_batch: ToyBatch) -> None:
     assert list(failures["kind"]) == ["file"]
 
 
+@pytest.mark.integration
 def test_trace_logs_each_hook_call_with_its_plugin(
     toy_batch: ToyBatch, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:

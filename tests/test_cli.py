@@ -11,6 +11,8 @@ import ofxpost
 from ofxpost._cli.main import main
 from tests.conftest import ToyBatch
 
+pytestmark = pytest.mark.integration  # starts processes or runs whole batches
+
 
 def test_run_json_events_and_log_file(
     toy_batch: ToyBatch, capsys: pytest.CaptureFixture[str], tmp_path: Path

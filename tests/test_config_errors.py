@@ -22,6 +22,7 @@ def _edit(config: Path, change: dict[str, object]) -> None:
     config.write_text(yaml.safe_dump(data))
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
@@ -75,11 +76,13 @@ def test_invalid_yaml_names_line(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "bad.yml" in err and "line" in err
 
 
+@pytest.mark.integration  # `ofxpost run` pre-starts its pool before reading the file
 def test_missing_config_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", str(tmp_path / "nope.yml")]) == 2
     assert "nope.yml" in capsys.readouterr().err
 
 
+@pytest.mark.integration
 def test_bad_arguments_exit_2(toy_batch: ToyBatch, capsys: pytest.CaptureFixture[str]) -> None:
     config = toy_batch(2)
     with pytest.raises(SystemExit) as info:
@@ -88,6 +91,7 @@ def test_bad_arguments_exit_2(toy_batch: ToyBatch, capsys: pytest.CaptureFixture
     assert main(["run", str(config), "--workers", "0"]) == 2
 
 
+@pytest.mark.integration
 def test_validate_ok(toy_batch: ToyBatch, capsys: pytest.CaptureFixture[str]) -> None:
     config = toy_batch(4)
     assert main(["validate", str(config)]) == 0

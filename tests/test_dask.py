@@ -27,6 +27,8 @@ from ofxpost._executors.dask_task import run_on_worker
 from ofxpost.testing import EventLog, table_bytes
 from tests.conftest import TOY_DIR, ToyBatch, write_toy
 
+pytestmark = pytest.mark.integration  # starts processes or runs whole batches
+
 distributed = pytest.importorskip("distributed")
 
 START_TIMEOUT = 60.0

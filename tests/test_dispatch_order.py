@@ -18,6 +18,8 @@ from ofxpost._executors.protocol import FileExecutor, JobStarted
 from tests._finish_helpers import toy_config
 from tests.conftest import write_toy
 
+pytestmark = pytest.mark.integration  # starts processes or runs whole batches
+
 
 def _plan(sizes: list[int], mode: str = "parallel", workers: int = 2, **budgets: Any) -> Any:
     jobs = tuple(

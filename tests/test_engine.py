@@ -13,6 +13,8 @@ import ofxpost
 from ofxpost.errors import PoolStartError
 from tests.conftest import EventLog, ToyBatch, table_bytes
 
+pytestmark = pytest.mark.integration  # starts processes or runs whole batches
+
 
 def _run(config: Path, events: EventLog | None = None, **options: object) -> ofxpost.BatchResult:
     return ofxpost.run(config, on_event=events, **options)

@@ -14,6 +14,8 @@ import ofxpost
 from ofxpost._cli.main import main
 from tests.conftest import EventLog, ToyBatch
 
+pytestmark = pytest.mark.integration  # starts processes or runs whole batches
+
 
 def test_two_sequential_batches_at_once_keep_their_own_plugins(toy_batch: ToyBatch) -> None:
     first = toy_batch(4, folder="one", plugins=["ofxpost_toy"], parallel={"enabled": False})

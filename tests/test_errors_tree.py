@@ -67,6 +67,7 @@ def test_validate_event_raises_an_ofxpost_error() -> None:
         ofxpost.validate_event({"event": "batch_started"})  # type: ignore[typeddict-item]
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("call", ["run", "open_batch", "run_batch"])
 def test_misspelt_option_is_a_config_error_with_a_suggestion(
     toy_batch: ToyBatch, call: str
@@ -77,6 +78,7 @@ def test_misspelt_option_is_a_config_error_with_a_suggestion(
     assert not (config.parent / "out").exists()
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("call", ["run", "open_batch", "run_batch"])
 def test_workers_zero_is_refused_like_max_workers_zero(toy_batch: ToyBatch, call: str) -> None:
     config = toy_batch(2)
@@ -87,6 +89,7 @@ def test_workers_zero_is_refused_like_max_workers_zero(toy_batch: ToyBatch, call
         ofxpost.load_config(bad)
 
 
+@pytest.mark.integration
 def test_bad_option_values_are_config_errors(toy_batch: ToyBatch) -> None:
     config = toy_batch(2)
     cases = [
@@ -111,6 +114,7 @@ def test_bad_config_sources_are_config_errors(tmp_path: Path) -> None:
         ofxpost.run({"inputs": []})
 
 
+@pytest.mark.integration
 def test_make_plan_and_load_config_refuse_bad_calls(toy_batch: ToyBatch) -> None:
     config = ofxpost.load_config(toy_batch(2))
     with pytest.raises(ofxpost.ConfigError, match="option 'workers': must be at least 1"):
@@ -119,6 +123,7 @@ def test_make_plan_and_load_config_refuse_bad_calls(toy_batch: ToyBatch) -> None
         ofxpost.load_config(3.5)  # type: ignore[arg-type]
 
 
+@pytest.mark.integration
 def test_plan_with_workers_is_a_config_error(toy_batch: ToyBatch) -> None:
     plan = ofxpost.make_plan(ofxpost.load_config(toy_batch(2)))
     with pytest.raises(ofxpost.ConfigError, match="option 'workers': cannot be combined"):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -20,7 +19,10 @@ import ofxpost
 from ofxpost._engine.orchestrator import Orchestrator
 from ofxpost._pool.pool import ResilientProcessPool
 from ofxpost.errors import RemoteError
+from tests._cli import run_cli, start_cli
 from tests.conftest import TOY_DIR, EventLog, ToyBatch
+
+pytestmark = pytest.mark.integration  # starts processes or runs whole batches
 
 PLUGINS = ["ofxpost_toy", "ofxpost_toy_faults"]
 
@@ -75,13 +77,7 @@ def test_cli_sys_exit_zero_plugin_exits_1(toy_batch: ToyBatch, tmp_path: Path) -
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(TOY_DIR), os.environ.get("PYTHONPATH", "")]),
     }
-    proc = subprocess.run(
-        [sys.executable, "-m", "ofxpost._cli.main", "run", str(config), "--log-format", "json"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=200,
-    )
+    proc = run_cli("run", str(config), "--log-format", "json", env=env, timeout=200)
     assert proc.returncode == 1, proc.stderr
     import json
 
@@ -107,21 +103,7 @@ def test_real_sigint_still_cancels_sequential(toy_batch: ToyBatch, tmp_path: Pat
         "PYTHONPATH": os.pathsep.join([str(TOY_DIR), os.environ.get("PYTHONPATH", "")]),
         "OFXPOST_TOY_OPEN_LOG": str(marker),
     }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "ofxpost._cli.main",
-            "run",
-            str(config),
-            "--sequential",
-            "--log-format",
-            "json",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-    )
+    proc = start_cli("run", str(config), "--sequential", "--log-format", "json", env=env)
     deadline = time.monotonic() + 120
     while not (marker.exists() and marker.read_text()) and time.monotonic() < deadline:
         if proc.poll() is not None:

@@ -92,6 +92,7 @@ def _job(plan: Any, record: FileRecord) -> Job:
     return plan.jobs[record.index]
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(("seed", "part"), [(0, "all"), (1, "all"), (2, "all"), (3, "some")])
 def test_folds_in_any_order_give_the_batch_tables(
     batch: dict[str, Any], seed: int, part: str, tmp_path: Path
@@ -101,7 +102,7 @@ def test_folds_in_any_order_give_the_batch_tables(
     if part == "some":  # a cancelled batch: the other files are "not_run"
         records = records[1::2]
     want = _batch_tables(plan, records)
-    assert set(want) == {"ofxpost.builtin." + m.__name__.rpartition(".")[2] for m in FOLDED}
+    assert set(want) == {"ofxpost._builtin." + m.__name__.rpartition(".")[2] for m in FOLDED}
     shuffled = list(records)
     random.Random(seed).shuffle(shuffled)
     assert shuffled != records
@@ -117,6 +118,7 @@ def test_folds_in_any_order_give_the_batch_tables(
         _assert_same(outcome.value, want[name], tmp_path)
 
 
+@pytest.mark.integration
 def test_folds_that_missed_a_record_are_not_used(batch: dict[str, Any]) -> None:
     plan, records = batch["plan"], batch["records"]
     folds = Folds(get_plugin_manager(plan.plugin_spec), plan.config, plan)
@@ -126,6 +128,7 @@ def test_folds_that_missed_a_record_are_not_used(batch: dict[str, Any]) -> None:
     assert folds.outcomes(r.index for r in records[1:])  # exactly what they saw
 
 
+@pytest.mark.integration
 def test_a_file_seen_twice_drops_every_fold(batch: dict[str, Any]) -> None:
     plan, records = batch["plan"], batch["records"]
     folds = Folds(get_plugin_manager(plan.plugin_spec), plan.config, plan)
@@ -134,6 +137,7 @@ def test_a_file_seen_twice_drops_every_fold(batch: dict[str, Any]) -> None:
     assert folds.outcomes(r.index for r in records) == {}
 
 
+@pytest.mark.integration
 def test_a_fold_that_raises_leaves_its_plugin_to_the_batch_path(
     batch: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -155,6 +159,7 @@ def _table_bytes(out: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in files if not p.name.startswith("run_log")}
 
 
+@pytest.mark.integration
 def test_a_failing_fold_gives_the_same_outputs(
     batch: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -180,6 +185,7 @@ def test_a_failing_fold_gives_the_same_outputs(
     assert _table_bytes(folder / "results") == want
 
 
+@pytest.mark.integration
 def test_resumed_and_parallel_batches_give_the_same_tables(
     batch: dict[str, Any], tmp_path: Path
 ) -> None:

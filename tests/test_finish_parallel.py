@@ -7,7 +7,10 @@ from pathlib import Path
 import pytest
 
 import ofxpost
+from tests._cli import run_python
 from tests._finish_helpers import manifest, plugin_module, toy_config
+
+pytestmark = pytest.mark.integration  # starts processes or runs whole batches
 
 # Two writers that can only both finish if they run at the same time: each waits
 # (bounded) at a barrier for the other. Run one after the other, the first one's
@@ -49,9 +52,6 @@ def test_writers_run_concurrently(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 
 def test_plots_import_matplotlib_while_files_run(tmp_path: Path) -> None:
-    import subprocess
-    import sys
-
     script = (
         "import sys\n"
         "from types import SimpleNamespace\n"
@@ -65,4 +65,4 @@ def test_plots_import_matplotlib_while_files_run(tmp_path: Path) -> None:
         "[t.join(120) for t in threading.enumerate() if t.name == 'ofxpost-plots-warm-up']\n"
         "assert 'matplotlib.figure' in sys.modules\n"
     )
-    subprocess.run([sys.executable, "-c", script, str(tmp_path)], check=True, timeout=180)
+    run_python("-c", script, str(tmp_path), check=True, timeout=180, stdout=None, stderr=None)

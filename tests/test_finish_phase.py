@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 import ofxpost
+from tests._clock import WORK_CLOCK
 from tests._finish_helpers import manifest, plugin_module, toy_config
 from tests.conftest import EventLog
 
+pytestmark = pytest.mark.integration  # starts processes or runs whole batches
+
 SLOW_AGGREGATOR = """
-import time
+from tests._clock import WORK_CLOCK
 
 @ofxpost.hookimpl
 def ofxpost_aggregate(records):
-    time.sleep(0.4)  # stands for a long aggregation
+    WORK_CLOCK.work(0.4)  # stands for a long aggregation (no sleep: see tests/_clock.py)
     return {"slow": pd.DataFrame({"n": [len(list(records))]})}
 """
 
@@ -41,6 +45,10 @@ def ofxpost_aggregate(records):
 def test_finish_phase_events_and_wall_time(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, events: EventLog
 ) -> None:
+    # The aggregator's 0.4 s are simulated on ofxpost's clock (time.perf_counter): the
+    # durations below are at least 0.4 s by construction, not by the machine's speed.
+    monkeypatch.setattr(WORK_CLOCK, "worked", 0.0)
+    monkeypatch.setattr(time, "perf_counter", WORK_CLOCK)
     module = plugin_module(tmp_path / "plugins", monkeypatch, "slow_agg", SLOW_AGGREGATOR)
     config = toy_config(tmp_path / "batch", monkeypatch, plugins=(module,))
     result = ofxpost.run(config, sequential=True, on_event=events)

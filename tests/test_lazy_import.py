@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 import ofxpost
+from tests._cli import run_python
 from tests._finish_helpers import plugin_module, toy_config
 from tests.conftest import TOY_DIR
 
@@ -26,6 +26,7 @@ def ofxpost_extract(model):
 """
 
 
+@pytest.mark.integration
 def test_a_worker_imports_no_controller_module(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -40,6 +41,7 @@ def test_a_worker_imports_no_controller_module(
         assert line["results"]["probe"] == []
 
 
+@pytest.mark.integration
 def test_first_use_of_run_batch_in_a_loop_imports_the_engine_on_a_thread(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -60,7 +62,9 @@ def test_first_use_of_run_batch_in_a_loop_imports_the_engine_on_a_thread(
         "assert ofxpost.run_batch.__module__ == 'ofxpost._engine.batch'\n"
     )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TOY_DIR), *sys.path])}
-    subprocess.run([sys.executable, "-c", script, str(config)], check=True, timeout=180, env=env)
+    run_python(
+        "-c", script, str(config), check=True, timeout=180, env=env, stdout=None, stderr=None
+    )
 
 
 @pytest.mark.parametrize("name", ofxpost.__all__)
@@ -78,6 +82,7 @@ def test_an_unknown_name_is_an_attribute_error() -> None:
         exec("from ofxpost import nope", {})
 
 
+@pytest.mark.integration
 def test_the_command_line_module_imports_no_engine() -> None:
     # A worker of an `ofxpost run` re-imports the command line's main module (the
     # console script, or `ofxpost._cli.main` under `python -m`): it must stay light.
@@ -88,12 +93,11 @@ def test_the_command_line_module_imports_no_engine() -> None:
         "         'ofxpost._events.emitter', 'ofxpost._engine.batch')\n"
         "print(' '.join(name for name in heavy if name in sys.modules))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", script], check=True, timeout=120, capture_output=True, text=True
-    )
+    out = run_python("-c", script, check=True, timeout=120)
     assert out.stdout.split() == []
 
 
+@pytest.mark.integration
 def test_a_worker_with_the_built_ins_loads_no_pandas(tmp_path: Path) -> None:
     # pandas is for the controller's aggregators and writers; the built-ins import it on
     # first use, so a worker that only extracts (no time series) never pays for it.
@@ -111,7 +115,7 @@ def test_a_worker_with_the_built_ins_loads_no_pandas(tmp_path: Path) -> None:
         "    WorkerSetup(PluginSpec(entry_points=False), raw, Path(sys.argv[1]), None))\n"
         "Path(sys.argv[1], 'loaded.txt').write_text(str('pandas' in sys.modules))\n"
     )
-    subprocess.run([sys.executable, "-c", script, str(tmp_path)], check=True, timeout=120)
+    run_python("-c", script, str(tmp_path), check=True, timeout=120, stdout=None, stderr=None)
     assert (tmp_path / "loaded.txt").read_text() == "False"
 
 

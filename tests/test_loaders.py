@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -23,6 +22,7 @@ from ofxpost._core.records import Job
 from ofxpost._tools.synth import make_bad_file
 from ofxpost.errors import OrcaFlexUnavailableError, SimulationStateError
 from tests._archive_helpers import FAKE_ORCFXAPI_DIR, small_archive
+from tests._cli import run_python
 
 __all__ = ["small_archive"]
 
@@ -225,6 +225,7 @@ def test_fault_without_a_limit_and_missing_files(
     assert int(excinfo.value.status) == ofx.StatusCode.FileNotFound
 
 
+@pytest.mark.integration
 def test_crash_fault_ends_the_process(small_archive: Path, tmp_path: Path) -> None:
     faults = tmp_path / "faults.json"
     faults.write_text(json.dumps({"boom": {"crash": True}}), encoding="utf-8")
@@ -236,7 +237,5 @@ def test_crash_fault_ends_the_process(small_archive: Path, tmp_path: Path) -> No
         "OFXPOST_FAKE_FAULTS": str(faults),
     }
     code = f"import OrcFxAPI; OrcFxAPI.Model({str(sim)!r}, threadCount=1); print('survived')"
-    result = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
-    )
+    result = run_python("-c", code, env=env, timeout=120)
     assert result.returncode == 70 and "survived" not in result.stdout

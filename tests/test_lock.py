@@ -7,17 +7,18 @@ import json
 import os
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 import ofxpost
 from ofxpost._store.lock import OutputDirLock, read_holder
+from tests._cli import run_cli, start_cli
 from tests.conftest import TOY_DIR, EventLog, ToyBatch
 
+pytestmark = pytest.mark.integration  # starts processes or runs whole batches
+
 SRC = Path(ofxpost.__file__).resolve().parent.parent
-CLI = [sys.executable, "-m", "ofxpost._cli.main"]
 
 GATE_PLUGIN = """
 import os, time
@@ -45,12 +46,7 @@ def _env(gate: Path | None = None) -> dict[str, str]:
 def _start_holder(config: Path, gate: Path) -> subprocess.Popen[bytes]:
     """Start a run that holds output_dir until ``gate`` exists; return once it holds it."""
     (config.parent / "ofxpost_plugins.py").write_text(GATE_PLUGIN)
-    proc = subprocess.Popen(
-        [*CLI, "run", str(config), "--log-format", "json"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=_env(gate),
-    )
+    proc = start_cli("run", str(config), "--log-format", "json", env=_env(gate))
     assert proc.stdout is not None
     first = json.loads(proc.stdout.readline())
     # batch_started is emitted after the lock is taken: from here on the run holds it
@@ -65,13 +61,7 @@ def test_second_run_on_a_busy_output_dir_exits_2_naming_the_holder(
     gate = tmp_path / "gate"
     holder = _start_holder(config, gate)
     try:
-        second = subprocess.run(
-            [*CLI, "run", str(config), "--log-format", "json"],
-            capture_output=True,
-            text=True,
-            env=_env(),
-            timeout=120,
-        )
+        second = run_cli("run", str(config), "--log-format", "json", env=_env(), timeout=120)
         assert second.returncode == 2
         lines = second.stderr.strip().splitlines()
         assert len(lines) == 1, second.stderr
@@ -86,13 +76,7 @@ def test_second_run_on_a_busy_output_dir_exits_2_naming_the_holder(
     manifest = json.loads((config.parent / "out" / "ofxpost-run.json").read_text())
     assert manifest["status"] == "complete" and manifest["succeeded"] == 3
     # released at the end: a new run goes ahead without a stale-lock warning
-    again = subprocess.run(
-        [*CLI, "run", str(config), "--log-format", "json"],
-        capture_output=True,
-        text=True,
-        env=_env(gate),
-        timeout=240,
-    )
+    again = run_cli("run", str(config), "--log-format", "json", env=_env(gate), timeout=240)
     assert again.returncode == 0, again.stderr
     assert "took over" not in again.stdout
 

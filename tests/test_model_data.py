@@ -47,6 +47,7 @@ def test_export_stores_model_data_by_default(tmp_path: Path) -> None:
     assert exported <= set(MODEL_DATA["Environment"])
 
 
+@pytest.mark.integration
 def test_summary_getdata_columns_end_to_end(tmp_path: Path) -> None:
     make_sims(tmp_path / "sims", cases=3)
     config = {

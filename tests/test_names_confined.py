@@ -62,6 +62,7 @@ def test_good_relative_paths_pass() -> None:
     assert relative_path_problem("plots/range_graph_x.png") is None
 
 
+@pytest.mark.integration
 def test_escaping_table_name_writes_nothing_outside(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, events: EventLog
 ) -> None:
@@ -92,6 +93,7 @@ def test_escaping_table_name_writes_nothing_outside(
     assert len(events.named("output_failed")) == 4
 
 
+@pytest.mark.integration
 def test_writer_output_names_are_checked(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, events: EventLog
 ) -> None:
@@ -131,6 +133,7 @@ def test_writer_output_names_are_checked(
     assert len(stray) == 1 and "outside the output_dir" in stray[0].message
 
 
+@pytest.mark.integration
 def test_excel_name_must_be_portable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = toy_config(tmp_path, monkeypatch, extra={"excel": {"name": "CON.xlsx"}})
     with pytest.raises(ConfigError, match=r"excel\.name|excel.*name") as caught:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -10,10 +11,13 @@ from ofxpost._cli.main import main
 from tests.test_tutorial import Shell
 
 
+@pytest.mark.integration
 def test_skeleton_is_installable_and_its_tests_pass(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    out = tmp_path / "ofxpost-wave-peaks"
+    out = pytester.path / "ofxpost-wave-peaks"
     assert main(["new-plugin", "wave_peaks", "--out", str(out)]) == 0
     printed = capsys.readouterr().out.split()
     assert sorted(Path(p).relative_to(out).as_posix() for p in printed) == [
@@ -22,14 +26,17 @@ def test_skeleton_is_installable_and_its_tests_pass(
         "src/ofxpost_wave_peaks/__init__.py",
         "tests/test_wave_peaks.py",
     ]
-    shell = Shell(tmp_path, out)
+    shell = Shell(pytester.path, out)
     shell.line("python -m pytest -q")  # before the install, as the tutorial says
     assert "3 passed" in shell.last_output
     shell.line("pip install -e .")
     shell.line("ofxpost plugins | grep wave_peaks")
     assert shell.last_output == "wave_peaks  [ofxpost-wave-peaks 0.1.0]\n"
-    shell.line("python -m pytest -q")
-    assert "3 passed" in shell.last_output
+    # `python -m pytest -q` in the skeleton's folder, with what the install put on the path
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(shell.pythonpath))
+    monkeypatch.chdir(out)
+    done = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider", timeout=300)
+    assert "3 passed" in done.stdout.str()
 
 
 @pytest.mark.parametrize("name", ["9lives", "Bad-Name", "class"])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import pickle
-import subprocess
 import sys
 import textwrap
 
@@ -12,6 +11,7 @@ import pytest
 
 from ofxpost import ofx
 from ofxpost._ofx import fallback
+from tests._cli import run_python
 
 
 def test_linux_uses_the_fallback_without_registering_orcfxapi() -> None:
@@ -21,6 +21,7 @@ def test_linux_uses_the_fallback_without_registering_orcfxapi() -> None:
     assert "OrcFxAPI" not in sys.modules
 
 
+@pytest.mark.integration
 def test_import_is_light() -> None:
     code = textwrap.dedent(
         """
@@ -33,9 +34,7 @@ def test_import_is_light() -> None:
         print(heavy, 'OrcFxAPI' in sys.modules)
         """
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
-    )
+    result = run_python("-c", code, check=True, timeout=120)
     assert result.stdout.strip() == "[] False"
 
 

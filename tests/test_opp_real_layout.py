@@ -279,6 +279,7 @@ def summary_native() -> dict[str, Any]:
     }
 
 
+@pytest.mark.integration
 def test_summary_layout_runs_like_its_native_config(runs: Path) -> None:
     opp = write_yaml(runs / "opp_summary.yml", summary_layout())
     native = write_yaml(runs / "native_summary.yml", summary_native())
@@ -292,6 +293,7 @@ def test_summary_layout_runs_like_its_native_config(runs: Path) -> None:
     assert [line.split(",")[0] for line in stats.splitlines()[1:]] == ["min", "max", "mean"]
 
 
+@pytest.mark.integration
 def test_summary_layout_lists_ignored_keys_once(runs: Path) -> None:
     _, events = run(write_yaml(runs / "opp_summary_events.yml", summary_layout()))
     ignored = [m for m in warnings_of(events) if m.startswith("ignored opp keys")]
@@ -372,6 +374,7 @@ def master_layout() -> dict[str, Any]:
     }
 
 
+@pytest.mark.integration
 def test_master_columns_and_group_file_selection(runs: Path) -> None:
     opp = write_yaml(runs / "runs" / "post_bm.yml", master_layout())
     column = {
@@ -472,6 +475,7 @@ def linked_layout() -> dict[str, Any]:
     }
 
 
+@pytest.mark.integration
 def test_linked_layout_runs_like_its_native_config(runs: Path) -> None:
     opp = write_yaml(runs / "opp_linked.yml", linked_layout())
 
@@ -565,6 +569,7 @@ def series_layout() -> dict[str, Any]:
     }
 
 
+@pytest.mark.integration
 def test_time_series_layout_reaches_archives_of_named_sims(runs: Path) -> None:
     # a .sim that is here but cannot be read (no OrcFxAPI): its archive is read instead
     (runs / "runs" / "case_001.sim").write_bytes(b"")
@@ -649,6 +654,7 @@ def visualisation_layout() -> dict[str, Any]:
     }
 
 
+@pytest.mark.integration
 def test_visualisation_layout_is_accepted_and_says_what_it_does_not_do(runs: Path) -> None:
     native, notices = translate_with_notices(visualisation_layout(), None)
     assert native["inputs"] == ["runs/case_004.sim"]
@@ -851,6 +857,7 @@ def mooring_layout() -> dict[str, Any]:
     }
 
 
+@pytest.mark.integration
 def test_mooring_layout_runs_like_its_native_config(tmp_path: Path) -> None:
     import shutil
 

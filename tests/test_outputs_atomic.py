@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -21,8 +20,11 @@ import yaml
 
 import ofxpost
 from ofxpost._core import atomic
+from tests._cli import run_python
 from tests._finish_helpers import files_under, manifest, toy_config
 from tests.conftest import TOY_DIR, write_toy
+
+pytestmark = pytest.mark.integration  # starts processes or runs whole batches
 
 KILLER = r"""
 import os, signal, sys
@@ -127,12 +129,15 @@ def _kill_run(folder: Path, config_name: str, at: int) -> tuple[int, int]:
     env = {**os.environ, "OFXPOST_TEST_KILL_AT": str(at)}
     env["PYTHONPATH"] = os.pathsep.join([str(TOY_DIR), *sys.path])
     count = folder / "steps.txt"
-    done = subprocess.run(
-        [sys.executable, "-c", KILLER, str(folder / config_name), str(count)],
+    done = run_python(
+        "-c",
+        KILLER,
+        str(folder / config_name),
+        str(count),
         env=env,
-        capture_output=True,
         timeout=300,
         cwd=folder,
+        text=False,
     )
     steps = int(count.read_text()) if count.exists() else -1
     return done.returncode, steps

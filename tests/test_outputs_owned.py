@@ -14,6 +14,8 @@ from ofxpost._store.manifest import owned_paths
 from tests._finish_helpers import files_under, manifest, toy_config
 from tests.conftest import EventLog, write_toy
 
+pytestmark = pytest.mark.integration  # starts processes or runs whole batches
+
 
 def test_user_files_survive_output_dir_dot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = toy_config(tmp_path, monkeypatch, output_dir=".", faults={1: "raise_extract"})

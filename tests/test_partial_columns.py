@@ -82,6 +82,7 @@ def _optional(section: str) -> dict[str, Any]:
     return data
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("section", list(BROKEN))
 def test_failed_column_makes_the_file_partial_and_exit_1(sims: Path, section: str) -> None:
     from ofxpost._cli.main import main
@@ -93,11 +94,12 @@ def test_failed_column_makes_the_file_partial_and_exit_1(sims: Path, section: st
     failures = read_table(sims / f"out_{section}", "failures")
     assert list(failures["kind"]) == ["extractor", "extractor"]
     plugin = {"linked_statistics": "linked", "range_graph": "rangegraph"}.get(section, section)
-    assert (failures["plugin"] == f"ofxpost.builtin.{plugin.replace('_', '')}").all()
+    assert (failures["plugin"] == f"ofxpost._builtin.{plugin.replace('_', '')}").all()
     for message, stem in zip(failures["message"], ["case_001", "case_002"], strict=True):
         assert message.startswith(f"{stem}.ofx.parquet: {ITEMS[section]}: "), message
 
 
+@pytest.mark.integration
 def test_parallel_workers_mark_the_file_partial_too(sims: Path) -> None:
     path = _config(sims, "parallel", {"summary": BROKEN["summary"]})
     result = ofxpost.run(path, workers=2)
@@ -106,6 +108,7 @@ def test_parallel_workers_mark_the_file_partial_too(sims: Path) -> None:
     assert failures["message"].str.contains("column 'lost'").all() and len(failures) == 2
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("section", list(BROKEN))
 def test_optional_column_keeps_the_file_ok_and_still_reports(sims: Path, section: str) -> None:
     name = f"optional_{section}"

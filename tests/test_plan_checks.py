@@ -16,6 +16,7 @@ from ofxpost._config.plan import MIN_FILE_ESTIMATE, make_plan
 from tests.conftest import EventLog, ToyBatch, write_toy
 
 
+@pytest.mark.integration
 def test_memory_budget_too_small_is_a_config_error_naming_the_minimum(
     toy_batch: ToyBatch,
 ) -> None:
@@ -38,6 +39,7 @@ def test_memory_budget_too_small_is_a_config_error_naming_the_minimum(
     assert plan.budgets.file_capacity >= MIN_FILE_ESTIMATE
 
 
+@pytest.mark.integration
 def test_memory_budget_too_small_exits_2_before_anything_is_written(
     toy_batch: ToyBatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -48,6 +50,7 @@ def test_memory_budget_too_small_exits_2_before_anything_is_written(
     assert not (path.parent / "out").exists()
 
 
+@pytest.mark.integration
 def test_tiny_fixed_memory_per_file_is_refused(toy_batch: ToyBatch) -> None:
     path = toy_batch(2, parallel={"memory_budget": "8GiB", "memory_per_file": 1})
     with pytest.raises(ofxpost.ConfigError, match="memory_per_file': 1 bytes is too small"):
@@ -70,6 +73,7 @@ def _config(root: Path, inputs: list[str], output_dir: str = "out") -> Path:
     return path
 
 
+@pytest.mark.integration
 def test_outputs_never_become_inputs(tmp_path: Path, toy_on_path: Path) -> None:
     root = tmp_path / "proj"
     (root / "data").mkdir(parents=True)
@@ -89,6 +93,7 @@ def test_outputs_never_become_inputs(tmp_path: Path, toy_on_path: Path) -> None:
     assert any("2 file(s) under output_dir" in n and "left out" in n for n in notes)
 
 
+@pytest.mark.integration
 def test_output_dir_dot_keeps_inputs_but_not_what_ofxpost_wrote(
     tmp_path: Path, toy_on_path: Path
 ) -> None:
@@ -121,6 +126,7 @@ def test_pattern_matching_only_outputs_is_a_config_error(tmp_path: Path, toy_on_
         make_plan(ofxpost.load_config(path))
 
 
+@pytest.mark.integration
 def test_duplicates_by_resolved_path_are_dropped_with_an_event(
     tmp_path: Path, toy_on_path: Path
 ) -> None:

@@ -14,6 +14,8 @@ from ofxpost._builtin.support import plot_process
 from ofxpost._builtin.support.figures import Curve, FigureSpec, save_pngs
 from tests.conftest import live_children
 
+pytestmark = pytest.mark.integration  # starts processes or runs whole batches
+
 
 def _specs() -> list[FigureSpec]:
     x = np.linspace(0.0, 100.0, 21)

@@ -9,6 +9,8 @@ import pytest
 
 from tests._pp_helpers import png_size, read_table
 
+pytestmark = pytest.mark.integration  # starts processes or runs whole batches
+
 
 def test_demo_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from ofxpost._cli.main import main

@@ -83,6 +83,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return {"outputs": outputs, "completed": completed, "aggregated": aggregated, "root": root}
 
 
+@pytest.mark.integration
 def test_every_feature_output_is_written(runs: dict[str, Any]) -> None:
     names = set(runs["outputs"]["seq"])
     expected = {
@@ -107,6 +108,7 @@ def test_every_feature_output_is_written(runs: dict[str, Any]) -> None:
     assert "run_log.csv" not in names  # it describes one run
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("name", ["w2", "seq", "perturbed"])
 def test_outputs_are_byte_identical(runs: dict[str, Any], name: str) -> None:
     reference = runs["outputs"]["w1"]
@@ -116,6 +118,7 @@ def test_outputs_are_byte_identical(runs: dict[str, Any], name: str) -> None:
     assert not different
 
 
+@pytest.mark.integration
 def test_completion_order_really_differed_and_aggregation_got_input_order(
     runs: dict[str, Any],
 ) -> None:

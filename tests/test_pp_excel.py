@@ -23,6 +23,7 @@ def excel_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return {"root": root, "out": root / "out", "result": result}
 
 
+@pytest.mark.integration
 def test_workbook_sheets_and_contents(excel_run: dict[str, Any]) -> None:
     path = excel_run["out"] / "riser.xlsx"
     assert path in excel_run["result"].outputs
@@ -58,6 +59,7 @@ def test_workbook_sheets_and_contents(excel_run: dict[str, Any]) -> None:
     assert workbook.properties.created == excel.FIXED_DATE
 
 
+@pytest.mark.integration
 def test_workbook_is_byte_identical_when_rewritten(
     excel_run: dict[str, Any], tmp_path: Path
 ) -> None:

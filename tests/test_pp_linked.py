@@ -19,6 +19,8 @@ from tests._pp_helpers import (
     write_yaml,
 )
 
+pytestmark = pytest.mark.integration  # starts processes or runs whole batches
+
 COLUMNS = [
     {
         "object": RISER,

@@ -21,6 +21,8 @@ from tests._pp_helpers import (
 )
 from tests.conftest import table_bytes
 
+pytestmark = pytest.mark.integration  # starts processes or runs whole batches
+
 
 @pytest.fixture(scope="module")
 def opp_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:

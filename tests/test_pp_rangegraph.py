@@ -48,6 +48,7 @@ def rg_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return {"out": root / "out", "paths": paths, "result": result}
 
 
+@pytest.mark.integration
 def test_curves_match_numpy_and_every_requested_curve_is_kept(rg_run: dict[str, Any]) -> None:
     table = read_table(rg_run["out"], "range_graph")
     assert list(table.columns) == ["file", "stem", "label", "x", "min", "max", "mean", "std_dev"]
@@ -76,6 +77,7 @@ def test_curves_match_numpy_and_every_requested_curve_is_kept(rg_run: dict[str, 
         assert part["min"].isna().all() and part["mean"].isna().all()
 
 
+@pytest.mark.integration
 def test_envelope_matches_independent_maximum_over_files(rg_run: dict[str, Any]) -> None:
     envelope = read_table(rg_run["out"], "range_graph_envelope")
     assert list(envelope.columns) == [
@@ -108,6 +110,7 @@ def test_envelope_matches_independent_maximum_over_files(rg_run: dict[str, Any])
     assert bend["allowable"].isna().all()
 
 
+@pytest.mark.integration
 def test_failed_graph_is_reported(rg_run: dict[str, Any]) -> None:
     errors = read_table(rg_run["out"], "range_graph_errors")
     assert list(errors["label"]) == ["broken"] * 3
@@ -116,6 +119,7 @@ def test_failed_graph_is_reported(rg_run: dict[str, Any]) -> None:
     assert "broken" not in set(table["label"])
 
 
+@pytest.mark.integration
 def test_plots_are_pngs_of_the_fixed_size(rg_run: dict[str, Any]) -> None:
     import matplotlib.image
 

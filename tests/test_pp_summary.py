@@ -322,6 +322,7 @@ def summary_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return {"root": root, "out": root / "out", "paths": paths, "result": result}
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(("spec", "expected"), COLUMNS, ids=[spec["label"] for spec, _ in COLUMNS])
 def test_column_matches_numpy(
     summary_run: dict[str, Any], spec: dict[str, Any], expected: Expected
@@ -333,12 +334,14 @@ def test_column_matches_numpy(
         assert got == pytest.approx(expected(raw), rel=1e-9, abs=1e-9), spec["label"]
 
 
+@pytest.mark.integration
 def test_periods_differ_so_the_checks_mean_something(summary_run: dict[str, Any]) -> None:
     for _, row in read_table(summary_run["out"], "summary_all").dropna(subset=["max"]).iterrows():
         assert row["stage_0"] != row["stage_int"] and row["from_start"] != row["to_stop"]
         assert row["specified"] <= row["max"] and row["static_state"] != row["max"]
 
 
+@pytest.mark.integration
 def test_table_layout_and_failed_file_row(summary_run: dict[str, Any]) -> None:
     table = read_table(summary_run["out"], "summary_all")
     assert list(table.columns[:13]) == [
@@ -367,6 +370,7 @@ def test_table_layout_and_failed_file_row(summary_run: dict[str, Any]) -> None:
     assert summary_run["result"].exit_code == 1  # the truncated file failed
 
 
+@pytest.mark.integration
 def test_missing_object_and_variable_fail_only_that_column(summary_run: dict[str, Any]) -> None:
     table = read_table(summary_run["out"], "summary_all")
     # a failed column makes its file partial (not ok), and the rest of the row stays
@@ -396,6 +400,7 @@ def test_missing_object_and_variable_fail_only_that_column(summary_run: dict[str
     assert columns["message"].str.contains("column 'missing_object'").sum() == 3
 
 
+@pytest.mark.integration
 def test_statistics_table_is_separate_and_single(summary_run: dict[str, Any]) -> None:
     table = read_table(summary_run["out"], "summary_all")
     stats = read_table(summary_run["out"], "summary_all_statistics")
@@ -407,6 +412,7 @@ def test_statistics_table_is_separate_and_single(summary_run: dict[str, Any]) ->
     assert "statistic" not in table.columns and len(table) == 4
 
 
+@pytest.mark.integration
 def test_load_matrix_table(summary_run: dict[str, Any]) -> None:
     table = read_table(summary_run["out"], "load_matrix")
     assert list(table["stem"]) == ["case_001", "case_002", "case_002x", "case_003"]

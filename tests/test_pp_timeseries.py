@@ -98,6 +98,7 @@ def series_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return {"root": root, "paths": paths}
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("mode", ["seq", "par"])
 def test_each_file_ends_at_its_own_stop_time(series_runs: dict[str, Any], mode: str) -> None:
     out = series_runs["root"] / mode
@@ -120,6 +121,7 @@ def test_each_file_ends_at_its_own_stop_time(series_runs: dict[str, Any], mode: 
         assert whole["time"].iloc[-1] == pytest.approx(raw.stop)
 
 
+@pytest.mark.integration
 def test_summary_period_with_nulls_is_per_file(series_runs: dict[str, Any]) -> None:
     table = read_table(series_runs["root"] / "seq", "summary_ends").set_index("stem")
     for path in series_runs["paths"]:
@@ -131,6 +133,7 @@ def test_summary_period_with_nulls_is_per_file(series_runs: dict[str, Any]) -> N
         assert table.loc[stem, "stop_time"] == DURATIONS[stem]
 
 
+@pytest.mark.integration
 def test_errors_table_and_identical_modes(series_runs: dict[str, Any]) -> None:
     root = series_runs["root"]
     errors = read_table(root / "seq", "time_series_errors")

@@ -19,6 +19,8 @@ from ofxpost._pool.pool import ResilientProcessPool
 from ofxpost._pool.task import PREFETCH_MAX_BYTES
 from ofxpost.errors import TaskKilled, WorkerDied
 
+pytestmark = pytest.mark.integration  # starts processes or runs whole batches
+
 
 def _pid() -> int:
     return os.getpid()

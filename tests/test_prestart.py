@@ -19,6 +19,8 @@ from ofxpost._plugins.loading import load_config
 from ofxpost._pool.pool import ResilientProcessPool
 from tests.conftest import EventLog, ToyBatch, live_children
 
+pytestmark = pytest.mark.integration  # starts processes or runs whole batches
+
 _LABEL = "not initialised"
 
 

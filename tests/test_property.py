@@ -24,6 +24,8 @@ import ofxpost
 from ofxpost._executors.local import LocalPoolExecutor
 from tests.conftest import write_toy
 
+pytestmark = pytest.mark.integration  # starts processes or runs whole batches
+
 FAULT_KIND = {
     None: None,
     "raise_open": "file",

@@ -187,6 +187,7 @@ def test_weighted_statistics_by_hand() -> None:
 # ----------------------------------------------------------- load-matrix mismatches
 
 
+@pytest.mark.integration
 def test_load_matrix_mismatches_table_and_warning(tmp_path: Path) -> None:
     make_sims(tmp_path / "sims", cases=3)
     matrix = pd.read_csv(tmp_path / "sims" / "load_matrix.csv")

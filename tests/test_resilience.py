@@ -6,7 +6,6 @@ import contextlib
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import anyio
@@ -16,7 +15,10 @@ import pytest
 import yaml
 
 import ofxpost
+from tests._cli import start_cli
 from tests.conftest import TOY_DIR, EventLog, ToyBatch, live_children, table_bytes, write_toy
+
+pytestmark = pytest.mark.integration  # starts processes or runs whole batches
 
 
 def _wait_gone(pids: set[int], deadline_s: float = 10.0) -> set[int]:
@@ -215,23 +217,10 @@ def test_resume_after_sigkill_of_controller(toy_batch: ToyBatch, tmp_path: Path)
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(TOY_DIR), os.environ.get("PYTHONPATH", "")]),
     }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "ofxpost._cli.main",
-            "run",
-            str(config),
-            "--workers",
-            "2",
-            "--log-format",
-            "json",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        env=env,
-        text=True,
-    )
+    proc = start_cli(
+        "run", str(config), "--workers", "2", "--log-format", "json",
+        stderr=subprocess.DEVNULL, env=env, text=True,
+    )  # fmt: skip
     finished: list[str] = []
     workers: set[int] = set()
     assert proc.stdout is not None
@@ -264,22 +253,8 @@ def test_cli_sigint_exits_130_with_partial_outputs(toy_batch: ToyBatch) -> None:
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(TOY_DIR), os.environ.get("PYTHONPATH", "")]),
     }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "ofxpost._cli.main",
-            "run",
-            str(config),
-            "--workers",
-            "2",
-            "--log-format",
-            "json",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-        text=True,
+    proc = start_cli(
+        "run", str(config), "--workers", "2", "--log-format", "json", env=env, text=True
     )
     assert proc.stdout is not None
     for line in proc.stdout:

@@ -14,6 +14,8 @@ import yaml
 import ofxpost
 from tests.conftest import EventLog
 
+pytestmark = pytest.mark.integration  # starts processes or runs whole batches
+
 FAKE_DIR = Path(__file__).parent / "fakes" / "orcfxapi"
 
 

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 import ofxpost
 from ofxpost._store.store import LOG_NAME
 from tests.conftest import EventLog, ToyBatch, table_bytes
+
+pytestmark = pytest.mark.integration  # starts processes or runs whole batches
 
 
 def _log(config: Path) -> Path:

@@ -9,7 +9,6 @@ import argparse
 import json
 import os
 import subprocess
-import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,10 @@ import pytest
 
 import ofxpost
 from ofxpost._cli.main import LogSettings, log_settings, main
+from tests._cli import run_cli, start_cli, start_python
 from tests.conftest import TOY_DIR, ToyBatch
+
+pytestmark = pytest.mark.integration  # starts processes or runs whole batches
 
 pty = pytest.importorskip("pty") if os.name != "nt" else None
 SRC = Path(ofxpost.__file__).resolve().parent.parent
@@ -34,7 +36,6 @@ def _env() -> dict[str, str]:
 
 
 LOG_ENV_FILE, LOG_ENV_LEVEL = "OFXPOST_LOG_FILE", "OFXPOST_LOG_LEVEL"
-CLI = [sys.executable, "-m", "ofxpost._cli.main"]
 
 
 class _TerminalReader:
@@ -62,11 +63,12 @@ class _TerminalReader:
 
 
 def _run_with_terminal_stderr(args: list[str], stdout: Any) -> tuple[int, str]:
-    """Run the CLI with stderr on a pseudo-terminal; return (exit code, terminal text)."""
+    """Run ``ofxpost ARGS`` with stderr on a pseudo-terminal; return (exit code, terminal
+    text)."""
     assert pty is not None
     master, slave = pty.openpty()
     try:
-        proc = subprocess.Popen(args, stdout=stdout, stderr=slave, env=_env())
+        proc = start_cli(*args, stdout=stdout, stderr=slave, env=_env())
     finally:
         os.close(slave)
     reader = _TerminalReader(master)
@@ -95,7 +97,7 @@ def test_stdout_to_a_file_gets_every_event_and_the_bar_draws_on_the_terminal(
     config = toy_batch(3)
     events_path = tmp_path / "events.jsonl"
     with open(events_path, "wb") as out:
-        code, terminal = _run_with_terminal_stderr([*CLI, "run", str(config)], out)
+        code, terminal = _run_with_terminal_stderr(["run", str(config)], out)
     assert code == 0, terminal
     _check_events(events_path.read_text().splitlines(), 3)
     assert "3/3" in terminal and "ofxpost" in terminal  # the rich bar, on stderr
@@ -109,9 +111,9 @@ def test_stdout_to_a_pipe_gets_every_event_with_a_terminal_stderr(
     config = toy_batch(3)
     out_path = tmp_path / "piped.jsonl"
     copy = f"import sys; open({str(out_path)!r}, 'wb').write(sys.stdin.buffer.read())"
-    reader = subprocess.Popen([sys.executable, "-c", copy], stdin=subprocess.PIPE)
+    reader = start_python("-c", copy, stdin=subprocess.PIPE, stdout=None, stderr=None)
     assert reader.stdin is not None
-    code, terminal = _run_with_terminal_stderr([*CLI, "run", str(config)], reader.stdin)
+    code, terminal = _run_with_terminal_stderr(["run", str(config)], reader.stdin)
     reader.stdin.close()
     assert reader.wait(timeout=60) == 0
     assert code == 0, terminal
@@ -125,7 +127,7 @@ def test_both_streams_on_a_terminal_show_the_bar_and_no_json(toy_batch: ToyBatch
     assert pty is not None
     master, slave = pty.openpty()
     try:
-        proc = subprocess.Popen([*CLI, "run", str(config)], stdout=slave, stderr=slave, env=_env())
+        proc = start_cli("run", str(config), stdout=slave, stderr=slave, env=_env())
     finally:
         os.close(slave)
     reader = _TerminalReader(master)
@@ -158,12 +160,7 @@ def test_a_reader_that_goes_away_ends_event_output_quietly(
     (config.parent / "ofxpost_plugins.py").write_text(GATE_PLUGIN)
     gate = tmp_path / "go"
     env = {**_env(), "OFXPOST_TEST_GATE": str(gate)}
-    proc = subprocess.Popen(
-        [*CLI, "run", str(config), "--log-format", "json"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-    )
+    proc = start_cli("run", str(config), "--log-format", "json", env=env)
     assert proc.stdout is not None and proc.stderr is not None
     first = proc.stdout.readline()  # like `head -1`
     assert json.loads(first)["event"] == "batch_started"
@@ -203,8 +200,11 @@ def test_descriptor_redirects_in_the_controller_never_swallow_events(
     sink = tmp_path / "plugin_fd1.txt"
     events_path = tmp_path / "events.jsonl"
     with open(events_path, "wb") as out:
-        code = subprocess.run(
-            [*CLI, "run", str(config), "--log-format", "json"],
+        code = run_cli(
+            "run",
+            str(config),
+            "--log-format",
+            "json",
             stdout=out,
             stderr=subprocess.PIPE,
             env={**_env(), "OFXPOST_TEST_SINK": str(sink)},

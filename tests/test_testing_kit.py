@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
-import textwrap
 import types
 from pathlib import Path
 
@@ -114,6 +112,7 @@ def test_archive_arguments_are_checked(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- runner
 
 
+@pytest.mark.integration
 def test_runner_with_a_plugin_file_in_parallel(
     ofxpost_archives: object, ofxpost_batch: BatchRunner, peak_file: Path
 ) -> None:
@@ -131,6 +130,7 @@ def test_runner_with_a_plugin_file_in_parallel(
         run.table("nope")
 
 
+@pytest.mark.integration
 def test_runner_with_an_in_memory_module_sequential_only(
     ofxpost_archives: object, tmp_path: Path, peak_file: Path
 ) -> None:
@@ -145,6 +145,7 @@ def test_runner_with_an_in_memory_module_sequential_only(
         run_plugin_batch(CONFIG, base_dir=tmp_path, plugins=[module], mode="parallel")
 
 
+@pytest.mark.integration
 def test_runner_with_an_importable_module_object_in_parallel(
     ofxpost_archives: object,
     tmp_path: Path,
@@ -164,6 +165,7 @@ def test_runner_checks_plugin_paths(tmp_path: Path) -> None:
         run_plugin_batch(CONFIG, base_dir=tmp_path, plugins=[tmp_path / "missing.py"])
 
 
+@pytest.mark.integration
 def test_runner_refuses_a_false_parallel_run(
     ofxpost_archives: object, tmp_path: Path, peak_file: Path
 ) -> None:
@@ -173,6 +175,7 @@ def test_runner_refuses_a_false_parallel_run(
         run_plugin_batch(config, base_dir=tmp_path, plugins=[peak_file], mode="parallel")
 
 
+@pytest.mark.integration
 def test_runner_schema_checks_events(
     ofxpost_archives: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -189,6 +192,7 @@ def test_runner_schema_checks_events(
 # ------------------------------------------------------------- sequential vs parallel
 
 
+@pytest.mark.integration
 def test_same_tables_passes_for_a_deterministic_plugin(
     ofxpost_archives: object, ofxpost_batch: BatchRunner, peak_file: Path
 ) -> None:
@@ -197,6 +201,7 @@ def test_same_tables_passes_for_a_deterministic_plugin(
     assert seq.result.mode == "sequential" and par.result.mode == "parallel"
 
 
+@pytest.mark.integration
 def test_same_tables_fails_for_a_table_that_depends_on_workers(
     ofxpost_archives: object,
     tmp_path: Path,
@@ -209,6 +214,7 @@ def test_same_tables_fails_for_a_table_that_depends_on_workers(
         assert_same_tables(CONFIG, base_dir=tmp_path, plugins=[peak_file])
 
 
+@pytest.mark.integration
 def test_same_tables_fails_for_a_missing_table(
     ofxpost_archives: object, tmp_path: Path, peak_file: Path
 ) -> None:
@@ -226,35 +232,30 @@ def test_event_log_fixture_checks_events(ofxpost_events: EventLog) -> None:
     assert ofxpost_events == []
 
 
-def _pytest(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
+def _pytest(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    """A plugin author's ``python -m pytest -q`` in ``pytester.path``: a fresh process, so
+    the kit comes from the installed entry point, as it does for them."""
+    return pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider", *args, timeout=240)
 
 
-def test_pytest_plugin_is_registered_and_can_be_disabled(tmp_path: Path) -> None:
-    (tmp_path / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
-    (tmp_path / "test_uses_kit.py").write_text(
-        textwrap.dedent(
-            """
-            def test_kit(ofxpost_archives, ofxpost_batch):
-                sims = ofxpost_archives(cases=1)
-                run = ofxpost_batch.run({"inputs": ["sims/*.ofx.parquet"]})
-                assert run.result.exit_code == 0
-                assert list(run.table("files")["status"]) == ["ok"]
-            """
-        ),
-        encoding="utf-8",
+@pytest.mark.integration
+def test_pytest_plugin_is_registered_and_can_be_disabled(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\n")
+    pytester.makepyfile(
+        test_uses_kit="""
+        def test_kit(ofxpost_archives, ofxpost_batch):
+            sims = ofxpost_archives(cases=1)
+            run = ofxpost_batch.run({"inputs": ["sims/*.ofx.parquet"]})
+            assert run.result.exit_code == 0
+            assert list(run.table("files")["status"]) == ["ok"]
+        """
     )
-    enabled = _pytest(tmp_path)
-    assert enabled.returncode == 0, enabled.stdout + enabled.stderr
-    disabled = _pytest(tmp_path, "-p", "no:ofxpost")
-    assert disabled.returncode != 0
-    assert "fixture 'ofxpost_archives' not found" in disabled.stdout
+    enabled = _pytest(pytester)
+    assert enabled.ret == 0, enabled.stdout.str() + enabled.stderr.str()
+    enabled.assert_outcomes(passed=1)
+    disabled = _pytest(pytester, "-p", "no:ofxpost")
+    assert disabled.ret != 0
+    assert "fixture 'ofxpost_archives' not found" in disabled.stdout.str()
 
 
 def test_kit_is_public() -> None:
@@ -298,6 +299,7 @@ def ofxpost_aggregate(records):
 '''
 
 
+@pytest.mark.integration
 def test_a_third_party_fold_is_used_through_the_public_hook(
     ofxpost_archives: object, tmp_path: Path
 ) -> None:

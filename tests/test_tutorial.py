@@ -14,11 +14,15 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import subprocess
-import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import pytest
+
+from tests._cli import CLI, run_python
+
+pytestmark = pytest.mark.integration  # starts processes or runs whole batches
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "writing-plugins.md"
 STEPS_END = "## The test kit"
@@ -44,10 +48,10 @@ class Shell:
             env["PYTHONPATH"] = os.pathsep.join(self.pythonpath)
         return env
 
-    def run(self, argv: list[str]) -> str:
-        done = subprocess.run(
-            argv, cwd=self.cwd, env=self.env(), capture_output=True, text=True, timeout=300
-        )
+    def run(self, *args: str) -> str:
+        """Run ``python ARGS`` here, with this shell's ``PYTHONPATH``."""
+        done = run_python(*args, cwd=self.cwd, env=self.env(), timeout=300)
+        argv = ["python", *args]
         self.log.append(f"$ {shlex.join(argv)}\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
         assert done.returncode == 0, "\n".join(self.log)
         return done.stdout
@@ -78,14 +82,14 @@ class Shell:
         elif words == ["pip", "install", "-e", "."]:
             self.pip_install_editable()
         elif words[:3] == ["python", "-m", "pytest"]:
-            self.last_output = self.run([sys.executable, *words[1:], "-p", "no:cacheprovider"])
+            self.last_output = self.run(*words[1:], "-p", "no:cacheprovider")
         elif words[0] == "ofxpost":
             grep = None
             if "|" in words:
                 bar = words.index("|")
                 assert words[bar + 1] == "grep", text
                 grep, words = words[bar + 2], words[:bar]
-            out = self.run([sys.executable, "-m", "ofxpost._cli.main", *words[1:]])
+            out = self.run(*CLI[1:], *words[1:])
             if grep is not None:
                 out = "".join(ln + "\n" for ln in out.splitlines() if grep in ln)
             self.last_output = out

@@ -13,6 +13,8 @@ import ofxpost
 from ofxpost._cli.main import main
 from tests.conftest import ToyBatch
 
+pytestmark = pytest.mark.integration  # starts processes or runs whole batches
+
 ON_LINUX = sys.platform.startswith("linux")
 
 

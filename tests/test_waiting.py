@@ -12,6 +12,8 @@ import pytest
 import ofxpost
 from tests.conftest import EventLog, ToyBatch
 
+pytestmark = pytest.mark.integration  # starts processes or runs whole batches
+
 PLUGINS = ["ofxpost_toy", "ofxpost_toy_faults"]
 
 

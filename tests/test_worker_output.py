@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 import ofxpost
+from tests._cli import run_cli
 from tests.conftest import TOY_DIR, EventLog, ToyBatch
+
+pytestmark = pytest.mark.integration  # starts processes or runs whole batches
 
 PLUGINS = ["ofxpost_toy", "ofxpost_toy_faults"]
 FLOODERS = (1, 4, 6)
@@ -31,12 +32,7 @@ def test_json_stdout_stays_clean_in_parallel(toy_batch: ToyBatch) -> None:
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(TOY_DIR), os.environ.get("PYTHONPATH", "")]),
     }
-    proc = subprocess.run(
-        [sys.executable, "-m", "ofxpost._cli.main", "run", str(config), "--log-format", "json"],
-        capture_output=True,
-        env=env,
-        timeout=280,
-    )
+    proc = run_cli("run", str(config), "--log-format", "json", env=env, timeout=280, text=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
     lines = proc.stdout.decode("utf-8").splitlines()
     events = [json.loads(line) for line in lines]  # every line is one JSON event

@@ -47,6 +47,7 @@ def fatigue_config(**section: Any) -> dict[str, Any]:
     }
 
 
+@pytest.mark.integration
 def test_fatigue_tables_and_plot(ofxpost_archives: Any, ofxpost_batch: BatchRunner) -> None:
     sims = ofxpost_archives(cases=3)
     run = ofxpost_batch.run(fatigue_config())
@@ -73,6 +74,7 @@ def test_fatigue_tables_and_plot(ofxpost_archives: Any, ofxpost_batch: BatchRunn
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.integration
 def test_fatigue_tables_identical_sequential_vs_parallel(
     ofxpost_archives: Any, ofxpost_batch: BatchRunner
 ) -> None:
@@ -109,6 +111,7 @@ def _constant_amplitude_archive(path: Path, tension_range: float, cycles: int) -
     return write_archive(path, info, data)
 
 
+@pytest.mark.integration
 def test_constant_amplitude_batch_damage_is_n_over_N(
     tmp_path: Path, ofxpost_batch: BatchRunner
 ) -> None:
@@ -133,6 +136,7 @@ def test_constant_amplitude_batch_damage_is_n_over_N(
     assert dnv_curve("D", "air").cycles_to_failure([stress_range])[0] == pytest.approx(n_to_failure)
 
 
+@pytest.mark.integration
 def test_missing_load_matrix_fails_only_the_fatigue_tables(
     ofxpost_archives: Any, ofxpost_batch: BatchRunner
 ) -> None:
@@ -145,6 +149,7 @@ def test_missing_load_matrix_fails_only_the_fatigue_tables(
     assert "fatigue_life" not in run.tables and "files" in run.tables
 
 
+@pytest.mark.integration
 def test_a_file_without_a_load_case_is_an_error(
     ofxpost_archives: Any, ofxpost_batch: BatchRunner
 ) -> None:
@@ -156,6 +161,7 @@ def test_a_file_without_a_load_case_is_an_error(
     assert any("case_002" in e for e in run.result.output_errors)
 
 
+@pytest.mark.integration
 def test_failed_file_makes_life_incomplete(
     ofxpost_archives: Any, ofxpost_batch: BatchRunner
 ) -> None:
