@@ -16,6 +16,7 @@ sub-packages::
   rows by file), :class:`LoadCases`, :func:`simulation_stem`.
 * **Writers**: :class:`TablesNotWritten`, raised by a writer that wrote what it
   could but not every table.
+* **Report**: :class:`ReportSection`, what ``ofxpost_report_sections`` returns.
 * **Folds**: :class:`Fold`, what ``ofxpost_start_fold`` returns.
 * **Executors**: the :class:`FileExecutor` protocol and :data:`ExecutorFactory`
   (``run_batch(..., executor=...)``).
@@ -39,6 +40,7 @@ from ofxpost._core.fold import Fold
 from ofxpost._core.markers import hookimpl, hookspec
 from ofxpost._core.partial import Partial
 from ofxpost._core.records import FileRecord, Job
+from ofxpost._core.report import ReportSection
 from ofxpost._executors.protocol import ExecutorFactory, FileExecutor
 from ofxpost._store.artifacts import artifact_path
 from ofxpost.errors import LoadMatrixError, TablesNotWritten
@@ -101,6 +103,7 @@ __all__ = [
     "LoadCases",
     "LoadMatrixError",
     "Partial",
+    "ReportSection",
     "TablesNotWritten",
     "add_warning",
     "allowables",

@@ -19,7 +19,7 @@ from ofxpost._builtin.support.tableunits import UnitsMode, arrow_table, csv_text
 from ofxpost._core.atomic import atomic_path
 from ofxpost._core.markers import hookimpl
 
-Format = Literal["csv", "parquet", "xlsx"]
+Format = Literal["csv", "parquet", "xlsx", "html"]
 ALL_FORMATS: tuple[Format, ...] = ("csv", "parquet", "xlsx")
 
 
@@ -30,7 +30,8 @@ class OutputsSection(BaseModel):
 
     formats: list[Format] = Field(default_factory=lambda: list(ALL_FORMATS))
     """Which files to write: ``csv`` (one per table), ``parquet`` (one per table,
-    under ``parquet/``) and ``xlsx`` (one workbook)."""
+    under ``parquet/``), ``xlsx`` (one workbook) and ``html`` (``report.html``, see
+    ``docs/report.md``; not written unless listed)."""
     csv_decimals: int = Field(default=6, ge=0, le=17)
     """Decimal places of floats in CSV files."""
     tables: list[str] | None = None
