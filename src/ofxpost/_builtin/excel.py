@@ -4,7 +4,8 @@ Written when ``xlsx`` is in ``outputs.formats``, to ``output_dir/<excel.name>``
 (default ``ofxpost-results.xlsx``). Sheets, in this order, each only when its table
 exists: every summary group and its statistics, ``linked_statistics`` and its
 statistics, ``range_graph_envelope``, ``load_matrix``, ``load_matrix_mismatches``
-(when there are any),
+(when there are any), every other table a plugin writes (e.g. ``fatigue_damage``,
+``fatigue_life``; in name order),
 ``weighted_statistics`` (probability-weighted across-file statistics of the
 summary groups, when the load matrix has a ``probability`` column), ``errors``
 (the column errors of every feature, with a ``feature`` column), ``failures``
@@ -118,12 +119,29 @@ def workbook_tables(
     weighted = weighted_table(tables, config)
     if weighted is not None:
         chosen.append((WEIGHTED, weighted))
+    taken = {name for name, _ in chosen} | {WEIGHTED}
+    chosen += [(name, tables[name]) for name in sorted(tables) if plugin_table(name, taken)]
     errors = error_table(tables)
     if errors is not None:
         chosen.append(("errors", errors))
     if "failures" in tables:
         chosen.append(("failures", tables["failures"]))
     return chosen
+
+
+NOT_SHEETS: tuple[str, ...] = ("files", "run_log", "range_graph", "failures", "report_")
+"""Tables (and prefixes) that get no sheet of their own (besides the named ones)."""
+
+
+def plugin_table(name: str, taken: set[str]) -> bool:
+    """Whether ``name`` is another table that gets a sheet (a plugin's, e.g. the
+    fatigue tables): not one placed already, not a time series, not a feature's
+    errors (those are in ``errors``), not the long ``range_graph`` or ``files``."""
+    if name in taken or name.startswith("time_series_") or name.endswith("_errors"):
+        return False
+    if name in ("load_matrix_mismatches", "summary_errors"):
+        return False
+    return not any(name == n or (n.endswith("_") and name.startswith(n)) for n in NOT_SHEETS)
 
 
 def error_table(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame | None:
@@ -171,7 +189,9 @@ def number_format(series: pd.Series) -> str | None:
     """The Excel number format of a column (``None``: leave it General).
 
     Integers ``0``; floats by their largest magnitude: ``#,##0.0`` from 1000,
-    ``0.000`` from 0.01, otherwise scientific ``0.000E+00``. Cells keep the full
+    ``0.000`` from 0.01 (more decimals when the smallest non-zero value is below
+    0.01, so that it shows 4 significant figures: a probability 0.002589 is not
+    "0.003"), otherwise scientific ``0.000E+00``. Cells keep the full
     value; the format only sets what is shown.
     """
     if pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(series):
@@ -190,6 +210,9 @@ def number_format(series: pd.Series) -> str | None:
     if largest >= 1000.0:
         return "#,##0.0"
     if largest >= 0.01:
+        smallest = float(finite[finite > 0].min())
+        if smallest < 0.01:  # small values beside larger ones (probabilities): 4 figures
+            return "0." + "0" * min(10, 3 - math.floor(math.log10(smallest)))
         return "0.000"
     return "0.000E+00"
 

@@ -14,8 +14,9 @@ sections other plugins add through ``ofxpost_report_sections`` (the fatigue
 plugin's lives) and the definitions of every column.
 
 With ``html`` among the formats the plugin also aggregates two small tables that
-let ``ofxpost report`` describe a folder without the config: ``report_columns``
+let ``ofxpost report`` describe a folder without the config, as the run did: ``report_columns``
 (object, variable, point, period and statistic of each value column) and
+``report_graphs`` (each range graph's titles, curves and units) and
 ``report_batch`` (config digest, inputs, ofxpost version).
 """
 
@@ -107,6 +108,7 @@ def ofxpost_aggregate(records: Sequence[Any], config: Any, plan: Any) -> dict[st
         return {}
     return {
         report_data.COLUMNS_TABLE: report_data.column_definitions(config),
+        report_data.GRAPHS_TABLE: report_data.graph_settings(config),
         report_data.BATCH_TABLE: report_data.batch_facts(config, plan),
     }
 
@@ -133,18 +135,17 @@ def plugin_sections(
     return sections, errors
 
 
-def plots(tables: Mapping[str, pd.DataFrame], config: Any | None) -> list[Any]:
+def plots(tables: Mapping[str, pd.DataFrame]) -> list[Any]:
     """``(label, svg, facts)`` per range graph of the envelope table."""
     envelope = tables.get("range_graph_envelope")
     if envelope is None or envelope.empty:
         return []
     long = tables.get("range_graph")
     facts = {item["label"]: item for item in report_data.envelope_exceedances(envelope)}
-    unit = envelope.attrs.get("ofxpost.units", {}).get("max")
     out = []
-    for plot in report_plots.graph_plots(envelope, long, config):
+    for plot in report_plots.graph_plots(envelope, long, tables.get(report_data.GRAPHS_TABLE)):
         found = dict(facts.get(plot.label) or {})
-        found["unit"] = unit
+        found["unit"] = plot.unit
         out.append((plot.label, report_plots.svg_of(plot, envelope, long), found))
     return out
 
@@ -181,7 +182,7 @@ def render_tables(
         header=header(tables),
         run_times=run_times,
         partial=partial,
-        plots=plots(tables, config) if with_plots else [],
+        plots=plots(tables) if with_plots else [],
         sections=sections,
         section_errors=errors,
     )

@@ -45,6 +45,8 @@ from ofxpost._builtin.support.tableunits import (
 
 COLUMNS_TABLE = "report_columns"
 """Table describing every value column of the built-in features."""
+GRAPHS_TABLE = "report_graphs"
+"""Table of each range graph's plot settings (title, axis titles, curves, units)."""
 BATCH_TABLE = "report_batch"
 """Table of the batch's deterministic facts (config digest, inputs, version ...)."""
 DEFINITION_COLUMNS: list[str] = [
@@ -141,6 +143,27 @@ def column_definitions(config: Any) -> pd.DataFrame:
                 ]
             )
     return pd.DataFrame(rows, columns=DEFINITION_COLUMNS)
+
+
+GRAPH_COLUMNS: list[str] = ["label", "title", "x_label", "y_label", "curves", "units"]
+
+
+def graph_settings(config: Any) -> pd.DataFrame:
+    """The ``report_graphs`` table: how each range graph is plotted (``curves``:
+    the requested curves, space-separated)."""
+    graphs = _sections(config, "range_graph")
+    rows = [
+        [
+            entry.name,
+            entry.title or entry.name,
+            entry.x_label,
+            entry.axis_title,
+            " ".join(entry.statistics),
+            entry.units or "",
+        ]
+        for entry in getattr(graphs, "graphs", None) or []
+    ]
+    return pd.DataFrame(rows, columns=GRAPH_COLUMNS)
 
 
 def batch_facts(config: Any, plan: Any) -> pd.DataFrame:

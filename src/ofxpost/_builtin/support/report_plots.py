@@ -42,36 +42,36 @@ class GraphPlot:
     allowable: float | None = None
     sections: Sequence[float] = field(default_factory=tuple)
     """Arc lengths of section boundaries (dotted lines)."""
+    unit: str | None = None
+    """Units of the values (for captions)."""
 
 
 def graph_plots(
-    envelope: pd.DataFrame, long: pd.DataFrame | None, config: Any | None
+    envelope: pd.DataFrame, long: pd.DataFrame | None, settings: pd.DataFrame | None
 ) -> list[GraphPlot]:
-    """One :class:`GraphPlot` per graph of the envelope table (config adds titles, units)."""
-    entries: dict[str, Any] = {}
-    if config is not None:
-        try:
-            section = config.section("range_graph")
-        except (KeyError, AttributeError):
-            section = None
-        entries = {e.name: e for e in getattr(section, "graphs", None) or []}
+    """One :class:`GraphPlot` per graph of the envelope table; ``settings`` (the
+    ``report_graphs`` table) gives titles, curves and units, else they are guessed."""
+    known: dict[str, Any] = {}
+    if settings is not None and "label" in settings.columns:
+        known = {str(row.label): row for row in settings.itertuples(index=False)}
     unit = envelope.attrs.get("ofxpost.units", {}).get("max")
     plots: list[GraphPlot] = []
-    for label in dict.fromkeys(envelope["label"].tolist()):
+    for label in dict.fromkeys(str(v) for v in envelope["label"].tolist()):
         part = envelope[envelope["label"] == label]
         allowable = part["allowable"].iloc[0]
         allowable = None if allowable is None or allowable != allowable else float(allowable)
-        entry = entries.get(str(label))
-        if entry is not None:
-            curves = [c for c in entry.statistics if c in ENVELOPE_STYLE]
+        row = known.get(label)
+        if row is not None:
+            curves = [c for c in str(row.curves).split() if c in ENVELOPE_STYLE]
             plots.append(
                 GraphPlot(
-                    str(label),
-                    entry.title or str(label),
-                    entry.axis_title,
-                    entry.x_label,
+                    label,
+                    str(row.title),
+                    str(row.y_label),
+                    str(row.x_label),
                     curves or ["max"],
                     allowable,
+                    unit=str(row.units) or unit,
                 )
             )
             continue
@@ -79,9 +79,9 @@ def graph_plots(
         if long is not None and "mean" in long.columns:
             mine = long[long["label"] == label]
             curves = [c for c in ("max", "min", "mean") if mine[c].notna().any()]
-        y_label = f"{label} ({unit})" if unit else str(label)
+        y_label = f"{label} ({unit})" if unit else label
         plots.append(
-            GraphPlot(str(label), str(label), y_label, "Arc length (m)", curves, allowable)
+            GraphPlot(label, label, y_label, "Arc length (m)", curves, allowable, unit=unit)
         )
     return plots
 
