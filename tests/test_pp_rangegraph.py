@@ -126,9 +126,9 @@ def test_plots_are_pngs_of_the_fixed_size(rg_run: dict[str, Any]) -> None:
         "range_graph_tension.png",
     ]
     for plot in plots:
-        assert png_size(plot) == (1000, 600)
+        assert png_size(plot) == (2000, 1200)  # 10 x 6 inches at 200 dpi
     image = matplotlib.image.imread(plots[2])
-    assert image.shape[:2] == (600, 1000)
+    assert image.shape[:2] == (1200, 2000)
     assert set(rg_run["result"].outputs) >= set(plots)
 
 
@@ -156,7 +156,32 @@ def test_plot_title_axes_and_partial_marker() -> None:
     assert "PARTIAL" in axes.get_title()
     assert axes.get_ylabel() == "Effective tension (kN)" and axes.get_xlabel() == "Arc length (m)"
     labels = [t.get_text() for t in axes.get_legend().get_texts()]
-    assert labels == ["per file", "envelope max", "envelope min", "allowable 900"]
+    assert labels == ["per file", "envelope max", "envelope min", "envelope mean", "allowable 900"]
+    mean = next(line for line in axes.get_lines() if line.get_label() == "envelope mean")
+    assert list(mean.get_ydata()) == [2.0, 2.0] and mean.get_linestyle() == "-."
+    notes = [t.get_text() for t in axes.texts]
+    assert notes == ["governing: a\nmax 4 at 10 m"]  # the envelope's peak and its file
     widths = {line.get_label(): line.get_linewidth() for line in axes.get_lines()}
     assert widths["envelope max"] > widths["per file"]
     assert "PARTIAL" not in build_figure(table, env, entry).axes[0].get_title()
+
+
+def test_plot_markers_and_no_mean_unless_requested() -> None:
+    from ofxpost._builtin.rangegraph import RangeGraphEntry, RangeGraphSection, envelope
+    from ofxpost._builtin.support.plots import build_figure
+
+    entry = RangeGraphEntry.model_validate(
+        {**GRAPHS[0], "statistics": ["max", "min"], "markers": {"TDP": 5.0, "hang-off": 0.0}}
+    )
+    table = pd.DataFrame(
+        {
+            "file": ["a", "a"], "stem": ["a", "a"], "label": ["tension"] * 2, "x": [0.0, 10.0],
+            "min": [1.0, 2.0], "max": [3.0, 4.0], "mean": [2.0, 2.0], "std_dev": [0.1, 0.1],
+        }
+    )  # fmt: skip
+    axes = build_figure(table, envelope(table, RangeGraphSection(graphs=[entry])), entry).axes[0]
+    labels = [line.get_label() for line in axes.get_lines()]
+    assert "envelope mean" not in labels
+    assert [t.get_text() for t in axes.texts][:2] == ["hang-off", "TDP"]  # by arc length
+    verticals = [line.get_xdata()[0] for line in axes.get_lines() if line.get_linestyle() == ":"]
+    assert verticals == [0.0, 5.0]

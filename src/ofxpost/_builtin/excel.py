@@ -12,11 +12,11 @@ summary groups, when the load matrix has a ``probability`` column), ``errors``
 (the core table) and ``definitions`` (periods, statistics, sign conventions,
 units, allowables, source files, ofxpost version).
 
-Report-ready: each sheet has a units row under the header when its table
-carries units, number formats, column widths from the contents, and values
-beyond the table's allowables flagged (red fill, bold red font). Time-series
-tables, the long ``range_graph`` table, ``files`` and ``run_log`` are left out.
-Sheet names are cut to 31 characters and made unique.
+Report-ready: each sheet has a units row under the header (row 2, empty where a
+column has no unit, so that a reader can always skip it), number formats, column
+widths from the contents, and values beyond the table's allowables flagged (red
+fill, bold red font). Time-series tables, the long ``range_graph`` table,
+``files`` and ``run_log`` are left out. Sheet names are cut to 31 characters and made unique.
 
 The file is deterministic: the workbook's created/modified dates are fixed and
 every zip entry gets the same timestamp, so equal tables give equal bytes.
@@ -251,12 +251,10 @@ def _write_sheet(workbook: Any, title: str, frame: pd.DataFrame) -> None:
     sheet.append(columns)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    first_data_row = 2
-    if units:
-        sheet.append([units.get(c) for c in columns])
-        for cell in sheet[2]:
-            cell.font = Font(italic=True)
-        first_data_row = 3
+    sheet.append([units.get(c) for c in columns])  # row 2: units, on every sheet
+    for cell in sheet[2]:
+        cell.font = Font(italic=True)
+    first_data_row = 3
     for row in frame.itertuples(index=False, name=None):
         sheet.append([_cell(v) for v in row])
     sheet.freeze_panes = f"A{first_data_row}"
@@ -286,8 +284,8 @@ def build_workbook(
 ) -> Any:
     """An openpyxl workbook holding ``sheets`` (and a last ``definitions`` sheet).
 
-    Each sheet: a bold header, an italic units row when the table carries units
-    (``df.attrs["ofxpost.units"]``), number formats (:func:`number_format`),
+    Each sheet: a bold header, an italic units row (``df.attrs["ofxpost.units"]``;
+    always there, empty where a column has none), number formats (:func:`number_format`),
     column widths (:func:`column_width`), frozen header rows, and values beyond
     ``df.attrs["ofxpost.allowable"]`` flagged with a red fill and bold red font.
     """

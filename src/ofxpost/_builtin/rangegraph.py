@@ -78,6 +78,9 @@ class RangeGraphEntry(FeatureItem):
     """Plot x-axis title."""
     y_label: str | None = None
     """Plot y-axis title (default: the variable and its units)."""
+    markers: dict[str, float] = Field(default_factory=dict)
+    """Named arc lengths (m) drawn as dotted vertical lines on the plots, e.g. the
+    section boundaries ``{"buoyancy start": 420.0, "TDP": 610.0}``."""
 
     @model_validator(mode="after")
     def _distinct(self) -> RangeGraphEntry:

@@ -16,6 +16,8 @@ RISER = "Riser"
 VESSEL = "Vessel"
 TENSION = "Effective tension"
 BEND = "Bend moment"
+SECTION_MARKERS = {"section 1/2": 100.0, "section 2/3": 600.0}
+"""The synthetic riser's section boundaries (m), marked on the range-graph plots."""
 
 
 def _summary_columns() -> list[dict[str, Any]]:
@@ -144,6 +146,7 @@ def demo_config(cases: int) -> dict[str, Any]:
                     "allowable": 900.0,
                     "label": "effective_tension",
                     "title": "Riser effective tension envelope",
+                    "markers": SECTION_MARKERS,
                 },
                 {
                     "object": RISER,
@@ -153,6 +156,7 @@ def demo_config(cases: int) -> dict[str, Any]:
                     "statistics": ["max", "mean"],
                     "label": "bend_moment",
                     "title": "Riser bend moment envelope",
+                    "markers": SECTION_MARKERS,
                 },
             ]
         },

@@ -1,11 +1,15 @@
 """Range-graph plots: one PNG per graph, every file's curves and the envelope.
 
-Each figure is 10 × 6 inches at 100 dpi (1000 × 600 pixels, always: no tight
-bounding box). Per-file Max/Min curves are thin grey lines, the envelope is bold,
-an ``allowable`` limit is a dashed red line. When the batch was cancelled the title
-says PARTIAL. Matplotlib is imported only by :mod:`.figures`, lazily, and drives its Agg
-renderer through :class:`~matplotlib.figure.Figure` (no pyplot, no global backend).
-The tables become :class:`~ofxpost._builtin.support.figures.FigureSpec` values here; drawing
+Each figure is 10 × 6 inches at 200 dpi (2000 × 1200 pixels, always: no tight
+bounding box). Per-file Max/Min curves are thin grey lines, the envelope is bold
+(the Mean's, when the graph keeps ``mean``, dash-dotted; ``std_dev`` is not drawn:
+it is not on the values' scale), an ``allowable`` limit is a dashed red line, the
+governing case (the file of the envelope's peak) is labelled, and the entry's
+``markers`` are dotted vertical lines. Axis titles carry the units. When the
+batch was cancelled the title says PARTIAL. Matplotlib is imported only by
+:mod:`.figures`, lazily, and drives its Agg renderer through
+:class:`~matplotlib.figure.Figure` (no pyplot, no global backend). The tables
+become :class:`~ofxpost._builtin.support.figures.FigureSpec` values here; drawing
 them is :mod:`ofxpost._builtin.support.figures`, in this process or in the plot process
 (:mod:`ofxpost._builtin.support.plot_process`).
 """
@@ -23,6 +27,7 @@ from ofxpost._builtin.support.figures import (
     DPI,
     ENVELOPE_COLOURS,
     FIGURE_SIZE,
+    MEAN_COLOUR,
     PER_FILE_COLOUR,
     Curve,
     FigureSpec,
@@ -79,6 +84,10 @@ class RangeGraphEntry(Protocol):
     @property
     def allowable(self) -> float | None:
         """A limit drawn as a dashed line, if any."""
+
+    @property
+    def markers(self) -> dict[str, float]:
+        """Named arc lengths drawn as dotted vertical lines."""
 
 
 def warm_up() -> threading.Thread:
@@ -170,6 +179,7 @@ def figure_spec(
                 )
             )
             first = False
+    note: tuple[float, float, str] | None = None
     if envelope is not None and not envelope.empty:
         env = envelope[envelope["label"] == entry.name]
         x = env["x"].to_numpy(dtype=float)
@@ -177,6 +187,16 @@ def figure_spec(
             values = env[column].to_numpy(dtype=float)
             if values.size and not np.all(np.isnan(values)):
                 curves.append(Curve(x, values, colour, 2.2, f"envelope {column}"))
+        if "mean" in entry.statistics and not part.empty:
+            means = part.groupby("x", sort=True)["mean"].max().reindex(x)
+            values = means.to_numpy(dtype=float)
+            if values.size and not np.all(np.isnan(values)):
+                curves.append(Curve(x, values, MEAN_COLOUR, 1.8, "envelope mean", "-."))
+        top = env["max"].to_numpy(dtype=float)
+        if top.size and not np.all(np.isnan(top)):
+            at = int(np.nanargmax(top))
+            stem = env["max_stem"].iloc[at]
+            note = (float(x[at]), float(top[at]), governing_text(stem, top[at], x[at]))
     title = entry.title or entry.name
     if partial:
         title = f"PARTIAL: {title} (cancelled batch: some files missing)"
@@ -188,4 +208,15 @@ def figure_spec(
         curves=tuple(curves),
         allowable=entry.allowable,
         no_data=part.empty,
+        markers=tuple(
+            sorted(
+                ((str(k), float(v)) for k, v in entry.markers.items()), key=lambda m: (m[1], m[0])
+            )
+        ),
+        note=note,
     )
+
+
+def governing_text(stem: object, value: float, x: float) -> str:
+    """The label of a graph's governing case: its file and peak."""
+    return f"governing: {stem}\nmax {value:.4g} at {x:g} m"

@@ -145,12 +145,13 @@ def column_definitions(config: Any) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=DEFINITION_COLUMNS)
 
 
-GRAPH_COLUMNS: list[str] = ["label", "title", "x_label", "y_label", "curves", "units"]
+GRAPH_COLUMNS: list[str] = ["label", "title", "x_label", "y_label", "curves", "units", "markers"]
 
 
 def graph_settings(config: Any) -> pd.DataFrame:
     """The ``report_graphs`` table: how each range graph is plotted (``curves``:
-    the requested curves, space-separated)."""
+    the requested curves, space-separated; ``markers``: a JSON object of named arc
+    lengths)."""
     graphs = _sections(config, "range_graph")
     rows = [
         [
@@ -160,6 +161,7 @@ def graph_settings(config: Any) -> pd.DataFrame:
             entry.axis_title,
             " ".join(entry.statistics),
             entry.units or "",
+            json.dumps(dict(sorted(entry.markers.items(), key=lambda m: (m[1], m[0])))),
         ]
         for entry in getattr(graphs, "graphs", None) or []
     ]

@@ -5,7 +5,7 @@ requested curve over the files (``max``: largest Max, ``min``: smallest Min,
 ``mean``: largest Mean; ``std_dev`` is not an envelope and is left out), the
 allowable as a dashed red line, the points over it marked, and the governing
 case (the file of the envelope's peak) labelled. Arc-length section boundaries
-are drawn as dotted vertical lines when given. Axis titles carry the units.
+(the graph's ``markers``) are dotted vertical lines, labelled. Axis titles carry the units.
 
 The SVG is deterministic: a fixed hash salt, no date, text kept as text.
 """
@@ -13,6 +13,7 @@ The SVG is deterministic: a fixed hash salt, no date, text kept as text.
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,8 +41,8 @@ class GraphPlot:
     x_label: str = "Arc length (m)"
     curves: Sequence[str] = ("max", "min")
     allowable: float | None = None
-    sections: Sequence[float] = field(default_factory=tuple)
-    """Arc lengths of section boundaries (dotted lines)."""
+    markers: Sequence[tuple[str, float]] = field(default_factory=tuple)
+    """Named arc lengths (section boundaries ...): dotted lines."""
     unit: str | None = None
     """Units of the values (for captions)."""
 
@@ -72,6 +73,7 @@ def graph_plots(
                     curves or ["max"],
                     allowable,
                     unit=str(row.units) or unit,
+                    markers=_markers(getattr(row, "markers", "")),
                 )
             )
             continue
@@ -84,6 +86,16 @@ def graph_plots(
             GraphPlot(label, label, y_label, "Arc length (m)", curves, allowable, unit=unit)
         )
     return plots
+
+
+def _markers(text: Any) -> tuple[tuple[str, float], ...]:
+    try:
+        found = json.loads(str(text)) if text else {}
+    except ValueError:
+        return ()
+    if not isinstance(found, dict):
+        return ()
+    return tuple((str(k), float(v)) for k, v in found.items() if isinstance(v, int | float))
 
 
 def svg_of(plot: GraphPlot, envelope: pd.DataFrame, long: pd.DataFrame | None) -> str:
@@ -122,8 +134,19 @@ def svg_of(plot: GraphPlot, envelope: pd.DataFrame, long: pd.DataFrame | None) -
             axes.plot(
                 x, values, color=colour, linestyle=style, linewidth=1.8, label=f"envelope {curve}"
             )
-        for boundary in plot.sections:
-            axes.axvline(boundary, color="0.4", linestyle=":", linewidth=0.8)
+        for name, where in plot.markers:
+            axes.axvline(where, color="0.35", linestyle=":", linewidth=0.9)
+            axes.annotate(
+                name,
+                (where, 1.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(2, -2),
+                textcoords="offset points",
+                rotation=90,
+                va="top",
+                fontsize="x-small",
+                color="0.25",
+            )
         top = env["max"].to_numpy(dtype=float)
         if plot.allowable is not None:
             axes.axhline(
@@ -154,6 +177,7 @@ def svg_of(plot: GraphPlot, envelope: pd.DataFrame, long: pd.DataFrame | None) -
                 va="top",
                 fontsize=8,
                 arrowprops={"arrowstyle": "->", "color": "0.3", "linewidth": 0.8},
+            bbox={"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": "0.6"},
             )
         axes.set_title(plot.title)
         axes.set_xlabel(plot.x_label)
