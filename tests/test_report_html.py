@@ -19,7 +19,7 @@ import pytest
 
 from ofxpost._cli.main import main
 
-CASES = 6
+CASES = 12
 LABELS = [
     "max_tension", "max_tension_arc_length", "min_tension", "tdp_bend_moment_max",
     "top_tension_p99", "top_tension_time_of_max", "max_curvature_section_1",
@@ -132,9 +132,10 @@ def test_demo_report_utilisations_and_flags(demo: Path) -> None:
     }
     expected = {
         "max_tension": summary["max_tension"].max() / 900.0,
-        "tdp_bend_moment_max": summary["tdp_bend_moment_max"].max() / 300.0,
+        "tdp_bend_moment_max": summary["tdp_bend_moment_max"].max() / 280.0,
         "min_tension": 100.0 / summary["min_tension"].min(),
     }
+    assert expected["tdp_bend_moment_max"] >= 1.0  # the demo has a flag to show
     for label, ratio in expected.items():
         shown = rows[label]["utilisation"]
         assert float(shown.split()[0]) == pytest.approx(ratio, rel=1e-3), label
@@ -164,7 +165,7 @@ def test_definitions_say_what_each_column_is(demo: Path) -> None:
         "Riser", "Bend moment", "touchdown", "abs_max"
     )  # fmt: skip
     assert tdp["period"] == "whole_simulation" and tdp["unit"] == "kN.m"
-    assert tdp["allowable max"] == "300"
+    assert tdp["allowable max"] == "280"
     assert found[("summary_extremes", "top_tension_time_of_max")]["period"] == "stage 1"
 
 
@@ -265,10 +266,10 @@ def test_report_in_a_real_browser(demo: Path) -> None:
             assert row.locator("td").nth(4).inner_text() == governing
             assert row.locator("td").nth(4).is_visible()
             flags = page.locator("#g-summary_extremes td.flag", has_text="EXCEEDS")
-            expected = int(summary["tdp_bend_moment_max"].max() >= 300.0) + int(
+            expected = int(summary["tdp_bend_moment_max"].max() >= 280.0) + int(
                 summary["max_tension"].max() >= 900.0
             )
-            assert flags.count() == expected
+            assert expected >= 1 and flags.count() == expected
             for i in range(expected):
                 assert flags.nth(i).is_visible()
                 colour = flags.nth(i).evaluate("e => getComputedStyle(e).backgroundColor")
@@ -278,15 +279,6 @@ def test_report_in_a_real_browser(demo: Path) -> None:
             assert all(
                 images.nth(i).evaluate("e => e.complete && e.naturalWidth > 0") for i in range(2)
             )
-            page.locator("#g-summary_extremes th", has_text="value").click()  # sort ascending
-            values = page.locator("#g-summary_extremes tbody td:nth-child(4)").all_inner_texts()
-            numbers = [float(v) for v in values]
-            assert numbers == sorted(numbers)
-            page.locator('input[data-for="g-summary_extremes"]').fill("tension")
-            visible = page.locator("#g-summary_extremes tbody tr:visible").count()
-            assert visible == sum("tension" in label for label in LABELS)
-            page.locator('input[data-for="g-summary_extremes"]').fill("")
-            page.locator("#g-summary_extremes th", has_text="column").click()
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             shot = ARTIFACTS / "report.png"
             page.set_viewport_size({"width": 1400, "height": 1300})
@@ -295,6 +287,13 @@ def test_report_in_a_real_browser(demo: Path) -> None:
             if os.environ.get("OFXPOST_UPDATE_DOCS"):
                 DOCS_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(shot, DOCS_SCREENSHOT)
+            page.locator("#g-summary_extremes th", has_text="value").click()  # sort ascending
+            values = page.locator("#g-summary_extremes tbody td:nth-child(4)").all_inner_texts()
+            numbers = [float(v) for v in values]
+            assert numbers == sorted(numbers)
+            page.locator('input[data-for="g-summary_extremes"]').fill("tension")
+            visible = page.locator("#g-summary_extremes tbody tr:visible").count()
+            assert visible == sum("tension" in label for label in LABELS)
         finally:
             browser.close()
     assert console == []

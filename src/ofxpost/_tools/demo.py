@@ -54,7 +54,7 @@ def _summary_columns() -> list[dict[str, Any]]:
             "object_extra": "touchdown",
             "statistic": "abs_max",
             "label": "tdp_bend_moment_max",
-            "allowable": {"max": 300.0},
+            "allowable": {"max": 280.0},
         },
         {
             **riser,
