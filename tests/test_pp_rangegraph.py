@@ -86,6 +86,8 @@ def test_envelope_matches_independent_maximum_over_files(rg_run: dict[str, Any])
         "min",
         "min_stem",
         "allowable",
+        "unit",
+        "exceeds",
     ]
     raws = [RawArchive(p) for p in rg_run["paths"]]
     stems = [p.name.removesuffix(".ofx.parquet") for p in rg_run["paths"]]
@@ -102,7 +104,8 @@ def test_envelope_matches_independent_maximum_over_files(rg_run: dict[str, Any])
     np.testing.assert_allclose(part["min"], minima.min(axis=0), rtol=1e-10)
     assert list(part["max_stem"]) == [stems[i] for i in maxima.argmax(axis=0)]
     assert list(part["min_stem"]) == [stems[i] for i in minima.argmin(axis=0)]
-    assert (part["allowable"] == 900.0).all()
+    assert (part["allowable"] == 900.0).all() and (part["unit"] == "kN").all()
+    assert list(part["exceeds"]) == list(part["max"] > 900.0)
     bend = envelope[envelope["label"] == "bend"]
     assert bend["min"].isna().all() and bend["min_stem"].isna().all()
     assert bend["allowable"].isna().all()

@@ -266,13 +266,14 @@ def _write_sheet(workbook: Any, title: str, frame: pd.DataFrame) -> None:
         letter = sheet.cell(row=1, column=position).column_letter
         sheet.column_dimensions[letter].width = column_width(name, units.get(name), series, fmt)
         limit = limits.get(name)
-        if fmt is None and limit is None:
+        flags = name == "exceeds" or name.endswith(" exceeds")  # True: flagged like a value
+        if fmt is None and limit is None and not flags:
             continue
         for offset, value in enumerate(series.tolist()):
             cell = sheet.cell(row=first_data_row + offset, column=position)
             if fmt is not None:
                 cell.number_format = fmt
-            if limit is not None and _beyond(value, limit):
+            if (limit is not None and _beyond(value, limit)) or (flags and value is True):
                 cell.fill = flag_fill
                 cell.font = flag_font
 
