@@ -298,3 +298,35 @@ def test_report_in_a_real_browser(demo: Path) -> None:
             browser.close()
     assert console == []
     assert requests == [report.as_uri()]
+
+
+def test_failed_and_partial_files_come_first_with_their_reasons(tmp_path: Path) -> None:
+    """A broken archive (failed) and a column every file lacks (partial): the report lists
+    them before anything else, failed first, each with its reason; exit status 1."""
+    import yaml
+
+    from ofxpost._tools.demo import prepare_demo
+
+    path = prepare_demo(tmp_path, cases=4, seed=3)
+    config = yaml.safe_load(path.read_text("utf-8"))
+    config["outputs"] = {"formats": ["parquet", "html"]}
+    config["summary"]["groups"][0]["columns"].append(
+        {"object": "Nowhere", "command": "static_result", "variable": "X", "label": "missing"}
+    )
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    broken = sorted((tmp_path / "sims").glob("*.ofx.parquet"))[2]
+    broken.write_bytes(b"not an archive")
+    assert main(["run", str(path), "--sequential", "-q"]) == 1
+    report = tmp_path / "results" / "report.html"
+    text = report.read_text(encoding="utf-8")
+    assert text.index('<section id="failures">') < text.index('<section id="summary_extremes">')
+    tables = parse(report)
+    headers = tables.headers["problems"]
+    rows = [dict(zip(headers, r, strict=True)) for r in tables.tables["problems"]]
+    assert [r["status"] for r in rows] == ["failed", "partial", "partial", "partial"]
+    assert rows[0]["file"] == "sims/case_003.ofx.parquet" and rows[0]["kind"] == "file"
+    assert all("Nowhere" in r["reason"] for r in rows[1:])
+    assert "exit status</dt><dd data-run-time>1 " in text
+    assert "1 ok" not in text and "0 ok, 3 partial, 1 failed" in text
+    governing = _governing_rows(tables)
+    assert governing["missing"]["value"] == "" and governing["missing"]["files"] == "0"
