@@ -18,10 +18,12 @@ load matrix (files, run status, start/stop times) is saved.
 Keys that would change results but have no native equivalent (``transform``,
 ``SupportIndex`` ...) raise :class:`~ofxpost.errors.ConfigError` naming the key;
 keys with no meaning here (``visualization``, ``RAOs``, ``orcaflex.analysis``,
-``default``, ``library``, ``inject_into`` ...) are accepted and listed once in a
-notice, ``ignored opp keys: ...`` (with a note for those that were switched on).
+``default``, ``library`` ...) are accepted and listed once in a notice,
+``ignored opp keys: ...`` (with a note for those that were switched on).
 Any other key is an error naming it and its section, with the nearest known key.
-File filters become the native ``input_filters`` section (see
+A summary group's ``inject_into`` (or the settings') becomes an entry of the native
+``inject_into`` section (:mod:`ofxpost._builtin.inject`). File filters become the
+native ``input_filters`` section (see
 :mod:`ofxpost._config.input_filters`); a config naming ``.sim`` files also finds the
 archives exported from them.
 """
@@ -114,8 +116,6 @@ IGNORED_NOTES: dict[str, str] = {
     "time_series.histogram": "opp never computed it",
     "time_series.summation": "opp never computed it",
     "add_effective_tension_to_cfg": "opp's range graphs were never saved",
-    "inject_into": "writing into another workbook is not supported; the tables are in "
-    "ofxpost-results.xlsx",
 }
 """Why an ignored key that is switched on (``flag: true`` ...) produces nothing."""
 
@@ -283,6 +283,7 @@ class _Translator:
         self.ignored: list[str] = []
         self.requested: list[str] = []
         self.group_files: list[tuple[str, Any, Any]] = []
+        self.injections: list[dict[str, Any]] = []
 
     def fail(self, key: str, message: str) -> ConfigError:
         """A :class:`ConfigError` naming the source file and the opp key."""
@@ -367,6 +368,8 @@ class _Translator:
                     self.ignore(f"{name}.{key}", block[key], f"time_series.{key}")
         if postprocess["summary"].get("flag"):
             native["summary"] = self._summary(raw, postprocess["summary"])
+            if self.injections:
+                native["inject_into"] = self.injections
         if postprocess["linked_statistics"].get("flag"):
             native["linked_statistics"] = self._linked(raw, postprocess["linked_statistics"])
         if postprocess["RangeGraph"].get("flag"):
@@ -916,13 +919,14 @@ class _Translator:
     def _summary(self, raw: Mapping[str, Any], flags: Mapping[str, Any]) -> dict[str, Any]:
         where = "summary_settings"
         merged = merge_master(raw.get(where), raw.get(f"{where}_master"))
-        if "inject_into" in merged:
-            self.ignore(f"{where}.inject_into", merged["inject_into"], "inject_into")
+        shared = merged.get("inject_into")
         groups = []
         for position, (name, group) in enumerate(self._groups(merged, where)):
             gwhere = f"{where}.groups[{position}]"
             if "inject_into" in group:
-                self.ignore(f"{gwhere}.inject_into", group["inject_into"], "inject_into")
+                self._inject(f"{gwhere}.inject_into", group["inject_into"], name)
+            elif shared is not None:
+                self._inject(f"{where}.inject_into", shared, name)
             if "directory" in group or "filename_pattern" in group:
                 self.group_files.append(
                     (gwhere, group.get("directory"), group.get("filename_pattern"))
@@ -953,6 +957,26 @@ class _Translator:
                 statistics.append(statistic)
         order = ["min", "max", "mean", "std"]
         return {"groups": groups, "statistics": [s for s in order if s in statistics]}
+
+    def _inject(self, where: str, value: Any, group: str) -> None:
+        """A summary group's ``inject_into: {flag, filename, sheetname}``: an
+        ``inject_into`` entry writing ``summary_<group>`` into that workbook's sheet
+        (default: the group's name); nothing when the flag is off."""
+        if not isinstance(value, Mapping):
+            raise self.fail(where, "expected a mapping with flag, filename and sheetname")
+        if not _truthy(value.get("flag", False)):
+            return
+        filename = value.get("filename")
+        if not isinstance(filename, str) or not filename:
+            raise self.fail(f"{where}.filename", f"expected the workbook's file, got {filename!r}")
+        sheet = value.get("sheetname")
+        self.injections.append(
+            {
+                "workbook": filename,
+                "table": f"summary_{group}",
+                "sheet": str(sheet) if sheet else group,
+            }
+        )
 
     def _summary_column(
         self, column: Mapping[str, Any], where: str, seen: set[str]
