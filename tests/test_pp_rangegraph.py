@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -188,3 +189,33 @@ def test_plot_markers_and_no_mean_unless_requested() -> None:
     assert [t.get_text() for t in axes.texts][:2] == ["hang-off", "TDP"]  # by arc length
     verticals = [line.get_xdata()[0] for line in axes.get_lines() if line.get_linestyle() == ":"]
     assert verticals == [0.0, 5.0]
+
+
+def test_per_load_case_plots_on_request(tmp_path: Path) -> None:
+    from ofxpost._builtin.rangegraph import RangeGraphEntry, RangeGraphSection, envelope
+    from ofxpost._builtin.support.figures import save_pngs
+    from ofxpost._builtin.support.plots import case_specs
+
+    entry = RangeGraphEntry.model_validate(
+        {**GRAPHS[0], "statistics": ["max", "mean"], "per_case_plots": True}
+    )
+    plain = RangeGraphEntry.model_validate({**GRAPHS[0], "label": "other"})
+    table = pd.DataFrame(
+        {
+            "file": ["a", "a", "b", "b"], "stem": ["case_a", "case_a", "case_b", "case_b"],
+            "label": ["tension"] * 4, "x": [0.0, 10.0, 0.0, 10.0], "min": [1.0] * 4,
+            "max": [3.0, 4.0, 3.5, 3.8], "mean": [2.0] * 4, "std_dev": [0.1] * 4,
+        }
+    )  # fmt: skip
+    env = envelope(table, RangeGraphSection(graphs=[entry, plain]))
+    specs = case_specs(table, env, [entry, plain])
+    assert [s.file_name for s in specs] == [
+        "range_graph_tension_case_a.png",
+        "range_graph_tension_case_b.png",
+    ]  # none for the graph that did not ask
+    labels = [c.label for c in specs[1].curves]
+    assert labels == ["envelope max", "envelope min", "case_b max", "case_b mean"]
+    assert list(specs[1].curves[2].y) == [3.5, 3.8] and specs[1].allowable == 900.0
+    assert specs[0].title.endswith(": case_a")
+    written = save_pngs(specs, tmp_path)
+    assert all(png_size(p) == (2000, 1200) for p in written)

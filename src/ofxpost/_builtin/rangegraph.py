@@ -79,6 +79,9 @@ class RangeGraphEntry(FeatureItem):
     """Plot x-axis title."""
     y_label: str | None = None
     """Plot y-axis title (default: the variable and its units)."""
+    per_case_plots: bool = False
+    """Also write one PNG per file (load case): ``range_graph_<label>_<stem>.png``,
+    that file's curves over the envelope (one file per input: mind big batches)."""
     markers: dict[str, float] = Field(default_factory=dict)
     """Named arc lengths (m) drawn as dotted vertical lines on the plots, e.g. the
     section boundaries ``{"buoyancy start": 420.0, "TDP": 610.0}``."""
@@ -380,11 +383,11 @@ def ofxpost_write_outputs(
         if not section.graphs or not section.plots or SECTION not in tables:
             return None
         from ofxpost._builtin.support.figures import save_pngs
-        from ofxpost._builtin.support.plots import figure_specs
+        from ofxpost._builtin.support.plots import case_specs, figure_specs
 
-        specs = figure_specs(
-            tables[SECTION], tables.get(f"{SECTION}_envelope"), section.graphs, partial=partial
-        )
+        envelope_table = tables.get(f"{SECTION}_envelope")
+        specs = figure_specs(tables[SECTION], envelope_table, section.graphs, partial=partial)
+        specs += case_specs(tables[SECTION], envelope_table, section.graphs, partial=partial)
         folder = output_dir / "plots"
         if process is None:
             return save_pngs(specs, folder)

@@ -89,6 +89,10 @@ class RangeGraphEntry(Protocol):
     def markers(self) -> dict[str, float]:
         """Named arc lengths drawn as dotted vertical lines."""
 
+    @property
+    def per_case_plots(self) -> bool:
+        """Also draw one plot per file (load case)."""
+
 
 def warm_up() -> threading.Thread:
     """Import matplotlib in a background thread (the controller is idle while files run).
@@ -126,6 +130,67 @@ def figure_specs(
         figure_spec(table, envelope, entry, partial=partial, file_name=name)
         for entry, name in zip(entries, names, strict=True)
     ]
+
+
+def case_specs(
+    table: pd.DataFrame,
+    envelope: pd.DataFrame | None,
+    entries: Sequence[RangeGraphEntry],
+    *,
+    partial: bool = False,
+) -> list[FigureSpec]:
+    """One spec per file of each entry with ``per_case_plots``: that file's requested
+    curves (``max``, ``min``, ``mean``) in colour over the envelope (thin grey), the
+    allowable and the markers; ``range_graph_<label>_<stem>.png``."""
+    specs: list[FigureSpec] = []
+    names = plot_file_names(entries)
+    for entry, name in zip(entries, names, strict=True):
+        if not entry.per_case_plots:
+            continue
+        part = table[table["label"] == entry.name]
+        env = envelope[envelope["label"] == entry.name] if envelope is not None else None
+        background: list[Curve] = []
+        if env is not None and not env.empty:
+            x = env["x"].to_numpy(dtype=float)
+            for column in ("max", "min"):
+                values = env[column].to_numpy(dtype=float)
+                if values.size and not np.all(np.isnan(values)):
+                    background.append(Curve(x, values, PER_FILE_COLOUR, 1.0, f"envelope {column}"))
+        stems: list[str] = []
+        parts: list[pd.DataFrame] = []
+        for _, per_file in part.groupby("file", sort=False):
+            stems.append(str(per_file["stem"].iloc[0]))
+            parts.append(per_file)
+        files = unique([f"{name.removesuffix('.png')}_{safe_name(stem)}" for stem in stems])
+        for stem, per_file, file_stem in zip(stems, parts, files, strict=True):
+            x = per_file["x"].to_numpy(dtype=float)
+            curves = list(background)
+            for curve in ("max", "min", "mean"):
+                if curve in entry.statistics:
+                    colour = ENVELOPE_COLOURS.get(curve, MEAN_COLOUR)
+                    style = "-." if curve == "mean" else "-"
+                    values = per_file[curve].to_numpy(dtype=float)
+                    curves.append(Curve(x, values, colour, 2.0, f"{stem} {curve}", style))
+            title = f"{entry.title or entry.name}: {stem}"
+            if partial:
+                title = f"PARTIAL: {title}"
+            specs.append(
+                FigureSpec(
+                    file_name=f"{file_stem}.png",
+                    title=title,
+                    x_label=entry.x_label,
+                    y_label=entry.axis_title,
+                    curves=tuple(curves),
+                    allowable=entry.allowable,
+                    markers=_markers(entry),
+                )
+            )
+    return specs
+
+
+def _markers(entry: RangeGraphEntry) -> tuple[tuple[str, float], ...]:
+    found = ((str(k), float(v)) for k, v in entry.markers.items())
+    return tuple(sorted(found, key=lambda m: (m[1], m[0])))
 
 
 def plot_range_graphs(
