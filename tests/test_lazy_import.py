@@ -119,6 +119,7 @@ def test_a_worker_with_the_built_ins_loads_no_pandas(tmp_path: Path) -> None:
     assert (tmp_path / "loaded.txt").read_text() == "False"
 
 
+@pytest.mark.integration
 def test_entry_point_signatures_are_the_same_before_and_after_first_use() -> None:
     # a fresh interpreter: the first-use wrappers, then the real functions
     script = (
@@ -131,8 +132,6 @@ def test_entry_point_signatures_are_the_same_before_and_after_first_use() -> Non
         " str(inspect.signature(ofxpost.open_batch)), ofxpost.run_batch.__name__]\n"
         "print(before == after, before)\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True
-    ).stdout
+    out = run_python("-c", script, check=True).stdout
     assert out.startswith("True"), out
     assert "Unpack[RunOptions]" in out and "**options: Any" not in out

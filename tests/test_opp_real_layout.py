@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 
 import ofxpost
@@ -411,7 +412,9 @@ def test_master_columns_and_group_file_selection(runs: Path) -> None:
     assert sorted(got) == sorted(want) and got == want
     assert "summary_bm_steps.csv" in got
     text = next(m for m in warnings_of(events) if m.startswith("ignored opp keys"))
-    assert "inject_into (writing into another workbook is not supported" in text
+    assert "inject_into" not in text  # translated, not ignored
+    injected = openpyxl.load_workbook(runs / "out_opp_master" / "bm.xlsx")
+    assert injected.sheetnames == ["bm_steps"]  # a new workbook: bm.xlsx does not exist
 
 
 def test_group_file_selections_that_differ_are_an_error() -> None:

@@ -39,7 +39,8 @@ def test_demo_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]
         "range_graph_bend_moment.png",
         "range_graph_effective_tension.png",
     ]
-    assert all(png_size(p) == (1000, 600) for p in plots)
+    assert all(png_size(p) == (2000, 1200) for p in plots)  # 200 dpi
     report = capsys.readouterr().err
     assert "files: 4 (4 ok, 0 partial, 0 failed)" in report
     assert "failures: none" in report and "workbook:" in report and "plots: 2 PNG" in report
+    assert "report: " in report and (out / "report.html").is_file()

@@ -54,7 +54,8 @@ def test_workbook_sheets_and_contents(excel_run: dict[str, Any]) -> None:
     assert all(r[missing] is None for r in data)  # NaN → empty cell
     errors = list(workbook["errors"].iter_rows(values_only=True))
     assert list(errors[0]) == ["feature", "file", "stem", "group", "label", "message"]
-    assert [r[0] for r in errors[1:]] == ["summary"] * 3
+    assert all(cell is None for cell in errors[1])  # the units row: no units here
+    assert [r[0] for r in errors[2:]] == ["summary"] * 3
     assert not any(name.startswith("time_series") for name in workbook.sheetnames)
     assert workbook.properties.created == excel.FIXED_DATE
 
@@ -108,3 +109,36 @@ def test_no_workbook_without_xlsx_format(tmp_path: Path) -> None:
 def test_workbook_name_is_validated(bad: str) -> None:
     with pytest.raises(ofxpost.ConfigError, match=r"excel\.name"):
         ofxpost.load_config({"inputs": ["x"], "excel": {"name": bad}})
+
+
+def test_small_values_keep_four_significant_figures() -> None:
+    probability = pd.Series([0.002589, 0.04859, 0.0])
+    assert excel.number_format(probability) == "0.000000"  # 0.002589, not "0.003"
+    assert excel.number_format(pd.Series([0.5, 0.25])) == "0.000"
+    assert excel.number_format(pd.Series([1.5e-5, 2e-6])) == "0.000E+00"  # damages
+
+
+def test_every_sheet_has_units_and_envelope_exceedances_are_flagged() -> None:
+    from ofxpost.plugin import set_units
+
+    envelope = pd.DataFrame(
+        {"label": ["sag", "sag"], "x": [0.0, 10.0], "max": [120.0, 160.0],
+         "allowable": [150.0, 150.0], "unit": ["kN.m", "kN.m"], "exceeds": [False, True]}
+    )  # fmt: skip
+    set_units(envelope, {"x": "m"})
+    plugin = pd.DataFrame({"life_years": [12.0]})
+    workbook = excel.build_workbook(
+        [("range_graph_envelope", envelope), ("fatigue_life", plugin)], partial=False
+    )
+    for name in workbook.sheetnames:
+        sheet = workbook[name]
+        assert sheet.freeze_panes == "A3", name  # header and units rows frozen
+    rows = list(workbook["range_graph_envelope"].iter_rows(values_only=True))
+    assert rows[1] == (None, "m", None, None, None, None)
+    flagged = [
+        cell.coordinate
+        for row in workbook["range_graph_envelope"].iter_rows(min_row=3)
+        for cell in row
+        if cell.fill.fill_type == "solid"
+    ]
+    assert flagged == ["F4"]  # the True "exceeds" of the point over its allowable

@@ -127,6 +127,8 @@ def test_layout_order_and_failed_column(linked_run: dict[str, Any]) -> None:
         "time_of_min",
         "linked_value_at_min",
         "error",
+        "primary_unit",
+        "linked_unit",
     ]
     per_file = ["top", "top", "tdp", "broken"]
     assert list(table["label"]) == per_file * 3

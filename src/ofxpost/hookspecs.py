@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from ofxpost._core.fold import Fold
     from ofxpost._core.partial import Partial
     from ofxpost._core.records import ErrorKind, FileRecord, Job
+    from ofxpost._core.report import ReportSection
     from ofxpost._core.result import BatchResult
 
 
@@ -223,6 +224,29 @@ def ofxpost_write_outputs(
     **Returns:** the paths written, or ``None``. Writers must write the same bytes
     for the same tables (fix float formatting) so that outputs are identical
     whatever the worker count or completion order.
+    """
+
+
+@hookspec
+def ofxpost_report_sections(
+    tables: Mapping[str, pd.DataFrame], config: Config | None
+) -> Sequence[ReportSection] | None:
+    """Contribute sections to the HTML report (``report.html``).
+
+    **When:** once per report: by the built-in report writer after aggregation,
+    when ``outputs.formats`` includes ``html`` (``config`` is the batch config),
+    and by ``ofxpost report OUTPUT_DIR``, which rebuilds the report from the
+    written Parquet tables (``config`` is then ``None``: read what you need from
+    the tables). **Where:** controller.
+
+    :param tables: every table of the batch, by name (in ``ofxpost report``: those
+        written under ``parquet/``, with their units and allowables restored).
+    :param config: the validated batch config, or ``None`` (see above).
+
+    **Returns:** a sequence of :class:`ofxpost.plugin.ReportSection` -- a title, a
+    paragraph and a table (units and allowable flags are shown as in the
+    workbook) -- or ``None``. Sections are ordered by ``key`` then title. An
+    implementation that raises loses only its own sections (the report says so).
     """
 
 

@@ -19,6 +19,7 @@ sub-packages::
   :class:`UnitConversionError` names what could not be converted.
 * **Writers**: :class:`TablesNotWritten`, raised by a writer that wrote what it
   could but not every table.
+* **Report**: :class:`ReportSection`, what ``ofxpost_report_sections`` returns.
 * **Folds**: :class:`Fold`, what ``ofxpost_start_fold`` returns.
 * **Executors**: the :class:`FileExecutor` protocol and :data:`ExecutorFactory`
   (``run_batch(..., executor=...)``).
@@ -42,6 +43,7 @@ from ofxpost._core.fold import Fold
 from ofxpost._core.markers import hookimpl, hookspec
 from ofxpost._core.partial import Partial
 from ofxpost._core.records import FileRecord, Job
+from ofxpost._core.report import ReportSection
 from ofxpost._core.units import conversion_factor, parse_unit, pint_text, registry
 from ofxpost._executors.protocol import ExecutorFactory, FileExecutor
 from ofxpost._store.artifacts import artifact_path
@@ -105,6 +107,7 @@ __all__ = [
     "LoadCases",
     "LoadMatrixError",
     "Partial",
+    "ReportSection",
     "TablesNotWritten",
     "UnitConversionError",
     "add_warning",

@@ -198,3 +198,39 @@ def test_ofxpost_plugins_lists_the_distribution(capsys: pytest.CaptureFixture[st
     assert ofxpost.main(["plugins"]) == 0
     out = capsys.readouterr().out
     assert "fatigue  [ofxpost-fatigue 0.1.0]" in out
+
+
+def test_fatigue_workbook_sheets_and_report_section(
+    ofxpost_archives: Any, ofxpost_batch: BatchRunner
+) -> None:
+    """A fatigue run's workbook has the fatigue sheets (each with its units row) and its
+    report a "Fatigue lives" section with the required life, short lives flagged."""
+    import re
+
+    import openpyxl
+
+    ofxpost_archives(cases=3)
+    config = fatigue_config(dff=10.0)
+    config["outputs"] = {"formats": ["parquet", "xlsx", "html"]}
+    run = ofxpost_batch.run(config)
+    assert run.result.exit_code == 0, run.result.output_errors
+    workbook = openpyxl.load_workbook(run.output_dir / "ofxpost-results.xlsx")
+    assert {"fatigue_damage", "fatigue_life"} <= set(workbook.sheetnames)
+    for name in workbook.sheetnames:  # row 2 is the units row on every sheet
+        rows = list(workbook[name].iter_rows(min_row=1, max_row=2, values_only=True))
+        assert len(rows) == 2, name
+    life_rows = list(workbook["fatigue_life"].iter_rows(values_only=True))
+    header, units = life_rows[0], life_rows[1]
+    assert units[header.index("life_years")] == "years"
+    assert units[header.index("annual_damage")] == "1/year"
+    damage_rows = list(workbook["fatigue_damage"].iter_rows(values_only=True))
+    assert damage_rows[1][damage_rows[0].index("damage")] == "-"
+    assert len(damage_rows) == 2 + 9
+    life = run.table("fatigue_life")
+    text = (run.output_dir / "report.html").read_text(encoding="utf-8")
+    assert "<h2>Fatigue lives</h2>" in text
+    assert "Required life = design life 20 years × DFF 10 = 200 years." in text
+    section = text.split("<h2>Fatigue lives</h2>")[1].split("</section>")[0]
+    flagged = len(re.findall(r'class="n flag"', section))
+    short = int((life["life_years"] < 200.0).sum())
+    assert flagged == 2 * short  # the life and its utilisation, on each short point

@@ -4,18 +4,19 @@ Written when ``xlsx`` is in ``outputs.formats``, to ``output_dir/<excel.name>``
 (default ``ofxpost-results.xlsx``). Sheets, in this order, each only when its table
 exists: every summary group and its statistics, ``linked_statistics`` and its
 statistics, ``range_graph_envelope``, ``load_matrix``, ``load_matrix_mismatches``
-(when there are any),
+(when there are any), every other table a plugin writes (e.g. ``fatigue_damage``,
+``fatigue_life``; in name order),
 ``weighted_statistics`` (probability-weighted across-file statistics of the
 summary groups, when the load matrix has a ``probability`` column), ``errors``
 (the column errors of every feature, with a ``feature`` column), ``failures``
 (the core table) and ``definitions`` (periods, statistics, sign conventions,
 units, allowables, source files, ofxpost version).
 
-Report-ready: each sheet has a units row under the header when its table
-carries units, number formats, column widths from the contents, and values
-beyond the table's allowables flagged (red fill, bold red font). Time-series
-tables, the long ``range_graph`` table, ``files`` and ``run_log`` are left out.
-Sheet names are cut to 31 characters and made unique.
+Report-ready: each sheet has a units row under the header (row 2, empty where a
+column has no unit, so that a reader can always skip it), number formats, column
+widths from the contents, and values beyond the table's allowables flagged (red
+fill, bold red font). Time-series tables, the long ``range_graph`` table,
+``files`` and ``run_log`` are left out. Sheet names are cut to 31 characters and made unique.
 
 The file is deterministic: the workbook's created/modified dates are fixed and
 every zip entry gets the same timestamp, so equal tables give equal bytes.
@@ -119,12 +120,29 @@ def workbook_tables(
     weighted = weighted_table(tables, config)
     if weighted is not None:
         chosen.append((WEIGHTED, weighted))
+    taken = {name for name, _ in chosen} | {WEIGHTED}
+    chosen += [(name, tables[name]) for name in sorted(tables) if plugin_table(name, taken)]
     errors = error_table(tables)
     if errors is not None:
         chosen.append(("errors", errors))
     if "failures" in tables:
         chosen.append(("failures", tables["failures"]))
     return chosen
+
+
+NOT_SHEETS: tuple[str, ...] = ("files", "run_log", "range_graph", "failures", "report_")
+"""Tables (and prefixes) that get no sheet of their own (besides the named ones)."""
+
+
+def plugin_table(name: str, taken: set[str]) -> bool:
+    """Whether ``name`` is another table that gets a sheet (a plugin's, e.g. the
+    fatigue tables): not one placed already, not a time series, not a feature's
+    errors (those are in ``errors``), not the long ``range_graph`` or ``files``."""
+    if name in taken or name.startswith("time_series_") or name.endswith("_errors"):
+        return False
+    if name in ("load_matrix_mismatches", "summary_errors"):
+        return False
+    return not any(name == n or (n.endswith("_") and name.startswith(n)) for n in NOT_SHEETS)
 
 
 def error_table(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame | None:
@@ -174,7 +192,9 @@ def number_format(series: pd.Series) -> str | None:
     """The Excel number format of a column (``None``: leave it General).
 
     Integers ``0``; floats by their largest magnitude: ``#,##0.0`` from 1000,
-    ``0.000`` from 0.01, otherwise scientific ``0.000E+00``. Cells keep the full
+    ``0.000`` from 0.01 (more decimals when the smallest non-zero value is below
+    0.01, so that it shows 4 significant figures: a probability 0.002589 is not
+    "0.003"), otherwise scientific ``0.000E+00``. Cells keep the full
     value; the format only sets what is shown.
     """
     if pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(series):
@@ -193,6 +213,9 @@ def number_format(series: pd.Series) -> str | None:
     if largest >= 1000.0:
         return "#,##0.0"
     if largest >= 0.01:
+        smallest = float(finite[finite > 0].min())
+        if smallest < 0.01:  # small values beside larger ones (probabilities): 4 figures
+            return "0." + "0" * min(10, 3 - math.floor(math.log10(smallest)))
         return "0.000"
     return "0.000E+00"
 
@@ -240,12 +263,10 @@ def _write_sheet(workbook: Any, title: str, frame: pd.DataFrame) -> None:
     _append(sheet, [_cell(c) for c in columns])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    first_data_row = 2
-    if units:
-        _append(sheet, [_cell(units.get(c)) for c in columns])
-        for cell in sheet[2]:
-            cell.font = Font(italic=True)
-        first_data_row = 3
+    _append(sheet, [_cell(units.get(c)) for c in columns])  # row 2: units, on every sheet
+    for cell in sheet[2]:
+        cell.font = Font(italic=True)
+    first_data_row = 3
     for row in frame.itertuples(index=False, name=None):
         _append(sheet, [_cell(v) for v in row])
     sheet.freeze_panes = f"A{first_data_row}"
@@ -257,13 +278,14 @@ def _write_sheet(workbook: Any, title: str, frame: pd.DataFrame) -> None:
         letter = sheet.cell(row=1, column=position).column_letter
         sheet.column_dimensions[letter].width = column_width(name, units.get(name), series, fmt)
         limit = limits.get(name)
-        if fmt is None and limit is None:
+        flags = name == "exceeds" or name.endswith(" exceeds")  # True: flagged like a value
+        if fmt is None and limit is None and not flags:
             continue
         for offset, value in enumerate(series.tolist()):
             cell = sheet.cell(row=first_data_row + offset, column=position)
             if fmt is not None:
                 cell.number_format = fmt
-            if limit is not None and _beyond(value, limit):
+            if (limit is not None and _beyond(value, limit)) or (flags and value is True):
                 cell.fill = flag_fill
                 cell.font = flag_font
 
@@ -275,8 +297,8 @@ def build_workbook(
 ) -> Any:
     """An openpyxl workbook holding ``sheets`` (and a last ``definitions`` sheet).
 
-    Each sheet: a bold header, an italic units row when the table carries units
-    (``df.attrs["ofxpost.units"]``), number formats (:func:`number_format`),
+    Each sheet: a bold header, an italic units row (``df.attrs["ofxpost.units"]``;
+    always there, empty where a column has none), number formats (:func:`number_format`),
     column widths (:func:`column_width`), frozen header rows, and values beyond
     ``df.attrs["ofxpost.allowable"]`` flagged with a red fill and bold red font.
     """

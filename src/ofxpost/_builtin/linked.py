@@ -10,8 +10,11 @@ linked variable, in input order, then column order, then linked-variable order::
 
     file, stem, <load-case columns>, status, label, object, primary, linked_variable,
     value_at_max, time_of_max, linked_value_at_max,
-    value_at_min, time_of_min, linked_value_at_min, error
+    value_at_min, time_of_min, linked_value_at_min, error, primary_unit, linked_unit
 
+The value columns of one table mix variables (kN, kN.m, deg ...), so each row says
+its units: ``primary_unit`` (of ``value_at_max``/``value_at_min``) and ``linked_unit``
+(of the linked values), as the models state them (the first file that does).
 A failed file gives one row per column and linked variable with empty values.
 ``linked_statistics_statistics`` holds the across-file min/max/mean/std of each
 value column per (label, linked_variable).
@@ -115,9 +118,16 @@ def extract_column(extraction: Extraction, column: LinkedColumn) -> dict[str, An
             column.object_extra,
         ),
     )
+    units = [
+        extraction.units(column.object, v) for v in (column.variable, *column.linked_variables)
+    ]
     if found is None:
-        return {"error": error, "values": None}
-    return {"error": None, "values": [found[v].as_list() for v in column.linked_variables]}
+        return {"error": error, "values": None, "units": units}
+    return {
+        "error": None,
+        "values": [found[v].as_list() for v in column.linked_variables],
+        "units": units,
+    }
 
 
 @hookimpl
@@ -144,6 +154,7 @@ class LinkedFold:
         self.files = FileViews.for_config(SECTION, config, load_cases=True)
         self.limited = any(c.allowable is not None for c in section.columns)
         self._rows: list[tuple[int, dict[str, Any]]] = []
+        self._known: dict[str, list[str | None]] = {}
 
     def add(self, record: FileRecord) -> None:
         """Take one file's record: its rows."""
@@ -155,6 +166,9 @@ class LinkedFold:
                 answer = answers[position] if position < len(answers) else {}
                 values = answer.get("values") if isinstance(answer, dict) else None
                 error = view.missing or (answer.get("error") if isinstance(answer, dict) else None)
+                units = answer.get("units") if isinstance(answer, dict) else None
+                units = list(units) if isinstance(units, list) else []
+                self._note_units(column, units)
                 for n, variable in enumerate(column.linked_variables):
                     numbers = values[n] if values else [None] * len(VALUE_COLUMNS)
                     row = {
@@ -170,6 +184,28 @@ class LinkedFold:
                         row.update(_limits(column.allowable, row))
                     rows.append((view.index, row))
 
+    def _note_units(self, column: LinkedColumn, units: list[Any]) -> None:
+        """Remember the first units a file states for ``column``'s variables."""
+        known = self._known.setdefault(column.name, [None] * (1 + len(column.linked_variables)))
+        for position, unit in enumerate(units[: len(known)]):
+            if known[position] is None and unit:
+                known[position] = str(unit)
+
+    def _unit_columns(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``primary_unit`` and ``linked_unit`` of each row (after ``error``)."""
+        primary: list[Any] = []
+        linked: list[Any] = []
+        positions = {c.name: c for c in self.section.columns}
+        for label, variable in zip(frame["label"], frame["linked_variable"], strict=True):
+            column = positions[str(label)]
+            known = self._known.get(column.name) or [None] * (1 + len(column.linked_variables))
+            primary.append(known[0])
+            linked.append(known[1 + column.linked_variables.index(str(variable))])
+        at = list(frame.columns).index("error") + 1
+        frame.insert(at, "primary_unit", pd.Series(primary, index=frame.index, dtype=object))
+        frame.insert(at + 1, "linked_unit", pd.Series(linked, index=frame.index, dtype=object))
+        return frame
+
     def table(self) -> pd.DataFrame:
         """The long ``linked_statistics`` table."""
         columns = [
@@ -184,6 +220,7 @@ class LinkedFold:
         ]
         frame = pd.DataFrame(fileinfo.in_input_order(self._rows), columns=columns)
         frame = fileinfo.fix_dtypes(frame, [*VALUE_COLUMNS, "allowable_max", "allowable_min"])
+        frame = self._unit_columns(frame)
         return feature.set_units(frame, {"time_of_max": "s", "time_of_min": "s"})
 
     def tables(self) -> dict[str, pd.DataFrame]:

@@ -20,7 +20,7 @@ from ofxpost._builtin.support.tableunits import UnitsMode, arrow_table, csv_text
 from ofxpost._core.atomic import atomic_path
 from ofxpost._core.markers import hookimpl
 
-Format = Literal["csv", "parquet", "xlsx"]
+Format = Literal["csv", "parquet", "xlsx", "html"]
 ALL_FORMATS: tuple[Format, ...] = ("csv", "parquet", "xlsx")
 CSV_SIGNIFICANT_DIGITS = 15
 """Default significant digits of CSV floats."""
@@ -33,7 +33,8 @@ class OutputsSection(BaseModel):
 
     formats: list[Format] = Field(default_factory=lambda: list(ALL_FORMATS))
     """Which files to write: ``csv`` (one per table), ``parquet`` (one per table,
-    under ``parquet/``) and ``xlsx`` (one workbook)."""
+    under ``parquet/``), ``xlsx`` (one workbook) and ``html`` (``report.html``, see
+    ``docs/report.md``; not written unless listed)."""
     csv_significant_digits: int = Field(default=CSV_SIGNIFICANT_DIGITS, ge=10, le=17)
     """Significant digits of floats in CSV files (``%.<n>g``; 10 to 17). At least
     10, so every CSV number equals its Parquet twin within a relative 1e-9."""

@@ -8,7 +8,8 @@ for every file and keeps every requested curve (``min``, ``max``, ``mean``,
   per file, entry and arc length; curves an entry did not ask for are empty);
 * ``range_graph_envelope`` -- per label and arc length: ``max`` (the largest Max
   over the files) and ``max_stem`` (the file it came from), ``min`` / ``min_stem``
-  likewise, and the entry's ``allowable``; arc lengths are matched exactly;
+  likewise, the entry's ``allowable``, its ``unit`` (graphs may differ: kN, kN.m)
+  and ``exceeds`` (``max`` over the allowable); arc lengths are matched exactly;
 * ``range_graph_errors`` -- entries that failed for a file.
 
 With ``plots: true`` one PNG per entry is written to ``output_dir/plots/`` (see
@@ -78,6 +79,12 @@ class RangeGraphEntry(FeatureItem):
     """Plot x-axis title."""
     y_label: str | None = None
     """Plot y-axis title (default: the variable and its units)."""
+    per_case_plots: bool = False
+    """Also write one PNG per file (load case): ``range_graph_<label>_<stem>.png``,
+    that file's curves over the envelope (one file per input: mind big batches)."""
+    markers: dict[str, float] = Field(default_factory=dict)
+    """Named arc lengths (m) drawn as dotted vertical lines on the plots, e.g. the
+    section boundaries ``{"buoyancy start": 420.0, "TDP": 610.0}``."""
 
     @model_validator(mode="after")
     def _distinct(self) -> RangeGraphEntry:
@@ -277,7 +284,10 @@ class GraphFold:
         rows: list[dict[str, Any]] = []
         for entry in self.section.graphs:
             rows.extend(self._envelopes[entry.name].rows(entry.name, entry.allowable))
-        envelope_table = envelope_frame(rows)
+        labels_units = {
+            entry.name: entry.units or _only(units[entry.name]) for entry in self.section.graphs
+        }
+        envelope_table = envelope_frame(rows, labels_units)
         if unit:
             feature.set_units(envelope_table, dict.fromkeys(("max", "min", "allowable"), unit))
         return {
@@ -285,6 +295,11 @@ class GraphFold:
             f"{SECTION}_envelope": envelope_table,
             f"{SECTION}_errors": self._errors.frame(),
         }
+
+
+def _only(found: set[str | None]) -> str | None:
+    """The one unit in ``found`` (``None`` when there are none or several)."""
+    return next(iter(found)) if len(found) == 1 else None
 
 
 def graph_tables(
@@ -306,7 +321,11 @@ def start_fold(config: Any, plan: Any) -> GraphFold | None:
 
 def envelope(table: pd.DataFrame, section: RangeGraphSection) -> pd.DataFrame:
     """The ``range_graph_envelope`` table of a whole long table (see :mod:`.envelope`)."""
-    return table_envelope(table, [(entry.name, entry.allowable) for entry in section.graphs])
+    return table_envelope(
+        table,
+        [(entry.name, entry.allowable) for entry in section.graphs],
+        {entry.name: entry.units for entry in section.graphs},
+    )
 
 
 @hookimpl
@@ -364,11 +383,11 @@ def ofxpost_write_outputs(
         if not section.graphs or not section.plots or SECTION not in tables:
             return None
         from ofxpost._builtin.support.figures import save_pngs
-        from ofxpost._builtin.support.plots import figure_specs
+        from ofxpost._builtin.support.plots import case_specs, figure_specs
 
-        specs = figure_specs(
-            tables[SECTION], tables.get(f"{SECTION}_envelope"), section.graphs, partial=partial
-        )
+        envelope_table = tables.get(f"{SECTION}_envelope")
+        specs = figure_specs(tables[SECTION], envelope_table, section.graphs, partial=partial)
+        specs += case_specs(tables[SECTION], envelope_table, section.graphs, partial=partial)
         folder = output_dir / "plots"
         if process is None:
             return save_pngs(specs, folder)

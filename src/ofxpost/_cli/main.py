@@ -109,6 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", type=Path, required=True)
     export.add_argument("--select", type=Path, help="YAML file naming objects/variables to keep")
 
+    report = sub.add_parser(
+        "report", help="write report.html from an existing output folder (no recomputation)"
+    )
+    report.add_argument("output_dir", type=Path, metavar="OUTPUT_DIR")
+    report.add_argument("--name", default="report.html", help="file name (default report.html)")
+
     migrate = sub.add_parser("migrate", help="print the native form of a digitalmodel opp config")
     migrate.add_argument("config", type=Path)
 
@@ -178,6 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "demo": cmd_demo,
         "synth": cmd_synth,
         "export": cmd_export,
+        "report": cmd_report,
         "migrate": cmd_migrate,
         "new-plugin": cmd_new_plugin,
     }[args.command]
@@ -657,6 +664,18 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     failures = export_files(args.sims, args.out, select=args.select)
     return EXIT_FAILURES if failures else EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """``ofxpost report OUTPUT_DIR``: ``report.html`` from the written tables and manifest."""
+    from ofxpost._builtin.report import report_folder
+
+    name = str(args.name)
+    if Path(name).name != name or not name.lower().endswith(".html"):
+        return _error(f"--name {name!r}: a plain file name ending in .html")
+    path = report_folder(args.output_dir, name)
+    print(path)
+    return EXIT_OK
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:

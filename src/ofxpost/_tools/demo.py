@@ -16,6 +16,8 @@ RISER = "Riser"
 VESSEL = "Vessel"
 TENSION = "Effective tension"
 BEND = "Bend moment"
+SECTION_MARKERS = {"section 1/2": 100.0, "section 2/3": 600.0}
+"""The synthetic riser's section boundaries (m), marked on the range-graph plots."""
 
 
 def _summary_columns() -> list[dict[str, Any]]:
@@ -28,6 +30,7 @@ def _summary_columns() -> list[dict[str, Any]]:
             "variable": TENSION,
             "statistic": "max",
             "label": "max_tension",
+            "allowable": {"max": 900.0},
         },
         {
             **riser,
@@ -42,6 +45,7 @@ def _summary_columns() -> list[dict[str, Any]]:
             "variable": TENSION,
             "statistic": "min",
             "label": "min_tension",
+            "allowable": {"min": 100.0},
         },
         {
             **riser,
@@ -50,6 +54,7 @@ def _summary_columns() -> list[dict[str, Any]]:
             "object_extra": "touchdown",
             "statistic": "abs_max",
             "label": "tdp_bend_moment_max",
+            "allowable": {"max": 280.0},
         },
         {
             **riser,
@@ -102,14 +107,15 @@ def demo_config(cases: int) -> dict[str, Any]:
     matrix ``sims/load_matrix.csv`` written by :func:`ofxpost._tools.synth.generate_batch`,
     a summary group (range-graph max tension, touchdown bend moment, percentiles,
     a stage period, a static result, an input-data item), linked statistics,
-    range graphs with allowable lines (plots), a time-series group and the Excel
-    workbook. ``cases`` does not change the config.
+    range graphs with allowable lines (plots), allowables on three summary columns
+    (the touchdown bend moment's is exceeded by some cases), a time-series group,
+    the Excel workbook and the HTML report. ``cases`` does not change the config.
     """
     return {
         "inputs": ["sims/*.ofx.parquet"],
         "output_dir": "results",
         "parallel_processing": {"max_workers": "auto", "timeout_per_file": 600},
-        "outputs": {"formats": ["csv", "parquet", "xlsx"]},
+        "outputs": {"formats": ["csv", "parquet", "xlsx", "html"]},
         "excel": {"name": "ofxpost-demo-results.xlsx"},
         "load_matrix": "sims/load_matrix.csv",
         "summary": {"groups": [{"name": "extremes", "columns": _summary_columns()}]},
@@ -140,6 +146,7 @@ def demo_config(cases: int) -> dict[str, Any]:
                     "allowable": 900.0,
                     "label": "effective_tension",
                     "title": "Riser effective tension envelope",
+                    "markers": SECTION_MARKERS,
                 },
                 {
                     "object": RISER,
@@ -149,6 +156,7 @@ def demo_config(cases: int) -> dict[str, Any]:
                     "statistics": ["max", "mean"],
                     "label": "bend_moment",
                     "title": "Riser bend moment envelope",
+                    "markers": SECTION_MARKERS,
                 },
             ]
         },
@@ -207,6 +215,8 @@ def describe_outputs(output_dir: Path) -> str:
     workbooks = sorted(output_dir.glob("*.xlsx"))
     if workbooks:
         lines.append(f"workbook: {workbooks[0]}")
+    if (output_dir / "report.html").is_file():
+        lines.append(f"report: {output_dir / 'report.html'}")
     plots = sorted((output_dir / "plots").glob("*.png")) if (output_dir / "plots").exists() else []
     if plots:
         lines.append(f"plots: {len(plots)} PNG files in {output_dir / 'plots'}")

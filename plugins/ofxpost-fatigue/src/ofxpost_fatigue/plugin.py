@@ -16,6 +16,8 @@ of all files are summed per point and ``life = 1 / Σ annual damage`` (years).
 
 Tables: ``fatigue_damage`` (one row per file, line and point, in input order) and
 ``fatigue_life`` (one row per line and point). Plot: ``fatigue_life_<label>.png``.
+Report: a "Fatigue lives" section of ``report.html`` (``ofxpost_report_sections``):
+each point's life against the required life (design life × DFF), flagged when short.
 """
 
 from __future__ import annotations
@@ -486,3 +488,65 @@ def ofxpost_write_outputs(
         plot_life(table, line.label, output_dir / f"fatigue_life_{line.label}.png", partial=partial)
         for line in section.lines
     ]
+
+
+# --------------------------------------------------------------------------- report
+
+
+def required_life(life: pd.DataFrame, section: FatigueSection | None) -> pd.Series:
+    """Each point's required life (years): design life × DFF.
+
+    Without the config (``ofxpost report`` of a folder) it is read back from the
+    table: ``utilisation × life`` (``utilisation = design life × DFF / life``).
+    """
+    import pandas as pd
+
+    if section is not None:
+        if section.design_life_years is None:
+            return pd.Series([math.nan] * len(life), index=life.index, dtype=float)
+        value = section.design_life_years * section.dff
+        return pd.Series([value] * len(life), index=life.index, dtype=float)
+    utilisation = life["utilisation"].astype(float)
+    years = life["life_years"].astype(float)
+    return (utilisation * years).where(np.isfinite(years) & utilisation.notna())
+
+
+@ofxpost.hookimpl
+def ofxpost_report_sections(
+    tables: Mapping[str, pd.DataFrame], config: Any | None
+) -> list[Any] | None:
+    """The "Fatigue lives" section: each point's life against the required life."""
+    life = tables.get(LIFE_TABLE)
+    if life is None:
+        return None
+    from ofxpost.plugin import ReportSection
+
+    section: FatigueSection | None = config.section(SECTION) if config is not None else None
+    if section is not None and not section.lines:
+        return None
+    required = required_life(life, section)
+    shown = life[["label", "object", "arc_length", "sn_curve", "life_years"]].copy()
+    shown.insert(5, "required_life_years", required.to_numpy())
+    shown["utilisation"] = life["utilisation"].astype(float)
+    shown["worst_file"] = life["worst_file"]
+    shown["complete"] = life["complete"]
+    set_units(shown, {"arc_length": "m", "life_years": "years", "required_life_years": "years"})
+    limits: dict[str, dict[str, float | None]] = {"utilisation": {"max": 1.0}}
+    known = required.dropna().unique()
+    if len(known) == 1:
+        limits["life_years"] = {"min": float(known[0])}
+    set_allowables(shown, limits)
+    if section is not None and section.design_life_years is not None:
+        text = (
+            f"Required life = design life {section.design_life_years:g} years × DFF "
+            f"{section.dff:g} = {section.design_life_years * section.dff:g} years. "
+        )
+    elif len(known):
+        text = "Required life = design life × DFF (read back as utilisation × life). "
+    else:
+        text = "No design life is set: lives are shown without a required life. "
+    text += (
+        "Utilisation = required life / life; 1 or more is flagged. A point whose "
+        "'complete' is false misses some files' damage: its life is not conservative."
+    )
+    return [ReportSection("Fatigue lives", table=shown, text=text, key="fatigue")]

@@ -24,8 +24,6 @@ IGNORED_NOTES: dict[str, str] = {
     "time_series.histogram": "opp never computed it",
     "time_series.summation": "opp never computed it",
     "add_effective_tension_to_cfg": "opp's range graphs were never saved",
-    "inject_into": "writing into another workbook is not supported; the tables are in "
-    "ofxpost-results.xlsx",
 }
 """Why an ignored key that is switched on (``flag: true`` ...) produces nothing."""
 
@@ -46,6 +44,28 @@ class Translation:
     requested: list[str] = field(default_factory=list)
     group_files: list[tuple[str, Any, Any]] = field(default_factory=list)
     """``(key path, directory, filename_pattern)`` of each summary group selecting files."""
+    injections: list[dict[str, Any]] = field(default_factory=list)
+    """The native ``inject_into`` entries (opp's summary ``inject_into`` blocks)."""
+
+    def inject(self, where: str, value: Any, group: str) -> None:
+        """A summary group's ``inject_into: {flag, filename, sheetname}``: an
+        ``inject_into`` entry writing ``summary_<group>`` into that workbook's sheet
+        (default: the group's name); nothing when the flag is off."""
+        if not isinstance(value, Mapping):
+            raise self.fail(where, "expected a mapping with flag, filename and sheetname")
+        if not switched_on(value.get("flag", False)):
+            return
+        filename = value.get("filename")
+        if not isinstance(filename, str) or not filename:
+            raise self.fail(f"{where}.filename", f"expected the workbook's file, got {filename!r}")
+        sheet = value.get("sheetname")
+        self.injections.append(
+            {
+                "workbook": filename,
+                "table": f"summary_{group}",
+                "sheet": str(sheet) if sheet else group,
+            }
+        )
 
     def fail(self, path: str, message: str) -> ConfigError:
         """A :class:`ConfigError` naming the source file and the opp key path."""
@@ -92,6 +112,5 @@ NOTE_KEYS = {
     "histogram": "time_series.histogram",
     "summation": "time_series.summation",
     "add_effective_tension_to_cfg": "add_effective_tension_to_cfg",
-    "inject_into": "inject_into",
 }
 """The :data:`IGNORED_NOTES` entry of an ignored key, wherever it is written."""

@@ -45,12 +45,14 @@ def summary(
     """The native ``summary`` section of ``summary_settings`` (and its master)."""
     where = "summary_settings"
     merged = _merged(raw, where)
-    if "inject_into" in merged:
-        ctx.ignore(f"{where}.inject_into", merged["inject_into"], "inject_into")
+    shared = merged.get("inject_into")
     native_groups = []
     for gwhere, name, raw_group in groups(ctx, merged, where):
         group = ctx.validate(SummaryGroup, raw_group, gwhere)
-        ctx.ignore_written(group, gwhere, "inject_into")
+        if "inject_into" in raw_group:
+            ctx.inject(f"{gwhere}.inject_into", raw_group["inject_into"], name)
+        elif shared is not None:
+            ctx.inject(f"{where}.inject_into", shared, name)
         if {"directory", "filename_pattern"} & group.model_fields_set:
             ctx.group_files.append((gwhere, group.directory, group.filename_pattern))
         seen: set[str] = set()

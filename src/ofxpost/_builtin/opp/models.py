@@ -129,7 +129,7 @@ class MasterGroup(Group):
 
 class SummaryGroup(Group):
     SummaryFileName: Any = None
-    inject_into: Any = None  # ignored
+    inject_into: Any = None  # becomes the native inject_into section
     directory: Any = None
     filename_pattern: Any = None
 
@@ -140,7 +140,7 @@ class SummaryMasterGroup(SummaryGroup):
 
 class SummarySettings(AddToSummary):
     groups: Annotated[list[SummaryGroup] | None, EmptyIsNone] = None
-    inject_into: Any = None  # ignored
+    inject_into: Any = None  # becomes the native inject_into section
 
 
 class SummaryMaster(SummarySettings):

@@ -18,10 +18,12 @@ load matrix (files, run status, start/stop times) is saved.
 Keys that would change results but have no native equivalent (``transform``,
 ``SupportIndex`` ...) raise :class:`~ofxpost.errors.ConfigError` naming the key;
 keys with no meaning here (``visualization``, ``RAOs``, ``orcaflex.analysis``,
-``default``, ``library``, ``inject_into`` ...) are accepted and listed once in a
-notice, ``ignored opp keys: ...`` (with a note for those that were switched on).
+``default``, ``library`` ...) are accepted and listed once in a notice,
+``ignored opp keys: ...`` (with a note for those that were switched on).
 Any other key is an error naming it and its section, with the nearest known key.
-File filters become the native ``input_filters`` section (see
+A summary group's ``inject_into`` (or the settings') becomes an entry of the native
+``inject_into`` section (:mod:`ofxpost._builtin.inject`). File filters become the
+native ``input_filters`` section (see
 :mod:`ofxpost._config.input_filters`); a config naming ``.sim`` files also finds the
 archives exported from them.
 
@@ -111,6 +113,8 @@ def translate_with_notices(
 
     if on["summary"]:
         native["summary"] = summary(ctx, raw, config, flags["summary"])
+        if ctx.injections:
+            native["inject_into"] = ctx.injections
     if on["linked_statistics"]:
         native["linked_statistics"] = linked(ctx, raw, config, flags["linked_statistics"])
     if on["RangeGraph"]:

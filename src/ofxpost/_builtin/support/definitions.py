@@ -2,8 +2,9 @@
 
 One table (``section``, ``item``, ``definition``), deterministic (no dates): the
 ofxpost version, the source files and their status, the period rules and the
-periods the configuration uses, the statistics, OrcaFlex's sign conventions, and
-the units and allowables of every table column.
+periods the configuration uses, the statistics, OrcaFlex's sign conventions, what
+each configured column is (object, variable, point, period, statistic), and the
+units and allowables of every table column.
 """
 
 from __future__ import annotations
@@ -119,6 +120,21 @@ def _source_files(tables: Mapping[str, pd.DataFrame]) -> list[tuple[str, str]]:
     return []
 
 
+def _columns(config: Any) -> list[tuple[str, str, str]]:
+    """What each configured value column is: object, variable, point, period, statistic."""
+    from ofxpost._builtin.support.report_data import column_definitions
+
+    out: list[tuple[str, str, str]] = []
+    for row in column_definitions(config).itertuples(index=False):
+        parts = [
+            ("object", row.object), ("variable", row.variable), ("point", row.point),
+            ("period", row.period), ("statistic", row.statistic),
+        ]  # fmt: skip
+        text = "; ".join(f"{key} {value!s}" for key, value in parts if value)
+        out.append((str(row.table), str(row.column), text))
+    return out
+
+
 def definitions_table(tables: Mapping[str, pd.DataFrame], config: Any) -> pd.DataFrame:
     """The ``definitions`` table for ``tables`` (those written to the workbook)."""
     rows: list[tuple[str, str, str]] = [("ofxpost", "version", _version())]
@@ -127,6 +143,7 @@ def definitions_table(tables: Mapping[str, pd.DataFrame], config: Any) -> pd.Dat
     rows += [("period used", f"#{i}", text) for i, text in enumerate(_periods_used(config), 1)]
     rows += [("statistic", name, text) for name, text in STATISTICS]
     rows += [("sign convention", name, text) for name, text in SIGN_CONVENTIONS]
+    rows += [("column", f"{table}: {column}", text) for table, column, text in _columns(config)]
     for name in sorted(tables):
         frame = tables[name]
         rows += [

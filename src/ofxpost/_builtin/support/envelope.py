@@ -10,7 +10,7 @@ input order.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -18,7 +18,11 @@ import numpy as np
 from ofxpost._builtin.support import fileinfo
 from ofxpost._builtin.support.pandas import pd
 
-ENVELOPE_COLUMNS: list[str] = ["label", "x", "max", "max_stem", "min", "min_stem", "allowable"]
+ENVELOPE_COLUMNS: list[str] = [
+    "label", "x", "max", "max_stem", "min", "min_stem", "allowable", "unit", "exceeds",
+]  # fmt: skip
+"""``unit``: the graph's unit (graphs of one table may differ: kN, kN.m); ``exceeds``:
+whether ``max`` is over the ``allowable`` (the workbook flags it)."""
 
 
 class RunningEnvelope:
@@ -83,10 +87,16 @@ class RunningEnvelope:
         ]
 
 
-def envelope_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """The ``range_graph_envelope`` table of ``rows``."""
-    frame = pd.DataFrame(rows, columns=ENVELOPE_COLUMNS)
-    return fileinfo.fix_dtypes(frame, ["x", "max", "min", "allowable"])
+def envelope_frame(
+    rows: list[dict[str, Any]], units: Mapping[str, str | None] | None = None
+) -> pd.DataFrame:
+    """The ``range_graph_envelope`` table of ``rows`` (``units``: each label's unit)."""
+    frame = pd.DataFrame(rows, columns=ENVELOPE_COLUMNS[:7])
+    frame = fileinfo.fix_dtypes(frame, ["x", "max", "min", "allowable"])
+    found = units or {}
+    frame["unit"] = pd.Series([found.get(str(label)) for label in frame["label"]], dtype=object)
+    frame["exceeds"] = (frame["max"] > frame["allowable"]).astype(bool)  # NaN: False
+    return frame
 
 
 def _governing(group: pd.DataFrame, column: str, largest: bool) -> tuple[float, Any]:
@@ -97,7 +107,11 @@ def _governing(group: pd.DataFrame, column: str, largest: bool) -> tuple[float, 
     return float(values[at]), group["stem"].iloc[at]
 
 
-def envelope(table: pd.DataFrame, graphs: Sequence[tuple[str, float | None]]) -> pd.DataFrame:
+def envelope(
+    table: pd.DataFrame,
+    graphs: Sequence[tuple[str, float | None]],
+    units: Mapping[str, str | None] | None = None,
+) -> pd.DataFrame:
     """Per graph ``(label, allowable)`` and arc length of the long ``range_graph`` table:
     the largest Max and smallest Min and their files.
 
@@ -123,4 +137,4 @@ def envelope(table: pd.DataFrame, graphs: Sequence[tuple[str, float | None]]) ->
                     "allowable": allowable,
                 }
             )
-    return envelope_frame(rows)
+    return envelope_frame(rows, units)

@@ -26,11 +26,12 @@ if TYPE_CHECKING:
 
 FIGURE_SIZE = (10.0, 6.0)
 """Figure size in inches."""
-DPI = 100
-"""Dots per inch: plots are 1000 × 600 pixels."""
+DPI = 200
+"""Dots per inch: plots are 2000 × 1200 pixels (report quality)."""
 
 PER_FILE_COLOUR = "0.65"
 ENVELOPE_COLOURS = {"max": "tab:blue", "min": "tab:green"}
+MEAN_COLOUR = "tab:orange"
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class Curve:
     colour: str
     width: float
     label: str | None = None
+    style: str = "-"
+    """Matplotlib line style (``-.`` for the mean envelope)."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,10 @@ class FigureSpec:
     allowable: float | None = None
     no_data: bool = False
     """Say "no data" in the middle of the axes."""
+    markers: tuple[tuple[str, float], ...] = ()
+    """Named arc lengths (section boundaries ...): dotted vertical lines, labelled."""
+    note: tuple[float, float, str] | None = None
+    """``(x, y, text)``: the governing case, labelled with an arrow to its point."""
 
 
 def import_renderer() -> None:
@@ -78,7 +85,39 @@ def figure_of(spec: FigureSpec) -> Figure:
             0.5, 0.5, "no data (see range_graph_errors)", ha="center", transform=axes.transAxes
         )
     for curve in spec.curves:
-        axes.plot(curve.x, curve.y, color=curve.colour, linewidth=curve.width, label=curve.label)
+        axes.plot(
+            curve.x,
+            curve.y,
+            color=curve.colour,
+            linewidth=curve.width,
+            linestyle=curve.style,
+            label=curve.label,
+        )
+    for name, where in spec.markers:
+        axes.axvline(where, color="0.35", linestyle=":", linewidth=1.0)
+        axes.annotate(
+            name,
+            (where, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(2, -2),
+            textcoords="offset points",
+            rotation=90,
+            va="top",
+            fontsize="x-small",
+            color="0.25",
+        )
+    if spec.note is not None:
+        x, y, text = spec.note
+        axes.annotate(
+            text,
+            (x, y),
+            xytext=(0.02, 0.96),
+            textcoords="axes fraction",
+            va="top",
+            fontsize="small",
+            arrowprops={"arrowstyle": "->", "color": "0.3", "linewidth": 0.8},
+            bbox={"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": "0.6"},
+        )
     if spec.allowable is not None:
         axes.axhline(
             spec.allowable,

@@ -1,11 +1,15 @@
 """Range-graph plots: one PNG per graph, every file's curves and the envelope.
 
-Each figure is 10 × 6 inches at 100 dpi (1000 × 600 pixels, always: no tight
-bounding box). Per-file Max/Min curves are thin grey lines, the envelope is bold,
-an ``allowable`` limit is a dashed red line. When the batch was cancelled the title
-says PARTIAL. Matplotlib is imported only by :mod:`.figures`, lazily, and drives its Agg
-renderer through :class:`~matplotlib.figure.Figure` (no pyplot, no global backend).
-The tables become :class:`~ofxpost._builtin.support.figures.FigureSpec` values here; drawing
+Each figure is 10 × 6 inches at 200 dpi (2000 × 1200 pixels, always: no tight
+bounding box). Per-file Max/Min curves are thin grey lines, the envelope is bold
+(the Mean's, when the graph keeps ``mean``, dash-dotted; ``std_dev`` is not drawn:
+it is not on the values' scale), an ``allowable`` limit is a dashed red line, the
+governing case (the file of the envelope's peak) is labelled, and the entry's
+``markers`` are dotted vertical lines. Axis titles carry the units. When the
+batch was cancelled the title says PARTIAL. Matplotlib is imported only by
+:mod:`.figures`, lazily, and drives its Agg renderer through
+:class:`~matplotlib.figure.Figure` (no pyplot, no global backend). The tables
+become :class:`~ofxpost._builtin.support.figures.FigureSpec` values here; drawing
 them is :mod:`ofxpost._builtin.support.figures`, in this process or in the plot process
 (:mod:`ofxpost._builtin.support.plot_process`).
 """
@@ -23,6 +27,7 @@ from ofxpost._builtin.support.figures import (
     DPI,
     ENVELOPE_COLOURS,
     FIGURE_SIZE,
+    MEAN_COLOUR,
     PER_FILE_COLOUR,
     Curve,
     FigureSpec,
@@ -80,6 +85,14 @@ class RangeGraphEntry(Protocol):
     def allowable(self) -> float | None:
         """A limit drawn as a dashed line, if any."""
 
+    @property
+    def markers(self) -> dict[str, float]:
+        """Named arc lengths drawn as dotted vertical lines."""
+
+    @property
+    def per_case_plots(self) -> bool:
+        """Also draw one plot per file (load case)."""
+
 
 def warm_up() -> threading.Thread:
     """Import matplotlib in a background thread (the controller is idle while files run).
@@ -117,6 +130,67 @@ def figure_specs(
         figure_spec(table, envelope, entry, partial=partial, file_name=name)
         for entry, name in zip(entries, names, strict=True)
     ]
+
+
+def case_specs(
+    table: pd.DataFrame,
+    envelope: pd.DataFrame | None,
+    entries: Sequence[RangeGraphEntry],
+    *,
+    partial: bool = False,
+) -> list[FigureSpec]:
+    """One spec per file of each entry with ``per_case_plots``: that file's requested
+    curves (``max``, ``min``, ``mean``) in colour over the envelope (thin grey), the
+    allowable and the markers; ``range_graph_<label>_<stem>.png``."""
+    specs: list[FigureSpec] = []
+    names = plot_file_names(entries)
+    for entry, name in zip(entries, names, strict=True):
+        if not entry.per_case_plots:
+            continue
+        part = table[table["label"] == entry.name]
+        env = envelope[envelope["label"] == entry.name] if envelope is not None else None
+        background: list[Curve] = []
+        if env is not None and not env.empty:
+            x = env["x"].to_numpy(dtype=float)
+            for column in ("max", "min"):
+                values = env[column].to_numpy(dtype=float)
+                if values.size and not np.all(np.isnan(values)):
+                    background.append(Curve(x, values, PER_FILE_COLOUR, 1.0, f"envelope {column}"))
+        stems: list[str] = []
+        parts: list[pd.DataFrame] = []
+        for _, per_file in part.groupby("file", sort=False):
+            stems.append(str(per_file["stem"].iloc[0]))
+            parts.append(per_file)
+        files = unique([f"{name.removesuffix('.png')}_{safe_name(stem)}" for stem in stems])
+        for stem, per_file, file_stem in zip(stems, parts, files, strict=True):
+            x = per_file["x"].to_numpy(dtype=float)
+            curves = list(background)
+            for curve in ("max", "min", "mean"):
+                if curve in entry.statistics:
+                    colour = ENVELOPE_COLOURS.get(curve, MEAN_COLOUR)
+                    style = "-." if curve == "mean" else "-"
+                    values = per_file[curve].to_numpy(dtype=float)
+                    curves.append(Curve(x, values, colour, 2.0, f"{stem} {curve}", style))
+            title = f"{entry.title or entry.name}: {stem}"
+            if partial:
+                title = f"PARTIAL: {title}"
+            specs.append(
+                FigureSpec(
+                    file_name=f"{file_stem}.png",
+                    title=title,
+                    x_label=entry.x_label,
+                    y_label=entry.axis_title,
+                    curves=tuple(curves),
+                    allowable=entry.allowable,
+                    markers=_markers(entry),
+                )
+            )
+    return specs
+
+
+def _markers(entry: RangeGraphEntry) -> tuple[tuple[str, float], ...]:
+    found = ((str(k), float(v)) for k, v in entry.markers.items())
+    return tuple(sorted(found, key=lambda m: (m[1], m[0])))
 
 
 def plot_range_graphs(
@@ -170,6 +244,7 @@ def figure_spec(
                 )
             )
             first = False
+    note: tuple[float, float, str] | None = None
     if envelope is not None and not envelope.empty:
         env = envelope[envelope["label"] == entry.name]
         x = env["x"].to_numpy(dtype=float)
@@ -177,6 +252,16 @@ def figure_spec(
             values = env[column].to_numpy(dtype=float)
             if values.size and not np.all(np.isnan(values)):
                 curves.append(Curve(x, values, colour, 2.2, f"envelope {column}"))
+        if "mean" in entry.statistics and not part.empty:
+            means = part.groupby("x", sort=True)["mean"].max().reindex(x)
+            values = means.to_numpy(dtype=float)
+            if values.size and not np.all(np.isnan(values)):
+                curves.append(Curve(x, values, MEAN_COLOUR, 1.8, "envelope mean", "-."))
+        top = env["max"].to_numpy(dtype=float)
+        if top.size and not np.all(np.isnan(top)):
+            at = int(np.nanargmax(top))
+            stem = env["max_stem"].iloc[at]
+            note = (float(x[at]), float(top[at]), governing_text(stem, top[at], x[at]))
     title = entry.title or entry.name
     if partial:
         title = f"PARTIAL: {title} (cancelled batch: some files missing)"
@@ -188,4 +273,15 @@ def figure_spec(
         curves=tuple(curves),
         allowable=entry.allowable,
         no_data=part.empty,
+        markers=tuple(
+            sorted(
+                ((str(k), float(v)) for k, v in entry.markers.items()), key=lambda m: (m[1], m[0])
+            )
+        ),
+        note=note,
     )
+
+
+def governing_text(stem: object, value: float, x: float) -> str:
+    """The label of a graph's governing case: its file and peak."""
+    return f"governing: {stem}\nmax {value:.4g} at {x:g} m"

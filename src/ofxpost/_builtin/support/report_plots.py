@@ -1,0 +1,190 @@
+"""The report's range-graph plots: SVG, drawn from the tables with matplotlib.
+
+Each graph shows every file's requested curves (thin, grey), the envelope of each
+requested curve over the files (``max``: largest Max, ``min``: smallest Min,
+``mean``: largest Mean; ``std_dev`` is not an envelope and is left out), the
+allowable as a dashed red line, the points over it marked, and the governing
+case (the file of the envelope's peak) labelled. Arc-length section boundaries
+(the graph's ``markers``) are dotted vertical lines, labelled. Axis titles carry the units.
+
+The SVG is deterministic: a fixed hash salt, no date, text kept as text.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ofxpost._builtin.support.pandas import pd
+
+ENVELOPE_STYLE: dict[str, tuple[str, str]] = {
+    "max": ("tab:blue", "-"),
+    "min": ("tab:green", "-"),
+    "mean": ("tab:orange", "-."),
+}
+SIZE = (9.0, 4.8)
+"""Figure size in inches (the SVG scales to the page)."""
+
+
+@dataclass(frozen=True)
+class GraphPlot:
+    """What one report plot shows."""
+
+    label: str
+    title: str
+    y_label: str
+    x_label: str = "Arc length (m)"
+    curves: Sequence[str] = ("max", "min")
+    allowable: float | None = None
+    markers: Sequence[tuple[str, float]] = field(default_factory=tuple)
+    """Named arc lengths (section boundaries ...): dotted lines."""
+    unit: str | None = None
+    """Units of the values (for captions)."""
+
+
+def graph_plots(
+    envelope: pd.DataFrame, long: pd.DataFrame | None, settings: pd.DataFrame | None
+) -> list[GraphPlot]:
+    """One :class:`GraphPlot` per graph of the envelope table; ``settings`` (the
+    ``report_graphs`` table) gives titles, curves and units, else they are guessed."""
+    known: dict[str, Any] = {}
+    if settings is not None and "label" in settings.columns:
+        known = {str(row.label): row for row in settings.itertuples(index=False)}
+    unit = envelope.attrs.get("ofxpost.units", {}).get("max")
+    plots: list[GraphPlot] = []
+    for label in dict.fromkeys(str(v) for v in envelope["label"].tolist()):
+        part = envelope[envelope["label"] == label]
+        allowable = part["allowable"].iloc[0]
+        allowable = None if allowable is None or allowable != allowable else float(allowable)
+        row = known.get(label)
+        if row is not None:
+            curves = [c for c in str(row.curves).split() if c in ENVELOPE_STYLE]
+            plots.append(
+                GraphPlot(
+                    label,
+                    str(row.title),
+                    str(row.y_label),
+                    str(row.x_label),
+                    curves or ["max"],
+                    allowable,
+                    unit=str(row.units) or unit,
+                    markers=_markers(getattr(row, "markers", "")),
+                )
+            )
+            continue
+        curves = ["max", "min"]
+        if long is not None and "mean" in long.columns:
+            mine = long[long["label"] == label]
+            curves = [c for c in ("max", "min", "mean") if mine[c].notna().any()]
+        y_label = f"{label} ({unit})" if unit else label
+        plots.append(
+            GraphPlot(label, label, y_label, "Arc length (m)", curves, allowable, unit=unit)
+        )
+    return plots
+
+
+def _markers(text: Any) -> tuple[tuple[str, float], ...]:
+    try:
+        found = json.loads(str(text)) if text else {}
+    except ValueError:
+        return ()
+    if not isinstance(found, dict):
+        return ()
+    return tuple((str(k), float(v)) for k, v in found.items() if isinstance(v, int | float))
+
+
+def svg_of(plot: GraphPlot, envelope: pd.DataFrame, long: pd.DataFrame | None) -> str:
+    """The SVG text of ``plot``."""
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    env = envelope[envelope["label"] == plot.label]
+    x = env["x"].to_numpy(dtype=float)
+    with matplotlib.rc_context({"svg.hashsalt": "ofxpost-report", "svg.fonttype": "none"}):
+        figure = Figure(figsize=SIZE)
+        axes = figure.add_subplot(1, 1, 1)
+        if long is not None and not long.empty:
+            mine = long[long["label"] == plot.label]
+            first = True
+            for _, per_file in mine.groupby("file", sort=False):
+                fx = per_file["x"].to_numpy(dtype=float)
+                for curve in plot.curves:
+                    axes.plot(
+                        fx,
+                        per_file[curve].to_numpy(dtype=float),
+                        color="0.75",
+                        linewidth=0.5,
+                        label="per file" if first else None,
+                    )
+                    first = False
+        for curve in plot.curves:
+            colour, style = ENVELOPE_STYLE[curve]
+            if curve in ("max", "min"):
+                values = env[curve].to_numpy(dtype=float)
+            elif long is not None and not long.empty:
+                mine = long[long["label"] == plot.label]
+                values = mine.groupby("x", sort=True)[curve].max().reindex(x).to_numpy(dtype=float)
+            else:
+                continue
+            axes.plot(
+                x, values, color=colour, linestyle=style, linewidth=1.8, label=f"envelope {curve}"
+            )
+        for name, where in plot.markers:
+            axes.axvline(where, color="0.35", linestyle=":", linewidth=0.9)
+            axes.annotate(
+                name,
+                (where, 1.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(2, -2),
+                textcoords="offset points",
+                rotation=90,
+                va="top",
+                fontsize="x-small",
+                color="0.25",
+            )
+        top = env["max"].to_numpy(dtype=float)
+        if plot.allowable is not None:
+            axes.axhline(
+                plot.allowable,
+                color="tab:red",
+                linestyle="--",
+                linewidth=1.4,
+                label=f"allowable {plot.allowable:g}",
+            )
+            over = top > plot.allowable
+            if over.any():
+                axes.plot(
+                    x[over],
+                    top[over],
+                    "o",
+                    color="tab:red",
+                    markersize=3.5,
+                    label=f"over allowable ({int(over.sum())} points)",
+                )
+        if "max" in plot.curves and np.isfinite(top).any():
+            at = int(np.nanargmax(top))
+            stem = env["max_stem"].iloc[at]
+            axes.annotate(
+                f"governing: {stem}\n{top[at]:.4g} at {x[at]:g} m",
+                (x[at], top[at]),
+                xytext=(0.02, 0.95),
+                textcoords="axes fraction",
+                va="top",
+                fontsize=8,
+                arrowprops={"arrowstyle": "->", "color": "0.3", "linewidth": 0.8},
+            bbox={"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": "0.6"},
+            )
+        axes.set_title(plot.title)
+        axes.set_xlabel(plot.x_label)
+        axes.set_ylabel(plot.y_label)
+        axes.grid(True, linewidth=0.3, alpha=0.6)
+        axes.legend(loc="lower right", fontsize="x-small")
+        figure.subplots_adjust(left=0.09, right=0.98, top=0.92, bottom=0.11)
+        buffer = io.StringIO()
+        figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    return buffer.getvalue()
