@@ -35,8 +35,12 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("engine", ("ofxpost._engine",)),
     ("built-in plugins", ("ofxpost._builtin",)),
     ("plugin kit", ("ofxpost.plugin",)),
+    ("campaigns", ("ofxpost._watch",)),
     ("tools", ("ofxpost._tools",)),
-    ("interface", ("ofxpost", "ofxpost.__main__", "ofxpost._cli", "ofxpost.testing")),
+    (
+        "interface",
+        ("ofxpost", "ofxpost.__main__", "ofxpost._cli", "ofxpost.testing", "ofxpost.orcaflex"),
+    ),
 )
 """The layers, lowest first: ``(name, units)``. A unit is a top-level module or a
 sub-package of ``ofxpost`` with everything under it. A module may import only from

@@ -63,6 +63,31 @@ def build_parser() -> argparse.ArgumentParser:
     _add_log_options(run)
     _add_disable_option(run)
 
+    watch = sub.add_parser(
+        "watch", help="post-process a running campaign: each input as it completes"
+    )
+    watch.add_argument("config", type=Path)
+    watch.add_argument("--workers", type=int, help="worker processes (overrides max_workers)")
+    watch.add_argument("--sequential", action="store_true", help="process files in-process")
+    watch.add_argument(
+        "--idle-exit",
+        type=float,
+        metavar="SECONDS",
+        help="end once nothing new has appeared and nothing is being written for SECONDS",
+    )
+    watch.add_argument(
+        "--max-files", type=int, metavar="N", help="end once N files have been processed"
+    )
+    watch.add_argument(
+        "--refresh-every",
+        type=float,
+        metavar="SECONDS",
+        help="refresh the outputs at most every SECONDS (default: watch.refresh_s; 0: "
+        "after each completed file)",
+    )
+    _add_disable_option(watch)
+    _add_log_options(watch)
+
     validate = sub.add_parser("validate", help="check a config file and its inputs")
     validate.add_argument("config", type=Path)
     _add_disable_option(validate)
@@ -157,6 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = {
         "run": cmd_run,
+        "watch": cmd_watch,
         "validate": cmd_validate,
         "plugins": cmd_plugins,
         "demo": cmd_demo,
@@ -218,6 +244,81 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         if early is not None:
             early.discard()
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    """``ofxpost watch CONFIG``: see :mod:`ofxpost._watch.watcher`."""
+    import anyio
+
+    from ofxpost._plugins.loading import load_config
+    from ofxpost._watch.watcher import watch_batch
+
+    if args.workers is not None and args.workers < 1:
+        return _error("--workers must be at least 1")
+    if args.idle_exit is not None and args.idle_exit < 0:
+        return _error("--idle-exit must be 0 or more seconds")
+    if args.max_files is not None and args.max_files < 1:
+        return _error("--max-files must be at least 1")
+    if args.refresh_every is not None and args.refresh_every < 0:
+        return _error("--refresh-every must be 0 or more seconds")
+    config = load_config(args.config, disable_plugins=args.disable_plugin)
+    settings = log_settings(args, config)
+    streams: OriginalStreams = args.streams
+    log_handle = open_log_file(settings.file) if settings.file is not None else None
+    # the progress bar follows one batch: a watch reports event lines instead
+    sinks, _ = _sinks(settings, streams, progress_reporting=False)
+    if log_handle is not None:
+        from ofxpost._events.emitter import render_ecs, render_json
+
+        render = render_ecs if settings.format == "ecs" else render_json
+
+        def to_log(event: Event) -> None:
+            if level_at_least(event, settings.level):
+                log_handle.write(render(event) + "\n")
+                log_handle.flush()
+
+        sinks.append(to_log)
+    finished: dict[str, Any] = {}
+
+    def remember(event: Event) -> None:
+        if event["event"] == "watch_finished":
+            finished.update(event)
+
+    sinks.append(remember)
+
+    async def main() -> int:
+        with anyio.CancelScope() as scope:
+            restore = _install_signal_handlers(scope)
+            try:
+                result = await watch_batch(
+                    config,
+                    idle_exit_s=args.idle_exit,
+                    max_files=args.max_files,
+                    workers=args.workers,
+                    sequential=args.sequential,
+                    refresh_s=args.refresh_every,
+                    sinks=sinks,
+                )
+                return result.exit_code
+            finally:
+                restore()
+        return EXIT_CANCELLED
+
+    try:
+        code = anyio.run(main, backend="asyncio")
+    finally:
+        if log_handle is not None:
+            log_handle.close()
+    if finished and not settings.quiet:
+        with contextlib.suppress(OSError):
+            print(
+                f"ofxpost watch: {finished.get('reason')}: {finished.get('done')} file(s), "
+                f"{finished.get('failed')} not ok, {finished.get('breaches')} breach(es), "
+                f"{finished.get('refreshes')} refresh(es)",
+                file=streams.err,
+                flush=True,
+            )
+    return code
 
 
 def _start_workers_early(args: argparse.Namespace, config_path: Path | None) -> Prestart | None:

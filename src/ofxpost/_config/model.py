@@ -149,6 +149,42 @@ class LoggingSettings(BaseModel):
     """``auto`` (default), ``json``, ``console`` or ``ecs``."""
 
 
+class OnBreach(BaseModel):
+    """``watch.on_breach``: what ``ofxpost watch`` does when a file exceeds an allowable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    stop: bool = False
+    """End the watch (exit 1) after the breaching file's outputs are refreshed."""
+    command: str | list[str] | None = None
+    """Run this command with the ``allowable_exceeded`` event as JSON on its standard
+    input: a list is the program and its arguments; a string is split like a shell
+    command line (no shell is used)."""
+    command_timeout_s: float = Field(default=60.0, gt=0)
+    """A command still running after this many seconds is killed (a warning)."""
+
+
+class WatchSettings(BaseModel):
+    """The ``watch`` section: how ``ofxpost watch`` follows a running campaign.
+
+    Used by ``ofxpost watch`` only; it never changes a file's results (not in the
+    ``--resume`` hash).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    settle_s: float = Field(default=1.0, ge=0)
+    """A file counts as complete once its size and modification time have not
+    changed for this many seconds and it can be read (an archive: its Parquet footer)."""
+    refresh_s: float = Field(default=0.0, ge=0)
+    """Refresh the outputs at most every this many seconds; 0 (default): after each
+    completed file (files completing during a refresh are taken together next)."""
+    poll_s: float = Field(default=0.25, gt=0)
+    """How often files still being written are looked at again."""
+    on_breach: OnBreach = Field(default_factory=OnBreach)
+    """What to do when a completed file exceeds an allowable."""
+
+
 class CoreConfig(BaseModel):
     """The keys the core owns."""
 
@@ -167,6 +203,8 @@ class CoreConfig(BaseModel):
     """Workers, budgets, timeouts and retries."""
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     """Where and how the command line reports events."""
+    watch: WatchSettings = Field(default_factory=WatchSettings)
+    """How ``ofxpost watch`` follows a running campaign."""
 
     @field_validator("inputs", mode="before")
     @classmethod
@@ -219,6 +257,11 @@ class Config:
     def logging(self) -> LoggingSettings:
         """The ``logging`` section (command line only)."""
         return self.core.logging
+
+    @property
+    def watch(self) -> WatchSettings:
+        """The ``watch`` section (``ofxpost watch`` only)."""
+        return self.core.watch
 
     @property
     def output_dir(self) -> Path:

@@ -13,6 +13,7 @@ import itertools
 import math
 import os
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -246,11 +247,15 @@ def make_plan(
     workers: int | None = None,
     sequential: bool = False,
     batch_id: str | None = None,
+    paths: Sequence[Path] | None = None,
 ) -> Plan:
     """Turn a validated config into a :class:`Plan`.
 
     :param workers: override ``max_workers`` (at least 1).
     :param sequential: force the sequential path (``--sequential``).
+    :param paths: the input files, already resolved (in input order), instead of
+        resolving ``config.inputs`` (the watch mode plans over the inputs complete
+        so far); at least one.
     :raises ConfigError: for unusable inputs, options or budgets.
     :raises OutputError: for an ``output_dir`` that cannot be used.
     """
@@ -260,7 +265,7 @@ def make_plan(
         raise ConfigError(f"option 'workers': must be at least 1 (got {workers!r})")
     pp = config.parallel_processing
     notes: list[str] = []
-    paths = resolve_inputs(config, notes)
+    paths = resolve_inputs(config, notes) if paths is None else list(paths)
     output_dir = normalised(config.output_dir)
     try:
         check_output_dir(output_dir)
