@@ -64,7 +64,8 @@ def _same_results(a: Path, b: Path) -> None:
         for variable in left[name].vars()[:3]:
             extra = {"objectExtra": ofx.oeEndA} if name == "Riser" else {}
             np.testing.assert_array_equal(
-                left[name].TimeHistory(variable, **extra), right[name].TimeHistory(variable, **extra)
+                left[name].TimeHistory(variable, **extra),
+                right[name].TimeHistory(variable, **extra),
             )
 
 

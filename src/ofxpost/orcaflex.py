@@ -138,7 +138,7 @@ def post_calculation(
     return target
 
 
-def Execute(info: Any) -> None:  # noqa: N802 - the name OrcaFlex calls
+def Execute(info: Any) -> None:
     """The post-calculation entry point, for using this module itself as the script."""
     post_calculation(info)
 

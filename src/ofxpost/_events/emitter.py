@@ -62,8 +62,15 @@ EVENT_NAMES = (
     "internal_error",
     "batch_cancelled",
     "batch_finished",
+    "watch_started",
+    "input_detected",
+    "input_incomplete",
+    "input_complete",
+    "allowable_exceeded",
+    "campaign_progress",
+    "watch_finished",
 )
-"""Every event name the controller emits."""
+"""Every event name the controller emits (the last seven: ``ofxpost watch`` only)."""
 
 
 class _Fanout:

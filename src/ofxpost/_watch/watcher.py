@@ -381,9 +381,9 @@ class Watch:
                 last_refresh = last_activity = time.monotonic()
                 if self.stop_reason is not None:
                     return self.stop_reason
-                if self.max_files is not None and self.last is not None:
-                    if self.last.total >= self.max_files:
-                        return "max_files"
+                last = self.last
+                if self.max_files is not None and last is not None and last.total >= self.max_files:
+                    return "max_files"
                 continue  # look again at once: files may have completed meanwhile
             waits = [self.settings.poll_s * 8]
             if self.tracker.pending:
@@ -511,4 +511,3 @@ def watch(config: ConfigSource, **options: Any) -> WatchResult:
 
 
 __all__ = ["Watch", "WatchResult", "watch", "watch_batch", "watched_folders"]
-
