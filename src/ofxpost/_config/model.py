@@ -1,7 +1,7 @@
 """The batch config as plain data, and its validation: a mapping → typed :class:`Config`.
 
-The core owns six keys (``inputs``, ``output_dir``, ``plugins``, ``disable_plugins``,
-``parallel_processing``, ``logging``); every other top-level key is a *section*
+The core owns seven keys (``inputs``, ``output_dir``, ``plugins``, ``disable_plugins``,
+``parallel_processing``, ``logging``, ``watch``); every other top-level key is a *section*
 declared by a plugin through :func:`~ofxpost.hookspecs.ofxpost_add_config_sections`
 and validated by that plugin's model. Relative paths resolve against the config
 file's folder. Every problem becomes one :class:`~ofxpost.ConfigError` naming the
