@@ -91,6 +91,7 @@ if TYPE_CHECKING:
     from ofxpost._events.emitter import SCHEMA_VERSION, Event, event_schema, validate_event
     from ofxpost._plugins.loading import load_config
     from ofxpost._store.artifacts import artifact_path
+    from ofxpost._watch.watcher import WatchResult, watch, watch_batch
 
 _LAZY: dict[str, str] = {
     "BatchStream": "ofxpost._engine.batch",
@@ -113,6 +114,9 @@ _LAZY: dict[str, str] = {
     "OutputFailure": "ofxpost._core.result",
     "artifact_path": "ofxpost._store.artifacts",
     "main": "ofxpost._cli.main",
+    "WatchResult": "ofxpost._watch.watcher",
+    "watch": "ofxpost._watch.watcher",
+    "watch_batch": "ofxpost._watch.watcher",
 }
 """Public name -> the module that defines it, imported on first access."""
 
@@ -230,6 +234,7 @@ __all__ = [
     "TaskKilled",
     "UnknownObjectError",
     "UnsupportedLoopError",
+    "WatchResult",
     "WorkerDied",
     "__version__",
     "artifact_path",
@@ -245,4 +250,6 @@ __all__ = [
     "run",
     "run_batch",
     "validate_event",
+    "watch",
+    "watch_batch",
 ]
