@@ -290,3 +290,62 @@ def test_a_half_written_archive_is_incomplete_not_corrupt(tmp_path: Path) -> Non
     clock[0] += 1.5
     assert tracker.observe([target]) == [target]
     assert tracker.observe([target]) == []  # reported once
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process is POSIX-only")
+def test_ctrl_c_ends_the_watch_with_130_and_complete_outputs(tmp_path: Path) -> None:
+    import signal
+
+    staged = _stage(tmp_path / "stage", 2, None)
+    sims = tmp_path / "sims"
+    sims.mkdir()
+    for source in staged:
+        shutil.copy(source, sims / source.name)
+    config = _config(tmp_path, None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ofxpost", "watch", str(config), "--log-format", "json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+    )
+    reader = EventReader(process)
+    try:
+        progress = reader.until("campaign_progress", timeout=120)
+        assert progress["done"] == 2
+        process.send_signal(signal.SIGINT)
+        finished = reader.until("watch_finished", timeout=60)
+        assert process.wait(timeout=60) == 130
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert finished["reason"] == "cancelled" and finished["exit_code"] == 130
+    manifest = json.loads((tmp_path / "out" / "ofxpost-run.json").read_text(encoding="utf-8"))
+    assert manifest["status"] == "complete"  # cancelled between refreshes
+
+
+@pytest.mark.parametrize(
+    ("argument", "message"),
+    [
+        (["--max-files", "0"], "--max-files must be at least 1"),
+        (["--idle-exit", "-1"], "--idle-exit must be 0 or more"),
+        (["--workers", "0"], "--workers must be at least 1"),
+    ],
+)
+def test_bad_watch_arguments_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argument: list[str], message: str
+) -> None:
+    from ofxpost._cli.main import main
+
+    config = _config(tmp_path, None)
+    assert main(["watch", str(config), *argument]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()  # nothing written
+
+
+def test_a_bad_watch_key_is_a_config_error(tmp_path: Path) -> None:
+    import ofxpost
+
+    config = _config(tmp_path, None, settle_s=-1)
+    with pytest.raises(ofxpost.ConfigError, match=r"watch\.settle_s"):
+        ofxpost.load_config(config)
