@@ -349,3 +349,26 @@ def test_a_bad_watch_key_is_a_config_error(tmp_path: Path) -> None:
     config = _config(tmp_path, None, settle_s=-1)
     with pytest.raises(ofxpost.ConfigError, match=r"watch\.settle_s"):
         ofxpost.load_config(config)
+
+
+def test_files_completing_together_share_one_refresh(tmp_path: Path) -> None:
+    from ofxpost._watch.watcher import watch
+
+    staged = _stage(tmp_path / "stage", 4, None)
+    sims = tmp_path / "sims"
+    sims.mkdir()
+    shutil.copy(staged[0], sims / staged[0].name)
+    config = _config(tmp_path, None)
+    events: list[dict[str, Any]] = []
+
+    def on_event(event: dict[str, Any]) -> None:
+        events.append(event)
+        if event["event"] == "campaign_progress" and event["refreshes"] == 1:
+            for source in staged[1:]:  # three more arrive during the spacing
+                shutil.copy(source, sims / source.name)
+
+    result = watch(config, idle_exit_s=0.5, refresh_s=1.5, on_event=on_event)
+    assert result.exit_code == 0 and result.done == 4
+    assert result.refreshes == 2  # the three later files went into one refresh
+    batches = [e["total"] for e in events if e["event"] == "batch_started"]
+    assert batches == [1, 4]
