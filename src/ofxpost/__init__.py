@@ -96,6 +96,7 @@ if TYPE_CHECKING:
     from ofxpost._events.sink_thread import ThreadedSink
     from ofxpost._plugins.loading import load_config
     from ofxpost._store.artifacts import artifact_path
+    from ofxpost._watch.watcher import WatchResult, watch, watch_batch
 
 _LAZY: dict[str, str] = {
     "BatchStream": "ofxpost._engine.batch",
@@ -120,6 +121,9 @@ _LAZY: dict[str, str] = {
     "main": "ofxpost._cli.main",
     "MetricsSink": "ofxpost._events.metrics",
     "ThreadedSink": "ofxpost._events.sink_thread",
+    "WatchResult": "ofxpost._watch.watcher",
+    "watch": "ofxpost._watch.watcher",
+    "watch_batch": "ofxpost._watch.watcher",
 }
 """Public name -> the module that defines it, imported on first access."""
 
@@ -241,6 +245,7 @@ __all__ = [
     "UnitConversionError",
     "UnknownObjectError",
     "UnsupportedLoopError",
+    "WatchResult",
     "WorkerDied",
     "YamlProblem",
     "__version__",
@@ -257,4 +262,6 @@ __all__ = [
     "run",
     "run_batch",
     "validate_event",
+    "watch",
+    "watch_batch",
 ]

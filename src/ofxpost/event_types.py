@@ -317,6 +317,81 @@ class BatchFinished(Envelope):
     ]
 
 
+class WatchStarted(Envelope):
+    """``watch_started``: ``ofxpost watch`` follows the inputs (first event of a watch)."""
+
+    config: str | None
+    output_dir: str
+    inputs: Annotated[list[str], Description("The input patterns, as written.")]
+    folders: Annotated[list[str], Description("The folders watched for changes.")]
+    settle_s: Annotated[float, Minimum(0)]
+    refresh_s: Annotated[float, Minimum(0)]
+    idle_exit_s: NotRequired[Annotated[float | None, Minimum(0)]]
+    max_files: NotRequired[Annotated[int | None, Minimum(1)]]
+
+
+class InputDetected(Envelope):
+    """``input_detected``: a new (or rewritten) input file appeared."""
+
+    file: str
+    size: Annotated[int, Minimum(0)]
+
+
+class InputIncomplete(Envelope):
+    """``input_incomplete``: an input is still being written (or cannot be read yet).
+
+    Emitted once per file and size; the file is taken when it is complete.
+    """
+
+    file: str
+    size: Annotated[int, Minimum(0)]
+    reason: str
+
+
+class InputComplete(Envelope):
+    """``input_complete``: an input finished being written; it goes into the next refresh."""
+
+    file: str
+    size: Annotated[int, Minimum(0)]
+
+
+class AllowableExceeded(Envelope):
+    """``allowable_exceeded``: a finished file has a value beyond its allowable."""
+
+    file: str
+    group: str
+    column: str
+    value: float
+    limit: Literal["max", "min"]
+    allowable: float
+    utilisation: Annotated[
+        float | None,
+        Description("value / max allowable, or min allowable / value (null when dividing by 0)."),
+    ]
+
+
+class CampaignProgress(Envelope):
+    """``campaign_progress``: the campaign so far, after each refresh of a watch."""
+
+    seen: Annotated[int, Minimum(0)]
+    done: Annotated[int, Minimum(0)]
+    failed: Annotated[int, Minimum(0)]
+    breaches: Annotated[int, Minimum(0)]
+    incomplete: Annotated[int, Minimum(0)]
+    refreshes: Annotated[int, Minimum(0)]
+
+
+class WatchFinished(Envelope):
+    """``watch_finished``: the last event of a watch."""
+
+    reason: Literal["idle", "max_files", "breach", "cancelled", "error"]
+    exit_code: Annotated[int, Minimum(0)]
+    done: Annotated[int, Minimum(0)]
+    failed: Annotated[int, Minimum(0)]
+    breaches: Annotated[int, Minimum(0)]
+    refreshes: Annotated[int, Minimum(0)]
+
+
 AnyEvent = (
     BatchStarted
     | ModeSelected
@@ -338,6 +413,13 @@ AnyEvent = (
     | InternalError
     | BatchCancelled
     | BatchFinished
+    | WatchStarted
+    | InputDetected
+    | InputIncomplete
+    | InputComplete
+    | AllowableExceeded
+    | CampaignProgress
+    | WatchFinished
 )
 """Any event."""
 
@@ -362,5 +444,12 @@ EVENT_TYPES: dict[str, type] = {
     "internal_error": InternalError,
     "batch_cancelled": BatchCancelled,
     "batch_finished": BatchFinished,
+    "watch_started": WatchStarted,
+    "input_detected": InputDetected,
+    "input_incomplete": InputIncomplete,
+    "input_complete": InputComplete,
+    "allowable_exceeded": AllowableExceeded,
+    "campaign_progress": CampaignProgress,
+    "watch_finished": WatchFinished,
 }
 """The TypedDict of each event name."""

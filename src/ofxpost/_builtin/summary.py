@@ -9,7 +9,9 @@ A column that cannot be read for a file (a missing object or variable ...) is
 empty for that file, its error is listed in ``summary_errors`` and the file is
 ``partial`` (unless the column is ``optional``); the rest of the row and every other
 file are unaffected. Across-file statistics of each numeric column are in
-``summary_<group>_statistics``. The shared rules (labels, failed files, load cases,
+``summary_<group>_statistics``. When a column has an ``allowable``, every value
+beyond it is also a row of ``summary_alerts`` (file, group, label, value, limit,
+allowable, utilisation). The shared rules (labels, failed files, load cases,
 units, allowables) are in :mod:`ofxpost._builtin.support.feature`.
 """
 
@@ -50,6 +52,18 @@ AcrossStatistic = Literal["min", "max", "mean", "std"]
 ACROSS_DEFAULT: tuple[AcrossStatistic, ...] = ("min", "max", "mean", "std")
 
 ERROR_COLUMNS: list[str] = ["file", "stem", "group", "label", "message"]
+
+ALERT_COLUMNS: list[str] = [
+    "file",
+    "stem",
+    "group",
+    "label",
+    "value",
+    "limit",
+    "allowable",
+    "utilisation",
+]
+"""Columns of ``summary_alerts``: one row per value beyond its allowable."""
 
 
 class SummaryAllowable(Allowable):
@@ -304,6 +318,61 @@ def ofxpost_extract(model: Any, config: Any) -> Mapping[str, Any] | Partial | No
 # ----------------------------------------------------------------------- controller
 
 
+def utilisation(value: float, limit: str, allowable: float) -> float | None:
+    """How far ``value`` uses its allowable: ``value / max`` or ``min / value``.
+
+    Above 1 means exceeded for positive quantities; ``None`` when the denominator is 0.
+    """
+    numerator, denominator = (value, allowable) if limit == "max" else (allowable, value)
+    return None if denominator == 0 else float(numerator) / float(denominator)
+
+
+def breaches(record: FileRecord, config: Any) -> list[dict[str, Any]]:
+    """Every summary value of one file's ``record`` beyond its column's allowable.
+
+    Each breach is ``{group, label, value, limit ("max"/"min"), allowable,
+    utilisation}``, in group and column order. Nothing for a failed file, a config
+    without a summary section or a value that is not a number. The watch mode calls
+    this as each file's record arrives, before the outputs are refreshed.
+    """
+    try:
+        section: SummarySection = config.section(SECTION)
+    except KeyError:
+        return []
+    if record.failed:
+        return []
+    found = record.results.get(SECTION)
+    if not isinstance(found, dict):
+        return []
+    out: list[dict[str, Any]] = []
+    for group in section.groups:
+        values = list((found.get(group.name) or {}).get("values") or [])
+        for position, column in enumerate(group.columns):
+            allowable = column.allowable
+            if allowable is None or position >= len(values):
+                continue
+            value = values[position]
+            if not allowable.exceeded(value):
+                continue
+            limit, bound = (
+                ("max", allowable.max)
+                if allowable.max is not None and value > allowable.max
+                else ("min", allowable.min)
+            )
+            assert bound is not None
+            out.append(
+                {
+                    "group": group.name,
+                    "label": column.name,
+                    "value": float(value),
+                    "limit": limit,
+                    "allowable": float(bound),
+                    "utilisation": utilisation(float(value), limit, float(bound)),
+                }
+            )
+    return out
+
+
 class SummaryFold:
     """The summary tables, folded record by record (see :mod:`ofxpost._finish.folding`)."""
 
@@ -315,6 +384,9 @@ class SummaryFold:
         }
         self._units: dict[str, list[tuple[int, list[Any]]]] = {g.name: [] for g in section.groups}
         self._errors = feature.ErrorRows(ERROR_COLUMNS)
+        self._config = config
+        self._alerts = feature.ErrorRows(ALERT_COLUMNS)
+        self._limited = any(c.allowable is not None for g in section.groups for c in g.columns)
 
     def add(self, record: FileRecord) -> None:
         """Take one file's record: its row of each group and its errors."""
@@ -336,6 +408,10 @@ class SummaryFold:
                     if problem:
                         errors.add(view, group=group.name, label=column.name, message=problem)
                 self._rows[group.name].append((view.index, row))
+        if self._limited:
+            for view in files([record], dict):
+                for breach in breaches(record, self._config) if not record.failed else []:
+                    self._alerts.add(view, **breach)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """``summary_<group>``, ``summary_<group>_statistics`` and ``summary_errors``."""
@@ -364,6 +440,10 @@ class SummaryFold:
                 statistics = across_files(frame, numeric_columns(frame, labels), section.statistics)
                 tables[f"{SECTION}_{group.name}_statistics"] = feature.set_units(statistics, known)
         tables[f"{SECTION}_errors"] = self._errors.frame()
+        if self._limited:  # only with an allowable: other configs keep their tables
+            alerts = self._alerts.frame()
+            alerts = fileinfo.fix_dtypes(alerts, ["value", "allowable", "utilisation"])
+            tables[f"{SECTION}_alerts"] = alerts
         return tables
 
 

@@ -79,6 +79,31 @@ def build_parser() -> argparse.ArgumentParser:
     _add_log_options(run)
     _add_disable_option(run)
 
+    watch = sub.add_parser(
+        "watch", help="post-process a running campaign: each input as it completes"
+    )
+    watch.add_argument("config", type=Path)
+    watch.add_argument("--workers", type=int, help="worker processes (overrides max_workers)")
+    watch.add_argument("--sequential", action="store_true", help="process files in-process")
+    watch.add_argument(
+        "--idle-exit",
+        type=float,
+        metavar="SECONDS",
+        help="end once nothing new has appeared and nothing is being written for SECONDS",
+    )
+    watch.add_argument(
+        "--max-files", type=int, metavar="N", help="end once N files have been processed"
+    )
+    watch.add_argument(
+        "--refresh-every",
+        type=float,
+        metavar="SECONDS",
+        help="refresh the outputs at most every SECONDS (default: watch.refresh_s; 0: "
+        "after each completed file)",
+    )
+    _add_disable_option(watch)
+    _add_log_options(watch)
+
     validate = sub.add_parser("validate", help="check a config file and its inputs")
     validate.add_argument("config", type=Path)
     _add_disable_option(validate)
@@ -179,6 +204,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = {
         "run": cmd_run,
+        "watch": cmd_watch,
         "validate": cmd_validate,
         "plugins": cmd_plugins,
         "demo": cmd_demo,
@@ -251,6 +277,72 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         if early is not None:
             early.discard()
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    """``ofxpost watch CONFIG``: see :mod:`ofxpost._watch.watcher`."""
+    import anyio
+
+    from ofxpost._plugins.loading import load_config
+    from ofxpost._watch.watcher import watch_batch
+
+    if args.workers is not None and args.workers < 1:
+        return _error("--workers must be at least 1")
+    if args.idle_exit is not None and args.idle_exit < 0:
+        return _error("--idle-exit must be 0 or more seconds")
+    if args.max_files is not None and args.max_files < 1:
+        return _error("--max-files must be at least 1")
+    if args.refresh_every is not None and args.refresh_every < 0:
+        return _error("--refresh-every must be 0 or more seconds")
+    config = load_config(args.config, disable_plugins=args.disable_plugin)
+    settings = log_settings(args, config)
+    streams: OriginalStreams = args.streams
+    log_handle = open_log_file(settings.file) if settings.file is not None else None
+    # the progress bar follows one batch: a watch reports event lines instead
+    threaded, _ = _threaded_outputs(settings, streams, log_handle, progress_reporting=False)
+    sinks: list[Callable[[Event], None]] = [*threaded]
+    finished: dict[str, Any] = {}
+
+    def remember(event: Event) -> None:
+        if event["event"] == "watch_finished":
+            finished.update(event)
+
+    sinks.append(remember)
+
+    async def main() -> int:
+        with anyio.CancelScope() as scope:
+            restore = _install_signal_handlers(scope)
+            try:
+                result = await watch_batch(
+                    config,
+                    idle_exit_s=args.idle_exit,
+                    max_files=args.max_files,
+                    workers=args.workers,
+                    sequential=args.sequential,
+                    refresh_s=args.refresh_every,
+                    sinks=sinks,
+                )
+                return result.exit_code
+            finally:
+                restore()
+        return EXIT_CANCELLED
+
+    try:
+        code = anyio.run(main, backend="asyncio")
+    finally:
+        _drain(threaded)  # every event is written before the summary and the exit
+        if log_handle is not None:
+            log_handle.close()
+    if finished and not settings.quiet:
+        with contextlib.suppress(OSError):
+            print(
+                f"ofxpost watch: {finished.get('reason')}: {finished.get('done')} file(s), "
+                f"{finished.get('failed')} not ok, {finished.get('breaches')} breach(es), "
+                f"{finished.get('refreshes')} refresh(es)",
+                file=streams.err,
+                flush=True,
+            )
+    return code
 
 
 def _start_workers_early(args: argparse.Namespace, config_path: Path | None) -> Prestart | None:
@@ -403,6 +495,36 @@ def _sinks(
     return sinks, progress
 
 
+def _threaded_outputs(
+    settings: LogSettings,
+    streams: OriginalStreams,
+    log_handle: IO[str] | None,
+    progress_reporting: bool,
+) -> tuple[list[Any], Any]:
+    """The CLI's event outputs (terminal, JSON lines, the log file), each on a thread
+    of its own, and the progress bar if there is one.
+
+    A reader that does not read, a slow disk or a stopped terminal never delays the
+    dispatch of files or their timeouts. :func:`_drain` waits for them at the end.
+    """
+    from ofxpost._events.ecs import render_ecs
+    from ofxpost._events.emitter import render_json
+    from ofxpost._events.sink_thread import ThreadedSink
+
+    outputs, progress = _sinks(settings, streams, progress_reporting)
+    if log_handle is not None:
+        outputs.append(
+            LineWriter(
+                render_ecs if settings.format == "ecs" else render_json,
+                stream=log_handle,
+                notice=streams.err,
+                min_level=settings.level,
+                label=f"the log file {settings.file}",
+            )
+        )
+    return [ThreadedSink(sink, notice=streams.err) for sink in outputs], progress
+
+
 async def _execute(
     plan: Any,
     settings: LogSettings,
@@ -414,25 +536,11 @@ async def _execute(
     import anyio
 
     from ofxpost._engine.batch import run_batch
-    from ofxpost._events.ecs import render_ecs
-    from ofxpost._events.emitter import render_json
-    from ofxpost._events.sink_thread import ThreadedSink
 
     config = plan.config
-    outputs, progress = _sinks(settings, streams, config.parallel_processing.progress_reporting)
-    if log_handle is not None:
-        outputs.append(
-            LineWriter(
-                render_ecs if settings.format == "ecs" else render_json,
-                stream=log_handle,
-                notice=streams.err,
-                min_level=settings.level,
-                label=f"the log file {settings.file}",
-            )
-        )
-    # Every output writes on a thread of its own: a reader that does not read, a slow
-    # disk or a stopped terminal never delays the dispatch of files or their timeouts.
-    threaded = [ThreadedSink(sink, notice=streams.err) for sink in outputs]
+    threaded, progress = _threaded_outputs(
+        settings, streams, log_handle, config.parallel_processing.progress_reporting
+    )
     mode: dict[str, Any] = {}
 
     def remember(event: Event) -> None:  # on the loop: quick, and never blocks

@@ -1,7 +1,7 @@
 """The batch config as plain data, and its validation: a mapping → typed :class:`Config`.
 
-The core owns six keys (``inputs``, ``output_dir``, ``plugins``, ``disable_plugins``,
-``parallel_processing``, ``logging``); every other top-level key is a *section*
+The core owns seven keys (``inputs``, ``output_dir``, ``plugins``, ``disable_plugins``,
+``parallel_processing``, ``logging``, ``watch``); every other top-level key is a *section*
 declared by a plugin through :func:`~ofxpost.hookspecs.ofxpost_add_config_sections`
 and validated by that plugin's model. Relative paths resolve against the config
 file's folder. Every problem becomes one :class:`~ofxpost.ConfigError` naming the
@@ -156,6 +156,42 @@ class LoggingSettings(BaseModel):
     """``auto`` (default), ``json``, ``console`` or ``ecs``."""
 
 
+class OnBreach(BaseModel):
+    """``watch.on_breach``: what ``ofxpost watch`` does when a file exceeds an allowable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    stop: bool = False
+    """End the watch (exit 1) after the breaching file's outputs are refreshed."""
+    command: str | list[str] | None = None
+    """Run this command with the ``allowable_exceeded`` event as JSON on its standard
+    input: a list is the program and its arguments; a string is split like a shell
+    command line (no shell is used)."""
+    command_timeout_s: float = Field(default=60.0, gt=0)
+    """A command still running after this many seconds is killed (a warning)."""
+
+
+class WatchSettings(BaseModel):
+    """The ``watch`` section: how ``ofxpost watch`` follows a running campaign.
+
+    Used by ``ofxpost watch`` only; it never changes a file's results (not in the
+    ``--resume`` hash).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    settle_s: float = Field(default=1.0, ge=0)
+    """A file counts as complete once its size and modification time have not
+    changed for this many seconds and it can be read (an archive: its Parquet footer)."""
+    refresh_s: float = Field(default=0.0, ge=0)
+    """Refresh the outputs at most every this many seconds; 0 (default): after each
+    completed file (files completing during a refresh are taken together next)."""
+    poll_s: float = Field(default=0.25, gt=0)
+    """How often files still being written are looked at again."""
+    on_breach: OnBreach = Field(default_factory=OnBreach)
+    """What to do when a completed file exceeds an allowable."""
+
+
 class CoreConfig(BaseModel):
     """The keys the core owns."""
 
@@ -174,6 +210,8 @@ class CoreConfig(BaseModel):
     """Workers, budgets, timeouts and retries."""
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     """Where and how the command line reports events."""
+    watch: WatchSettings = Field(default_factory=WatchSettings)
+    """How ``ofxpost watch`` follows a running campaign."""
 
     @field_validator("inputs", mode="before")
     @classmethod
@@ -226,6 +264,11 @@ class Config:
     def logging(self) -> LoggingSettings:
         """The ``logging`` section (command line only)."""
         return self.core.logging
+
+    @property
+    def watch(self) -> WatchSettings:
+        """The ``watch`` section (``ofxpost watch`` only)."""
+        return self.core.watch
 
     @property
     def output_dir(self) -> Path:

@@ -13,6 +13,7 @@ import itertools
 import math
 import os
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -262,6 +263,7 @@ def make_plan(
     sequential: bool = False,
     in_process: bool = False,
     batch_id: str | None = None,
+    paths: Sequence[Path] | None = None,
 ) -> Plan:
     """Turn a validated config into a :class:`Plan`.
 
@@ -271,6 +273,9 @@ def make_plan(
     :param in_process: run the files in this process, in order (``--in-process``;
         for debugging only: a plugin that exits, crashes or leaves a thread running
         takes the batch with it, and ``timeout_per_file`` is not enforced).
+    :param paths: the input files, already resolved (in input order), instead of
+        resolving ``config.inputs`` (the watch mode plans over the inputs complete
+        so far); at least one.
     :raises ConfigError: for unusable inputs, options or budgets.
     :raises OutputError: for an ``output_dir`` that cannot be used.
     """
@@ -280,7 +285,7 @@ def make_plan(
         raise ConfigError(f"option 'workers': must be at least 1 (got {workers!r})")
     pp = config.parallel_processing
     notes: list[str] = []
-    paths = resolve_inputs(config, notes)
+    paths = resolve_inputs(config, notes) if paths is None else list(paths)
     _check_sections(config, paths)
     output_dir = normalised(config.output_dir)
     try:
