@@ -102,7 +102,7 @@ def test_folds_in_any_order_give_the_batch_tables(
     if part == "some":  # a cancelled batch: the other files are "not_run"
         records = records[1::2]
     want = _batch_tables(plan, records)
-    assert set(want) == {"ofxpost._builtin." + m.__name__.rpartition(".")[2] for m in FOLDED}
+    assert set(want) == {"ofxpost.builtin." + m.__name__.rpartition(".")[2] for m in FOLDED}
     shuffled = list(records)
     random.Random(seed).shuffle(shuffled)
     assert shuffled != records

@@ -10,6 +10,8 @@ import pytest
 
 from tests._pp_helpers import RISER, TENSION, RawArchive, read_table, run_config, write_yaml
 
+pytestmark = pytest.mark.integration
+
 CASES = 2
 
 

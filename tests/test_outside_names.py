@@ -12,6 +12,8 @@ import pytest
 
 from tests._pp_helpers import RISER, TENSION, run_config, write_yaml
 
+pytestmark = pytest.mark.integration
+
 POSIX_BYTES = pytest.mark.skipif(
     sys.platform in ("win32", "darwin"), reason="file names are bytes on Linux only"
 )

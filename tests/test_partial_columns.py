@@ -94,7 +94,7 @@ def test_failed_column_makes_the_file_partial_and_exit_1(sims: Path, section: st
     failures = read_table(sims / f"out_{section}", "failures")
     assert list(failures["kind"]) == ["extractor", "extractor"]
     plugin = {"linked_statistics": "linked", "range_graph": "rangegraph"}.get(section, section)
-    assert (failures["plugin"] == f"ofxpost._builtin.{plugin.replace('_', '')}").all()
+    assert (failures["plugin"] == f"ofxpost.builtin.{plugin.replace('_', '')}").all()
     for message, stem in zip(failures["message"], ["case_001", "case_002"], strict=True):
         assert message.startswith(f"{stem}.ofx.parquet: {ITEMS[section]}: "), message
 

@@ -21,6 +21,8 @@ from ofxpost._archive.reader import open_archive
 from ofxpost._tools.synth import generate_case
 from ofxpost.orcaflex import INFO_ATTRIBUTES, archive_path, post_calculation
 
+pytestmark = pytest.mark.integration
+
 ORCINA_INFO = frozenset({"model", "modelFileName", "modelDirectory"})
 """The post-calculation ``info`` attributes documented by Orcina (General data: Post
 calculation actions) and used by published action scripts: the model in memory, the

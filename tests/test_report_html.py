@@ -19,6 +19,8 @@ import pytest
 
 from ofxpost._cli.main import main
 
+pytestmark = pytest.mark.integration
+
 CASES = 12
 LABELS = [
     "max_tension", "max_tension_arc_length", "min_tension", "tdp_bend_moment_max",

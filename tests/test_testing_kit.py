@@ -314,6 +314,7 @@ def test_a_third_party_fold_is_used_through_the_public_hook(
     assert sorted(module.SEEN) == [0, 1, 2]
 
 
+@pytest.mark.integration
 def test_assert_ok_passes_a_clean_run_and_names_each_failure(
     ofxpost_archives: object, tmp_path: Path
 ) -> None:

@@ -26,6 +26,8 @@ from ofxpost._builtin import summary
 from ofxpost._tools.synth import generate_case
 from ofxpost._watch.completion import CompletionTracker, unreadable_reason
 
+pytestmark = pytest.mark.integration
+
 COLUMN = {
     "command": "time_history",
     "object": "Riser",

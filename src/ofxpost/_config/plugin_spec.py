@@ -29,8 +29,8 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "ofxpost.builtin.timeseries": "ofxpost._builtin.timeseries",
     "ofxpost.builtin.loadmatrix": "ofxpost._builtin.loadmatrix",
     "ofxpost.builtin.excel": "ofxpost._builtin.excel",
-    "ofxpost._builtin.report": "ofxpost._builtin.report",
-    "ofxpost._builtin.inject": "ofxpost._builtin.inject",
+    "ofxpost.builtin.report": "ofxpost._builtin.report",
+    "ofxpost.builtin.inject": "ofxpost._builtin.inject",
     "ofxpost.builtin.opp": "ofxpost._builtin.opp.plugin",
 }
 """The built-in plugins, registered first: ``{plugin name: module}``.

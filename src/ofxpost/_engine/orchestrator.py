@@ -197,6 +197,7 @@ class Orchestrator:
             self._check_accounting(cancelled, broken)
             with self.controller_output.captured():  # aggregators, writers, observers
                 finished = self._finish(cancelled, started)
+            self.controller_output.publish(self.finisher.claim_output)
             return self._check_result(finished)
 
         loop = asyncio.get_running_loop()

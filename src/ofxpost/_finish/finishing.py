@@ -165,6 +165,12 @@ class Finisher:
         assert self._folds is not None
         self._folds.add(job, record)
 
+    def claim_output(self, rel: str) -> None:
+        """List ``rel`` (relative to ``output_dir``) as written by this run, before it
+        is put in place (the controller's plugin-output log)."""
+        if self.ledger is not None:
+            self.ledger.claim([rel])
+
     def claim_log(self, plan: Plan, record: FileRecord) -> None:
         """List a file's plugin-output log (``logs/…``, written by its worker) as ours.
 

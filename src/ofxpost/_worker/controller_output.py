@@ -5,8 +5,12 @@ Plugin code that runs in the controller -- ``ofxpost_aggregate``,
 ``ofxpost_file_finished`` and ``ofxpost_batch_finished`` -- may print too. Left
 alone, a ``print()`` would land in the controller's stdout, between the JSON event
 lines. While such code runs, descriptors 1 and 2 and ``sys.stdout``/``sys.stderr``
-point at ``output_dir/logs/controller.log`` (see :mod:`ofxpost._worker.capture`); the log is
-started afresh by each batch and deleted when nothing was printed.
+point at a log in ofxpost's own folder (``output_dir/.ofxpost/controller.log``, see
+:mod:`ofxpost._worker.capture`), started afresh by each batch. At the end of the batch
+a log that holds something is listed in the manifest and moved to
+``output_dir/logs/controller.log`` (:meth:`ControllerOutput.publish`); an empty one is
+removed. So a run killed at any moment leaves no file in ``output_dir`` that the
+manifest does not list.
 
 The one exception is ``ofxpost_file_finished`` in sequential mode: the files run on
 a thread of the controller whose own capture (the file's log) may be in force at the
@@ -17,8 +21,9 @@ captured there.
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ofxpost._worker.capture import LOGS_DIR, captured
@@ -32,6 +37,9 @@ class ControllerOutput:
 
     def __init__(self, output_dir: Path) -> None:
         self.path = output_dir / LOGS_DIR / CONTROLLER_LOG
+        """Where the log is published at the end of the batch."""
+        self.live = output_dir / ".ofxpost" / CONTROLLER_LOG
+        """Where plugin output goes while the batch runs."""
         self._lock = threading.Lock()
         self._started = False
         self._active = threading.local()
@@ -49,12 +57,25 @@ class ControllerOutput:
             append, self._started = self._started, True
         self._active.on = True
         try:
-            with captured(self.path, append=append, python_level=True):
+            with captured(self.live, append=append, python_level=True):
                 yield
         finally:
             self._active.on = False
-            with contextlib.suppress(OSError):  # nothing was printed: no empty logs/
-                self.path.parent.rmdir()
+
+    def publish(self, claim: Callable[[str], None]) -> None:
+        """At the end of the batch: list the log as an output (``claim`` the path
+        relative to ``output_dir``) and move it to :attr:`path`; remove an empty one."""
+        try:
+            size = self.live.stat().st_size
+        except OSError:
+            return
+        with contextlib.suppress(OSError):
+            if size == 0:
+                self.live.unlink()
+                return
+            claim(f"{LOGS_DIR}/{CONTROLLER_LOG}")
+            self.path.parent.mkdir(exist_ok=True)
+            os.replace(self.live, self.path)
 
     @property
     def log(self) -> str | None:
