@@ -69,3 +69,34 @@ def test_a_taken_port_is_a_config_error() -> None:
             ofxpost.MetricsSink(first.port)
     finally:
         first.close()
+
+
+def test_the_cli_writes_the_metrics_textfile(
+    toy_batch: ToyBatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = toy_batch(3)
+    textfile = tmp_path / "batch.prom"
+    code = ofxpost.main(
+        ["run", str(config), "--log-format", "json", "--metrics-textfile", str(textfile)]
+    )
+    assert code == 0
+    text = textfile.read_text(encoding="utf-8")
+    assert _value(text, 'ofxpost_files_done_total{kind="",status="ok"}') == 3
+    assert _value(text, "ofxpost_batch_exit_code") == 0
+    assert _value(text, "ofxpost_batch_running") == 0
+
+
+def test_a_taken_metrics_port_is_exit_2_in_one_line(
+    toy_batch: ToyBatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = toy_batch(2)
+    first = ofxpost.MetricsSink(0)
+    try:
+        code = ofxpost.main(
+            ["run", str(config), "--log-format", "json", "--metrics-port", str(first.port)]
+        )
+    finally:
+        first.close()
+    assert code == 2
+    err = capsys.readouterr().err
+    assert f"metrics port {first.port}" in err and "Traceback" not in err

@@ -184,6 +184,22 @@ def _add_log_options(parser: argparse.ArgumentParser) -> None:
         "or error (env OFXPOST_LOG_LEVEL, config: logging.level)",
     )
     parser.add_argument(
+        "--metrics-port",
+        type=int,
+        default=None,
+        metavar="PORT",
+        help="serve Prometheus metrics of the batch on http://127.0.0.1:PORT/metrics "
+        "while it runs (needs ofxpost[metrics]; see docs/metrics.md)",
+    )
+    parser.add_argument(
+        "--metrics-textfile",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="write Prometheus metrics to this file after each file and at the end "
+        "(node-exporter's textfile collector)",
+    )
+    parser.add_argument(
         "--quiet",
         "-q",
         action="store_true",
@@ -369,6 +385,8 @@ class LogSettings:
     level: str = "info"
     file: Path | None = None
     quiet: bool = False
+    metrics_port: int | None = None
+    metrics_textfile: Path | None = None
 
 
 def log_settings(
@@ -396,6 +414,8 @@ def log_settings(
         level=level or (section.level if section is not None else None) or "info",
         file=file,
         quiet=bool(getattr(args, "quiet", False)),
+        metrics_port=getattr(args, "metrics_port", None),
+        metrics_textfile=getattr(args, "metrics_textfile", None),
     )
 
 
@@ -522,6 +542,10 @@ def _threaded_outputs(
                 label=f"the log file {settings.file}",
             )
         )
+    if settings.metrics_port is not None or settings.metrics_textfile is not None:
+        from ofxpost._events.metrics import MetricsSink
+
+        outputs.append(MetricsSink(settings.metrics_port, textfile=settings.metrics_textfile))
     return [ThreadedSink(sink, notice=streams.err) for sink in outputs], progress
 
 
