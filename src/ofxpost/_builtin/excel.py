@@ -29,7 +29,7 @@ import io
 import math
 import zipfile
 from collections.abc import Mapping
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -37,13 +37,12 @@ from pydantic import field_validator
 
 from ofxpost._builtin.loadmatrix import weighted_table
 from ofxpost._builtin.support.definitions import definitions_table
-from ofxpost._builtin.support.naming import SHEET_NAME_MAX, sheet_name, unique
+from ofxpost._builtin.support.naming import SHEET_NAME_MAX, plain_output_name, sheet_name, unique
 from ofxpost._builtin.support.pandas import pd
 from ofxpost._builtin.support.selectors import Frozen
 from ofxpost._builtin.support.tableunits import column_allowables, column_units
 from ofxpost._core import atomic
 from ofxpost._core.markers import hookimpl
-from ofxpost._core.names import name_problem
 from ofxpost._core.printable import escape_controls
 
 SECTION = "excel"
@@ -76,12 +75,7 @@ class ExcelSection(Frozen):
     @field_validator("name")
     @classmethod
     def _plain_name(cls, value: str) -> str:
-        if PurePath(value).name != value or "\\" in value or not value.lower().endswith(".xlsx"):
-            raise ValueError("a plain file name ending in .xlsx (no folders)")
-        problem = name_problem(value)
-        if problem is not None:
-            raise ValueError(f"a portable file name: {value!r} {problem}")
-        return value
+        return plain_output_name(value, ".xlsx")
 
 
 @hookimpl

@@ -33,11 +33,11 @@ from typing import Any
 from pydantic import field_validator
 
 from ofxpost._builtin.support import report_data, report_html, report_plots
+from ofxpost._builtin.support.naming import plain_output_name
 from ofxpost._builtin.support.pandas import pd
 from ofxpost._builtin.support.selectors import Frozen
 from ofxpost._core import atomic
 from ofxpost._core.markers import hookimpl
-from ofxpost._core.names import name_problem
 from ofxpost._core.report import ReportSection
 from ofxpost.errors import ConfigError
 
@@ -65,12 +65,7 @@ class ReportSectionConfig(Frozen):
     @field_validator("name")
     @classmethod
     def _plain_name(cls, value: str) -> str:
-        if Path(value).name != value or "\\" in value or not value.lower().endswith(".html"):
-            raise ValueError("a plain file name ending in .html (no folders)")
-        problem = name_problem(value)
-        if problem is not None:
-            raise ValueError(f"a portable file name: {value!r} {problem}")
-        return value
+        return plain_output_name(value, ".html")
 
 
 @hookimpl

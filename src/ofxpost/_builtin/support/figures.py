@@ -13,6 +13,7 @@ PNG carries no time stamp and no software tag.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -93,19 +94,7 @@ def figure_of(spec: FigureSpec) -> Figure:
             linestyle=curve.style,
             label=curve.label,
         )
-    for name, where in spec.markers:
-        axes.axvline(where, color="0.35", linestyle=":", linewidth=1.0)
-        axes.annotate(
-            name,
-            (where, 1.0),
-            xycoords=("data", "axes fraction"),
-            xytext=(2, -2),
-            textcoords="offset points",
-            rotation=90,
-            va="top",
-            fontsize="x-small",
-            color="0.25",
-        )
+    draw_section_markers(axes, spec.markers, linewidth=1.0)
     if spec.note is not None:
         x, y, text = spec.note
         axes.annotate(
@@ -150,3 +139,22 @@ def save_pngs(specs: list[FigureSpec], folder: Path) -> list[Path]:
     """:func:`save_png` of each spec, in order."""
     folder.mkdir(parents=True, exist_ok=True)
     return [save_png(spec, folder) for spec in specs]
+
+
+def draw_section_markers(
+    axes: Any, markers: Iterable[tuple[str, float]], linewidth: float
+) -> None:
+    """Draw each arc-length section marker as a dotted vertical line, named at the top."""
+    for name, where in markers:
+        axes.axvline(where, color="0.35", linestyle=":", linewidth=linewidth)
+        axes.annotate(
+            name,
+            (where, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(2, -2),
+            textcoords="offset points",
+            rotation=90,
+            va="top",
+            fontsize="x-small",
+            color="0.25",
+        )

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from pathlib import PurePath
+
+from ofxpost._core.names import name_problem
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
@@ -58,3 +61,17 @@ def first_duplicate(names: Iterable[str]) -> str | None:
             return name
         seen.add(key)
     return None
+
+
+def plain_output_name(value: str, suffix: str) -> str:
+    """``value`` if it is a plain, portable file name ending in ``suffix`` (a config's
+    output file name: no folders).
+
+    :raises ValueError: saying what the name must be.
+    """
+    if PurePath(value).name != value or "\\" in value or not value.lower().endswith(suffix):
+        raise ValueError(f"a plain file name ending in {suffix} (no folders)")
+    problem = name_problem(value)
+    if problem is not None:
+        raise ValueError(f"a portable file name: {value!r} {problem}")
+    return value

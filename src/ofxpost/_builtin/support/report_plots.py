@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from ofxpost._builtin.support.figures import draw_section_markers
 from ofxpost._builtin.support.pandas import pd
 
 ENVELOPE_STYLE: dict[str, tuple[str, str]] = {
@@ -134,19 +135,7 @@ def svg_of(plot: GraphPlot, envelope: pd.DataFrame, long: pd.DataFrame | None) -
             axes.plot(
                 x, values, color=colour, linestyle=style, linewidth=1.8, label=f"envelope {curve}"
             )
-        for name, where in plot.markers:
-            axes.axvline(where, color="0.35", linestyle=":", linewidth=0.9)
-            axes.annotate(
-                name,
-                (where, 1.0),
-                xycoords=("data", "axes fraction"),
-                xytext=(2, -2),
-                textcoords="offset points",
-                rotation=90,
-                va="top",
-                fontsize="x-small",
-                color="0.25",
-            )
+        draw_section_markers(axes, plot.markers, linewidth=0.9)
         top = env["max"].to_numpy(dtype=float)
         if plot.allowable is not None:
             axes.axhline(
