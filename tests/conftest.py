@@ -102,11 +102,19 @@ def _no_leftover_fake_orcfxapi() -> Iterator[None]:
 def live_children() -> list[psutil.Process]:
     """Live descendants of this process, except multiprocessing's resource tracker (it
     lives as long as this process, whatever ofxpost does) and a pool's process-group
-    reaper (it ends with its pool, and by itself when this process dies)."""
+    reaper (it ends with its pool, and by itself when this process dies). A child forked
+    but not yet exec'd is left out until it shows what it runs."""
+    me = psutil.Process()
+    own_command = me.cmdline()
     procs = []
-    for child in psutil.Process().children(recursive=True):
+    for child in me.children(recursive=True):
         try:
-            command = " ".join(child.cmdline())
+            cmdline = child.cmdline()
+            if cmdline == own_command:
+                # forked but not yet exec'd: what it becomes (a worker, the resource
+                # tracker, a reaper) is known on the next look
+                continue
+            command = " ".join(cmdline)
             if "multiprocessing.resource_tracker" in command or "ofxpost-reaper" in command:
                 continue
             if child.status() != psutil.STATUS_ZOMBIE:
