@@ -34,3 +34,23 @@ def test_the_typed_accessor_refuses_another_model_naming_both() -> None:
         config.section("peaks", Other)
     with pytest.raises(KeyError):
         config.section("absent", Peaks)
+
+
+def test_a_plugin_declaring_sections_as_a_list_is_one_config_error() -> None:
+    import pluggy
+
+    import ofxpost
+    from ofxpost import hookspecs
+    from ofxpost._plugins.loading import collect_sections
+    from ofxpost.errors import ConfigError
+
+    class ListPlugin:
+        @ofxpost.hookimpl
+        def ofxpost_add_config_sections(self) -> object:
+            return [Peaks]
+
+    pm = pluggy.PluginManager("ofxpost")
+    pm.add_hookspecs(hookspecs)
+    pm.register(ListPlugin(), name="lister")
+    with pytest.raises(ConfigError, match=r"plugin 'lister': .* returned list, not a mapping"):
+        collect_sections(pm, Path("c.yml"))
