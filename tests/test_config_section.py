@@ -30,7 +30,7 @@ def test_the_typed_accessor_returns_the_declared_model() -> None:
 
 def test_the_typed_accessor_refuses_another_model_naming_both() -> None:
     config = build_config({"inputs": ["a.toy"]}, {"peaks": Peaks}, base_dir=Path("."))
-    with pytest.raises(TypeError, match=r"'peaks' is a Peaks, not a Other"):
+    with pytest.raises(TypeError, match=r"'peaks' is a Peaks, not Other"):
         config.section("peaks", Other)
     with pytest.raises(KeyError):
         config.section("absent", Peaks)

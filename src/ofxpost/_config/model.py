@@ -129,7 +129,7 @@ class Config:
         value = self.sections[name]
         if model is not None and not isinstance(value, model):
             raise TypeError(
-                f"config section {name!r} is a {type(value).__name__}, not a {model.__name__}"
+                f"config section {name!r} is a {type(value).__name__}, not {model.__name__}"
             )
         return value
 
