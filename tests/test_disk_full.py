@@ -19,6 +19,7 @@ import pytest
 
 import ofxpost
 from ofxpost._cli import main as cli
+from ofxpost._cli import run as cli_run
 from ofxpost._core.records import FileRecord, Job
 from ofxpost._store.manifest import WRITING, OutputLedger
 from ofxpost._store.store import ResultStore
@@ -138,7 +139,7 @@ def test_full_log_file_disk_never_disagrees_with_the_exit_code(
         def write(self, text: str) -> int:
             raise _full("run.log")
 
-    monkeypatch.setattr(cli, "open_log_file", lambda path: FullFile())
+    monkeypatch.setattr(cli_run, "open_log_file", lambda path: FullFile())
     code = cli.main(
         ["run", str(config), "--log-format", "json", "--log-file", str(config.parent / "l")]
     )
@@ -158,8 +159,8 @@ def test_summary_line_names_output_failures() -> None:
         "wall_s": 1.25,
         "output_errors": 16,
     }
-    line = cli.summary_line(finished, Path("out"))
+    line = cli_run.summary_line(finished, Path("out"))
     assert "32 ok, 0 partial, 0 failed; 16 outputs failed (see " in line
     assert "ofxpost-run.json" in line
     finished["output_errors"] = 0
-    assert "outputs failed" not in cli.summary_line(finished, Path("out"))
+    assert "outputs failed" not in cli_run.summary_line(finished, Path("out"))

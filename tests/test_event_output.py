@@ -20,7 +20,7 @@ import pytest
 
 import ofxpost
 import ofxpost._engine.batch
-from ofxpost._cli import main as cli
+from ofxpost._cli import run as cli
 from ofxpost._cli.progress import LineWriter, OriginalStreams
 from ofxpost._events.emitter import validate_event
 from ofxpost._events.sink_thread import ThreadedSink
@@ -191,7 +191,9 @@ def test_a_pool_that_cannot_start_falls_back_with_a_warning(toy_batch: ToyBatch)
     assert mode["mode"] == "sequential" and mode["fallback"] is True
     assert mode["level"] == "warning"
     summary = io.StringIO()
-    cli._print_summary(log.named("batch_finished")[0], result, summary, cli._fallback(mode))
+    cli.print_summary(
+        log.named("batch_finished")[0], result.output_dir, summary, cli.fallback_reason(mode)
+    )
     assert "fell back to sequential" in summary.getvalue()
     assert "no processes may be started here" in summary.getvalue()
 

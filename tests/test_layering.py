@@ -173,7 +173,7 @@ def test_the_graph_sees_every_kind_of_import(graph: dict[str, set[str]]) -> None
     # a top-level import, an import under TYPE_CHECKING and one inside a function
     assert "ofxpost._core.records" in graph["ofxpost._worker.worker"]
     assert "ofxpost._core.records" in graph["ofxpost.hookspecs"]  # TYPE_CHECKING only
-    assert "ofxpost._engine.batch" in graph["ofxpost._cli.main"]  # inside a function
+    assert "ofxpost._engine.batch" in graph["ofxpost._cli.run"]  # inside a function
     assert len(graph) > 50
 
 

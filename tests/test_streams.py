@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 import ofxpost
-from ofxpost._cli.main import LogSettings, log_settings, main
+from ofxpost._cli.main import main
+from ofxpost._cli.outputs import LogSettings, log_settings
 from tests._cli import run_cli, start_cli, start_python
 from tests.conftest import TOY_DIR, ToyBatch
 

@@ -24,12 +24,15 @@ import glob
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ofxpost._config.safe_glob import recursive_glob
 from ofxpost.errors import ConfigError
+
+if TYPE_CHECKING:
+    from ofxpost._config.model import Config
 
 SECTION = "input_filters"
 """The config section's name."""
@@ -177,9 +180,9 @@ def orcfxapi_available() -> bool:
     return bool(ofx.HAVE_ORCFXAPI)
 
 
-def active_filters(config: Any) -> InputFilters | None:
+def active_filters(config: Config) -> InputFilters | None:
     """The config's ``input_filters`` section when it selects anything, else ``None``."""
-    filters = getattr(config, "sections", {}).get(SECTION)
+    filters = config.sections.get(SECTION)
     if not isinstance(filters, InputFilters) or not filters.active:
         return None
     return filters
@@ -199,13 +202,13 @@ def apply(paths: Sequence[Path], filters: InputFilters, label: str = "") -> list
     return selection.paths
 
 
-def pairing_event(config: Any, paths: Sequence[Path]) -> dict[str, Any] | None:
+def pairing_event(config: Config, paths: Sequence[Path]) -> dict[str, Any] | None:
     """Fields of the ``inputs_paired`` event for the files a plan reads (or ``None``).
 
     Says, for every simulation found both as ``.sim`` and as archive, or found only
     as an archive where the config names ``.sim`` files, which file is read and why.
     """
-    filters = getattr(config, "sections", {}).get(SECTION)
+    filters = config.sections.get(SECTION)
     if not isinstance(filters, InputFilters) or not filters.sim_archives:
         return None
     orcfxapi = orcfxapi_available()

@@ -31,7 +31,7 @@ def label_prefix(label: Path | None) -> str:
     return f"{label}: " if label is not None else ""
 
 
-def suggest(key: str, candidates: Iterable[Any]) -> str:
+def suggest(key: str, candidates: Iterable[object]) -> str:
     """`` (did you mean 'x'?)`` for the candidate nearest to ``key``, or ``""``."""
     names = sorted(str(candidate) for candidate in candidates)
     matches = difflib.get_close_matches(str(key), names, n=1, cutoff=0.6)
@@ -43,13 +43,16 @@ def key_message(path: str, message: str) -> str:
     return f"key {path!r}: {message}"
 
 
-def unknown_key_message(path: str, known: Iterable[Any]) -> str:
+def unknown_key_message(path: str, known: Iterable[object]) -> str:
     """``key '<path>': unknown key (did you mean ...)``, suggesting among ``known``."""
     return key_message(path, f"unknown key{suggest(path.rsplit('.', 1)[-1], known)}")
 
 
 def format_validation(
-    exc: ValidationError, label: Path | None, prefix: tuple[str, ...] = (), model: Any = None
+    exc: ValidationError,
+    label: Path | None,
+    prefix: tuple[str, ...] = (),
+    model: type[object] | None = None,
 ) -> str:
     """``exc`` as one line: the file, then every problem's key path and value.
 

@@ -24,6 +24,7 @@ from ofxpost._config import input_filters
 from ofxpost._config.input_names import input_keys
 from ofxpost._config.model import Config
 from ofxpost._config.plugin_spec import PluginSpec
+from ofxpost._config.settings import ParallelProcessing
 from ofxpost._core.estimates import MIN_FILE_ESTIMATE as MIN_FILE_ESTIMATE
 from ofxpost._core.estimates import SIZE_FACTOR as SIZE_FACTOR
 from ofxpost._core.estimates import initial_estimate as initial_estimate
@@ -392,7 +393,7 @@ def _memory_budgets(
     per_file: int | None,
     jobs: tuple[Job, ...],
     workers: int,
-    pp: Any,
+    pp: ParallelProcessing,
     source: Path | None = None,
 ) -> tuple[Budgets, int, tuple[str, ...]]:
     licences = pp.licences

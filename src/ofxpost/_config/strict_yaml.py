@@ -13,12 +13,13 @@ loader refuses both, and text that is not UTF-8, each with the line it is on:
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from ofxpost.errors import YamlProblem
+from ofxpost.errors import ConfigError, YamlProblem
 
 MAX_EXPANDED_NODES = 100_000
 """Most nodes a config may hold with every alias expanded (a big config has ~1,000)."""
@@ -103,3 +104,36 @@ def load(data: bytes) -> Any:
         return loader.construct_document(node)
     finally:
         loader.dispose()
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """Read a YAML mapping with the strict safe loader (:func:`load`).
+
+    :raises ConfigError: if the file is missing, unreadable, not UTF-8, not YAML,
+        not a mapping, has a duplicate key or an alias that expands too far -- one
+        line naming the file and the line.
+    """
+    try:
+        text = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
+    try:
+        data = load(text)
+    except YamlProblem as exc:
+        raise ConfigError(f"{path}: {exc.message}") from None
+    except yaml.YAMLError as exc:
+        where = ""
+        mark = getattr(exc, "problem_mark", None)
+        if mark is not None:
+            where = f" at line {mark.line + 1}, column {mark.column + 1}"
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{path}: invalid YAML{where}: {problem}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{path}: the config must be a mapping of keys, not {type(data).__name__}"
+        )
+    return data

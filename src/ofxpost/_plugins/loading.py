@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -35,6 +35,9 @@ from ofxpost._config.model import (
 )
 from ofxpost._plugins.manager import get_plugin_manager, implementer
 from ofxpost.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 
 def load_config(
@@ -93,7 +96,9 @@ def translate_config(
     disabled += [name for name in disable_plugins if name not in disabled]
     pm = _plugin_manager(modules, source, disabled)
     try:
-        translated = pm.hook.ofxpost_translate_config(raw=raw, source=source)
+        translated: tuple[Mapping[str, Any], Sequence[str]] | None = (
+            pm.hook.ofxpost_translate_config(raw=raw, source=source)
+        )
     except ConfigError:
         raise
     except Exception as exc:
@@ -135,18 +140,23 @@ def _plugin_manager(
         raise type(exc)(f"{label_prefix(source)}{exc}") from None
 
 
-def collect_sections(pm: pluggy.PluginManager, label: Path | None) -> dict[str, Any]:
+def collect_sections(pm: pluggy.PluginManager, label: Path | None) -> dict[str, type[BaseModel]]:
     """Gather ``{section: model}`` from every plugin, refusing clashes."""
-    sections: dict[str, Any] = {}
+    sections: dict[str, type[BaseModel]] = {}
     owners: dict[str, str] = {}
     for impl in pm.hook.ofxpost_add_config_sections.get_hookimpls():
         try:
-            declared: Any = impl.function() or {}
+            declared = impl.function() or {}
         except Exception as exc:
             raise ConfigError(
                 f"{label_prefix(label)}plugin {impl.plugin_name!r} failed to declare its "
                 f"config sections: {exc!r}"
             ) from None
+        if not isinstance(declared, Mapping):
+            raise ConfigError(
+                f"{label_prefix(label)}plugin {impl.plugin_name!r}: ofxpost_add_config_sections "
+                f"returned {type(declared).__name__}, not a mapping of section name to model"
+            )
         for name, model in declared.items():
             owner = impl.plugin_name
             if name in CORE_KEYS:
