@@ -127,6 +127,8 @@ class SummaryColumn(FeatureItem):
     """``sqrt`` or ``abs``, applied to the samples before the statistic."""
     allowable: SummaryAllowable | None = None
     """``{max: v}`` and/or ``{min: v}`` (and ``unit``): adds the column ``<label> exceeds``."""
+    storm_duration: float | None = Field(default=None, gt=0)
+    """``statistic: mpm`` only: the storm duration in hours (default 3)."""
 
     @model_validator(mode="after")
     def _fits_command(self) -> SummaryColumn:
@@ -157,6 +159,10 @@ class SummaryColumn(FeatureItem):
                 raise ValueError(f"{key!r} is not used by command {self.command!r}")
         if self.command in ("time_history", "range_graph") and self.statistic is None:
             raise ValueError(f"command {self.command!r} needs a 'statistic'")
+        if self.storm_duration is not None and self.statistic != "mpm":
+            raise ValueError(
+                f"'storm_duration' is used only by 'statistic: mpm', not {self.statistic!r}"
+            )
         if self.command == "time_history" and self.statistic in ARC_STATISTICS:
             raise ValueError(f"statistic {self.statistic!r} applies to range graphs only")
         if self.command == "range_graph" and self.statistic in TIME_STATISTICS:
@@ -189,6 +195,8 @@ class SummaryColumn(FeatureItem):
             parts.append(f"{self.curve} curve")
         if self.statistic is not None:
             parts.append(self.statistic)
+        if self.storm_duration is not None:
+            parts.append(f"{self.storm_duration:g} h")
         if self.command == "static_result":
             parts.append("static")
         if self.command == "data" and self.index not in (None, -1):
@@ -265,7 +273,7 @@ def column_value(model: Any, column: SummaryColumn) -> Any:
         )
         values = reading.apply_transform(values, column.transform)
         times = reading.sample_times(model, column.period) if statistic in TIME_STATISTICS else None
-        return evaluate(values, statistic, times)
+        return evaluate(values, statistic, times, column.storm_duration)
     graph = reading.range_graph(
         model,
         column.object,

@@ -204,7 +204,7 @@ class Extraction:
 
 def statistic_units(units: str | None, statistic: str | None, transform: str | None) -> str | None:
     """Units of ``statistic`` of a variable in ``units`` (``None`` when unknown)."""
-    if statistic is not None and statistic.startswith("time_of_"):
+    if statistic is not None and (statistic.startswith("time_of_") or statistic in ("tz", "tc")):
         return "s"
     if statistic is not None and statistic.startswith("arc_length_of_"):
         return None
