@@ -14,6 +14,7 @@ import pytest
 
 import ofxpost
 from ofxpost._builtin.support.stats import evaluate
+from tests._hand_stats import mean_std_by_hand, tc_by_hand, tz_by_hand
 from tests._pp_helpers import (
     RISER,
     TENSION,
@@ -72,28 +73,6 @@ def test_misused_keys_are_config_errors(column: dict[str, Any], message: str) ->
     assert "summary.groups[0].columns[0]" in text and message in text
 
 
-def _tz_by_hand(times: Any, x: Any) -> float:
-    mean = sum(x) / len(x)
-    ups = []
-    for i in range(len(x) - 1):
-        if x[i] < mean <= x[i + 1]:
-            ups.append(times[i] + (mean - x[i]) / (x[i + 1] - x[i]) * (times[i + 1] - times[i]))
-    return (ups[-1] - ups[0]) / (len(ups) - 1) if len(ups) > 1 else math.nan
-
-
-def _tc_by_hand(times: Any, x: Any) -> float:
-    runs: list[tuple[float, float]] = []  # (time of first sample, value) of runs of equal values
-    for t, v in zip(times, x, strict=True):
-        if not runs or v != runs[-1][1]:
-            runs.append((t, v))
-    crests = [
-        runs[i][0]
-        for i in range(1, len(runs) - 1)
-        if runs[i][1] > runs[i - 1][1] and runs[i][1] > runs[i + 1][1]
-    ]
-    return (crests[-1] - crests[0]) / (len(crests) - 1) if len(crests) > 1 else math.nan
-
-
 @pytest.mark.integration
 def test_archive_tz_tc_mpm_match_hand_counts(tmp_path: Any) -> None:
     paths = make_sims(tmp_path / "sims", cases=2, duration=200.0, dt=0.25)
@@ -118,9 +97,8 @@ def test_archive_tz_tc_mpm_match_hand_counts(tmp_path: Any) -> None:
         times = [float(t) for t in raw.times[mask]]
         x = [float(v) for v in raw.column(RISER, TENSION, "end_a")[mask]]
         row = table.loc[path.name.removesuffix(".ofx.parquet")]
-        tz, tc = _tz_by_hand(times, x), _tc_by_hand(times, x)
-        mean = sum(x) / len(x)
-        sigma = math.sqrt(sum((v - mean) ** 2 for v in x) / len(x))
+        tz, tc = tz_by_hand(times, x), tc_by_hand(times, x)
+        mean, sigma = mean_std_by_hand(x)
         assert row["tz"] == pytest.approx(tz, rel=1e-9)
         assert row["tc"] == pytest.approx(tc, rel=1e-9)
         for label, hours in (("mpm3", 3.0), ("mpm10", 10.5)):
