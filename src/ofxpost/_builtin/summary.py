@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from ofxpost._builtin.support import feature, fileinfo, reading
+from ofxpost._builtin.support import feature, fileinfo, reading, unitmix
 from ofxpost._builtin.support.feature import Allowable, Extraction, FeatureItem, FileViews
 from ofxpost._builtin.support.pandas import pd
 from ofxpost._builtin.support.selectors import (
@@ -127,6 +127,9 @@ class SummaryColumn(FeatureItem):
     """``sqrt`` or ``abs``, applied to the samples before the statistic."""
     allowable: SummaryAllowable | None = None
     """``{max: v}`` and/or ``{min: v}`` (and ``unit``): adds the column ``<label> exceeds``."""
+    unit: str | None = None
+    """The unit of the column in the table (``kN``, ``N``, ``MPa`` ...): each file's
+    value is converted from the unit that file states (default: the first file's)."""
     storm_duration: float | None = Field(default=None, gt=0)
     """``statistic: mpm`` only: the storm duration in hours (default 3)."""
 
@@ -159,6 +162,12 @@ class SummaryColumn(FeatureItem):
                 raise ValueError(f"{key!r} is not used by command {self.command!r}")
         if self.command in ("time_history", "range_graph") and self.statistic is None:
             raise ValueError(f"command {self.command!r} needs a 'statistic'")
+        if self.unit is not None:
+            from ofxpost._core.units import parse_unit
+
+            parse_unit(self.unit, "unit")
+            if self.command == "data":
+                raise ValueError("'unit' is not used by command 'data' (it states no unit)")
         if self.storm_duration is not None and self.statistic != "mpm":
             raise ValueError(
                 f"'storm_duration' is used only by 'statistic: mpm', not {self.statistic!r}"
@@ -426,15 +435,26 @@ class SummaryFold:
         section = self.section
         tables: dict[str, pd.DataFrame] = {}
         lead_columns = self.files.lead_columns(facts=True)
+        unit_errors: list[tuple[int, dict[str, Any]]] = []
         for group in section.groups:
             labels = [c.name for c in group.columns]
-            frame = pd.DataFrame(
-                fileinfo.in_input_order(self._rows[group.name]), columns=[*lead_columns, *labels]
-            )
+            indexed = sorted(self._rows[group.name], key=lambda pair: pair[0])
+            rows = [dict(row) for _, row in indexed]
+            units = fileinfo.in_input_order(self._units[group.name])
+            targets = unitmix.column_units(units, len(labels), [c.unit for c in group.columns])
+            for problem in unitmix.harmonise(
+                rows, units, labels, targets, f"{SECTION} group {group.name!r}"
+            ):
+                row = rows[problem.row]
+                if row.get("status") == "ok":
+                    row["status"] = "partial"
+                cells = {"file": row.get("file"), "stem": row.get("stem"), "group": group.name}
+                cells.update(label=problem.label, message=problem.message)
+                unit_errors.append((indexed[problem.row][0], cells))
+            frame = pd.DataFrame(rows, columns=[*lead_columns, *labels])
             frame = fileinfo.fix_dtypes(frame, fileinfo.FLOAT_FACTS)
             frame = fileinfo.value_columns(frame, labels)
-            units = fileinfo.in_input_order(self._units[group.name])
-            known = dict(zip(labels, feature.first_units(units, len(labels)), strict=True))
+            known = dict(zip(labels, targets, strict=True))
             feature.set_units(frame, {**known, "start_time": "s", "stop_time": "s"})
             limits = {
                 c.name: c.allowable.in_unit(
@@ -447,7 +467,8 @@ class SummaryFold:
             if section.statistics:
                 statistics = across_files(frame, numeric_columns(frame, labels), section.statistics)
                 tables[f"{SECTION}_{group.name}_statistics"] = feature.set_units(statistics, known)
-        tables[f"{SECTION}_errors"] = self._errors.frame()
+        errors = self._errors.frame(unit_errors)
+        tables[f"{SECTION}_errors"] = errors
         if self._limited:  # only with an allowable: other configs keep their tables
             alerts = self._alerts.frame()
             alerts = fileinfo.fix_dtypes(alerts, ["value", "allowable", "utilisation"])

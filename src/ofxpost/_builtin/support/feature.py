@@ -309,9 +309,10 @@ class ErrorRows:
         """One error of ``view``'s file."""
         self._rows.append((view.index, {**view.ident, **cells}))
 
-    def frame(self) -> pd.DataFrame:
-        """The table, rows in input order."""
-        return pd.DataFrame(fileinfo.in_input_order(self._rows), columns=self.columns)
+    def frame(self, extra: Sequence[tuple[int, dict[str, Any]]] = ()) -> pd.DataFrame:
+        """The table, rows in input order (with ``extra`` ``(file index, cells)`` rows)."""
+        rows = fileinfo.in_input_order([*self._rows, *extra])
+        return pd.DataFrame(rows, columns=self.columns)
 
 
 # -------------------------------------------------------------------------- tables
