@@ -9,7 +9,10 @@
 
 Each archive holds ``General``, ``Environment`` (``Elevation``), ``Vessel`` (``X``,
 ``Y``, ``Z``, ``Rotation 1-3``) and the line ``Riser`` (``Effective tension``,
-``Bend moment``, ``Curvature``, ``X``, ``Y``, ``Z``, ``Declination`` by default) at
+``Wall tension``, ``Bend moment``, signed ``x bend moment`` and ``y bend moment``
+(they reverse: the in-plane moment with the vessel pitch at the hang-off, the
+out-of-plane one with the sway), ``Curvature``, ``X``, ``Y``, ``Z``,
+``Declination`` by default) at
 End A, every node, End B and the touchdown point; a build-up stage with a negative
 start time; state ``SimulationStopped``; static values. The physics is in
 :mod:`ofxpost._tools.physics`. Output is deterministic: the same arguments give
