@@ -787,12 +787,14 @@ class OrcaFlexObject:
         )
 
     def ExtremeStatistics(self, varName: str, period: Any = None, objectExtra: Any = None) -> Any:
-        """Not available: extreme-value fits need OrcaFlex."""
-        raise self._not_stored(
-            "ExtremeStatistics",
-            "run the extreme-value analysis where OrcaFlex is installed, or fit the "
-            "stored TimeHistory(...) samples with a statistics package",
-        )
+        """Extreme-value statistics of the stored samples (Rayleigh; see
+        :mod:`ofxpost._archive.extremes`): ``.Fit(spec)`` then ``.Query(query)``."""
+        from ofxpost._archive.extremes import ExtremeStatistics
+
+        values = self.TimeHistory(varName, period, objectExtra)
+        interval = self._model._info.log_sample_interval
+        where = f"{self._info.name} {varName!r} ({self._model._source})"
+        return ExtremeStatistics(values, interval, where)
 
     def FrequencyDomainResults(self, varName: str, objectExtra: Any = None) -> Any:
         """Not available: archives hold time-domain results only."""
