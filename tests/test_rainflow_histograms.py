@@ -108,3 +108,29 @@ def test_histograms_match_an_independent_count(tmp_path: Path) -> None:
         assert math.isinf(table["bin_end"].iloc[-1])
         assert table["cycles_per_year"].iloc[-1] == pytest.approx(above_year, rel=1e-9)
     assert cycles.sum() > 0
+
+
+@pytest.mark.integration
+def test_files_in_n_and_kn_count_alike_and_another_dimension_is_refused(tmp_path: Path) -> None:
+    from tests.test_summary_units_mixed import TENSION_KN, _archive
+
+    for stem, unit, scale in (("a_kn", "kN", 1.0), ("b_n", "N", 1000.0), ("c_m", "m", 1.0)):
+        _archive(tmp_path / "sims" / f"{stem}.ofx.parquet", unit, scale)
+    column = {"object": RISER, "variable": "Effective tension", "object_extra": {"node": 1}}
+    config = {
+        "inputs": ["sims/*.ofx.parquet"],
+        "output_dir": "out",
+        "outputs": {"formats": ["csv", "parquet"]},
+        "rainflow": {"bins": [0.0, 100.0, 200.0, 400.0], "columns": [{**column, "label": "t"}]},
+    }
+    run_config(write_yaml(tmp_path / "batch.yml", config), sequential=True)
+    found = list(rainflow_package.extract_cycles(TENSION_KN.tolist()))
+    ranges = np.array([c[0] for c in found])
+    counts = np.array([c[2] for c in found])
+    one_file, _ = np.histogram(ranges, bins=[0.0, 100.0, 200.0, 400.0], weights=counts)
+    table = read_table(tmp_path / "out", "rainflow_t")
+    np.testing.assert_allclose(table["cycles"][:3], 2 * one_file, rtol=1e-12)
+    assert "cycles_per_year" not in table.columns  # no load matrix: no probabilities
+    errors = read_table(tmp_path / "out", "rainflow_errors")
+    assert list(errors["stem"]) == ["c_m"]
+    assert "'m'" in errors["message"].iloc[0] and "'kN'" in errors["message"].iloc[0]

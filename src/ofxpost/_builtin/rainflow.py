@@ -144,7 +144,7 @@ class RainflowFold:
     def __init__(self, section: RainflowSection, config: Any = None) -> None:
         self.section = section
         self.files = FileViews.for_config(SECTION, config, load_cases=True)
-        self._found: dict[str, list[tuple[int, dict[str, Any], dict[str, Any]]]] = {
+        self._found: dict[str, list[tuple[int, dict[str, Any], dict[str, Any], Any]]] = {
             c.name: [] for c in section.columns
         }
         self._errors = feature.ErrorRows(ERROR_COLUMNS)
@@ -159,7 +159,8 @@ class RainflowFold:
                 if error:
                     self._errors.add(view, label=column.name, message=error)
                     continue
-                self._found[column.name].append((view.index, dict(view.cases), answer))
+                found = (view.index, dict(view.ident), dict(view.cases), answer)
+                self._found[column.name].append(found)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """``rainflow_<label>`` per column and ``rainflow_errors``."""
@@ -171,9 +172,9 @@ class RainflowFold:
         extra: list[tuple[int, dict[str, Any]]] = []
         for column in self.section.columns:
             found = sorted(self._found[column.name], key=lambda item: item[0])
-            unit = next((a.get("unit") for _, _, a in found if a.get("unit")), None)
+            unit = next((a.get("unit") for *_, a in found if a.get("unit")), None)
             files: list[tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], float, Any]] = []
-            for index, cases, answer in found:
+            for index, ident, cases, answer in found:
                 cycles = answer["cycles"]
                 ranges = np.asarray(cycles["ranges"], dtype=float)
                 stated = answer.get("unit")
@@ -182,7 +183,7 @@ class RainflowFold:
                     try:
                         ranges = ranges * conversion_factor(str(stated or ""), unit, where)
                     except UnitConversionError as exc:
-                        extra.append((index, {**cases, "label": column.name, "message": str(exc)}))
+                        extra.append((index, {**ident, "label": column.name, "message": str(exc)}))
                         continue
                 prob_key = probability_column(list(cases))
                 probability = cases.get(prob_key) if prob_key else None
