@@ -222,11 +222,11 @@ def test_export_selection_errors(tmp_path: Path, small_archive: Path) -> None:
     model = open_archive(small_archive)
     with pytest.raises(SelectionError, match="'Pipe'"):
         export_model(model, tmp_path / "a.ofx.parquet", {"objects": {"Pipe": None}})
-    with pytest.raises(SelectionError, match="Wall tension"):
+    with pytest.raises(SelectionError, match="Shear force"):
         export_model(
             model,
             tmp_path / "a.ofx.parquet",
-            {"objects": {"Riser": {"variables": ["Wall tension"]}}},
+            {"objects": {"Riser": {"variables": ["Shear force"]}}},
         )
     with pytest.raises(SelectionError, match=r"objects\.Riser\.nodes"):
         export_model(model, tmp_path / "a.ofx.parquet", {"objects": {"Riser": {"nodes": "some"}}})

@@ -258,7 +258,6 @@ def test_orcfxapi_script_runs_by_changing_one_import(small_archive: Path, tmp_pa
 
 
 UNANSWERABLE: list[tuple[str, tuple[Any, ...]]] = [
-    ("ExtremeStatistics", (TENSION,)),
     ("RainflowHalfCycles", (TENSION,)),
     ("UnorderedRainflowHalfCycles", (TENSION,)),
     ("RainflowAssociatedMean", (TENSION,)),

@@ -219,7 +219,7 @@ def test_other_object_points(model: ArchiveModel, raw: RawArchive) -> None:
 @pytest.mark.parametrize(
     ("call", "status", "words"),
     [
-        (lambda r: r.TimeHistory("Wall tension", None, ofx.oeEndA), 26, ["Wall tension", TENSION]),
+        (lambda r: r.TimeHistory("Shear force", None, ofx.oeEndA), 26, ["Shear force", TENSION]),
         (lambda r: r.TimeHistory(TENSION, None, ofx.oeNodeNum(99)), 9, ["node 99", "1-11"]),
         (lambda r: r.TimeHistory(TENSION, None, ofx.oeArcLength(5000.0)), 15, ["nodes 1-11"]),
         (lambda r: r.TimeHistory(TENSION), 15, ["objectExtra", "end_a"]),
@@ -401,7 +401,18 @@ def test_line_geometry_and_data(model: ArchiveModel, raw: RawArchive) -> None:
 
 def test_vars_and_details(model: ArchiveModel) -> None:
     riser, vessel = model["Riser"], model["Vessel"]
-    expected = (TENSION, MOMENT, "Curvature", "X", "Y", "Z", "Declination")
+    expected = (
+        TENSION,
+        "Wall tension",
+        MOMENT,
+        "x bend moment",
+        "y bend moment",
+        "Curvature",
+        "X",
+        "Y",
+        "Z",
+        "Declination",
+    )
     assert riser.vars() == expected
     assert riser.vars(ofx.ResultType.RangeGraph) == expected
     assert riser.vars(objectExtra=ofx.oeTouchdown) == expected

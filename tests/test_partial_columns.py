@@ -224,7 +224,12 @@ def test_units_of_time_series_range_graph_and_linked_tables(sims: Path) -> None:
     assert graphs["range_graph"].attrs[feature.UNITS_ATTR]["max"] == "kN"
     assert graphs["range_graph_envelope"].attrs[feature.UNITS_ATTR]["max"] == "kN"
     table = linked.linked_table(records, config.section("linked_statistics"), config)
-    assert table.attrs[feature.UNITS_ATTR] == {"time_of_max": "s", "time_of_min": "s"}
+    assert table.attrs[feature.UNITS_ATTR] == {
+        "time_of_max": "s",
+        "time_of_min": "s",
+        "tz": "s",
+        "tc": "s",
+    }
     assert list(table.columns[-3:]) == ["allowable_max", "allowable_min", "exceeds"]
     expected = [bool(v > 820.0) for v in table["value_at_max"]]
     assert list(table["exceeds"]) == expected

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tests._hand_stats import mean_std_by_hand, tc_by_hand, tz_by_hand
 from tests._pp_helpers import (
     BEND,
     CURVATURE,
@@ -70,6 +71,7 @@ def _expected(raw: RawArchive, column: dict[str, Any], linked: str) -> list[floa
     other = raw.column(RISER, linked, point)[mask]
     times = raw.times[mask]
     high, lowest = int(np.argmax(primary)), int(np.argmin(primary))
+    t, x = [float(v) for v in times], [float(v) for v in primary]
     return [
         primary[high],
         times[high],
@@ -77,6 +79,9 @@ def _expected(raw: RawArchive, column: dict[str, Any], linked: str) -> list[floa
         primary[lowest],
         times[lowest],
         other[lowest],
+        *mean_std_by_hand(x),
+        tz_by_hand(t, x),
+        tc_by_hand(t, x),
     ]
 
 
@@ -89,6 +94,10 @@ def test_linked_values_match_numpy(linked_run: dict[str, Any]) -> None:
         "value_at_min",
         "time_of_min",
         "linked_value_at_min",
+        "mean",
+        "std",
+        "tz",
+        "tc",
     ]
     checked = 0
     for path in linked_run["paths"]:
@@ -126,6 +135,10 @@ def test_layout_order_and_failed_column(linked_run: dict[str, Any]) -> None:
         "value_at_min",
         "time_of_min",
         "linked_value_at_min",
+        "mean",
+        "std",
+        "tz",
+        "tc",
         "error",
         "primary_unit",
         "linked_unit",

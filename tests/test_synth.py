@@ -160,3 +160,22 @@ def test_more_variables_and_bad_arguments(tmp_path: Path) -> None:
         "unstable",
         "wrong_version",
     }
+
+
+def test_default_archive_has_wall_tension_and_signed_reversing_moments(tmp_path: Path) -> None:
+    """Riser fatigue needs wall tension and signed x/y moments in the default archives."""
+    path = generate_case(
+        tmp_path / "f.ofx.parquet", hs=4, tp=10, heading=30, current=0.2, duration=200, dt=0.25
+    )
+    riser = open_archive(path)["Riser"]
+    for name in ("Wall tension", "x bend moment", "y bend moment"):
+        assert name in riser.vars()
+    period = ofx.SpecifiedPeriod(0.0, 200.0)
+    wall = riser.TimeHistory("Wall tension", period, ofx.oeEndA)
+    assert (wall > riser.TimeHistory("Effective tension", period, ofx.oeEndA)).all()
+    mx = riser.TimeHistory("x bend moment", period, ofx.oeEndA)
+    my = riser.TimeHistory("y bend moment", period, ofx.oeEndA)
+    for moment in (mx, my):  # a signed moment that reverses, not a magnitude
+        assert moment.min() < 0.0 < moment.max()
+    magnitude = riser.TimeHistory("Bend moment", period, ofx.oeEndA)
+    assert (magnitude >= 0.0).all()

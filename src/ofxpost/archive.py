@@ -7,6 +7,9 @@
   machine with OrcaFlex) to an archive; :func:`write_archive` -- the low-level writer,
   which takes an :class:`ArchiveInfo` (with one :class:`ObjectInfo` per object) and
   columns named by :func:`column_name` (points from :func:`node_point`);
+* :class:`ExtremeStatistics` (what ``obj.ExtremeStatistics(...)`` returns) and its
+  builders :func:`RayleighStatisticsSpecification`, :func:`RayleighStatisticsQuery`,
+  :func:`LikelihoodStatisticsSpecification`, :func:`LikelihoodStatisticsQuery`;
 * :data:`ARCHIVE_SUFFIX`, :class:`~ofxpost.errors.ArchiveError`,
   :class:`~ofxpost.errors.NotInArchiveError`.
 
@@ -30,6 +33,13 @@ from ofxpost._archive.format import (
 from ofxpost.errors import ArchiveError, NotInArchiveError, UnknownObjectError
 
 if TYPE_CHECKING:
+    from ofxpost._archive.extremes import (
+        ExtremeStatistics,
+        LikelihoodStatisticsQuery,
+        LikelihoodStatisticsSpecification,
+        RayleighStatisticsQuery,
+        RayleighStatisticsSpecification,
+    )
     from ofxpost._archive.reader import ArchiveModel, open_archive
     from ofxpost._archive.reader import ArchiveModel as Model
     from ofxpost._archive.writer import export_model, write_archive
@@ -40,6 +50,16 @@ _LAZY = {
     "open_archive": ("ofxpost._archive.reader", "open_archive"),
     "export_model": ("ofxpost._archive.writer", "export_model"),
     "write_archive": ("ofxpost._archive.writer", "write_archive"),
+    **{
+        name: ("ofxpost._archive.extremes", name)
+        for name in (
+            "ExtremeStatistics",
+            "LikelihoodStatisticsQuery",
+            "LikelihoodStatisticsSpecification",
+            "RayleighStatisticsQuery",
+            "RayleighStatisticsSpecification",
+        )
+    },
 }
 
 
@@ -63,9 +83,14 @@ __all__ = [
     "ArchiveError",
     "ArchiveInfo",
     "ArchiveModel",
+    "ExtremeStatistics",
+    "LikelihoodStatisticsQuery",
+    "LikelihoodStatisticsSpecification",
     "Model",
     "NotInArchiveError",
     "ObjectInfo",
+    "RayleighStatisticsQuery",
+    "RayleighStatisticsSpecification",
     "UnknownObjectError",
     "column_name",
     "export_model",

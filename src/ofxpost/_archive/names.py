@@ -63,5 +63,3 @@ def unknown_name_text(kind: str, name: str, names: Iterable[str], where: str) ->
     else:
         hint = "none stored"
     return f"no {kind} named {name!r} in {where}; {hint}"
-
-

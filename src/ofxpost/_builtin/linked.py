@@ -10,11 +10,16 @@ linked variable, in input order, then column order, then linked-variable order::
 
     file, stem, <load-case columns>, status, label, object, primary, linked_variable,
     value_at_max, time_of_max, linked_value_at_max,
-    value_at_min, time_of_min, linked_value_at_min, error, primary_unit, linked_unit
+    value_at_min, time_of_min, linked_value_at_min, mean, std, tz, tc,
+    error, primary_unit, linked_unit
+
+``mean``, ``std`` (population), ``tz`` and ``tc`` describe the primary variable over
+the period (``TimeSeriesStatistics``; Tz/Tc by Orcina's definitions, in s); they
+repeat on each linked variable's row.
 
 The value columns of one table mix variables (kN, kN.m, deg ...), so each row says
-its units: ``primary_unit`` (of ``value_at_max``/``value_at_min``) and ``linked_unit``
-(of the linked values), as the models state them (the first file that does).
+its units: ``primary_unit`` (of ``value_at_max``/``value_at_min``/``mean``/``std``)
+and ``linked_unit`` (of the linked values), as the models state them (the first file that does).
 A failed file gives one row per column and linked variable with empty values.
 ``linked_statistics_statistics`` holds the across-file min/max/mean/std of each
 value column per (label, linked_variable).
@@ -46,8 +51,16 @@ VALUE_COLUMNS: list[str] = [
     "value_at_min",
     "time_of_min",
     "linked_value_at_min",
+    "mean",
+    "std",
+    "tz",
+    "tc",
 ]
-"""The six numbers of a query, in column order."""
+"""The numbers of a query, in column order: six of the query, then the primary
+variable's mean, population standard deviation, Tz and Tc (Orcina's definitions)."""
+
+TIME_UNITS: dict[str, str] = {"time_of_max": "s", "time_of_min": "s", "tz": "s", "tc": "s"}
+"""Value columns whose unit is seconds whatever the variables."""
 
 LIMIT_COLUMNS: list[str] = ["allowable_max", "allowable_min", "exceeds"]
 """Added after ``error`` when some column has an ``allowable``."""
@@ -221,7 +234,7 @@ class LinkedFold:
         frame = pd.DataFrame(fileinfo.in_input_order(self._rows), columns=columns)
         frame = fileinfo.fix_dtypes(frame, [*VALUE_COLUMNS, "allowable_max", "allowable_min"])
         frame = self._unit_columns(frame)
-        return feature.set_units(frame, {"time_of_max": "s", "time_of_min": "s"})
+        return feature.set_units(frame, TIME_UNITS)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """``linked_statistics`` and ``linked_statistics_statistics``."""
@@ -231,9 +244,7 @@ class LinkedFold:
             statistics = across_files(
                 table, VALUE_COLUMNS, self.section.statistics, keys=("label", "linked_variable")
             )
-            tables[f"{SECTION}_statistics"] = feature.set_units(
-                statistics, {"time_of_max": "s", "time_of_min": "s"}
-            )
+            tables[f"{SECTION}_statistics"] = feature.set_units(statistics, TIME_UNITS)
         return tables
 
 

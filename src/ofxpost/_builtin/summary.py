@@ -12,7 +12,8 @@ file are unaffected. Across-file statistics of each numeric column are in
 ``summary_<group>_statistics``. When a column has an ``allowable``, every value
 beyond it is also a row of ``summary_alerts`` (file, group, label, value, limit,
 allowable, utilisation). The shared rules (labels, failed files, load cases,
-units, allowables) are in :mod:`ofxpost._builtin.support.feature`.
+units, allowables) are in :mod:`ofxpost._builtin.support.feature`; the tables are
+folded in :mod:`ofxpost._builtin.support.summaryfold`.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from ofxpost._builtin.support import feature, fileinfo, reading
-from ofxpost._builtin.support.feature import Allowable, Extraction, FeatureItem, FileViews
+from ofxpost._builtin.support.feature import Allowable, Extraction, FeatureItem
 from ofxpost._builtin.support.pandas import pd
 from ofxpost._builtin.support.selectors import (
     ArclengthRangeSpec,
@@ -36,34 +37,38 @@ from ofxpost._builtin.support.stats import (
     ARC_STATISTICS,
     TIME_STATISTICS,
     Statistic,
-    across_files,
     evaluate,
-    numeric_columns,
+)
+from ofxpost._builtin.support.summaryfold import (
+    ALERT_COLUMNS,
+    ERROR_COLUMNS,
+    SECTION,
+    SummaryFold,
+    breaches,
+    group_tables,
+    utilisation,
 )
 from ofxpost._core.markers import hookimpl
 from ofxpost._core.partial import Partial
 from ofxpost._core.records import FileRecord
 
-SECTION = "summary"
-"""The config section, result name and table-name prefix."""
+__all__ = [  # the controller side lives in support.summaryfold; named here too
+    "ALERT_COLUMNS",
+    "ERROR_COLUMNS",
+    "SECTION",
+    "SummaryColumn",
+    "SummaryFold",
+    "SummaryGroup",
+    "SummarySection",
+    "breaches",
+    "group_tables",
+    "utilisation",
+]
+
 
 Command = Literal["time_history", "range_graph", "static_result", "data"]
 AcrossStatistic = Literal["min", "max", "mean", "std"]
 ACROSS_DEFAULT: tuple[AcrossStatistic, ...] = ("min", "max", "mean", "std")
-
-ERROR_COLUMNS: list[str] = ["file", "stem", "group", "label", "message"]
-
-ALERT_COLUMNS: list[str] = [
-    "file",
-    "stem",
-    "group",
-    "label",
-    "value",
-    "limit",
-    "allowable",
-    "utilisation",
-]
-"""Columns of ``summary_alerts``: one row per value beyond its allowable."""
 
 
 class SummaryAllowable(Allowable):
@@ -127,6 +132,11 @@ class SummaryColumn(FeatureItem):
     """``sqrt`` or ``abs``, applied to the samples before the statistic."""
     allowable: SummaryAllowable | None = None
     """``{max: v}`` and/or ``{min: v}`` (and ``unit``): adds the column ``<label> exceeds``."""
+    unit: str | None = None
+    """The unit of the column in the table (``kN``, ``N``, ``MPa`` ...): each file's
+    value is converted from the unit that file states (default: the first file's)."""
+    storm_duration: float | None = Field(default=None, gt=0)
+    """``statistic: mpm`` only: the storm duration in hours (default 3)."""
 
     @model_validator(mode="after")
     def _fits_command(self) -> SummaryColumn:
@@ -157,6 +167,16 @@ class SummaryColumn(FeatureItem):
                 raise ValueError(f"{key!r} is not used by command {self.command!r}")
         if self.command in ("time_history", "range_graph") and self.statistic is None:
             raise ValueError(f"command {self.command!r} needs a 'statistic'")
+        if self.unit is not None:
+            from ofxpost._core.units import parse_unit
+
+            parse_unit(self.unit, "unit")
+            if self.command == "data":
+                raise ValueError("'unit' is not used by command 'data' (it states no unit)")
+        if self.storm_duration is not None and self.statistic != "mpm":
+            raise ValueError(
+                f"'storm_duration' is used only by 'statistic: mpm', not {self.statistic!r}"
+            )
         if self.command == "time_history" and self.statistic in ARC_STATISTICS:
             raise ValueError(f"statistic {self.statistic!r} applies to range graphs only")
         if self.command == "range_graph" and self.statistic in TIME_STATISTICS:
@@ -189,6 +209,8 @@ class SummaryColumn(FeatureItem):
             parts.append(f"{self.curve} curve")
         if self.statistic is not None:
             parts.append(self.statistic)
+        if self.storm_duration is not None:
+            parts.append(f"{self.storm_duration:g} h")
         if self.command == "static_result":
             parts.append("static")
         if self.command == "data" and self.index not in (None, -1):
@@ -265,7 +287,7 @@ def column_value(model: Any, column: SummaryColumn) -> Any:
         )
         values = reading.apply_transform(values, column.transform)
         times = reading.sample_times(model, column.period) if statistic in TIME_STATISTICS else None
-        return evaluate(values, statistic, times)
+        return evaluate(values, statistic, times, column.storm_duration)
     graph = reading.range_graph(
         model,
         column.object,
@@ -313,148 +335,6 @@ def ofxpost_extract(model: Any, config: Any) -> Mapping[str, Any] | Partial | No
         return None
     extraction = Extraction(SECTION, model)
     return extraction.result({g.name: extract_group(extraction, g) for g in section.groups})
-
-
-# ----------------------------------------------------------------------- controller
-
-
-def utilisation(value: float, limit: str, allowable: float) -> float | None:
-    """How far ``value`` uses its allowable: ``value / max`` or ``min / value``.
-
-    Above 1 means exceeded for positive quantities; ``None`` when the denominator is 0.
-    """
-    numerator, denominator = (value, allowable) if limit == "max" else (allowable, value)
-    return None if denominator == 0 else float(numerator) / float(denominator)
-
-
-def breaches(record: FileRecord, config: Any) -> list[dict[str, Any]]:
-    """Every summary value of one file's ``record`` beyond its column's allowable.
-
-    Each breach is ``{group, label, value, limit ("max"/"min"), allowable,
-    utilisation}``, in group and column order. Nothing for a failed file, a config
-    without a summary section or a value that is not a number. The watch mode calls
-    this as each file's record arrives, before the outputs are refreshed.
-    """
-    try:
-        section: SummarySection = config.section(SECTION)
-    except KeyError:
-        return []
-    if record.failed:
-        return []
-    found = record.results.get(SECTION)
-    if not isinstance(found, dict):
-        return []
-    out: list[dict[str, Any]] = []
-    for group in section.groups:
-        values = list((found.get(group.name) or {}).get("values") or [])
-        for position, column in enumerate(group.columns):
-            allowable = column.allowable
-            if allowable is None or position >= len(values):
-                continue
-            value = values[position]
-            if not allowable.exceeded(value):
-                continue
-            limit, bound = (
-                ("max", allowable.max)
-                if allowable.max is not None and value > allowable.max
-                else ("min", allowable.min)
-            )
-            assert bound is not None
-            out.append(
-                {
-                    "group": group.name,
-                    "label": column.name,
-                    "value": float(value),
-                    "limit": limit,
-                    "allowable": float(bound),
-                    "utilisation": utilisation(float(value), limit, float(bound)),
-                }
-            )
-    return out
-
-
-class SummaryFold:
-    """The summary tables, folded record by record (see :mod:`ofxpost._finish.folding`)."""
-
-    def __init__(self, section: SummarySection, config: Any = None) -> None:
-        self.section = section
-        self.files = FileViews.for_config(SECTION, config, load_cases=True)
-        self._rows: dict[str, list[tuple[int, dict[str, Any]]]] = {
-            g.name: [] for g in section.groups
-        }
-        self._units: dict[str, list[tuple[int, list[Any]]]] = {g.name: [] for g in section.groups}
-        self._errors = feature.ErrorRows(ERROR_COLUMNS)
-        self._config = config
-        self._alerts = feature.ErrorRows(ALERT_COLUMNS)
-        self._limited = any(c.allowable is not None for g in section.groups for c in g.columns)
-
-    def add(self, record: FileRecord) -> None:
-        """Take one file's record: its row of each group and its errors."""
-        files, errors = self.files, self._errors
-        for view in files([record], dict):
-            lead = files.lead(view, facts=True)
-            for group in self.section.groups:
-                found = (view.result or {}).get(group.name)
-                found = found if isinstance(found, dict) else {}
-                if view.missing is not None:
-                    errors.add(view, group=group.name, label="(file)", message=view.missing)
-                values = list(found.get("values") or [])
-                problems = list(found.get("errors") or [])
-                self._units[group.name].append((view.index, list(found.get("units") or [])))
-                row = dict(lead)
-                for position, column in enumerate(group.columns):
-                    row[column.name] = values[position] if position < len(values) else None
-                    problem = problems[position] if position < len(problems) else None
-                    if problem:
-                        errors.add(view, group=group.name, label=column.name, message=problem)
-                self._rows[group.name].append((view.index, row))
-        if self._limited:
-            for view in files([record], dict):
-                for breach in breaches(record, self._config) if not record.failed else []:
-                    self._alerts.add(view, **breach)
-
-    def tables(self) -> dict[str, pd.DataFrame]:
-        """``summary_<group>``, ``summary_<group>_statistics`` and ``summary_errors``."""
-        section = self.section
-        tables: dict[str, pd.DataFrame] = {}
-        lead_columns = self.files.lead_columns(facts=True)
-        for group in section.groups:
-            labels = [c.name for c in group.columns]
-            frame = pd.DataFrame(
-                fileinfo.in_input_order(self._rows[group.name]), columns=[*lead_columns, *labels]
-            )
-            frame = fileinfo.fix_dtypes(frame, fileinfo.FLOAT_FACTS)
-            frame = fileinfo.value_columns(frame, labels)
-            units = fileinfo.in_input_order(self._units[group.name])
-            known = dict(zip(labels, feature.first_units(units, len(labels)), strict=True))
-            feature.set_units(frame, {**known, "start_time": "s", "stop_time": "s"})
-            limits = {
-                c.name: c.allowable.in_unit(
-                    known.get(c.name), f"summary group {group.name!r}, column {c.name!r}"
-                )
-                for c in group.columns
-                if c.allowable is not None
-            }
-            tables[f"{SECTION}_{group.name}"] = feature.add_exceeds(frame, limits)
-            if section.statistics:
-                statistics = across_files(frame, numeric_columns(frame, labels), section.statistics)
-                tables[f"{SECTION}_{group.name}_statistics"] = feature.set_units(statistics, known)
-        tables[f"{SECTION}_errors"] = self._errors.frame()
-        if self._limited:  # only with an allowable: other configs keep their tables
-            alerts = self._alerts.frame()
-            alerts = fileinfo.fix_dtypes(alerts, ["value", "allowable", "utilisation"])
-            tables[f"{SECTION}_alerts"] = alerts
-        return tables
-
-
-def group_tables(
-    records: Sequence[FileRecord], section: SummarySection, config: Any = None
-) -> dict[str, pd.DataFrame]:
-    """Build ``summary_<group>``, ``summary_<group>_statistics`` and ``summary_errors``."""
-    fold = SummaryFold(section, config)
-    for record in records:
-        fold.add(record)
-    return fold.tables()
 
 
 @hookimpl(specname="ofxpost_start_fold")

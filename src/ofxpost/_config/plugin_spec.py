@@ -26,6 +26,7 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "ofxpost.builtin.summary": "ofxpost._builtin.summary",
     "ofxpost.builtin.linked": "ofxpost._builtin.linked",
     "ofxpost.builtin.rangegraph": "ofxpost._builtin.rangegraph",
+    "ofxpost.builtin.rainflow": "ofxpost._builtin.rainflow",
     "ofxpost.builtin.timeseries": "ofxpost._builtin.timeseries",
     "ofxpost.builtin.loadmatrix": "ofxpost._builtin.loadmatrix",
     "ofxpost.builtin.excel": "ofxpost._builtin.excel",

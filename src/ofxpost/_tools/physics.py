@@ -64,14 +64,19 @@ LINE_VARIABLES: dict[str, str] = {
 
 DEFAULT_LINE_VARIABLES: tuple[str, ...] = (
     "Effective tension",
+    "Wall tension",
     "Bend moment",
+    "x bend moment",
+    "y bend moment",
     "Curvature",
     "X",
     "Y",
     "Z",
     "Declination",
 )
-"""Line variables written by default."""
+"""Line variables written by default: wall tension and the signed x/y bend
+moments are there so that riser fatigue (stress from wall tension and signed
+moments) runs on the default archives."""
 
 VESSEL_VARIABLES: dict[str, str] = {
     "X": "m",
@@ -285,9 +290,12 @@ def line_fields(
     curvature = np.interp(moved, cat.grid, cat.curvature)
     top_layer = math.sqrt(EI / (horizontal + WEIGHT * SUSPENDED))
     # a little bending at the hang-off (flex joint) from the vessel pitch
-    curvature = curvature * (1.0 + 0.002 * dynamic_t) + 0.05 * np.abs(
-        np.radians(m.pitch[:, None]) / top_layer
-    ) * np.exp(-s / top_layer)
+    curvature = curvature * (1.0 + 0.002 * dynamic_t)
+    flex = 0.05 * np.radians(m.pitch[:, None]) / top_layer * np.exp(-s / top_layer)
+    # in-plane and signed: at the hang-off the flex joint's rotation (with the pitch)
+    # dominates, so the moment there reverses
+    signed_curvature = curvature * (1.0 - np.exp(-s / top_layer)) + flex
+    curvature = curvature + np.abs(flex)  # a magnitude, as OrcaFlex's Curvature
     motion_share = np.where(suspended, sigma / SUSPENDED, 0.0)
     x_static = np.where(
         suspended,
@@ -299,8 +307,8 @@ def line_fields(
         "Effective tension": lambda: tension,
         "Wall tension": lambda: tension + 60.0 + 0.25 * (DEPTH + z_static),
         "Bend moment": lambda: EI * curvature,
-        "x bend moment": lambda: EI * curvature * 0.995,
-        "y bend moment": lambda: EI * curvature * 0.1 * np.tanh(sway / 10.0),
+        "x bend moment": lambda: EI * signed_curvature,
+        "y bend moment": lambda: EI * curvature * 0.1 * np.tanh(m.sway[:, None] / 2.0),
         "Curvature": lambda: curvature,
         "Shear force": lambda: (
             EI

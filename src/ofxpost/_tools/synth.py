@@ -9,7 +9,10 @@
 
 Each archive holds ``General``, ``Environment`` (``Elevation``), ``Vessel`` (``X``,
 ``Y``, ``Z``, ``Rotation 1-3``) and the line ``Riser`` (``Effective tension``,
-``Bend moment``, ``Curvature``, ``X``, ``Y``, ``Z``, ``Declination`` by default) at
+``Wall tension``, ``Bend moment``, signed ``x bend moment`` and ``y bend moment``
+(they reverse: the in-plane moment with the vessel pitch at the hang-off, the
+out-of-plane one with the sway), ``Curvature``, ``X``, ``Y``, ``Z``,
+``Declination`` by default) at
 End A, every node, End B and the touchdown point; a build-up stage with a negative
 start time; state ``SimulationStopped``; static values. The physics is in
 :mod:`ofxpost._tools.physics`. Output is deterministic: the same arguments give
@@ -32,17 +35,12 @@ import numpy as np
 
 from ofxpost._archive.format import (
     ARCHIVE_SUFFIX,
-    END_A,
-    END_B,
     METADATA_KEY,
     TIME_COLUMN,
-    TOUCHDOWN,
     ArchiveInfo,
-    ObjectInfo,
-    column_name,
-    node_point,
 )
 from ofxpost._tools import physics as phys
+from ofxpost._tools.layout import environment_data, layout, sample, static_values
 
 DEFAULT_DURATION = 120.0
 """Seconds simulated after the build-up."""
@@ -102,117 +100,6 @@ def _check(name: str, value: float, minimum: float = 0.0) -> None:
         raise ValueError(f"{name} must be a number > {minimum:g}, not {value!r}")
 
 
-def _environment_data(
-    hs: float, tp: float, heading: float, current: float, seed: int
-) -> dict[str, Any]:
-    """The Environment's input data, under OrcaFlex's data names."""
-    return {
-        "WaterDepth": phys.DEPTH,
-        "WaveType": "JONSWAP",
-        "WaveDirection": float(heading),
-        "WaveHs": float(hs),
-        "WaveTp": float(tp),
-        "WaveGamma": phys.GAMMA,
-        "WaveSeed": int(seed),
-        "RefCurrentSpeed": float(current),
-        "RefCurrentDirection": float(heading),
-    }
-
-
-VESSEL_DATA: dict[str, Any] = {
-    "VesselType": "Vessel type1",
-    "Draught": "Draught1",
-    "InitialX": 0.0,
-    "InitialY": 0.0,
-    "InitialZ": 0.0,
-    "InitialHeading": 0.0,
-}
-"""The vessel's input data (the vessel stays at heading 0; waves vary)."""
-
-
-def _riser_data() -> dict[str, Any]:
-    return {
-        "Length": list(phys.SECTION_LENGTHS),
-        "LineType": list(phys.SECTION_LINE_TYPES),
-        "EndAConnection": "Vessel",
-        "EndBConnection": "Anchored",
-    }
-
-
-def _layout(
-    variables: tuple[str, ...], nodes: int, environment: dict[str, Any] | None = None
-) -> list[ObjectInfo]:
-    arcs = phys.node_arclengths(nodes)
-    riser_points = [END_A, *(node_point(n) for n in range(1, nodes + 1)), END_B, TOUCHDOWN]
-    return [
-        ObjectInfo("General", "General", 1),
-        ObjectInfo(
-            "Environment",
-            "Environment",
-            3,
-            results={"Elevation": [""]},
-            units={"Elevation": "m"},
-            data=dict(environment or {}),
-        ),
-        ObjectInfo(
-            "Vessel",
-            "Vessel",
-            5,
-            results={name: [""] for name in phys.VESSEL_VARIABLES},
-            units=dict(phys.VESSEL_VARIABLES),
-            data=dict(VESSEL_DATA),
-        ),
-        ObjectInfo(
-            "Riser",
-            "Line",
-            6,
-            results={name: list(riser_points) for name in variables},
-            units={name: phys.LINE_VARIABLES[name] for name in variables},
-            node_arclengths=[float(v) for v in arcs],
-            section_ends=[float(v) for v in np.cumsum(phys.SECTION_LENGTHS)],
-            data=_riser_data(),
-        ),
-    ]
-
-
-def _sample(
-    sea: phys.Sea,
-    motion: phys.Motions,
-    arcs: np.ndarray[Any, Any],
-    variables: tuple[str, ...],
-    cat: phys.Catenary,
-) -> dict[str, np.ndarray[Any, Any]]:
-    """Every column (but time) for the motions ``motion`` (one row per sample)."""
-    offset = phys.vessel_offset(sea)
-    out: dict[str, np.ndarray[Any, Any]] = {
-        column_name("Environment", "Elevation", ""): motion.elevation
-    }
-    for name, values in phys.vessel_fields(motion, offset).items():
-        out[column_name("Vessel", name, "")] = values
-    positions = np.concatenate([[0.0], arcs, [phys.LENGTH]])[None, :]
-    fields = phys.line_fields(cat, positions, motion, offset, variables)
-    touchdown = phys.line_fields(
-        cat, phys.touchdown_arclength(motion)[:, None], motion, offset, variables
-    )
-    nodes = len(arcs)
-    for name in variables:
-        block = fields[name]
-        out[column_name("Riser", name, END_A)] = block[:, 0]
-        for n in range(1, nodes + 1):
-            out[column_name("Riser", name, node_point(n))] = block[:, n]
-        out[column_name("Riser", name, END_B)] = block[:, nodes + 1]
-        out[column_name("Riser", name, TOUCHDOWN)] = touchdown[name][:, 0]
-    return out
-
-
-def _static_values(objects: list[ObjectInfo], static: dict[str, np.ndarray[Any, Any]]) -> None:
-    for info in objects:
-        info.static = {
-            var: [float(static[column_name(info.name, var, p)][0]) for p in points]
-            for var, points in info.results.items()
-        }
-
-
 def generate_case(
     path: str | os.PathLike[str],
     *,
@@ -268,9 +155,9 @@ def generate_case(
     sea = phys.make_sea(rng, float(hs), float(tp), float(heading), float(current), start, build)
     cat = phys.catenary()
     arcs = phys.node_arclengths(nodes)
-    objects = _layout(chosen, nodes, _environment_data(hs, tp, heading, current, seed))
-    static = _sample(sea, phys.static_motions(sea), arcs, chosen, cat)
-    _static_values(objects, static)
+    objects = layout(chosen, nodes, environment_data(hs, tp, heading, current, seed))
+    static = sample(sea, phys.static_motions(sea), arcs, chosen, cat)
+    static_values(objects, static)
     wave = phys.latest_wave(sea, times)
     columns = 1 + sum(len(p) for info in objects for p in info.results.values())
     rows = chunk_rows or max(256, (32 * 1024 * 1024) // (8 * columns))
@@ -278,7 +165,7 @@ def generate_case(
     def chunks() -> Iterator[dict[str, np.ndarray[Any, Any]]]:
         for first in range(0, count, rows):
             part = times[first : first + rows]
-            data = _sample(sea, phys.motions(sea, part), arcs, chosen, cat)
+            data = sample(sea, phys.motions(sea, part), arcs, chosen, cat)
             data[TIME_COLUMN] = part
             yield data
 

@@ -204,7 +204,7 @@ class Extraction:
 
 def statistic_units(units: str | None, statistic: str | None, transform: str | None) -> str | None:
     """Units of ``statistic`` of a variable in ``units`` (``None`` when unknown)."""
-    if statistic is not None and statistic.startswith("time_of_"):
+    if statistic is not None and (statistic.startswith("time_of_") or statistic in ("tz", "tc")):
         return "s"
     if statistic is not None and statistic.startswith("arc_length_of_"):
         return None
@@ -309,9 +309,10 @@ class ErrorRows:
         """One error of ``view``'s file."""
         self._rows.append((view.index, {**view.ident, **cells}))
 
-    def frame(self) -> pd.DataFrame:
-        """The table, rows in input order."""
-        return pd.DataFrame(fileinfo.in_input_order(self._rows), columns=self.columns)
+    def frame(self, extra: Sequence[tuple[int, dict[str, Any]]] = ()) -> pd.DataFrame:
+        """The table, rows in input order (with ``extra`` ``(file index, cells)`` rows)."""
+        rows = fileinfo.in_input_order([*self._rows, *extra])
+        return pd.DataFrame(rows, columns=self.columns)
 
 
 # -------------------------------------------------------------------------- tables

@@ -138,9 +138,17 @@ class LinkedValues:
     value_at_min: float
     time_of_min: float
     linked_value_at_min: float
+    mean: float = float("nan")
+    """Mean of the primary variable over the period."""
+    std: float = float("nan")
+    """Population standard deviation of the primary variable."""
+    tz: float = float("nan")
+    """Mean up-crossing period (s) of the primary variable."""
+    tc: float = float("nan")
+    """Mean crest period (s) of the primary variable."""
 
     def as_list(self) -> list[float]:
-        """The six values, in table column order."""
+        """The ten values, in table column order."""
         return [
             self.value_at_max,
             self.time_of_max,
@@ -148,6 +156,10 @@ class LinkedValues:
             self.value_at_min,
             self.time_of_min,
             self.linked_value_at_min,
+            self.mean,
+            self.std,
+            self.tz,
+            self.tc,
         ]
 
 
@@ -159,11 +171,22 @@ def linked_statistics(
     period: PeriodSpec | None,
     object_extra: ObjectExtraSpec | None,
 ) -> dict[str, LinkedValues]:
-    """``obj.LinkedStatistics([primary, *linked], ...)`` queried once per linked variable."""
+    """``obj.LinkedStatistics([primary, *linked], ...)`` queried once per linked variable.
+
+    Each answer also carries the primary variable's ``Mean``, ``StdDev``, ``Tz``
+    and ``Tc`` from ``TimeSeriesStatistics(primary)`` of the same object.
+    """
     obj = find_object(model, object_name)
     names = [primary, *[v for v in linked if v != primary]]
     stats = obj.LinkedStatistics(
         names, period_arg(period, model), object_extra_arg(object_extra, obj)
+    )
+    series = stats.TimeSeriesStatistics(primary)
+    moments = (
+        float(series.Mean),
+        float(series.StdDev),
+        float(series.Tz),
+        float(series.Tc),
     )
     out: dict[str, LinkedValues] = {}
     for variable in linked:
@@ -175,5 +198,6 @@ def linked_statistics(
             float(answer.ValueAtMin),
             float(answer.TimeOfMin),
             float(answer.LinkedValueAtMin),
+            *moments,
         )
     return out

@@ -13,7 +13,15 @@ Statistic names (the ``statistic`` key of a column):
 ``arc_length_of_max``, ``arc_length_of_min``
                     arc length of the largest / smallest value -- range graphs only
 ``pNN``, ``pNN.N``  percentile NN (0-100), numpy's linear interpolation
+``tz``              mean up-crossing period (s), Orcina's definition -- time histories only
+``tc``              mean crest period (s), Orcina's definition -- time histories only
+``mpm``             most probable maximum over a storm of ``storm_duration`` hours:
+                    ``mean + σ·√(2·ln(D/Tz))`` (Rayleigh peaks, narrow band)
+                    -- time histories only
 ==================  ===========================================================
+
+``tz``, ``tc`` and ``mpm`` need the sample times (a constant sample interval is
+taken from them); ``tz``/``tc`` follow :func:`ofxpost._ofx.stats.time_series_statistics`.
 """
 
 from __future__ import annotations
@@ -29,10 +37,14 @@ from ofxpost._builtin.support.pandas import pd
 
 BASIC_STATISTICS: tuple[str, ...] = ("max", "min", "mean", "std", "abs_max", "rms")
 """Statistics valid for time histories and range-graph curves alike."""
-TIME_STATISTICS: tuple[str, ...] = ("time_of_max", "time_of_min")
+TIME_STATISTICS: tuple[str, ...] = ("time_of_max", "time_of_min", "tz", "tc", "mpm")
 """Statistics that only a time history has."""
 ARC_STATISTICS: tuple[str, ...] = ("arc_length_of_max", "arc_length_of_min")
 """Statistics that only a range graph has."""
+PERIOD_STATISTICS: tuple[str, ...] = ("tz", "tc")
+"""Time-history statistics that are periods (units: s)."""
+STORM_DURATION_HOURS = 3.0
+"""Default storm duration of the ``mpm`` statistic, in hours (a 3-hour sea state)."""
 
 _PERCENTILE = re.compile(r"^p(\d{1,3}(?:\.\d+)?)$")
 
@@ -62,13 +74,46 @@ Statistic = Annotated[str, AfterValidator(check_statistic)]
 """A validated statistic name."""
 
 
-def evaluate(values: Any, statistic: str, axis_values: Any = None) -> float:
+def sample_interval(times: Any) -> float:
+    """The constant sample interval of ``times`` (s).
+
+    :raises ValueError: for fewer than two samples or uneven sampling.
+    """
+    axis = np.asarray(times, dtype=float).ravel()
+    if axis.size < 2:
+        raise ValueError("fewer than two samples: no sample interval")
+    steps = np.diff(axis)
+    dt = float(np.mean(steps))
+    if dt <= 0 or float(np.max(np.abs(steps - dt))) > 1e-6 * dt + 1e-9:
+        raise ValueError("the samples are not evenly spaced in time")
+    return dt
+
+
+def most_probable_maximum(mean: float, sigma: float, tz: float, duration_s: float) -> float:
+    """Rayleigh most probable maximum: ``mean + σ·√(2·ln(D/Tz))``.
+
+    ``D/Tz`` is the number of cycles in the storm; fewer than one cycle (or an
+    undefined ``Tz``) gives NaN.
+    """
+    if not (tz > 0) or not (duration_s > tz):
+        return float("nan")
+    return mean + sigma * float(np.sqrt(2.0 * np.log(duration_s / tz)))
+
+
+def evaluate(
+    values: Any,
+    statistic: str,
+    axis_values: Any = None,
+    storm_duration: float | None = None,
+) -> float:
     """Reduce ``values`` to one number with ``statistic``.
 
     :param values: 1-D samples (a time history, or a range-graph curve).
     :param statistic: a validated statistic name.
-    :param axis_values: times (``time_of_*``) or arc lengths (``arc_length_of_*``)
-        matching ``values``.
+    :param axis_values: times (``time_of_*``, ``tz``, ``tc``, ``mpm``) or arc
+        lengths (``arc_length_of_*``) matching ``values``.
+    :param storm_duration: ``mpm`` only: the storm duration in hours
+        (default :data:`STORM_DURATION_HOURS`).
     :raises ValueError: for an empty sample or a missing axis.
     """
     data = np.asarray(values, dtype=float).ravel()
@@ -86,6 +131,18 @@ def evaluate(values: Any, statistic: str, axis_values: Any = None) -> float:
         return float(np.max(np.abs(data)))
     if statistic == "rms":
         return float(np.sqrt(np.mean(np.square(data))))
+    if statistic in ("tz", "tc", "mpm"):
+        if axis_values is None:
+            raise ValueError(f"statistic {statistic!r} needs the sample times")
+        from ofxpost._ofx.stats import time_series_statistics
+
+        found = time_series_statistics(data, sample_interval(axis_values))
+        if statistic == "tz":
+            return float(found["Tz"])
+        if statistic == "tc":
+            return float(found["Tc"])
+        hours = STORM_DURATION_HOURS if storm_duration is None else storm_duration
+        return most_probable_maximum(found["Mean"], found["StdDev"], found["Tz"], hours * 3600.0)
     if statistic in (*TIME_STATISTICS, *ARC_STATISTICS):
         if axis_values is None:
             raise ValueError(f"statistic {statistic!r} needs the sample axis")

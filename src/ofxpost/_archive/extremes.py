@@ -1,0 +1,157 @@
+"""Extreme-value statistics of stored samples, as OrcFxAPI's ``ExtremeStatistics``.
+
+``model["Riser"].ExtremeStatistics(var, period, objectExtra)`` on an archive returns
+an :class:`ExtremeStatistics` built from the stored samples; as in OrcFxAPI it is
+fitted with a specification and then queried::
+
+    extremes = riser.ExtremeStatistics("Effective tension", None, ofx.oeEndA)
+    extremes.Fit(RayleighStatisticsSpecification())
+    answer = extremes.Query(RayleighStatisticsQuery(StormDurationHours=3, RiskFactor=1))
+    answer.MostProbableExtremeValue, answer.ExtremeValueWithRiskFactor
+
+Only the **Rayleigh** model is computed here (numpy only; ofxpost does not depend
+on a statistics package): it assumes a narrow-banded Gaussian process whose peaks
+are Rayleigh distributed, with the sample's mean ``m``, population standard
+deviation ``σ`` and mean up-crossing period ``Tz`` (Orcina's definitions, see
+:mod:`ofxpost._ofx.stats`). Over a storm of ``D`` seconds there are ``N = D/Tz``
+peaks and
+
+* ``MostProbableExtremeValue = m ± σ·√(2·ln N)``;
+* ``ExtremeValueWithRiskFactor`` = the value exceeded by the storm maximum with
+  probability ``RiskFactor`` percent: ``m ± σ·√(−2·ln(1 − (1 − α)^(1/N)))``,
+  ``α = RiskFactor/100``;
+
+(``−`` for ``ExtremesToAnalyse = DistributionTail.Lower``). ``Sigma`` is σ; the
+likelihood fields (``ReturnLevel``, ``ConfidenceInterval``, ``SigmaStdError``,
+``Xi``, ``XiStdError``) are NaN. Weibull and GPD peaks-over-threshold fits
+(``LikelihoodStatisticsSpecification``) need OrcaFlex: they raise
+:class:`~ofxpost.errors.NotInArchiveError`. These numbers follow Orcina's
+documented model; they are checked against closed forms, not against OrcaFlex.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ofxpost._ofx import names as ofx
+from ofxpost._ofx import stats
+from ofxpost.errors import NotInArchiveError
+
+_LIKELIHOOD_FIELDS = ("ReturnLevel", "SigmaStdError", "Xi", "XiStdError")
+
+
+def RayleighStatisticsSpecification(ExtremesToAnalyse: Any = None) -> Any:
+    """The Rayleigh model's specification (``ExtremesToAnalyse``: upper tail by default)."""
+    tail = ofx.DistributionTail.Upper if ExtremesToAnalyse is None else ExtremesToAnalyse
+    return ofx.objectFromDict(
+        {"Distribution": ofx.ExtremeValueDistribution.Rayleigh, "ExtremesToAnalyse": tail}
+    )
+
+
+def LikelihoodStatisticsSpecification(
+    Distribution: Any, Threshold: float, DeclusterPeriod: float, ExtremesToAnalyse: Any = None
+) -> Any:
+    """A Weibull/GPD peaks-over-threshold specification (fitting it needs OrcaFlex)."""
+    tail = ofx.DistributionTail.Upper if ExtremesToAnalyse is None else ExtremesToAnalyse
+    return ofx.objectFromDict(
+        {
+            "Distribution": Distribution,
+            "Threshold": Threshold,
+            "DeclusterPeriod": DeclusterPeriod,
+            "ExtremesToAnalyse": tail,
+        }
+    )
+
+
+def RayleighStatisticsQuery(StormDurationHours: float, RiskFactor: float) -> Any:
+    """A Rayleigh query: storm duration (hours) and risk factor (percent)."""
+    return ofx.objectFromDict({"StormDurationHours": StormDurationHours, "RiskFactor": RiskFactor})
+
+
+def LikelihoodStatisticsQuery(StormDurationHours: float, ConfidenceLevel: float) -> Any:
+    """A likelihood query: storm duration (hours) and confidence level (percent)."""
+    return ofx.objectFromDict(
+        {"StormDurationHours": StormDurationHours, "ConfidenceLevel": ConfidenceLevel}
+    )
+
+
+class ExtremeStatistics:
+    """Extreme-value statistics of one sampled variable (OrcFxAPI's class).
+
+    :param values: the samples.
+    :param sampleInterval: their constant interval (s).
+    :param where: what the samples are, for error messages.
+    """
+
+    def __init__(self, values: Any, sampleInterval: float, where: str = "samples") -> None:
+        self._values = stats.as_values(values)
+        self._interval = float(sampleInterval)
+        self._where = where
+        self._fit: dict[str, float] | None = None
+        self._lower = False
+
+    def Fit(self, specification: Any) -> None:
+        """Fit the model of ``specification`` (only Rayleigh is available here).
+
+        :raises NotInArchiveError: for a Weibull/GPD likelihood specification.
+        :raises ofx.DLLError: when the samples define no Tz (fewer than two up-crossings).
+        """
+        distribution = getattr(specification, "Distribution", None)
+        if distribution != ofx.ExtremeValueDistribution.Rayleigh:
+            raise NotInArchiveError(
+                f"{self._where}: the {_name(distribution)} extreme-value fit is computed by "
+                "OrcaFlex; ofxpost fits the Rayleigh model only "
+                "(RayleighStatisticsSpecification)"
+            )
+        tail = getattr(specification, "ExtremesToAnalyse", ofx.DistributionTail.Upper)
+        self._lower = tail == ofx.DistributionTail.Lower
+        found = stats.time_series_statistics(self._values, self._interval)
+        if not found["Tz"] > 0 or not found["StdDev"] > 0:
+            raise ofx.DLLError(
+                ofx.StatusCode.ExtremeStatisticsFailed,
+                f"{self._where}: no Rayleigh fit: the samples have no mean up-crossing "
+                "period (fewer than two up-crossings, or a constant signal)",
+            )
+        self._fit = {"Mean": found["Mean"], "StdDev": found["StdDev"], "Tz": found["Tz"]}
+
+    def Query(self, query: Any) -> Any:
+        """``MostProbableExtremeValue, ExtremeValueWithRiskFactor, ReturnLevel,
+        ConfidenceInterval, Sigma, SigmaStdError, Xi, XiStdError`` for ``query``."""
+        if self._fit is None:
+            raise ofx.DLLError(
+                ofx.StatusCode.ExtremeStatisticsFailed,
+                f"{self._where}: call Fit(...) before Query(...)",
+            )
+        hours = float(query.StormDurationHours)
+        risk = float(getattr(query, "RiskFactor", math.nan))
+        mean, sigma, tz = self._fit["Mean"], self._fit["StdDev"], self._fit["Tz"]
+        peaks = hours * 3600.0 / tz
+        sign = -1.0 if self._lower else 1.0
+        mpm = mean + sign * sigma * math.sqrt(2.0 * math.log(peaks)) if peaks > 1 else math.nan
+        at_risk = math.nan
+        if peaks > 0 and 0.0 < risk < 100.0:
+            single = 1.0 - (1.0 - risk / 100.0) ** (1.0 / peaks)
+            at_risk = mean + sign * sigma * math.sqrt(-2.0 * math.log(single))
+        answer: dict[str, Any] = {
+            "MostProbableExtremeValue": mpm,
+            "ExtremeValueWithRiskFactor": at_risk,
+            "ConfidenceInterval": ofx.objectFromDict({"Lower": math.nan, "Upper": math.nan}),
+            "Sigma": sigma,
+        }
+        answer.update({name: math.nan for name in _LIKELIHOOD_FIELDS})
+        return ofx.objectFromDict(answer)
+
+    @property
+    def values(self) -> np.ndarray[Any, Any]:
+        """The samples fitted."""
+        return self._values
+
+
+def _name(distribution: Any) -> str:
+    try:
+        return str(ofx.ExtremeValueDistribution(distribution).name)
+    except (ValueError, TypeError):
+        return repr(distribution)
