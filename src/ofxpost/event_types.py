@@ -85,6 +85,50 @@ class Envelope(TypedDict):
     level: Level
 
 
+class ErrorFields(TypedDict):
+    """The fields that attribute a failure (``file_failed``, ``extractor_failed``).
+
+    Not an event: the failure events have these fields too.
+    """
+
+    hook: NotRequired[
+        Annotated[
+            str | None,
+            Description(
+                "The hook the plugin was running (for a crash or a timeout: the last "
+                "hook the worker entered)."
+            ),
+        ]
+    ]
+    exception_type: NotRequired[
+        Annotated[str | None, Description("The exception's module and qualified name.")]
+    ]
+    traceback: NotRequired[
+        Annotated[
+            str | None,
+            Description("The traceback, cut to its last 4000 characters (full in the report)."),
+        ]
+    ]
+    distribution: NotRequired[
+        Annotated[
+            str | None,
+            Description("'<name> <version>' of the plugin's installed distribution, if known."),
+        ]
+    ]
+    error_report: NotRequired[
+        Annotated[
+            str | None,
+            Description("Path of the file's errors/*.json report (null: reports are off)."),
+        ]
+    ]
+
+
+PLUGIN_AT_DEATH = Description(
+    "The plugin the worker was running when it died or was killed (null: unknown)."
+)
+HOOK_AT_DEATH = Description("The hook the worker was running when it died or was killed.")
+
+
 class BatchStarted(Envelope):
     """``batch_started``: the first event of a batch."""
 
@@ -153,6 +197,8 @@ class FileTimeout(Envelope):
     timeout_s: float
     worker_pid: NotRequired[int | None]
     worker: NotRequired[Annotated[str, WORKER_ADDRESS]]
+    plugin: NotRequired[Annotated[str | None, PLUGIN_AT_DEATH]]
+    hook: NotRequired[Annotated[str | None, HOOK_AT_DEATH]]
 
 
 class WorkerCrashed(Envelope):
@@ -165,9 +211,11 @@ class WorkerCrashed(Envelope):
     attempt: NotRequired[Annotated[int, Minimum(1)]]
     message: NotRequired[str]
     worker: NotRequired[Annotated[str, WORKER_ADDRESS]]
+    plugin: NotRequired[Annotated[str | None, PLUGIN_AT_DEATH]]
+    hook: NotRequired[Annotated[str | None, HOOK_AT_DEATH]]
 
 
-class ExtractorFailed(Envelope):
+class ExtractorFailed(Envelope, ErrorFields):
     """``extractor_failed``: one extractor raised on a file."""
 
     file: str
@@ -190,7 +238,7 @@ class FileFinished(Envelope):
     log: NotRequired[str | None]
 
 
-class FileFailed(Envelope):
+class FileFailed(Envelope, ErrorFields):
     """``file_failed``: a file produced no results."""
 
     file: str

@@ -44,6 +44,7 @@ from ofxpost._engine.direct import DirectDispatch
 from ofxpost._engine.execution import Execution
 from ofxpost._engine.pool_failure import announce_fallback, announce_refusal, not_run_record
 from ofxpost._engine.retry import RetryCounters, RetryDecision, RetryPolicy, decide
+from ofxpost._events.attribution import Attribution
 from ofxpost._events.emitter import EventEmitter
 from ofxpost._executors.local import create_executor, create_local_pool, create_sequential_executor
 from ofxpost._executors.prestart import release as release_prestarted
@@ -91,6 +92,9 @@ class Orchestrator:
         self._succeeded = 0
         self._reused = 0
         self.finisher = Finisher(self.pm, self.store, emitter, self._observe)
+        self.attribution = Attribution(
+            self.pm, plan.output_dir.absolute(), plan.config.parallel_processing.save_error_reports
+        )
         self._pool_start_begun = False
         self._pool_starting = threading.Event()
         self._start_lock = threading.Lock()
@@ -599,6 +603,7 @@ class Orchestrator:
                     index=job.index,
                     plugin=error.plugin,
                     message=error.message,
+                    **self.attribution.fields(error, job),
                 )
         if record.status is FileStatus.FAILED:
             error = record.error or ErrorRecord(ErrorKind.UNKNOWN, "no error recorded")
@@ -615,6 +620,7 @@ class Orchestrator:
                 attempts=record.attempts,
                 duration_s=round(record.duration_s, 6),
                 log=record.log,
+                **self.attribution.fields(error, job),
             )
         else:
             if record.status is FileStatus.PARTIAL:

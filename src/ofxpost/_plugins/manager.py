@@ -31,7 +31,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -68,7 +68,7 @@ class BrokenPlugin:
     """A plugin that could not be loaded (what ``ofxpost plugins`` lists as broken)."""
 
     name: str
-    """Its plugin name (entry-point name, module name or file path)."""
+    """Its plugin name (entry-point name, module name, or the local file's name)."""
     origin: str
     """Where it comes from: ``<distribution> <version>``, ``config`` or ``local file``."""
     reason: str
@@ -204,10 +204,12 @@ def build_plugin_manager(
     if spec.local_file is not None and not (
         {str(spec.local_file), spec.local_file.name} & disabled
     ):
-        name = str(spec.local_file)
+        # its label is the file name, short and stable (the full path would make
+        # every output folder a new label in logs and metrics)
+        name = spec.local_file.name
         try:
             _register(pm, _import_local_file(spec.local_file), name)
-            origins[name] = ("local file", f"local plugin file {name}")
+            origins[name] = ("local file", f"local plugin file {spec.local_file}")
         except PluginError as exc:
             fail(name, "local file", str(exc))
     for name, origin, message in _unknown_hooks(pm, origins):
@@ -365,7 +367,12 @@ class ImplOutcome:
 
 
 def call_each(
-    caller: Any, /, *, contain_base_exceptions: bool = False, **kwargs: Any
+    caller: Any,
+    /,
+    *,
+    contain_base_exceptions: bool = False,
+    before: Callable[[str, str], None] | None = None,
+    **kwargs: Any,
 ) -> list[ImplOutcome]:
     """Call every implementation of a hook on its own, capturing each one's error.
 
@@ -379,12 +386,17 @@ def call_each(
     With ``contain_base_exceptions``, a ``BaseException`` (``sys.exit()``,
     ``KeyboardInterrupt``) is captured too: for plugin code that runs on behalf of one
     file, where such an exception belongs to the file, never to the batch.
+
+    ``before(hook, plugin)``, when given, is called before each implementation (the
+    worker marks where it is, so a crash or a timeout can name the plugin).
     """
     caught: type[BaseException] = BaseException if contain_base_exceptions else Exception
     impls = [i for i in caller.get_hookimpls() if not (i.hookwrapper or i.wrapper)]
     trace = _env_flag(TRACE_ENV)
     outcomes: list[ImplOutcome] = []
     for impl in sorted(impls, key=lambda i: (_rank(i.plugin_name), i.plugin_name)):
+        if before is not None:
+            before(caller.name, impl.plugin_name)
         start = time.perf_counter()
         try:
             value = impl.function(*[kwargs[arg] for arg in impl.argnames])
