@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from concurrent.futures import Future
-from typing import Any, Protocol
+from typing import Protocol
 
 import anyio
 
@@ -21,6 +21,7 @@ from ofxpost._config.plan import Plan
 from ofxpost._core.records import ErrorKind, ErrorRecord, FileRecord, FileStatus, Job
 from ofxpost._engine.inbox import LoopInbox
 from ofxpost._events.emitter import EventEmitter
+from ofxpost._events.fields import WorkerFields
 from ofxpost._executors.protocol import FileExecutor
 from ofxpost._worker.capture import existing_log
 from ofxpost._worker.whereabouts import Whereabouts, read_marker, where_fields
@@ -36,7 +37,7 @@ class Deadline(Protocol):
     deadline: float
 
 
-def worker_fields(worker: WorkerId | None) -> dict[str, Any]:
+def worker_fields(worker: WorkerId | None) -> WorkerFields:
     """Event fields naming a worker: ``worker_pid`` for a pid, ``worker`` for an address."""
     if isinstance(worker, str):
         return {"worker_pid": None, "worker": worker}
@@ -156,7 +157,7 @@ class Execution:
             level="error",
             file=str(job.path),
             index=job.index,
-            timeout_s=timeout,
+            timeout_s=timeout if timeout is not None else 0.0,  # never None here
             **worker_fields(worker),
             **where_fields(where),
         )

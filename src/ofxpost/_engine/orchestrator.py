@@ -46,6 +46,7 @@ from ofxpost._engine.pool_failure import announce_fallback, announce_refusal, no
 from ofxpost._engine.retry import RetryCounters, RetryDecision, RetryPolicy, decide
 from ofxpost._events.attribution import Attribution
 from ofxpost._events.emitter import EventEmitter
+from ofxpost._events.fields import ModeExtras, finished_status, kind_name, mode_name
 from ofxpost._executors.local import create_executor, create_local_pool, create_sequential_executor
 from ofxpost._executors.prestart import release as release_prestarted
 from ofxpost._executors.protocol import ExecutorFactory, FileExecutor
@@ -248,7 +249,7 @@ class Orchestrator:
                 level="error",
                 file=str(job.path),
                 index=job.index,
-                kind=str(record.kind),
+                kind=kind_name(record.kind),
                 message=message,
                 plugin=None,
                 worker_pid=None,
@@ -391,7 +392,7 @@ class Orchestrator:
     def _mode_selected(self) -> None:
         executor = self.executor
         plan = self.plan
-        fields: dict[str, Any] = {}
+        fields: ModeExtras = {}
         mode: str = plan.mode
         reason = plan.mode_reason
         if plan.mode == "parallel" and executor is not None and executor.name != plan.mode:
@@ -400,8 +401,15 @@ class Orchestrator:
         if executor is not None and executor.address is not None:
             fields["address"] = executor.address
         if self._fell_back:
-            fields.update(level="warning", fallback=True)
-        self.emitter.emit("mode_selected", mode=mode, reason=reason, workers=plan.workers, **fields)
+            fields["fallback"] = True
+        self.emitter.emit(
+            "mode_selected",
+            level="warning" if self._fell_back else "info",
+            mode=mode_name(mode),
+            reason=reason,
+            workers=plan.workers,
+            **fields,
+        )
 
     def _fail_unstarted(self, reason: str) -> None:
         """Fail every file: the executor could not start (``on_pool_failure: error``)."""
@@ -580,7 +588,7 @@ class Orchestrator:
             file=str(job.path),
             index=job.index,
             attempt=decision.counters.attempt,
-            kind=str(error.kind),
+            kind=kind_name(error.kind),
             delay_s=round(decision.delay_s, 3),
             message=error.message,
         )
@@ -613,7 +621,7 @@ class Orchestrator:
                 level="error",
                 file=str(job.path),
                 index=job.index,
-                kind=str(error.kind),
+                kind=kind_name(error.kind),
                 message=error.message,
                 plugin=error.plugin,
                 worker_pid=record.worker_pid,
@@ -633,7 +641,7 @@ class Orchestrator:
                 "file_finished",
                 file=str(job.path),
                 index=job.index,
-                status=str(record.status),
+                status=finished_status(record.status),
                 duration_s=round(record.duration_s, 6),
                 worker_pid=record.worker_pid,
                 peak_rss=record.peak_rss,

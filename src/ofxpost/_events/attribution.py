@@ -74,4 +74,3 @@ class Attribution:
             "distribution": self.distribution(error.plugin),
             "error_report": self.report(job),
         }
-

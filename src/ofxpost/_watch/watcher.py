@@ -46,6 +46,7 @@ from ofxpost._core.result import BatchResult
 from ofxpost._engine.batch import ConfigSource, _config
 from ofxpost._engine.orchestrator import Orchestrator
 from ofxpost._events.emitter import Event, EventEmitter, Sink
+from ofxpost._events.fields import watch_reason
 from ofxpost._executors.local import create_executor
 from ofxpost._executors.protocol import FileExecutor, JobStarted
 from ofxpost._store.lock import OutputDirLock
@@ -486,7 +487,7 @@ async def watch_batch(
             emitter.emit(
                 "watch_finished",
                 level="info" if code == 0 else "warning",
-                reason=reason,
+                reason=watch_reason(reason),
                 exit_code=code,
                 done=last.total if last else 0,
                 failed=(last.failed + last.partial) if last else 0,

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ofxpost._core.records import Job
+from ofxpost._events.fields import WhereFields
 
 HOOKS_DIR = Path(".ofxpost") / "hooks"
 """Where the markers live, under ``output_dir``."""
@@ -108,7 +109,7 @@ def read_marker(output_dir: Path, job: Job) -> Whereabouts | None:
     return Whereabouts(hook=hook, plugin=plugin or None)
 
 
-def where_fields(where: Whereabouts | None) -> dict[str, str | None]:
+def where_fields(where: Whereabouts | None) -> WhereFields:
     """Event fields naming where a worker was (``plugin``, ``hook``); none when unknown."""
     if where is None:
         return {}
