@@ -91,6 +91,7 @@ if TYPE_CHECKING:
         run,
         run_batch,
     )
+    from ofxpost._engine.cancel import CancelHandle
     from ofxpost._events.emitter import SCHEMA_VERSION, Event, event_schema, validate_event
     from ofxpost._events.metrics import MetricsSink
     from ofxpost._events.sink_thread import ThreadedSink
@@ -99,6 +100,7 @@ if TYPE_CHECKING:
     from ofxpost._watch.watcher import WatchResult, watch, watch_batch
 
 _LAZY: dict[str, str] = {
+    "CancelHandle": "ofxpost._engine.cancel",
     "BatchStream": "ofxpost._engine.batch",
     "RunOptions": "ofxpost._engine.batch",
     "load_config_async": "ofxpost._engine.batch",
@@ -201,6 +203,7 @@ __all__ = [
     "ArtifactError",
     "BatchResult",
     "BatchStream",
+    "CancelHandle",
     "Config",
     "ConfigError",
     "EncodeError",

@@ -26,6 +26,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream
 from ofxpost._config.model import Config, suggest
 from ofxpost._config.plan import Plan, make_plan
 from ofxpost._core.result import BatchResult
+from ofxpost._engine.cancel import CancelHandle
 from ofxpost._engine.orchestrator import Orchestrator
 from ofxpost._events.emitter import Event, EventEmitter, Sink
 from ofxpost._executors.prestart import Prestart, prestart_for
@@ -60,6 +61,9 @@ class RunOptions(TypedDict, total=False):
     (advanced; see :mod:`ofxpost._executors.protocol`)."""
     pool_factory: ExecutorFactory
     """Former name of ``executor`` (still accepted)."""
+    cancel: CancelHandle | None
+    """A :class:`~ofxpost.CancelHandle`: its ``cancel()``, from any thread, stops the
+    batch as Ctrl-C does; the result is then returned with ``exit_code`` 130."""
 
 
 OPTION_NAMES = tuple(RunOptions.__annotations__)
@@ -95,6 +99,10 @@ def check_options(options: Mapping[str, Any], *, with_plan: bool = False) -> Non
             or not all(callable(s) for s in value)
         ):
             raise ConfigError(f"option 'sinks': expected a list of callables (got {value!r})")
+        if name == "cancel" and value is not None and not isinstance(value, CancelHandle):
+            raise ConfigError(
+                f"option 'cancel': expected an ofxpost.CancelHandle (got {value!r})"
+            )
     if with_plan:
         for name in ("workers", "sequential", "in_process"):
             if options.get(name) not in (None, False):
@@ -246,7 +254,20 @@ async def _run_prepared(prepared: _Prepared, options: Mapping[str, Any]) -> Batc
             resume=bool(options.get("resume", False)),
             executor=options.get("executor") or options.get("pool_factory"),
         )
-        return await orchestrator.run()
+        handle: CancelHandle | None = options.get("cancel")
+        if handle is None:
+            return await orchestrator.run()
+        with anyio.CancelScope() as scope:
+            detach = handle.attach(scope)
+            try:
+                return await orchestrator.run()
+            finally:
+                detach()
+        # cancelled through the handle: the batch concluded (outputs marked partial)
+        result: BatchResult | None = getattr(orchestrator, "result", None)
+        if result is None:  # run() always concludes before the cancellation leaves it
+            raise RuntimeError("the cancelled batch left no result")
+        return result
     finally:
         prepared.release()
 
