@@ -148,6 +148,15 @@ class ModeSelected(Envelope):
     workers: Annotated[int, Minimum(1)]
     pool_start_s: NotRequired[Annotated[float, Minimum(0)]]
     address: NotRequired[Annotated[str, Description("Scheduler address of the Dask executor.")]]
+    executor: NotRequired[
+        Annotated[
+            str,
+            Description(
+                "Name of the executor that runs the files: parallel (the local process "
+                "pool), sequential, dask, or a custom executor's name (mode is then parallel)."
+            ),
+        ]
+    ]
     fallback: NotRequired[
         Annotated[
             bool,

@@ -256,20 +256,27 @@ async def _run_prepared(prepared: _Prepared, options: Mapping[str, Any]) -> Batc
         )
         handle: CancelHandle | None = options.get("cancel")
         if handle is None:
-            return await orchestrator.run()
+            return _described(await orchestrator.run(), orchestrator)
         with anyio.CancelScope() as scope:
             detach = handle.attach(scope)
             try:
-                return await orchestrator.run()
+                return _described(await orchestrator.run(), orchestrator)
             finally:
                 detach()
         # cancelled through the handle: the batch concluded (outputs marked partial)
         result: BatchResult | None = getattr(orchestrator, "result", None)
         if result is None:  # run() always concludes before the cancellation leaves it
             raise RuntimeError("the cancelled batch left no result")
-        return result
+        return _described(result, orchestrator)
     finally:
         prepared.release()
+
+
+def _described(result: BatchResult, orchestrator: Orchestrator) -> BatchResult:
+    """``result`` naming the executor that ran the files (``mode`` ``dask`` on Dask)."""
+    executor = orchestrator.executor
+    name = executor.name if executor is not None else None
+    return replace(result, mode="dask" if name == "dask" else result.mode, executor=name)
 
 
 async def run_batch(config: ConfigSource | Plan, **options: Unpack[RunOptions]) -> BatchResult:

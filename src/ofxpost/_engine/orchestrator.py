@@ -398,6 +398,8 @@ class Orchestrator:
         if plan.mode == "parallel" and executor is not None and executor.name != plan.mode:
             mode = executor.name
             reason = f"{plan.workers} files at a time on {executor.name} at {executor.address}"
+        if executor is not None:
+            fields["executor"] = executor.name
         if executor is not None and executor.address is not None:
             fields["address"] = executor.address
         if self._fell_back:

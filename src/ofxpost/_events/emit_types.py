@@ -30,6 +30,7 @@ class ModeSelectedFields(TypedDict):
     workers: int
     pool_start_s: NotRequired[float]
     address: NotRequired[str]
+    executor: NotRequired[str]
     fallback: NotRequired[bool]
 
 

@@ -35,6 +35,7 @@ class ModeExtras(TypedDict, total=False):
 
     address: str
     fallback: bool
+    executor: str
 
 
 def _one_of(value: str, literal: Any) -> Any:
@@ -63,8 +64,9 @@ ModeName = Literal["parallel", "sequential", "dask"]
 
 
 def mode_name(mode: str) -> ModeName:
-    """The ``mode`` of ``mode_selected`` (an executor's name)."""
-    result: ModeName = _one_of(mode, ModeName)
+    """The ``mode`` of ``mode_selected`` for an executor's name: a custom executor
+    (named otherwise) runs files in parallel; its name is the ``executor`` field."""
+    result: ModeName = _one_of(mode, ModeName) if mode in typing.get_args(ModeName) else "parallel"
     return result
 
 
