@@ -311,7 +311,10 @@ class BatchStream:
     """Events of a running batch as an async iterator, then its result.
 
     Get one from :func:`open_batch`; iterate it with ``async for``. Iteration ends
-    after ``batch_finished``; :attr:`result` is then set.
+    after ``batch_finished``; :attr:`result` is then set. Breaking out of the loop
+    loses nothing: a later ``async for`` goes on with the next event. Whatever the
+    consumer does, :attr:`final` is the ``batch_finished`` event once the batch has
+    ended -- also when the block was left early and the batch was cancelled.
     """
 
     def __init__(self, receive: MemoryObjectReceiveStream[Event]) -> None:
@@ -320,12 +323,17 @@ class BatchStream:
         """The batch's result, once iteration has ended."""
         self.error: BaseException | None = None
         """The exception that stopped the batch, if any."""
+        self.final: Event | None = None
+        """The ``batch_finished`` event, once the batch has ended (``None`` before, or
+        when the batch stopped before it could be emitted)."""
 
     def __aiter__(self) -> AsyncIterator[Event]:
         return self._events()
 
     async def _events(self) -> AsyncIterator[Event]:
-        async with self._receive:
+        # the stream is closed by open_batch, not here: a ``break`` keeps the events
+        # that follow for the next iteration
+        with contextlib.suppress(anyio.ClosedResourceError):
             async for event in self._receive:
                 yield event
 
@@ -345,7 +353,9 @@ async def open_batch(
 
     ``options`` are those of :func:`run_batch`. Config, option, input and
     ``output_dir`` errors are raised here, before the batch starts. Leaving the block
-    early cancels the batch (outputs are then written marked partial).
+    early cancels the batch (outputs are then written marked partial); the block's
+    exit waits for the batch to conclude, so :attr:`BatchStream.final` then holds its
+    ``batch_finished`` event (``cancelled: true``, ``exit_code`` 130).
     """
     _require_asyncio("open_batch()")
     prepared = await _prepare_off_loop(config, options)
@@ -353,6 +363,8 @@ async def open_batch(
     stream = BatchStream(receive)
 
     def forward(event: Event) -> None:
+        if event.get("event") == "batch_finished":
+            stream.final = event  # kept for a consumer that left early
         # a consumer that stopped listening must not disturb the batch
         with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
             send.send_nowait(event)
@@ -376,6 +388,7 @@ async def open_batch(
                 if stream.result is None:
                     tg.cancel_scope.cancel()
     finally:
+        receive.close()
         prepared.release()
 
 
