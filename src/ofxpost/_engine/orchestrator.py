@@ -42,7 +42,12 @@ from ofxpost._core.result import BatchResult, FileFailure
 from ofxpost._engine.admission import Admission, dispatch_order
 from ofxpost._engine.direct import DirectDispatch
 from ofxpost._engine.execution import Execution
-from ofxpost._engine.pool_failure import announce_fallback, announce_refusal, not_run_record
+from ofxpost._engine.pool_failure import (
+    announce_fallback,
+    announce_refusal,
+    not_run_record,
+    worker_plugin_failure,
+)
 from ofxpost._engine.retry import RetryCounters, RetryDecision, RetryPolicy, decide
 from ofxpost._events.attribution import Attribution
 from ofxpost._events.emitter import EventEmitter
@@ -371,7 +376,9 @@ class Orchestrator:
                     else "the process pool could not be started"
                 )
                 reason = f"{what} ({type(exc).__name__}: {exc})"
-                if plan.config.parallel_processing.on_pool_failure == "error":
+                broken_plugin = worker_plugin_failure(exc)  # never run around it
+                reason = broken_plugin or reason
+                if plan.config.parallel_processing.on_pool_failure == "error" or broken_plugin:
                     release_prestarted(plan.config)
                     announce_refusal(self.emitter, reason)
                     raise PoolStartFailed(reason) from exc
