@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import threading
 import time
@@ -55,7 +56,7 @@ from ofxpost._events.fields import ModeExtras, finished_status, kind_name, mode_
 from ofxpost._executors.local import create_executor, create_local_pool, create_sequential_executor
 from ofxpost._executors.prestart import release as release_prestarted
 from ofxpost._executors.protocol import ExecutorFactory, FileExecutor
-from ofxpost._finish.finishing import Finisher
+from ofxpost._finish.finishing import Finisher, plugin_distribution
 from ofxpost._plugins.manager import call_each, get_plugin_manager
 from ofxpost._store.store import ResultStore
 from ofxpost._version import __version__
@@ -99,7 +100,9 @@ class Orchestrator:
         self._reused = 0
         self.finisher = Finisher(self.pm, self.store, emitter, self._observe)
         self.attribution = Attribution(
-            self.pm, plan.output_dir.absolute(), plan.config.parallel_processing.save_error_reports
+            functools.partial(plugin_distribution, self.pm),
+            plan.output_dir.absolute(),
+            plan.config.parallel_processing.save_error_reports,
         )
         self._pool_start_begun = False
         self._pool_starting = threading.Event()

@@ -11,9 +11,8 @@ written).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-
-import pluggy
 
 from ofxpost._core.records import ErrorRecord, Job
 from ofxpost.event_types import ErrorFields
@@ -42,8 +41,12 @@ def error_report_path(output_dir: Path, job: Job) -> Path:
 class Attribution:
     """Builds the attribution fields of one batch's failure events (see the module)."""
 
-    def __init__(self, pm: pluggy.PluginManager, output_dir: Path, reports: bool) -> None:
-        self.pm = pm
+    def __init__(
+        self, distribution: Callable[[str], str | None], output_dir: Path, reports: bool
+    ) -> None:
+        self._distribution = distribution
+        """Finds a plugin's ``"<name> <version>"`` (given by the caller: a lower layer
+        than the plugin manager's owner)."""
         self.output_dir = output_dir
         self.reports = reports
         self._dists: dict[str, str | None] = {}
@@ -53,10 +56,8 @@ class Attribution:
         if plugin is None:
             return None
         if plugin not in self._dists:
-            from ofxpost._finish.finishing import plugin_distribution
-
             try:
-                self._dists[plugin] = plugin_distribution(self.pm, plugin)
+                self._dists[plugin] = self._distribution(plugin)
             except Exception:
                 self._dists[plugin] = None
         return self._dists[plugin]
