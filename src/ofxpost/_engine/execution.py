@@ -21,10 +21,10 @@ from ofxpost._config.plan import Plan
 from ofxpost._core.records import ErrorKind, ErrorRecord, FileRecord, FileStatus, Job
 from ofxpost._engine.inbox import LoopInbox
 from ofxpost._events.emitter import EventEmitter
-from ofxpost._events.fields import WorkerFields
+from ofxpost._events.fields import WorkerFields, where_fields
 from ofxpost._executors.protocol import FileExecutor
 from ofxpost._worker.capture import existing_log
-from ofxpost._worker.whereabouts import Whereabouts, read_marker, where_fields
+from ofxpost._worker.whereabouts import Whereabouts, read_marker
 from ofxpost._worker.worker import error_record, format_traceback
 from ofxpost.errors import MemoryLimitExceeded, RemoteError, TaskKilled, WorkerDied, WorkerId
 

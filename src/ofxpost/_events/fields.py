@@ -10,7 +10,7 @@ a typo never reaches the stream.
 from __future__ import annotations
 
 import typing
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, Protocol, TypedDict
 
 from ofxpost._core.records import ErrorKind, FileStatus
 from ofxpost.event_types import ErrorKindName
@@ -28,6 +28,21 @@ class WhereFields(TypedDict, total=False):
 
     plugin: str | None
     hook: str | None
+
+
+class _Where(Protocol):
+    @property
+    def hook(self) -> str: ...
+    @property
+    def plugin(self) -> str | None: ...
+
+
+def where_fields(where: _Where | None) -> WhereFields:
+    """``plugin`` and ``hook`` of a worker's last mark (none when unknown; see
+    :mod:`ofxpost._worker.whereabouts`)."""
+    if where is None:
+        return {}
+    return {"plugin": where.plugin, "hook": where.hook}
 
 
 class ModeExtras(TypedDict, total=False):

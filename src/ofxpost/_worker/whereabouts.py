@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ofxpost._core.records import Job
-from ofxpost._events.fields import WhereFields
 
 HOOKS_DIR = Path(".ofxpost") / "hooks"
 """Where the markers live, under ``output_dir``."""
@@ -108,9 +107,3 @@ def read_marker(output_dir: Path, job: Job) -> Whereabouts | None:
         return None
     return Whereabouts(hook=hook, plugin=plugin or None)
 
-
-def where_fields(where: Whereabouts | None) -> WhereFields:
-    """Event fields naming where a worker was (``plugin``, ``hook``); none when unknown."""
-    if where is None:
-        return {}
-    return {"plugin": where.plugin, "hook": where.hook}
