@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import psutil
 import pytest
 
 import ofxpost
@@ -28,6 +29,14 @@ def client() -> Iterator[Any]:
         )
     with cluster, distributed.Client(cluster) as client:
         yield client
+    # the worker threads lived in this process: so do the child pools they kept
+    from ofxpost._executors import dask_task
+
+    with dask_task._POOLS_LOCK:
+        pools = list(dask_task._POOLS.values())
+        dask_task._POOLS.clear()
+    for pool in pools:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def test_dask_executor_refuses_what_is_not_a_client() -> None:
@@ -57,3 +66,13 @@ def test_a_callers_client_runs_the_batch_and_stays_open(
     again = ofxpost.run(config, executor=executor)  # the same client serves a second batch
     assert again.exit_code == 0 and again.mode == "dask"
     assert client.status == "running"
+
+
+def test_no_child_process_outlives_the_client_fixture() -> None:
+    """Runs after the batch test above (file order): its fixture stopped the children."""
+    alive = [
+        p
+        for p in psutil.Process().children(recursive=True)
+        if "resource_tracker" not in " ".join(p.cmdline())
+    ]
+    assert alive == []
