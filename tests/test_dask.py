@@ -48,6 +48,7 @@ def _local_tables(toy_batch: ToyBatch, n: int, folder: str) -> dict[str, bytes]:
     config = toy_batch(n, folder=folder)
     result = ofxpost.run(config)
     assert result.exit_code == 0 and result.mode == "parallel"
+    assert result.executor == "parallel"  # the local process pool
     return _tables(config)
 
 
@@ -61,9 +62,11 @@ def test_local_cluster_tables_identical_to_local_pool(
     config = toy_batch(8, folder="dask_local", parallel=_dask_config())
     result = ofxpost.run(config, on_event=events)
     assert result.exit_code == 0 and result.succeeded == 8
+    assert (result.mode, result.executor) == ("dask", "dask")  # not "parallel"
     assert _tables(config) == expected
     (mode,) = events.named("mode_selected")
     assert mode["mode"] == "dask" and mode["address"].startswith("tcp://")
+    assert mode["executor"] == "dask"
     started = events.named("file_started")
     assert len(started) == 8
     assert all(e["worker"].startswith("tcp://") and e["worker_pid"] is None for e in started)

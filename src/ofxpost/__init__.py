@@ -91,14 +91,18 @@ if TYPE_CHECKING:
         run,
         run_batch,
     )
+    from ofxpost._engine.cancel import CancelHandle
     from ofxpost._events.emitter import SCHEMA_VERSION, Event, event_schema, validate_event
     from ofxpost._events.metrics import MetricsSink
     from ofxpost._events.sink_thread import ThreadedSink
+    from ofxpost._executors.dask import dask_executor
     from ofxpost._plugins.loading import load_config
     from ofxpost._store.artifacts import artifact_path
     from ofxpost._watch.watcher import WatchResult, watch, watch_batch
 
 _LAZY: dict[str, str] = {
+    "CancelHandle": "ofxpost._engine.cancel",
+    "dask_executor": "ofxpost._executors.dask",
     "BatchStream": "ofxpost._engine.batch",
     "RunOptions": "ofxpost._engine.batch",
     "load_config_async": "ofxpost._engine.batch",
@@ -201,6 +205,7 @@ __all__ = [
     "ArtifactError",
     "BatchResult",
     "BatchStream",
+    "CancelHandle",
     "Config",
     "ConfigError",
     "EncodeError",
@@ -250,6 +255,7 @@ __all__ = [
     "YamlProblem",
     "__version__",
     "artifact_path",
+    "dask_executor",
     "event_schema",
     "event_types",
     "hookimpl",

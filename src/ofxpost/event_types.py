@@ -85,6 +85,50 @@ class Envelope(TypedDict):
     level: Level
 
 
+class ErrorFields(TypedDict):
+    """The fields that attribute a failure (``file_failed``, ``extractor_failed``).
+
+    Not an event: the failure events have these fields too.
+    """
+
+    hook: NotRequired[
+        Annotated[
+            str | None,
+            Description(
+                "The hook the plugin was running (for a crash or a timeout: the last "
+                "hook the worker entered)."
+            ),
+        ]
+    ]
+    exception_type: NotRequired[
+        Annotated[str | None, Description("The exception's module and qualified name.")]
+    ]
+    traceback: NotRequired[
+        Annotated[
+            str | None,
+            Description("The traceback, cut to its last 4000 characters (full in the report)."),
+        ]
+    ]
+    distribution: NotRequired[
+        Annotated[
+            str | None,
+            Description("'<name> <version>' of the plugin's installed distribution, if known."),
+        ]
+    ]
+    error_report: NotRequired[
+        Annotated[
+            str | None,
+            Description("Path of the file's errors/*.json report (null: reports are off)."),
+        ]
+    ]
+
+
+PLUGIN_AT_DEATH = Description(
+    "The plugin the worker was running when it died or was killed (null: unknown)."
+)
+HOOK_AT_DEATH = Description("The hook the worker was running when it died or was killed.")
+
+
 class BatchStarted(Envelope):
     """``batch_started``: the first event of a batch."""
 
@@ -104,6 +148,15 @@ class ModeSelected(Envelope):
     workers: Annotated[int, Minimum(1)]
     pool_start_s: NotRequired[Annotated[float, Minimum(0)]]
     address: NotRequired[Annotated[str, Description("Scheduler address of the Dask executor.")]]
+    executor: NotRequired[
+        Annotated[
+            str,
+            Description(
+                "Name of the executor that runs the files: parallel (the local process "
+                "pool), sequential, dask, or a custom executor's name (mode is then parallel)."
+            ),
+        ]
+    ]
     fallback: NotRequired[
         Annotated[
             bool,
@@ -153,6 +206,8 @@ class FileTimeout(Envelope):
     timeout_s: float
     worker_pid: NotRequired[int | None]
     worker: NotRequired[Annotated[str, WORKER_ADDRESS]]
+    plugin: NotRequired[Annotated[str | None, PLUGIN_AT_DEATH]]
+    hook: NotRequired[Annotated[str | None, HOOK_AT_DEATH]]
 
 
 class WorkerCrashed(Envelope):
@@ -165,9 +220,11 @@ class WorkerCrashed(Envelope):
     attempt: NotRequired[Annotated[int, Minimum(1)]]
     message: NotRequired[str]
     worker: NotRequired[Annotated[str, WORKER_ADDRESS]]
+    plugin: NotRequired[Annotated[str | None, PLUGIN_AT_DEATH]]
+    hook: NotRequired[Annotated[str | None, HOOK_AT_DEATH]]
 
 
-class ExtractorFailed(Envelope):
+class ExtractorFailed(Envelope, ErrorFields):
     """``extractor_failed``: one extractor raised on a file."""
 
     file: str
@@ -190,7 +247,7 @@ class FileFinished(Envelope):
     log: NotRequired[str | None]
 
 
-class FileFailed(Envelope):
+class FileFailed(Envelope, ErrorFields):
     """``file_failed``: a file produced no results."""
 
     file: str

@@ -54,6 +54,8 @@ class ErrorRecord:
     traceback: str = ""
     plugin: str | None = None
     exception_type: str = ""
+    hook: str | None = None
+    """The hook the plugin was running (a crash or a timeout: the worker's last mark)."""
 
     def __post_init__(self) -> None:
         # a path that is not UTF-8 in a message: its odd bytes as ``\xNN``, so that
@@ -68,6 +70,7 @@ class ErrorRecord:
             "plugin": self.plugin,
             "exception_type": self.exception_type,
             "traceback": self.traceback,
+            "hook": self.hook,
         }
 
     @classmethod
@@ -79,6 +82,7 @@ class ErrorRecord:
             traceback=str(data.get("traceback", "")),
             plugin=data.get("plugin"),
             exception_type=str(data.get("exception_type", "")),
+            hook=data.get("hook"),
         )
 
 

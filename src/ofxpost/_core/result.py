@@ -72,6 +72,7 @@ class BatchResult:
 
     batch_id: str
     mode: str
+    """``parallel`` (a process pool), ``sequential``, or ``dask`` (see :attr:`executor`)."""
     workers: int
     total: int
     succeeded: int
@@ -86,6 +87,10 @@ class BatchResult:
     """One message per :class:`OutputFailure` (kept for simple callers)."""
     output_failures: tuple[OutputFailure, ...] = field(default=())
     """Aggregators, writers and outputs that failed; any of them makes the exit code 1."""
+    executor: str | None = None
+    """The name of the executor that ran the files (``parallel``: the local process
+    pool, ``sequential``, ``dask``, or a custom executor's name); ``None`` when none
+    started. ``mode`` is ``dask`` whenever this is ``dask``."""
 
     @property
     def failed(self) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from typing import Literal
 
 import anyio
 
@@ -74,7 +75,7 @@ class Admission:
                 job = replace(job, memory_estimate=weight, memory_limit=self.memory.capacity)
             yield job
 
-    def _waiting(self, job: Job, budget: str, needed: int | None) -> None:
+    def _waiting(self, job: Job, budget: Literal["licence", "memory"], needed: int | None) -> None:
         self.emitter.emit(
             "file_waiting",
             file=str(job.path),

@@ -26,6 +26,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream
 from ofxpost._config.model import Config, suggest
 from ofxpost._config.plan import Plan, make_plan
 from ofxpost._core.result import BatchResult
+from ofxpost._engine.cancel import CancelHandle
 from ofxpost._engine.orchestrator import Orchestrator
 from ofxpost._events.emitter import Event, EventEmitter, Sink
 from ofxpost._executors.prestart import Prestart, prestart_for
@@ -60,6 +61,9 @@ class RunOptions(TypedDict, total=False):
     (advanced; see :mod:`ofxpost._executors.protocol`)."""
     pool_factory: ExecutorFactory
     """Former name of ``executor`` (still accepted)."""
+    cancel: CancelHandle | None
+    """A :class:`~ofxpost.CancelHandle`: its ``cancel()``, from any thread, stops the
+    batch as Ctrl-C does; the result is then returned with ``exit_code`` 130."""
 
 
 OPTION_NAMES = tuple(RunOptions.__annotations__)
@@ -95,6 +99,10 @@ def check_options(options: Mapping[str, Any], *, with_plan: bool = False) -> Non
             or not all(callable(s) for s in value)
         ):
             raise ConfigError(f"option 'sinks': expected a list of callables (got {value!r})")
+        if name == "cancel" and value is not None and not isinstance(value, CancelHandle):
+            raise ConfigError(
+                f"option 'cancel': expected an ofxpost.CancelHandle (got {value!r})"
+            )
     if with_plan:
         for name in ("workers", "sequential", "in_process"):
             if options.get(name) not in (None, False):
@@ -246,9 +254,29 @@ async def _run_prepared(prepared: _Prepared, options: Mapping[str, Any]) -> Batc
             resume=bool(options.get("resume", False)),
             executor=options.get("executor") or options.get("pool_factory"),
         )
-        return await orchestrator.run()
+        handle: CancelHandle | None = options.get("cancel")
+        if handle is None:
+            return _described(await orchestrator.run(), orchestrator)
+        with anyio.CancelScope() as scope:
+            detach = handle.attach(scope)
+            try:
+                return _described(await orchestrator.run(), orchestrator)
+            finally:
+                detach()
+        # cancelled through the handle: the batch concluded (outputs marked partial)
+        result: BatchResult | None = getattr(orchestrator, "result", None)
+        if result is None:  # run() always concludes before the cancellation leaves it
+            raise RuntimeError("the cancelled batch left no result")
+        return _described(result, orchestrator)
     finally:
         prepared.release()
+
+
+def _described(result: BatchResult, orchestrator: Orchestrator) -> BatchResult:
+    """``result`` naming the executor that ran the files (``mode`` ``dask`` on Dask)."""
+    executor = orchestrator.executor
+    name = executor.name if executor is not None else None
+    return replace(result, mode="dask" if name == "dask" else result.mode, executor=name)
 
 
 async def run_batch(config: ConfigSource | Plan, **options: Unpack[RunOptions]) -> BatchResult:
@@ -283,7 +311,10 @@ class BatchStream:
     """Events of a running batch as an async iterator, then its result.
 
     Get one from :func:`open_batch`; iterate it with ``async for``. Iteration ends
-    after ``batch_finished``; :attr:`result` is then set.
+    after ``batch_finished``; :attr:`result` is then set. Breaking out of the loop
+    loses nothing: a later ``async for`` goes on with the next event. Whatever the
+    consumer does, :attr:`final` is the ``batch_finished`` event once the batch has
+    ended -- also when the block was left early and the batch was cancelled.
     """
 
     def __init__(self, receive: MemoryObjectReceiveStream[Event]) -> None:
@@ -292,12 +323,17 @@ class BatchStream:
         """The batch's result, once iteration has ended."""
         self.error: BaseException | None = None
         """The exception that stopped the batch, if any."""
+        self.final: Event | None = None
+        """The ``batch_finished`` event, once the batch has ended (``None`` before, or
+        when the batch stopped before it could be emitted)."""
 
     def __aiter__(self) -> AsyncIterator[Event]:
         return self._events()
 
     async def _events(self) -> AsyncIterator[Event]:
-        async with self._receive:
+        # the stream is closed by open_batch, not here: a ``break`` keeps the events
+        # that follow for the next iteration
+        with contextlib.suppress(anyio.ClosedResourceError):
             async for event in self._receive:
                 yield event
 
@@ -317,7 +353,9 @@ async def open_batch(
 
     ``options`` are those of :func:`run_batch`. Config, option, input and
     ``output_dir`` errors are raised here, before the batch starts. Leaving the block
-    early cancels the batch (outputs are then written marked partial).
+    early cancels the batch (outputs are then written marked partial); the block's
+    exit waits for the batch to conclude, so :attr:`BatchStream.final` then holds its
+    ``batch_finished`` event (``cancelled: true``, ``exit_code`` 130).
     """
     _require_asyncio("open_batch()")
     prepared = await _prepare_off_loop(config, options)
@@ -325,6 +363,8 @@ async def open_batch(
     stream = BatchStream(receive)
 
     def forward(event: Event) -> None:
+        if event.get("event") == "batch_finished":
+            stream.final = event  # kept for a consumer that left early
         # a consumer that stopped listening must not disturb the batch
         with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
             send.send_nowait(event)
@@ -348,6 +388,7 @@ async def open_batch(
                 if stream.result is None:
                     tg.cancel_scope.cancel()
     finally:
+        receive.close()
         prepared.release()
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from concurrent.futures import Future
-from typing import Any, Protocol
+from typing import Protocol
 
 import anyio
 
@@ -21,8 +21,10 @@ from ofxpost._config.plan import Plan
 from ofxpost._core.records import ErrorKind, ErrorRecord, FileRecord, FileStatus, Job
 from ofxpost._engine.inbox import LoopInbox
 from ofxpost._events.emitter import EventEmitter
+from ofxpost._events.fields import WorkerFields, where_fields
 from ofxpost._executors.protocol import FileExecutor
 from ofxpost._worker.capture import existing_log
+from ofxpost._worker.whereabouts import Whereabouts, read_marker
 from ofxpost._worker.worker import error_record, format_traceback
 from ofxpost.errors import MemoryLimitExceeded, RemoteError, TaskKilled, WorkerDied, WorkerId
 
@@ -35,7 +37,7 @@ class Deadline(Protocol):
     deadline: float
 
 
-def worker_fields(worker: WorkerId | None) -> dict[str, Any]:
+def worker_fields(worker: WorkerId | None) -> WorkerFields:
     """Event fields naming a worker: ``worker_pid`` for a pid, ``worker`` for an address."""
     if isinstance(worker, str):
         return {"worker_pid": None, "worker": worker}
@@ -124,6 +126,7 @@ class Execution:
         """
         if isinstance(exc, WorkerDied):
             worker: WorkerId | None = exc.worker if exc.worker is not None else exc.pid
+            where = read_marker(self.plan.output_dir.absolute(), job)
             self.emitter.emit(
                 "worker_crashed",
                 level="error",
@@ -133,41 +136,56 @@ class Execution:
                 attempt=job.attempt,
                 message=str(exc),
                 **worker_fields(worker),
+                **where_fields(where),
             )
-            return self._failed(job, ErrorKind.CRASH, f"{job.path.name}: {exc}", started)
+            return self._failed(job, ErrorKind.CRASH, f"{job.path.name}: {exc}", started, where)
         if isinstance(exc, MemoryLimitExceeded):
-            return self._failed(job, ErrorKind.MEMORY, f"{job.path.name}: {exc}", started)
+            where = read_marker(self.plan.output_dir.absolute(), job)
+            return self._failed(job, ErrorKind.MEMORY, f"{job.path.name}: {exc}", started, where)
         if isinstance(exc, TaskKilled):
             if exc.timed_out:
                 return self._timed_out(job, self.plan.timeout, started)
-            return self._failed(job, ErrorKind.UNKNOWN, f"{job.path.name}: {exc}", started)
+            where = read_marker(self.plan.output_dir.absolute(), job)
+            return self._failed(job, ErrorKind.UNKNOWN, f"{job.path.name}: {exc}", started, where)
         return self._failed_by(job, exc, started)
 
     def _timed_out(self, job: Job, timeout: float | None, started: float) -> FileRecord:
         worker = self._workers.get(job.index)
+        where = read_marker(self.plan.output_dir.absolute(), job)
         self.emitter.emit(
             "file_timeout",
             level="error",
             file=str(job.path),
             index=job.index,
-            timeout_s=timeout,
+            timeout_s=timeout if timeout is not None else 0.0,  # never None here
             **worker_fields(worker),
+            **where_fields(where),
         )
         message = (
             f"{job.path.name}: ran past timeout_per_file ({timeout} s); its worker was terminated"
         )
-        return self._failed(job, ErrorKind.TIMEOUT, message, started)
+        return self._failed(job, ErrorKind.TIMEOUT, message, started, where)
 
     def _pid(self, job: Job) -> int | None:
         worker = self._workers.get(job.index)
         return worker if isinstance(worker, int) else None
 
-    def _failed(self, job: Job, kind: ErrorKind, message: str, started: float) -> FileRecord:
+    def _failed(
+        self,
+        job: Job,
+        kind: ErrorKind,
+        message: str,
+        started: float,
+        where: Whereabouts | None = None,
+    ) -> FileRecord:
+        plugin, hook = (where.plugin, where.hook) if where is not None else (None, None)
+        if plugin is not None:
+            message = f"{message} (in plugin {plugin!r}, hook {hook})"
         return FileRecord(
             index=job.index,
             path=job.path,
             status=FileStatus.FAILED,
-            errors=[ErrorRecord(kind, message)],
+            errors=[ErrorRecord(kind, message, plugin=plugin, hook=hook)],
             duration_s=time.perf_counter() - started,
             worker_pid=self._pid(job),
             attempts=job.attempt,

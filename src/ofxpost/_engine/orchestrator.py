@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import threading
 import time
@@ -42,13 +43,20 @@ from ofxpost._core.result import BatchResult, FileFailure
 from ofxpost._engine.admission import Admission, dispatch_order
 from ofxpost._engine.direct import DirectDispatch
 from ofxpost._engine.execution import Execution
-from ofxpost._engine.pool_failure import announce_fallback, announce_refusal, not_run_record
+from ofxpost._engine.pool_failure import (
+    announce_fallback,
+    announce_refusal,
+    not_run_record,
+    worker_plugin_failure,
+)
 from ofxpost._engine.retry import RetryCounters, RetryDecision, RetryPolicy, decide
+from ofxpost._events.attribution import Attribution
 from ofxpost._events.emitter import EventEmitter
+from ofxpost._events.fields import ModeExtras, finished_status, kind_name, mode_name
 from ofxpost._executors.local import create_executor, create_local_pool, create_sequential_executor
 from ofxpost._executors.prestart import release as release_prestarted
 from ofxpost._executors.protocol import ExecutorFactory, FileExecutor
-from ofxpost._finish.finishing import Finisher
+from ofxpost._finish.finishing import Finisher, plugin_distribution
 from ofxpost._plugins.manager import call_each, get_plugin_manager
 from ofxpost._store.store import ResultStore
 from ofxpost._version import __version__
@@ -91,6 +99,11 @@ class Orchestrator:
         self._succeeded = 0
         self._reused = 0
         self.finisher = Finisher(self.pm, self.store, emitter, self._observe)
+        self.attribution = Attribution(
+            functools.partial(plugin_distribution, self.pm),
+            plan.output_dir.absolute(),
+            plan.config.parallel_processing.save_error_reports,
+        )
         self._pool_start_begun = False
         self._pool_starting = threading.Event()
         self._start_lock = threading.Lock()
@@ -244,7 +257,7 @@ class Orchestrator:
                 level="error",
                 file=str(job.path),
                 index=job.index,
-                kind=str(record.kind),
+                kind=kind_name(record.kind),
                 message=message,
                 plugin=None,
                 worker_pid=None,
@@ -366,7 +379,9 @@ class Orchestrator:
                     else "the process pool could not be started"
                 )
                 reason = f"{what} ({type(exc).__name__}: {exc})"
-                if plan.config.parallel_processing.on_pool_failure == "error":
+                broken_plugin = worker_plugin_failure(exc)  # never run around it
+                reason = broken_plugin or reason
+                if plan.config.parallel_processing.on_pool_failure == "error" or broken_plugin:
                     release_prestarted(plan.config)
                     announce_refusal(self.emitter, reason)
                     raise PoolStartFailed(reason) from exc
@@ -387,17 +402,26 @@ class Orchestrator:
     def _mode_selected(self) -> None:
         executor = self.executor
         plan = self.plan
-        fields: dict[str, Any] = {}
+        fields: ModeExtras = {}
         mode: str = plan.mode
         reason = plan.mode_reason
         if plan.mode == "parallel" and executor is not None and executor.name != plan.mode:
             mode = executor.name
             reason = f"{plan.workers} files at a time on {executor.name} at {executor.address}"
+        if executor is not None:
+            fields["executor"] = executor.name
         if executor is not None and executor.address is not None:
             fields["address"] = executor.address
         if self._fell_back:
-            fields.update(level="warning", fallback=True)
-        self.emitter.emit("mode_selected", mode=mode, reason=reason, workers=plan.workers, **fields)
+            fields["fallback"] = True
+        self.emitter.emit(
+            "mode_selected",
+            level="warning" if self._fell_back else "info",
+            mode=mode_name(mode),
+            reason=reason,
+            workers=plan.workers,
+            **fields,
+        )
 
     def _fail_unstarted(self, reason: str) -> None:
         """Fail every file: the executor could not start (``on_pool_failure: error``)."""
@@ -576,7 +600,7 @@ class Orchestrator:
             file=str(job.path),
             index=job.index,
             attempt=decision.counters.attempt,
-            kind=str(error.kind),
+            kind=kind_name(error.kind),
             delay_s=round(decision.delay_s, 3),
             message=error.message,
         )
@@ -599,6 +623,7 @@ class Orchestrator:
                     index=job.index,
                     plugin=error.plugin,
                     message=error.message,
+                    **self.attribution.fields(error, job),
                 )
         if record.status is FileStatus.FAILED:
             error = record.error or ErrorRecord(ErrorKind.UNKNOWN, "no error recorded")
@@ -608,13 +633,14 @@ class Orchestrator:
                 level="error",
                 file=str(job.path),
                 index=job.index,
-                kind=str(error.kind),
+                kind=kind_name(error.kind),
                 message=error.message,
                 plugin=error.plugin,
                 worker_pid=record.worker_pid,
                 attempts=record.attempts,
                 duration_s=round(record.duration_s, 6),
                 log=record.log,
+                **self.attribution.fields(error, job),
             )
         else:
             if record.status is FileStatus.PARTIAL:
@@ -627,7 +653,7 @@ class Orchestrator:
                 "file_finished",
                 file=str(job.path),
                 index=job.index,
-                status=str(record.status),
+                status=finished_status(record.status),
                 duration_s=round(record.duration_s, 6),
                 worker_pid=record.worker_pid,
                 peak_rss=record.peak_rss,

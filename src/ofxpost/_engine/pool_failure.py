@@ -7,10 +7,19 @@
   ``fallback: true`` at level ``warning``, and the command line's summary names it.
 * ``error``: no file runs. Each fails (kind ``unknown``, the reason in its message),
   so the batch ends with exit code 1, its outputs saying what happened.
+
+Whatever ``on_pool_failure`` says, a plugin that loads in the controller but not in
+the worker processes (a module missing from the workers' path, an import that needs
+something only the controller has) is such a failure (:func:`worker_plugin_failure`):
+running the files in the controller instead would hide an environment the batch
+cannot use, one file at a time.
 """
 
 from __future__ import annotations
 
+import re
+
+from ofxpost import errors
 from ofxpost._core.records import ErrorKind, ErrorRecord, FileRecord, FileStatus, Job
 from ofxpost._events.emitter import EventEmitter
 
@@ -25,18 +34,46 @@ def announce_fallback(emitter: EventEmitter, reason: str) -> None:
     )
 
 
+PLUGIN_IN_WORKERS = "a plugin cannot be loaded in the worker processes"
+"""How the reason of a :func:`worker_plugin_failure` begins."""
+
+_LAST_LINE = re.compile(r"^ofxpost\.errors\.(\w+): (.*)$", re.MULTILINE)
+
+
+def worker_plugin_failure(exc: BaseException) -> str | None:
+    """The reason to fail the batch when ``exc`` (the executor's start failure) is a
+    plugin that could not be loaded in a worker; ``None`` for any other failure."""
+    if not isinstance(exc, errors.PoolStartError):
+        return None
+    found = _LAST_LINE.findall(str(exc))  # the worker's traceback, as text
+    if not found:
+        return None
+    name, message = found[-1]
+    kind = getattr(errors, name, None)
+    if not (isinstance(kind, type) and issubclass(kind, errors.PluginError)):
+        return None
+    return f"{PLUGIN_IN_WORKERS}, although it loads in this process: {message}"
+
+
+def _why(reason: str) -> str:
+    if reason.startswith(PLUGIN_IN_WORKERS):
+        return ""
+    return " (parallel_processing.on_pool_failure: error)"
+
+
 def announce_refusal(emitter: EventEmitter, reason: str) -> None:
-    """Emit the ``warning`` event saying that no file runs (``on_pool_failure: error``)."""
+    """Emit the ``warning`` event saying that no file runs (``on_pool_failure: error``,
+    or a plugin that fails only in the workers)."""
     emitter.emit(
         "warning",
         level="warning",
-        message=f"{reason}: no file is run (parallel_processing.on_pool_failure: error)",
+        message=f"{reason}: no file is run{_why(reason)}",
     )
 
 
 def not_run_record(job: Job, reason: str) -> FileRecord:
     """The failed record of ``job``, not run because the executor could not start."""
-    message = f"{job.path.name}: not run: {reason} (parallel_processing.on_pool_failure: error)"
+    message = f"{job.path.name}: not run: {reason}{_why(reason)}"
     return FileRecord(
         index=job.index,
         path=job.path,

@@ -30,6 +30,7 @@ from typing import Any
 import structlog
 
 from ofxpost._core.codec import json_default
+from ofxpost._events.emit_types import TypedEmit
 from ofxpost.errors import InvalidEventError
 from ofxpost.event_types import EVENT_TYPES
 
@@ -190,8 +191,13 @@ _PLAIN_TYPES = frozenset({str, int, float, bool, type(None), list, dict})
 _PLAIN_BASES = (str, int, float, bool, type(None), list, dict)
 
 
-class EventEmitter:
-    """Builds events through a structlog processor chain and hands them to sinks."""
+class EventEmitter(TypedEmit):
+    """Builds events through a structlog processor chain and hands them to sinks.
+
+    :meth:`emit` is typed per event (:mod:`ofxpost._events.emit_types`, generated from
+    :mod:`ofxpost.event_types`): a type checker rejects an unknown field, a missing
+    required field or a value of the wrong type at the call site.
+    """
 
     def __init__(self, batch_id: str, sinks: Iterable[Sink] = ()) -> None:
         self.batch_id = batch_id
@@ -219,8 +225,8 @@ class EventEmitter:
         """Send every later event to ``sink`` too."""
         self._fanout.sinks.append(sink)
 
-    def emit(self, event: str, *, level: str = "info", **fields: Any) -> None:
-        """Emit ``event`` with ``fields``."""
+    def _emit(self, event: str, level: str, fields: dict[str, Any]) -> None:
+        """Emit ``event`` with ``fields`` (see :meth:`emit`)."""
         if level == "warning":
             self._log.warning(event, **fields)
         elif level == "error":

@@ -44,8 +44,9 @@ from typing import Any
 from ofxpost._config.plan import Plan
 from ofxpost._core.records import FileRecord, Job
 from ofxpost._executors.dask_task import TaskOptions, TaskOutcome, run_on_worker, warm_worker
-from ofxpost._executors.protocol import JobStarted
+from ofxpost._executors.protocol import ExecutorFactory, FileExecutor, JobStarted
 from ofxpost.errors import (
+    ConfigError,
     ExecutorUnavailable,
     TaskKilled,
     WorkerDied,
@@ -75,7 +76,7 @@ class DaskExecutor:
     name = "dask"
     enforces_timeout = True
 
-    def __init__(self, plan: Plan, on_started: JobStarted) -> None:
+    def __init__(self, plan: Plan, on_started: JobStarted, client: Any = None) -> None:
         pp = plan.config.parallel_processing
         self.settings = pp.dask
         self.address: str | None = self.settings.address
@@ -94,6 +95,8 @@ class DaskExecutor:
         self.batch_id = plan.batch_id
         self.client: Any = None
         self.cluster: Any = None
+        self._given = client
+        """The caller's ``distributed.Client`` (see :func:`dask_executor`): used, never closed."""
         self._jobs: dict[tuple[int, int], Job] = {}
         self._reported: set[tuple[int, int]] = set()
         self._lock = threading.Lock()
@@ -119,7 +122,10 @@ class DaskExecutor:
         import dask
         import distributed
 
-        if self.address is None:
+        if self._given is not None:
+            self.client = self._given
+            self.address = str(self._given.scheduler.address)
+        elif self.address is None:
             n = self.workers if self.settings.n_workers == "auto" else self.settings.n_workers
             # The scheduler runs here: a lost worker fails its file at once, and the
             # orchestrator's crash_retries decide about another attempt.
@@ -306,11 +312,35 @@ class DaskExecutor:
         if client is not None:
             with contextlib.suppress(Exception):
                 client.unsubscribe_topic(self.options.topic)
-            with contextlib.suppress(Exception):
-                client.close(timeout=grace)
+            if client is not self._given:  # the caller's client stays open
+                with contextlib.suppress(Exception):
+                    client.close(timeout=grace)
         if cluster is not None:
             with contextlib.suppress(Exception):
                 cluster.close(timeout=30)
 
 
-__all__ = ["DaskExecutor"]
+def dask_executor(client: Any) -> ExecutorFactory:
+    """An executor factory that runs the batch's files on ``client``'s cluster.
+
+    ::
+
+        with distributed.Client(cluster) as client:
+            result = ofxpost.run("batch.yml", executor=ofxpost.dask_executor(client))
+
+    The batch uses the caller's ``distributed.Client`` (and its scheduler) instead of
+    connecting to ``parallel_processing.dask.address`` or starting a local cluster;
+    the other ``parallel_processing.dask`` settings apply. ofxpost never closes that
+    client: it stays the caller's. ``BatchResult.mode`` and ``executor`` are
+    ``"dask"``.
+    """
+    if not callable(getattr(client, "submit", None)) or not hasattr(client, "scheduler"):
+        raise ConfigError(f"dask_executor: expected a distributed.Client (got {client!r})")
+
+    def factory(plan: Plan, on_started: JobStarted) -> FileExecutor:
+        return DaskExecutor(plan, on_started, client=client)
+
+    return factory
+
+
+__all__ = ["DaskExecutor", "dask_executor"]

@@ -53,6 +53,7 @@ from ofxpost._core.names import name_key, name_problem, relative_path_problem
 from ofxpost._core.records import FileRecord, Job
 from ofxpost._core.result import BatchResult, FileFailure, OutputFailure
 from ofxpost._events.emitter import EventEmitter
+from ofxpost._events.fields import stage_name
 from ofxpost._finish.folding import Folds
 from ofxpost._plugins.manager import BUILTIN_PLUGINS, ImplOutcome, call_each
 from ofxpost._store.artifacts import STAGING as ARTIFACT_STAGING
@@ -768,7 +769,16 @@ class Finisher:
 
     def _fail(self, failure: OutputFailure) -> None:
         self.failures.append(failure)
-        self.emitter.emit("output_failed", level="error", **failure.to_dict())
+        self.emitter.emit(
+            "output_failed",
+            level="error",
+            stage=stage_name(failure.stage),
+            plugin=failure.plugin,
+            distribution=failure.distribution,
+            target=failure.target,
+            message=failure.message,
+            traceback=failure.traceback,
+        )
 
 
 def plugin_distribution(pm: pluggy.PluginManager, name: str) -> str | None:

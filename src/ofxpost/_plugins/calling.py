@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +34,12 @@ class ImplOutcome:
 
 
 def call_each(
-    caller: pluggy.HookCaller, /, *, contain_base_exceptions: bool = False, **kwargs: object
+    caller: pluggy.HookCaller,
+    /,
+    *,
+    contain_base_exceptions: bool = False,
+    before: Callable[[str, str], None] | None = None,
+    **kwargs: object,
 ) -> list[ImplOutcome]:
     """Call every implementation of a hook on its own, capturing each one's error.
 
@@ -48,12 +53,17 @@ def call_each(
     With ``contain_base_exceptions``, a ``BaseException`` (``sys.exit()``,
     ``KeyboardInterrupt``) is captured too: for plugin code that runs on behalf of one
     file, where such an exception belongs to the file, never to the batch.
+
+    ``before(hook, plugin)``, when given, is called before each implementation (the
+    worker marks where it is, so a crash or a timeout can name the plugin).
     """
     caught: type[BaseException] = BaseException if contain_base_exceptions else Exception
     impls = [i for i in caller.get_hookimpls() if not (i.hookwrapper or i.wrapper)]
     trace = env_flag(TRACE_ENV)
     outcomes: list[ImplOutcome] = []
     for impl in sorted(impls, key=lambda i: (_rank(i.plugin_name), i.plugin_name)):
+        if before is not None:
+            before(caller.name, impl.plugin_name)
         start = time.perf_counter()
         try:
             value = impl.function(*[kwargs[arg] for arg in impl.argnames])

@@ -66,7 +66,7 @@ class BrokenPlugin:
     """A plugin that could not be loaded (what ``ofxpost plugins`` lists as broken)."""
 
     name: str
-    """Its plugin name (entry-point name, module name or file path)."""
+    """Its plugin name (entry-point name, module name, or the local file's name)."""
     origin: str
     """Where it comes from: ``<distribution> <version>``, ``config`` or ``local file``."""
     reason: str
@@ -164,10 +164,12 @@ def build_plugin_manager(
     if spec.local_file is not None and not (
         {str(spec.local_file), spec.local_file.name} & disabled
     ):
-        name = str(spec.local_file)
+        # its label is the file name, short and stable (the full path would make
+        # every output folder a new label in logs and metrics)
+        name = spec.local_file.name
         try:
             _register(pm, import_local_file(spec.local_file), name)
-            origins[name] = ("local file", f"local plugin file {name}")
+            origins[name] = ("local file", f"local plugin file {spec.local_file}")
         except PluginError as exc:
             fail(name, "local file", str(exc))
     for name, origin, message in _unknown_hooks(pm, origins):

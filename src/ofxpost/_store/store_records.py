@@ -57,7 +57,7 @@ def record_problem(data: Any, store_format: int) -> str | None:
             return f"error {error!r}"
         if not isinstance(error.get("message"), str):
             return f"error message {error.get('message')!r}"
-        for optional in ("plugin", "traceback", "exception_type"):
+        for optional in ("plugin", "traceback", "exception_type", "hook"):
             if error.get(optional) is not None and not isinstance(error[optional], str):
                 return f"error {optional} {error[optional]!r}"
     duration = data.get("duration_s")

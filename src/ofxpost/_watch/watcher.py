@@ -33,6 +33,7 @@ import anyio
 from ofxpost._core.result import BatchResult
 from ofxpost._engine.batch import ConfigSource, _config
 from ofxpost._events.emitter import Event, EventEmitter, Sink
+from ofxpost._events.fields import watch_reason
 from ofxpost._store.lock import OutputDirLock
 from ofxpost._watch.campaign import Watch
 from ofxpost._watch.inputs import watched_folders
@@ -146,7 +147,7 @@ async def watch_batch(
             emitter.emit(
                 "watch_finished",
                 level="info" if code == 0 else "warning",
-                reason=reason,
+                reason=watch_reason(reason),
                 exit_code=code,
                 done=last.total if last else 0,
                 failed=(last.failed + last.partial) if last else 0,

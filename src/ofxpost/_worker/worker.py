@@ -24,9 +24,10 @@ from ofxpost._core.codec import to_jsonable
 from ofxpost._core.partial import Partial, item_errors
 from ofxpost._core.records import ErrorKind, ErrorRecord, FileRecord, FileStatus, Job
 from ofxpost._plugins.loading import validate_config
-from ofxpost._plugins.manager import call_each, get_plugin_manager, implementer
+from ofxpost._plugins.manager import call_each, get_plugin_manager, implementer, trace_call
 from ofxpost._store.artifacts import collecting
 from ofxpost._worker.capture import captured, log_path, silence_std_fds
+from ofxpost._worker.whereabouts import HookMarker
 
 
 @dataclass
@@ -80,14 +81,17 @@ def run_job(pm: pluggy.PluginManager, config: Config, job: Job) -> FileRecord:
     Artifacts the extractors write (:mod:`ofxpost._store.artifacts`) are listed in the
     record; a failed file lists none.
     """
-    with collecting(config.output_dir.absolute(), job) as names:
-        record = _run_job(pm, config, job)
+    output_dir = config.output_dir.absolute()
+    with collecting(output_dir, job) as names, HookMarker(output_dir, job) as marker:
+        record = _run_job(pm, config, job, marker)
     if not record.failed:
         record.artifacts = list(names)
     return record
 
 
-def _run_job(pm: pluggy.PluginManager, config: Config, job: Job) -> FileRecord:
+def _run_job(
+    pm: pluggy.PluginManager, config: Config, job: Job, marker: HookMarker
+) -> FileRecord:
     start = time.perf_counter()
     pid = os.getpid()
 
@@ -104,11 +108,13 @@ def _run_job(pm: pluggy.PluginManager, config: Config, job: Job) -> FileRecord:
         )
 
     try:
-        model = pm.hook.ofxpost_open_simulation(path=job.path, job=job, config=config)
+        model = _open(pm, config, job, marker)
     except BaseException as exc:  # sys.exit() or KeyboardInterrupt in a plugin fails the file
+        marker.mark("ofxpost_classify_error", None)
         kind = classify_error(pm, exc, "open", ErrorKind.FILE)
         loader = implementer(pm.hook.ofxpost_open_simulation, exc)  # the loader that raised
-        return finish(FileStatus.FAILED, [_error(kind, exc, job, plugin=loader)])
+        error = _error(kind, exc, job, plugin=loader, hook="ofxpost_open_simulation")
+        return finish(FileStatus.FAILED, [error])
     if model is None:
         message = f"{job.path}: no loader handles '{job.path.suffix}' files"
         return finish(FileStatus.FAILED, [ErrorRecord(ErrorKind.FILE, message)])
@@ -116,8 +122,9 @@ def _run_job(pm: pluggy.PluginManager, config: Config, job: Job) -> FileRecord:
     results: dict[str, Any] = {}
     errors: list[ErrorRecord] = []
     try:
-        _extract_all(pm, config, job, model, results, errors)
+        _extract_all(pm, config, job, model, results, errors, marker)
     finally:
+        marker.mark("close", "(loader close)")
         try:
             close = getattr(model, "close", None)
             if callable(close):
@@ -138,6 +145,7 @@ def _extract_all(
     model: Any,
     results: dict[str, Any],
     errors: list[ErrorRecord],
+    marker: HookMarker,
 ) -> None:
     """Call each extractor on its own, so one raising never stops the others."""
     owners: dict[str, str] = {}
@@ -148,6 +156,7 @@ def _extract_all(
     outcomes = call_each(
         pm.hook.ofxpost_extract,
         contain_base_exceptions=True,
+        before=marker.mark,
         model=model,
         job=job,
         config=config,
@@ -159,13 +168,35 @@ def _extract_all(
                 raise error
             encoded = _encode(value, results, owners, plugin)
         except BaseException as exc:
+            marker.mark("ofxpost_classify_error", None)
             kind = classify_error(pm, exc, "extract", ErrorKind.EXTRACTOR)
-            errors.append(_error(kind, exc, job, plugin=plugin))
+            errors.append(_error(kind, exc, job, plugin=plugin, hook="ofxpost_extract"))
             continue
         for key, item in encoded.items():
             results[key] = item
             owners[key] = plugin
         errors.extend(item_errors(value, job.path.name, plugin))
+
+
+def _open(pm: pluggy.PluginManager, config: Config, job: Job, marker: HookMarker) -> Any:
+    """``ofxpost_open_simulation`` as pluggy calls it (last registered first, the first
+    answer that is not ``None`` wins), each loader marked before it runs."""
+    caller = pm.hook.ofxpost_open_simulation
+    impls = caller.get_hookimpls()
+    if any(i.hookwrapper or i.wrapper for i in impls):  # pluggy must run the wrappers
+        marker.mark(caller.name, ",".join(i.plugin_name for i in reversed(impls)))
+        return caller(path=job.path, job=job, config=config)
+    kwargs = {"path": job.path, "job": job, "config": config}
+    for impl in reversed(impls):
+        marker.mark(caller.name, impl.plugin_name)
+        start = time.perf_counter()
+        try:
+            model = impl.function(*[kwargs[arg] for arg in impl.argnames])
+        finally:
+            trace_call(caller.name, impl.plugin_name, time.perf_counter() - start)
+        if model is not None:
+            return model
+    return None
 
 
 def _encode(
@@ -205,7 +236,13 @@ def classify_error(
     return ErrorKind.LICENCE if is_licence_error(exc) else default
 
 
-def _error(kind: ErrorKind, exc: BaseException, job: Job, plugin: str | None = None) -> ErrorRecord:
+def _error(
+    kind: ErrorKind,
+    exc: BaseException,
+    job: Job,
+    plugin: str | None = None,
+    hook: str | None = None,
+) -> ErrorRecord:
     message = _text(exc)
     if not isinstance(exc, Exception) or not message:
         # sys.exit(0) reads "0": name what happened
@@ -218,6 +255,7 @@ def _error(kind: ErrorKind, exc: BaseException, job: Job, plugin: str | None = N
         traceback=format_traceback(exc),
         plugin=plugin,
         exception_type=f"{type(exc).__module__}.{type(exc).__qualname__}",
+        hook=hook,
     )
 
 

@@ -1,0 +1,78 @@
+"""A caller's Dask ``Client``: ``executor=ofxpost.dask_executor(client)`` runs the
+batch on that client's cluster, reports mode ``dask`` and leaves the client open."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import psutil
+import pytest
+
+import ofxpost
+from ofxpost.testing import EventLog, table_bytes
+from tests.conftest import ToyBatch
+
+pytestmark = pytest.mark.integration  # starts processes or runs whole batches
+
+distributed = pytest.importorskip("distributed")
+
+
+@pytest.fixture
+def client() -> Iterator[Any]:
+    import dask
+
+    # worker threads in this process; each file still runs in a child process
+    with dask.config.set({"distributed.worker.daemon": False}):
+        cluster = distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        )
+    with cluster, distributed.Client(cluster) as client:
+        yield client
+    # the worker threads lived in this process: so do the child pools they kept
+    from ofxpost._executors import dask_task
+
+    with dask_task._POOLS_LOCK:
+        pools = list(dask_task._POOLS.values())
+        dask_task._POOLS.clear()
+    for pool in pools:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def test_dask_executor_refuses_what_is_not_a_client() -> None:
+    with pytest.raises(ofxpost.ConfigError, match=r"distributed\.Client"):
+        ofxpost.dask_executor("tcp://127.0.0.1:8786")
+
+
+@pytest.mark.timeout(300)
+def test_a_callers_client_runs_the_batch_and_stays_open(
+    toy_batch: ToyBatch, events: EventLog, client: Any
+) -> None:
+    local = toy_batch(4, folder="local")
+    assert ofxpost.run(local).exit_code == 0
+    config = toy_batch(4, folder="given")
+    executor = ofxpost.dask_executor(client)
+    result = ofxpost.run(config, on_event=events, executor=executor)
+    assert result.exit_code == 0 and result.succeeded == 4
+    assert (result.mode, result.executor) == ("dask", "dask")
+    (mode,) = events.named("mode_selected")
+    assert (mode["mode"], mode["executor"]) == ("dask", "dask")
+    assert mode["address"] == client.scheduler.address
+    assert all(
+        e["worker"] in client.scheduler_info()["workers"] for e in events.named("file_started")
+    )
+    assert table_bytes(config.parent / "out") == table_bytes(local.parent / "out")
+    assert client.status == "running"  # not closed by ofxpost
+    again = ofxpost.run(config, executor=executor)  # the same client serves a second batch
+    assert again.exit_code == 0 and again.mode == "dask"
+    assert client.status == "running"
+
+
+def test_no_child_process_outlives_the_client_fixture() -> None:
+    """Runs after the batch test above (file order): its fixture stopped the children."""
+    alive = [
+        p
+        for p in psutil.Process().children(recursive=True)
+        if "resource_tracker" not in " ".join(p.cmdline())
+    ]
+    assert alive == []
