@@ -11,8 +11,8 @@ import pytest
 
 import ofxpost
 from ofxpost._config.plan import Plan
+from ofxpost._core.loop_bridge import LoopBridge
 from ofxpost._core.records import FileRecord, FileStatus, Job
-from ofxpost._engine.inbox import LoopInbox
 from ofxpost._executors.local import create_local_pool
 from ofxpost._executors.protocol import FileExecutor, JobStarted
 from ofxpost._store.store import ResultStore
@@ -54,7 +54,7 @@ def test_records_written_in_a_batch_are_read_back_by_resume(tmp_path: Path) -> N
 
 def test_inbox_runs_posts_in_order_and_one_batch_per_wakeup() -> None:
     async def main() -> tuple[list[int], int]:
-        inbox = LoopInbox(asyncio.get_running_loop())
+        inbox = LoopBridge.current()
         seen: list[int] = []
         batches = 0
         done = asyncio.Event()
@@ -86,7 +86,7 @@ def test_inbox_survives_a_failing_call() -> None:
         loop = asyncio.get_running_loop()
         errors: list[object] = []
         loop.set_exception_handler(lambda _loop, context: errors.append(context["exception"]))
-        inbox = LoopInbox(loop)
+        inbox = LoopBridge.current()
         seen: list[int] = []
         done = asyncio.Event()
         inbox.after.append(done.set)

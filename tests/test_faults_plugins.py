@@ -11,12 +11,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-import anyio
 import pandas as pd
 import pytest
 
 import ofxpost
-from ofxpost._engine.orchestrator import Orchestrator
+from ofxpost._engine.orchestrator import Orchestrator, Parts
 from ofxpost._pool.pool import ResilientProcessPool
 from ofxpost.errors import RemoteError
 from tests._cli import run_cli, start_cli
@@ -220,12 +219,10 @@ def test_invariant_files_never_run_fail_the_batch(
     """A dispatcher bug that skips files must be loud: exit 1, never 0."""
     config = toy_batch(5, folder="inv")
 
-    async def skip_two(self: Orchestrator) -> None:
-        self._running = anyio.Semaphore(1)
-        for job in self.plan.jobs[:3]:
-            record = await self._attempts(job)
-            self.store.write(job, record, self.plan.config_hash)
-            self._file_done(job, record)
+    async def skip_two(self: Orchestrator, parts: Parts) -> None:
+        for job in parts.plan.jobs[:3]:
+            record = await parts.attempts.run(job)
+            parts.tally.done(job, parts.tally.store_one(job, record))
 
     monkeypatch.setattr(Orchestrator, "_dispatch_all", skip_two)
     result = ofxpost.run(config, sequential=True, on_event=events)
@@ -243,12 +240,10 @@ def test_invariant_escaping_system_exit_is_not_success(
     """A SystemExit that reaches the engine's own flow ends with exit 1, never exit 0."""
     config = toy_batch(4, folder="sysexit")
 
-    async def exit_after_two(self: Orchestrator) -> None:
-        self._running = anyio.Semaphore(1)
-        for job in self.plan.jobs[:2]:
-            record = await self._attempts(job)
-            self.store.write(job, record, self.plan.config_hash)
-            self._file_done(job, record)
+    async def exit_after_two(self: Orchestrator, parts: Parts) -> None:
+        for job in parts.plan.jobs[:2]:
+            record = await parts.attempts.run(job)
+            parts.tally.done(job, parts.tally.store_one(job, record))
         sys.exit(0)
 
     monkeypatch.setattr(Orchestrator, "_dispatch_all", exit_after_two)

@@ -15,7 +15,10 @@ def install_signal_handlers(scope: anyio.CancelScope) -> Callable[[], None]:
     """Cancel ``scope`` on SIGINT/SIGTERM; return a function that restores handlers."""
     import asyncio
 
+    from ofxpost._core.loop_bridge import LoopBridge
+
     loop = asyncio.get_running_loop()
+    bridge = LoopBridge.current()
     signals = [signal.SIGINT, signal.SIGTERM]
     try:
         for sig in signals:
@@ -24,7 +27,7 @@ def install_signal_handlers(scope: anyio.CancelScope) -> Callable[[], None]:
         previous = {sig: signal.getsignal(sig) for sig in signals}
 
         def handler(signum: int, frame: FrameType | None) -> None:
-            loop.call_soon_threadsafe(scope.cancel)
+            bridge.call_soon(scope.cancel)
 
         for sig in signals:
             signal.signal(sig, handler)

@@ -4,18 +4,19 @@ All three take the same options (:class:`RunOptions`), checked like config keys:
 misspelt option or a bad value is a :class:`~ofxpost.ConfigError` naming it. The
 blocking set-up of a batch (reading the config, discovering plugins, resolving
 inputs, locking ``output_dir``) runs on a worker thread, so the caller's event loop
-keeps running while it happens.
+keeps running while it happens. :func:`run_batch` and :func:`open_batch` run on
+asyncio or trio (through anyio); the Dask executor needs asyncio.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import math
 import os
-import sys
+import threading
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from concurrent.futures import Future
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import Any, TypedDict, Unpack
@@ -25,6 +26,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream
 
 from ofxpost._config.model import Config, suggest
 from ofxpost._config.plan import Plan, make_plan
+from ofxpost._core.loop_bridge import LoopBridge, current_library
 from ofxpost._core.result import BatchResult
 from ofxpost._engine.cancel import CancelHandle
 from ofxpost._engine.orchestrator import Orchestrator
@@ -69,12 +71,6 @@ class RunOptions(TypedDict, total=False):
 OPTION_NAMES = tuple(RunOptions.__annotations__)
 """Every option name :func:`run_batch` accepts."""
 
-_TRIO_BRIDGE = (
-    "from trio, run the batch on a thread with its own asyncio loop: "
-    "`await trio.to_thread.run_sync(ofxpost.run, config)`"
-)
-
-
 def check_options(options: Mapping[str, Any], *, with_plan: bool = False) -> None:
     """Validate run options the way config keys are validated.
 
@@ -114,31 +110,30 @@ def check_options(options: Mapping[str, Any], *, with_plan: bool = False) -> Non
 
 def running_async_library() -> str | None:
     """``"asyncio"`` or ``"trio"`` when called inside that library's loop, else None."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        pass
-    else:
-        return "asyncio"
-    trio: Any = sys.modules.get("trio")
-    if trio is not None:
-        try:
-            trio.lowlevel.current_task()
-        except RuntimeError:
-            pass
-        else:
-            return "trio"
-    return None
+    return current_library()
 
 
-def _require_asyncio(entry: str) -> None:
-    library = running_async_library()
-    if library != "asyncio":
-        where = f"under {library}" if library else "outside an event loop"
-        hint = _TRIO_BRIDGE if library == "trio" else "use ofxpost.run() from synchronous code"
+def _require_loop(entry: str) -> None:
+    if running_async_library() is None:
         raise UnsupportedLoopError(
-            f"ofxpost.{entry} needs a running asyncio event loop (the asyncio backend), "
-            f"but it was called {where}; {hint}"
+            f"ofxpost.{entry} needs a running event loop (asyncio or trio), but it was "
+            "called outside one; use ofxpost.run() from synchronous code"
+        )
+
+
+def _require_backend(prepared: _Prepared, options: Mapping[str, Any]) -> None:
+    """Refuse (releasing ``prepared``) what cannot run on the caller's event loop."""
+    plan = prepared.plan
+    custom = options.get("executor") is not None or options.get("pool_factory") is not None
+    dask = plan.mode == "parallel" and plan.config.parallel_processing.executor == "dask"
+    library = running_async_library()
+    if dask and not custom and library != "asyncio":
+        prepared.release()
+        raise UnsupportedLoopError(
+            f"parallel_processing.executor 'dask' runs only on the asyncio backend, but the "
+            f"batch was started under {library}: distributed's client is built on asyncio. "
+            "Use the local executor, or run the batch on a thread: "
+            "`await trio.to_thread.run_sync(ofxpost.run, config)`"
         )
 
 
@@ -226,9 +221,19 @@ async def _prepare_off_loop(config: ConfigSource | Plan, options: Mapping[str, A
         options.get("executor") is None and options.get("pool_factory") is None,
         bool(options.get("in_process", False)),
     )
-    future = asyncio.get_running_loop().run_in_executor(None, prepare)
+    future: Future[_Prepared] = Future()
+
+    def work() -> None:
+        if not future.set_running_or_notify_cancel():
+            return  # cancelled before it began: nothing to release
+        try:
+            future.set_result(prepare())
+        except BaseException as exc:
+            future.set_exception(exc)
+
+    threading.Thread(target=work, name="ofxpost-prepare").start()
     try:
-        return await asyncio.shield(future)
+        return await LoopBridge.current().wait_future(future)
     except BaseException:
         # Cancelled while the set-up goes on in its thread: whatever it prepares
         # (the lock, pre-started workers) is released as soon as it is done.
@@ -236,7 +241,7 @@ async def _prepare_off_loop(config: ConfigSource | Plan, options: Mapping[str, A
         raise
 
 
-def _release_unused(future: asyncio.Future[_Prepared]) -> None:
+def _release_unused(future: Future[_Prepared]) -> None:
     if not future.cancelled() and future.exception() is None:
         future.result().release()
 
@@ -264,7 +269,7 @@ async def _run_prepared(prepared: _Prepared, options: Mapping[str, Any]) -> Batc
             finally:
                 detach()
         # cancelled through the handle: the batch concluded (outputs marked partial)
-        result: BatchResult | None = getattr(orchestrator, "result", None)
+        result = orchestrator.result
         if result is None:  # run() always concludes before the cancellation leaves it
             raise RuntimeError("the cancelled batch left no result")
         return _described(result, orchestrator)
@@ -283,7 +288,8 @@ async def run_batch(config: ConfigSource | Plan, **options: Unpack[RunOptions]) 
     """Run a batch on the running event loop and return its :class:`BatchResult`.
 
     It never calls :func:`asyncio.run` itself, so it can be awaited inside an
-    application that already runs a loop (asyncio backend). Its blocking set-up runs
+    application that already runs a loop (asyncio, or trio for the local and
+    sequential executors). Its blocking set-up runs
     on a worker thread. Cancelling the awaiting task stops admitting files,
     terminates the workers, keeps every finished result in the result store and
     writes the outputs marked partial; the cancellation is then re-raised.
@@ -300,10 +306,12 @@ async def run_batch(config: ConfigSource | Plan, **options: Unpack[RunOptions]) 
         (nothing is written).
     :raises OutputError: if ``output_dir`` cannot be used.
     :raises OutputDirLockedError: if another run holds ``output_dir``.
-    :raises UnsupportedLoopError: if not awaited on an asyncio event loop.
+    :raises UnsupportedLoopError: if not awaited on an event loop, or if the Dask
+        executor is asked for under trio.
     """
-    _require_asyncio("run_batch()")
+    _require_loop("run_batch()")
     prepared = await _prepare_off_loop(config, options)
+    _require_backend(prepared, options)
     return await _run_prepared(prepared, options)
 
 
@@ -357,8 +365,9 @@ async def open_batch(
     exit waits for the batch to conclude, so :attr:`BatchStream.final` then holds its
     ``batch_finished`` event (``cancelled: true``, ``exit_code`` 130).
     """
-    _require_asyncio("open_batch()")
+    _require_loop("open_batch()")
     prepared = await _prepare_off_loop(config, options)
+    _require_backend(prepared, options)
     send, receive = anyio.create_memory_object_stream[Event](max_buffer_size=math.inf)
     stream = BatchStream(receive)
 
@@ -400,9 +409,9 @@ def run(config: ConfigSource, **options: Unpack[RunOptions]) -> BatchResult:
     """
     library = running_async_library()
     if library is not None:
-        hint = "`await ofxpost.run_batch(...)` instead" if library == "asyncio" else _TRIO_BRIDGE
         raise UnsupportedLoopError(
-            f"ofxpost.run() cannot be called inside a running {library} event loop; {hint}"
+            f"ofxpost.run() cannot be called inside a running {library} event loop; "
+            "`await ofxpost.run_batch(...)` instead"
         )
     check_options(options)
     return anyio.run(functools.partial(run_batch, config, **options), backend="asyncio")

@@ -6,14 +6,15 @@ for a budget, so the per-file machinery of :mod:`ofxpost._engine.admission` buys
 (``workers`` x the executor's ``queue_depth``, so a worker finds its next file
 waiting) and resolves them by callback:
 
-* a future's done-callback posts it to the :class:`~ofxpost._engine.inbox.LoopInbox`; every
-  file that finished meanwhile is handled in the same batch on the event loop, and
-  the ``finish`` callback receives them together (the orchestrator writes their
-  records with one flush of the result store);
-* ``timeout_per_file`` is one timer per *running* file, armed by the same
-  ``on_started`` callback that starts the clock of a scoped attempt
-  (:meth:`ofxpost._engine.execution.Execution.job_started`); when it fires the future is
-  killed and the file gets its ``timeout`` record at once;
+* a future's done-callback posts it to the loop
+  (:class:`~ofxpost._core.loop_bridge.LoopBridge`); every file that finished
+  meanwhile is handled in the same batch on the event loop, and the ``finish``
+  callback receives them together (the orchestrator writes their records with one
+  flush of the result store);
+* ``timeout_per_file`` is the same per-file deadline as a scoped attempt's
+  (:mod:`ofxpost._engine.deadlines`), armed by the ``on_started`` callback
+  (:meth:`ofxpost._engine.execution.Execution.job_started`); when it expires the future
+  is killed and the file gets its ``timeout`` record at once;
 * cancelling :meth:`DirectDispatch.run` kills every submitted future (running
   workers are terminated, queued files dropped) and re-raises.
 
@@ -23,15 +24,16 @@ ordinary admitted path.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 
+import anyio
+
+from ofxpost._core.loop_bridge import LoopBridge
 from ofxpost._core.records import FileRecord, Job
 from ofxpost._engine.execution import Execution
-from ofxpost._engine.inbox import LoopInbox
 from ofxpost._executors.protocol import FileExecutor
 
 Finished = Callable[[list[tuple[Job, FileRecord]]], None]
@@ -39,27 +41,14 @@ Finished = Callable[[list[tuple[Job, FileRecord]]], None]
 
 
 class _Attempt:
-    """One submitted file: its future, when it was sent and its deadline timer."""
+    """One submitted file: its future and when it was sent."""
 
-    __slots__ = ("dispatch", "future", "job", "started", "timer")
+    __slots__ = ("future", "job", "started")
 
-    def __init__(self, dispatch: DirectDispatch, job: Job) -> None:
-        self.dispatch = dispatch
+    def __init__(self, job: Job) -> None:
         self.job = job
         self.started = time.perf_counter()
         self.future: Future[FileRecord] | None = None
-        self.timer: asyncio.TimerHandle | None = None
-
-    @property
-    def deadline(self) -> float:
-        """Loop time at which the file times out (``inf`` until it has started)."""
-        return self.timer.when() if self.timer is not None else float("inf")
-
-    @deadline.setter
-    def deadline(self, when: float) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
-        self.timer = self.dispatch.loop.call_at(when, self.dispatch.expire, self)
 
 
 class DirectDispatch:
@@ -69,32 +58,34 @@ class DirectDispatch:
         self,
         execution: Execution,
         executor: FileExecutor,
-        inbox: LoopInbox,
+        inbox: LoopBridge,
         capacity: int,
         finish: Finished,
     ) -> None:
         self.execution = execution
         self.executor = executor
         self.inbox = inbox
-        self.loop = inbox.loop
         self.capacity = max(1, capacity)
         self.finish = finish
         self._in_flight: dict[int, _Attempt] = {}
         self._ended: list[tuple[Job, FileRecord]] = []
         self._jobs: Iterator[Job] = iter(())
         self._exhausted = False
-        self._done: asyncio.Future[None] | None = None
+        self._done: anyio.Event | None = None
+        self._error: BaseException | None = None
         self._timed = False
 
     async def run(self, jobs: Iterator[Job]) -> None:
         """Run the first attempt of every job of ``jobs`` (pulled lazily)."""
         self._jobs = jobs
-        self._done = self.loop.create_future()
+        self._done = anyio.Event()
         self._timed = self.execution.timeout is not None
         self.inbox.after.append(self._after_batch)
         try:
             self._refill()
-            await self._done
+            await self._done.wait()
+            if self._error is not None:
+                raise self._error
         except BaseException:
             self._kill_all()
             raise
@@ -111,19 +102,17 @@ class DirectDispatch:
                 break
             self._submit(job)
         if self._ended:  # files the executor refused: handed on by the next batch
-            self.loop.call_soon(self._after_batch)
+            self.inbox.call_soon(self._after_batch)
         elif self._exhausted and not self._in_flight:
             self._resolve(None)
 
     def _submit(self, job: Job) -> None:
-        attempt = _Attempt(self, job)
+        attempt = _Attempt(job)
         self._in_flight[job.index] = attempt
         if self._timed:
-            self.execution.watch(job, attempt)
+            self.execution.watch(job, functools.partial(self.expire, attempt))
         try:
             future = self.executor.submit(job)
-        except asyncio.CancelledError:
-            raise
         except BaseException as exc:  # the executor refused this file: it fails alone
             self._take(attempt)
             self._ended.append((job, self.execution.failure(job, exc, attempt.started)))
@@ -151,7 +140,6 @@ class DirectDispatch:
 
     def expire(self, attempt: _Attempt) -> None:
         """On the loop: ``attempt`` ran past ``timeout_per_file``; kill it."""
-        attempt.timer = None
         if not self._take(attempt):
             return
         try:
@@ -169,16 +157,13 @@ class DirectDispatch:
         if self._in_flight.get(attempt.job.index) is not attempt:
             return False
         del self._in_flight[attempt.job.index]
-        if attempt.timer is not None:
-            attempt.timer.cancel()
-            attempt.timer = None
         if self._timed:
             self.execution.unwatch(attempt.job)
         return True
 
     def _after_batch(self) -> None:
         """On the loop, once per inbox batch: hand the ended files on, submit more."""
-        if self._done is None or self._done.done():
+        if self._done is None or self._done.is_set():
             return
         ended, self._ended = self._ended, []
         try:
@@ -190,20 +175,16 @@ class DirectDispatch:
 
     def _resolve(self, exc: BaseException | None) -> None:
         done = self._done
-        if done is None or done.done():
+        if done is None or done.is_set():
             return
-        if exc is None:
-            done.set_result(None)
-        else:
-            done.set_exception(exc)
+        self._error = exc
+        done.set()
 
     def _kill_all(self) -> None:
         """Kill every submitted file (a cancellation, or a failure of the batch)."""
         attempts = list(self._in_flight.values())
         self._in_flight.clear()
         for attempt in attempts:
-            if attempt.timer is not None:
-                attempt.timer.cancel()
             if self._timed:
                 self.execution.unwatch(attempt.job)
             if attempt.future is not None:

@@ -10,16 +10,15 @@ that file only: a lost worker is ``crash``, a worker past its memory limit is
 
 from __future__ import annotations
 
-import asyncio
 import time
 from concurrent.futures import Future
-from typing import Protocol
 
 import anyio
 
 from ofxpost._config.plan import Plan
+from ofxpost._core.loop_bridge import LoopBridge
 from ofxpost._core.records import ErrorKind, ErrorRecord, FileRecord, FileStatus, Job
-from ofxpost._engine.inbox import LoopInbox
+from ofxpost._engine.deadlines import Deadlines, Expire
 from ofxpost._events.emitter import EventEmitter
 from ofxpost._events.fields import WorkerFields, where_fields
 from ofxpost._executors.protocol import FileExecutor
@@ -27,14 +26,6 @@ from ofxpost._worker.capture import existing_log
 from ofxpost._worker.whereabouts import Whereabouts, read_marker
 from ofxpost._worker.worker import error_record, format_traceback
 from ofxpost.errors import MemoryLimitExceeded, RemoteError, TaskKilled, WorkerDied, WorkerId
-
-
-class Deadline(Protocol):
-    """What a file's clock sets when its worker picks it up: an anyio
-    :class:`~anyio.CancelScope`, or any object with a settable ``deadline``
-    (event-loop time)."""
-
-    deadline: float
 
 
 def worker_fields(worker: WorkerId | None) -> WorkerFields:
@@ -47,25 +38,24 @@ def worker_fields(worker: WorkerId | None) -> WorkerFields:
 class Execution:
     """Runs attempts on one executor for one batch (see the module docstring)."""
 
-    def __init__(self, plan: Plan, emitter: EventEmitter) -> None:
+    def __init__(
+        self,
+        plan: Plan,
+        emitter: EventEmitter,
+        executor: FileExecutor | None,
+        inbox: LoopBridge,
+        deadlines: Deadlines,
+    ) -> None:
         self.plan = plan
         self.emitter = emitter
-        self.executor: FileExecutor | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self.inbox: LoopInbox | None = None
-        """Where executor callbacks are posted to the loop (set by :meth:`attach_loop`)."""
-        self._scopes: dict[int, Deadline] = {}
-        self._workers: dict[int, WorkerId] = {}
-
-    def attach_loop(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Run on ``loop`` (the executor's callbacks are marshalled to it)."""
-        self._loop = loop
-        self.inbox = LoopInbox(loop)
-
-    def use(self, plan: Plan, executor: FileExecutor) -> None:
-        """Use ``executor`` (started) for the attempts of ``plan``."""
-        self.plan = plan
         self.executor = executor
+        """The started executor (``None`` where no file runs)."""
+        self.inbox = inbox
+        """Where executor callbacks are posted to the loop."""
+        self.deadlines = deadlines
+        """The per-file deadlines (armed by :meth:`job_started`)."""
+        self._expire: dict[int, Expire] = {}
+        self._workers: dict[int, WorkerId] = {}
 
     @property
     def timeout(self) -> float | None:
@@ -77,33 +67,35 @@ class Execution:
 
     async def run(self, job: Job) -> FileRecord:
         """Run one attempt of ``job``; never raises for a failure of the file itself."""
-        executor, loop = self.executor, self._loop
-        assert executor is not None and loop is not None
+        executor = self.executor
+        assert executor is not None
         timeout = self.timeout
         started = time.perf_counter()
         with anyio.CancelScope() as scope:
-            self._scopes[job.index] = scope
+            self._expire[job.index] = scope.cancel
             try:
                 # Cancelling this await (the deadline, or the batch) cancels the
                 # executor's future, which kills the job's worker.
-                record: FileRecord = await asyncio.wrap_future(executor.submit(job))
+                record: FileRecord = await self.inbox.wait_future(executor.submit(job))
             except anyio.get_cancelled_exc_class():
                 raise
             except BaseException as exc:
                 return self.failure(job, exc, started)
             finally:
-                self._scopes.pop(job.index, None)
+                self.unwatch(job)
         if scope.cancelled_caught:
             return self._timed_out(job, timeout, started)
         return record
 
-    def watch(self, job: Job, deadline: Deadline) -> None:
-        """Arm ``deadline`` when a worker picks ``job`` up (see :meth:`job_started`)."""
-        self._scopes[job.index] = deadline
+    def watch(self, job: Job, expire: Expire) -> None:
+        """Call ``expire`` once ``job`` runs past its timeout, counted from when a
+        worker picks it up (see :meth:`job_started`)."""
+        self._expire[job.index] = expire
 
     def unwatch(self, job: Job) -> None:
         """Forget the deadline of ``job`` (its attempt ended)."""
-        self._scopes.pop(job.index, None)
+        self._expire.pop(job.index, None)
+        self.deadlines.disarm(job.index)
 
     def outcome(self, job: Job, future: Future[FileRecord], started: float) -> FileRecord:
         """The record of ``job`` from its done ``future`` (never raises for the file)."""
@@ -212,20 +204,13 @@ class Execution:
             log=existing_log(self.plan.output_dir, job),
         )
 
-    def job_started_threadsafe(self, job: Job, worker: WorkerId) -> None:
-        """The executor's ``on_started`` callback (any thread)."""
-        inbox = self.inbox
-        if inbox is not None:
-            inbox.post(self.job_started, job, worker)
-
     def job_started(self, job: Job, worker: WorkerId) -> None:
         """A worker picked ``job`` up: emit ``file_started`` and start its clock."""
         self._workers[job.index] = worker
-        scope = self._scopes.get(job.index)
+        expire = self._expire.get(job.index)
         timeout = self.timeout
-        if scope is not None and timeout is not None:
-            assert self._loop is not None
-            scope.deadline = self._loop.time() + timeout
+        if expire is not None and timeout is not None:
+            self.deadlines.arm(job.index, timeout, expire)
         self.emitter.emit(
             "file_started",
             file=str(job.path),
@@ -235,4 +220,4 @@ class Execution:
         )
 
 
-__all__ = ["Deadline", "Execution", "worker_fields"]
+__all__ = ["Execution", "worker_fields"]

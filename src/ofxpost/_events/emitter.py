@@ -15,13 +15,11 @@ bar, an embedder's callback or the async iterator of :func:`ofxpost.open_batch`.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import json
 import os
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from importlib import resources
@@ -30,6 +28,7 @@ from typing import Any
 import structlog
 
 from ofxpost._core.codec import json_default
+from ofxpost._core.loop_bridge import LoopBridge
 from ofxpost._events.emit_types import TypedEmit
 from ofxpost.errors import InvalidEventError
 from ofxpost.event_types import EVENT_TYPES
@@ -56,14 +55,13 @@ class _Fanout:
 
     def __init__(self, sinks: Iterable[Sink]) -> None:
         self.sinks = list(sinks)
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self.loop_thread: int | None = None
+        self.bridge: LoopBridge | None = None
         self._failed: set[int] = set()
 
     def _deliver(self, **event: Any) -> None:
-        loop = self.loop
-        if loop is not None and threading.get_ident() != self.loop_thread:
-            loop.call_soon_threadsafe(self._hand_out, event)
+        bridge = self.bridge
+        if bridge is not None and not bridge.on_loop():
+            bridge.post(self._hand_out, event)
         else:
             self._hand_out(event)
 
@@ -216,10 +214,10 @@ class EventEmitter(TypedEmit):
             context_class=dict,
         ).bind()  # a concrete logger: the lazy proxy would build one per event
 
-    def bind_loop(self) -> None:
-        """Deliver events on the running event loop's thread from now on."""
-        self._fanout.loop = asyncio.get_running_loop()
-        self._fanout.loop_thread = threading.get_ident()
+    def bind_loop(self, bridge: LoopBridge | None = None) -> None:
+        """Deliver events on the running event loop's thread from now on (through
+        ``bridge``, by default a new bridge to the running loop)."""
+        self._fanout.bridge = bridge or LoopBridge.current()
 
     def add_sink(self, sink: Sink) -> None:
         """Send every later event to ``sink`` too."""

@@ -2,7 +2,7 @@
 
 An executor runs one :class:`~ofxpost._core.records.Job` at a time per worker and hands
 back a :class:`concurrent.futures.Future` of its :class:`~ofxpost._core.records.FileRecord`.
-The orchestrator awaits that future on its event loop (``asyncio.wrap_future``), so
+The orchestrator awaits that future on its event loop (``LoopBridge.wait_future``), so
 an executor may be a local process pool, a thread in this process or a Dask cluster.
 
 The contract:
