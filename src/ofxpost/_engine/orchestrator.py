@@ -90,7 +90,7 @@ class Orchestrator:
         self._failures: dict[int, FileFailure] = {}
         self._succeeded = 0
         self._reused = 0
-        self.finisher = Finisher(self.pm, self.store, emitter, self._observe)
+        self.finisher = Finisher(self.pm, self.store, emitter, self._observe, plan)
         self._pool_start_begun = False
         self._pool_starting = threading.Event()
         self._start_lock = threading.Lock()
@@ -111,7 +111,7 @@ class Orchestrator:
         try:
             plan.output_dir.mkdir(parents=True, exist_ok=True)
             # marks the manifest "running"; removes only the last run's own reports
-            self.finisher.begin(plan)
+            self.finisher.begin()
             self.store.prepare(resume=self.resume)
         except OSError as exc:  # a full disk: reported, no file runs, batch_finished comes
             unwritable = exc
@@ -374,6 +374,7 @@ class Orchestrator:
                 announce_fallback(self.emitter, reason)
                 self._fell_back = True
                 self.plan = with_mode(plan, "sequential", reason, in_process=True)
+                self.finisher = self.finisher.with_plan(self.plan)
         if self.executor is None:
             release_prestarted(self.plan.config)  # workers started early, not needed
             executor = create_sequential_executor(
@@ -635,11 +636,11 @@ class Orchestrator:
                 reused=record.reused,
                 log=record.log,
             )
-        self.finisher.record_done(self.plan, job, record)
-        self.finisher.claim_log(self.plan, record)  # a full disk: an output_failed
-        self.finisher.place_artifacts(self.plan, record)
+        self.finisher.record_done(job, record)
+        self.finisher.claim_log(record)  # a full disk: an output_failed
+        self.finisher.place_artifacts(record)
         if record.errors and self.plan.config.parallel_processing.save_error_reports:
-            self.finisher.write_error_report(self.plan, job, record)
+            self.finisher.write_error_report(job, record)
         self.emitter.emit(
             "progress",
             done=len(self._done_jobs),
@@ -651,7 +652,6 @@ class Orchestrator:
     def _finish(self, cancelled: bool, started: float) -> BatchResult:
         """Aggregate, write the outputs and the manifest (see :mod:`ofxpost._finish.finishing`)."""
         return self.finisher.finish(
-            self.plan,
             cancelled=cancelled,
             started=started,
             done_jobs=self._done_jobs,
