@@ -78,9 +78,11 @@ def test_with_plan_shares_the_started_finish_of_the_same_batch_only(
 ) -> None:
     finisher = _finisher(tmp_path, monkeypatch, events)
     plan = finisher.plan
+    fallback = with_mode(plan, "sequential", "no pool", in_process=True)
+    with pytest.raises(RuntimeError, match=r"before Finisher\.begin\(\)"):
+        finisher.with_plan(fallback)
     plan.output_dir.mkdir(parents=True)
     finisher.begin()
-    fallback = with_mode(plan, "sequential", "no pool", in_process=True)
     twin = finisher.with_plan(fallback)
     assert twin.plan is fallback and finisher.plan is plan
     assert twin.ledger is finisher.ledger

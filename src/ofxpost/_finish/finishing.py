@@ -68,8 +68,9 @@ class Finisher:
         self._writing = Writing(pm, self._failures, plan, producers=producers, artifact_keys=keys)
 
     def with_plan(self, plan: Plan) -> Finisher:
-        """This started finish for ``plan``, the same batch in another mode (the
-        orchestrator's fallback to in-process, before any file ran)."""
+        """This started finish (after :meth:`begin`, which it shares) for ``plan``, the
+        same batch in another mode: the orchestrator's fallback, before any file ran."""
+        self._ledger()
         same = (plan.batch_id, plan.output_dir, plan.jobs)
         if same != (self.plan.batch_id, self.plan.output_dir, self.plan.jobs):
             raise RuntimeError("ofxpost internal error: a Finisher's plan is of another batch")
