@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import ofxpost
-from ofxpost._finish.finishing import plugin_distribution
+from ofxpost._finish.blame import plugin_distribution
 from ofxpost._plugins.manager import PluginSpec, build_plugin_manager
 from tests._finish_helpers import files_under, manifest, plugin_module, toy_config
 from tests.conftest import EventLog

@@ -13,7 +13,7 @@ import json
 import pytest
 
 import ofxpost
-from ofxpost._finish import finishing
+from ofxpost._finish import per_file
 from ofxpost._store.manifest import OutputLedger
 from tests.conftest import EventLog, ToyBatch
 
@@ -32,7 +32,7 @@ def test_error_reports_are_claimed_in_batches(
         real_save(self, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(OutputLedger, "save", save)
-    monkeypatch.setattr(finishing, "REPORT_BATCH_S", 3600.0, raising=False)
+    monkeypatch.setattr(per_file, "REPORT_BATCH_S", 3600.0)
     result = ofxpost.run(config, on_event=events)
     assert result.exit_code == 1 and result.partial == files
     # start (2), the reports (1), writing + complete (2): never one per report

@@ -2,7 +2,7 @@
 
 Each kill timing is deterministic: the killed ``ofxpost run`` counts the finish
 phase's steps (every :func:`os.replace` before and after it, and every
-:func:`ofxpost._finish.finishing.checkpoint`) from the end of aggregation on, and kills
+:func:`ofxpost._finish.checkpoints.checkpoint`) from the end of aggregation on, and kills
 itself with SIGKILL at the N-th one. After each kill the folder must hold either
 a complete set under a complete manifest, or a manifest that says it is not
 complete; a normal run afterwards must then give the complete new set.
@@ -30,7 +30,7 @@ KILLER = r"""
 import os, signal, sys
 from pathlib import Path
 
-import ofxpost._finish.finishing as finishing
+import ofxpost._finish.checkpoints as checkpoints
 
 target = int(os.environ["OFXPOST_TEST_KILL_AT"])
 state = {"n": 0, "armed": False}
@@ -61,7 +61,7 @@ def replace(src, dst):
     point()
 
 
-finishing.checkpoint = checkpoint
+checkpoints.checkpoint = checkpoint
 os.replace = replace
 
 from ofxpost._cli.main import main

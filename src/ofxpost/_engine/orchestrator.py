@@ -58,7 +58,7 @@ from ofxpost._events.attribution import Attribution
 from ofxpost._events.emitter import EventEmitter
 from ofxpost._executors.local import create_executor
 from ofxpost._executors.protocol import ExecutorFactory, FileExecutor
-from ofxpost._finish.finishing import plugin_distribution
+from ofxpost._finish.blame import plugin_distribution
 from ofxpost._plugins.manager import get_plugin_manager
 from ofxpost._store.store import ResultStore
 from ofxpost._worker.controller_output import ControllerOutput

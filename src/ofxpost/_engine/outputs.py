@@ -32,7 +32,7 @@ class Outputs:
         plan: Plan,
     ) -> None:
         self.plan = plan
-        self.finisher = Finisher(pm, store, emitter, observe)
+        self.finisher = Finisher(pm, store, emitter, observe, plan)
         self.begun = False
         """:meth:`begin` has been called (whether or not it could write)."""
 
@@ -42,7 +42,7 @@ class Outputs:
         :raises OSError: ``output_dir`` cannot be written.
         """
         self.begun = True
-        self.finisher.begin(self.plan)
+        self.finisher.begin()
 
     @property
     def ledger(self) -> OutputLedger | None:
@@ -51,12 +51,12 @@ class Outputs:
 
     def file_done(self, job: Job, record: FileRecord) -> None:
         """Fold a final record, claim its log, place its artifacts, report its errors."""
-        finisher, plan = self.finisher, self.plan
-        finisher.record_done(plan, job, record)
-        finisher.claim_log(plan, record)  # a full disk: an output_failed
-        finisher.place_artifacts(plan, record)
-        if record.errors and plan.config.parallel_processing.save_error_reports:
-            finisher.write_error_report(plan, job, record)
+        finisher = self.finisher
+        finisher.record_done(job, record)
+        finisher.claim_log(record)  # a full disk: an output_failed
+        finisher.place_artifacts(record)
+        if record.errors and self.plan.config.parallel_processing.save_error_reports:
+            finisher.write_error_report(job, record)
 
     def fail_output(self, message: str, *, target: str | None = None) -> None:
         """Record an output that could not be written (an ``output_failed``)."""
@@ -78,7 +78,6 @@ class Outputs:
     ) -> BatchResult:
         """Aggregate, write the outputs and the manifest; the batch's result."""
         return self.finisher.finish(
-            self.plan,
             cancelled=cancelled,
             started=started,
             done_jobs=done_jobs,

@@ -1,0 +1,208 @@
+"""The finish's work while files run: logs, artifacts and error reports, file by file.
+
+As each file finishes, the controller lists its plugin-output log as written by
+this run, moves its per-file artifacts (:mod:`ofxpost._store.artifacts`) into
+``output_dir``, and gathers its error report; the reports are claimed in the
+manifest and written in batches (:data:`REPORT_BATCH_S`). Every path is listed
+in the manifest before it is written or moved into place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ofxpost._core import atomic
+from ofxpost._core.names import name_key
+from ofxpost._core.records import FileRecord, Job
+from ofxpost._core.result import OutputFailure
+from ofxpost._finish.blame import OutputFailures
+from ofxpost._finish.publish import blocked_by_file
+from ofxpost._store.artifacts import STAGING as ARTIFACT_STAGING
+from ofxpost._store.artifacts import name_problem as artifact_problem
+from ofxpost._store.artifacts import staged_file as artifact_staged
+from ofxpost._store.manifest import OutputLedger, confined
+
+__all__ = ["ERRORS_DIR", "REPORT_BATCH_S", "PerFileOutputs"]
+
+ERRORS_DIR = "errors"
+"""Folder of ``output_dir`` holding one JSON report per failed file."""
+
+REPORT_BATCH_S = 0.5
+"""Error reports are claimed in the manifest and written at most this often (seconds;
+the rest at the end of the batch): see :meth:`PerFileOutputs.flush_error_reports`."""
+
+
+class PerFileOutputs:
+    """Places each finished file's log, artifacts and error report."""
+
+    def __init__(
+        self,
+        output_dir: Path,
+        batch_id: str,
+        ledger: Callable[[], OutputLedger],
+        failures: OutputFailures,
+    ) -> None:
+        self.output_dir = output_dir
+        self.batch_id = batch_id
+        self._ledger = ledger
+        self._failures = failures
+        self.artifacts: list[Path] = []
+        """Per-file artifacts placed in ``output_dir`` during the run."""
+        self.artifact_keys: set[str] = set()
+        """The :func:`~ofxpost._core.names.name_key` of every artifact placed."""
+        self._pending_reports: list[tuple[str, dict[str, Any]]] = []
+        self._reports_flushed = time.monotonic()
+
+    def claim_log(self, record: FileRecord) -> None:
+        """List a file's plugin-output log (``logs/…``, written by its worker) as ours.
+
+        So the next run removes it when it is stale, like any other output; a
+        resumed file keeps its log.
+        """
+        if not record.log:
+            return
+        path = Path(record.log)
+        if not path.is_relative_to(self.output_dir):
+            return
+        rel = path.relative_to(self.output_dir).as_posix()
+        ledger = self._ledger()
+        if rel not in ledger.written:
+            # The log exists: it stays claimed, and the final manifest lists it (or,
+            # if that cannot be written either, says so with an output_failed).
+            with contextlib.suppress(OSError):  # the manifest cannot be rewritten now
+                ledger.claim([rel])
+
+    def place_artifacts(self, record: FileRecord) -> None:
+        """Claim a file's artifacts (:mod:`ofxpost._store.artifacts`), then move them into place.
+
+        Each is listed in the manifest before one rename moves it from the file's
+        staging folder to ``output_dir``; no data passes through here. A name that
+        a user's file holds, or that another file of this run already placed, is
+        refused (an ``output`` error; the staged file is dropped). A reused file's
+        artifacts are already in place and are claimed again.
+        """
+        if not record.artifacts:
+            return
+        ledger = self._ledger()
+        root = self.output_dir
+        for rel in record.artifacts:
+            staged = artifact_staged(root, record.index, rel)
+            target = ledger.path(rel)
+            problem = artifact_problem(rel)
+            reason: str | None = None
+            if problem is not None:
+                reason = f"{problem}; it was not placed"
+            elif rel in ledger.written or name_key(rel) in self.artifact_keys:
+                reason = "is already written by another output of this run; it was not placed"
+            elif staged.exists():
+                if ledger.foreign(rel) or blocked_by_file(root, rel):
+                    reason = (
+                        f"not placed: output_dir already holds {str(target)!r}, which "
+                        "ofxpost did not write (it was left as it is)"
+                    )
+            elif not (record.reused and rel in ledger.owned and target.is_file()):
+                reason = "is missing: its worker did not leave it"
+            if reason is not None:
+                if problem is None and confined(root / ARTIFACT_STAGING, staged):
+                    with contextlib.suppress(OSError):
+                        staged.unlink()
+                self._failures.fail(
+                    OutputFailure(
+                        "output",
+                        None,
+                        None,
+                        f"artifact {rel!r} of {record.path}: {reason}",
+                        target=rel,
+                    )
+                )
+                continue
+            try:
+                target = ledger.checked(rel)
+                ledger.claim([rel])
+                if staged.exists():
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(staged, target)
+            except OSError as exc:
+                ledger.unclaim(rel)
+                self._failures.fail(
+                    OutputFailure(
+                        "output",
+                        None,
+                        None,
+                        f"artifact {rel!r} of {record.path} could not be placed: {exc}",
+                        target=rel,
+                    )
+                )
+                continue
+            self.artifact_keys.add(name_key(rel))
+            self.artifacts.append(target)
+
+    def write_error_report(self, job: Job, record: FileRecord) -> None:
+        """Write ``errors/<key>.json`` for a file that has errors (the job's unique key,
+        :attr:`ofxpost.Job.key`; ``<index>_<file name>`` for a job without one)."""
+        ledger = self._ledger()
+        rel = f"{ERRORS_DIR}/{job.key or f'{job.index:05d}_{job.path.name}'}.json"
+        if ledger.foreign(rel):
+            self._failures.fail(
+                OutputFailure(
+                    "output",
+                    None,
+                    None,
+                    f"error report {rel!r} not written: output_dir already holds a file "
+                    "there that ofxpost did not write (it was left as it is)",
+                    target=rel,
+                )
+            )
+            return
+        report = {
+            "batch_id": self.batch_id,
+            "file": str(job.path),
+            "index": job.index,
+            "status": str(record.status),
+            "attempts": record.attempts,
+            "worker_pid": record.worker_pid,
+            "errors": [e.to_dict() for e in record.errors],
+        }
+        self._pending_reports.append((rel, report))
+        if time.monotonic() - self._reports_flushed >= REPORT_BATCH_S:
+            self.flush_error_reports()
+
+    def flush_error_reports(self) -> None:
+        """Write the error reports gathered since the last call.
+
+        All of them are claimed with one manifest write, then each is written: the
+        manifest is rewritten about once per :data:`REPORT_BATCH_S`, not once per
+        failing file (which made a batch of failing files quadratic). A report not
+        yet written when the controller is killed is lost; the file's errors are in
+        the result store, and the next run writes its report again.
+        """
+        pending, self._pending_reports = self._pending_reports, []
+        self._reports_flushed = time.monotonic()
+        if not pending:
+            return
+        ledger = self._ledger()
+        rels = [rel for rel, _ in pending]
+        try:
+            ledger.claim(rels)
+        except OSError as exc:  # a full or failing disk costs the reports, not the batch
+            for rel in rels:
+                ledger.unclaim(rel)
+                self._failures.output(f"error report {rel!r} not written: {exc}", target=rel)
+            return
+        made: set[Path] = set()
+        for rel, report in pending:
+            try:
+                target = ledger.checked(rel)
+                if target.parent not in made:
+                    target.parent.mkdir(exist_ok=True)
+                    made.add(target.parent)
+                atomic.write_text(target, json.dumps(report, indent=2))
+            except OSError as exc:
+                ledger.unclaim(rel)
+                self._failures.output(f"error report {rel!r} not written: {exc}", target=rel)
