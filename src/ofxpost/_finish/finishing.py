@@ -144,6 +144,9 @@ class Finisher:
         """
         ledger = OutputLedger(plan.output_dir, plan.batch_id)
         self.ledger = ledger
+        for problem in ledger.dropped:  # a damaged or edited manifest: named, not trusted
+            message = f"manifest {plan.output_dir / MANIFEST}: ignored the field {problem}"
+            self.emitter.emit("warning", level="warning", message=message)
         self._folds = Folds(self.pm, plan.config, plan)
         ledger.sweep_temporaries()
         ledger.save()
