@@ -5,6 +5,7 @@ every other field is kept. Before, whatever JSON the file held was trusted."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -111,3 +112,35 @@ def test_a_tampered_manifest_gives_a_warning_per_field_and_the_run_goes_on(
     assert any("'wall_s' = 'slow'" in w for w in warnings)
     rewritten = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
     assert rewritten["status"] == "complete" and rewritten["failed"] == 0
+
+
+def test_manifest_and_report_text_are_the_json_they_stand_for() -> None:
+    """The fast encoders (C encoder only) give the same JSON as ``json.dumps``."""
+    from ofxpost._core.jsontext import key_per_line
+    from ofxpost._store.manifest import _manifest_text
+
+    head = {k: v for k, v in GOOD.items() if k != "written"}
+    written = ["a.csv", 'odd", "name.json', "caf\u00e9/x.json"]
+    expected = {k: v for k, v in GOOD.items() if k not in ("written", "version")}
+    expected |= {"written": written, "version": GOOD["version"]}
+    assert _manifest_text(head, written) == json.dumps(expected, indent=2) + "\n"
+    assert json.loads(_manifest_text(head, [])) == {**expected, "written": []}
+    report = {"file": "a\nb", "errors": [{"kind": "extractor", "traceback": "x\ny"}], "n": 1}
+    text = key_per_line(report)
+    assert json.loads(text) == report
+    assert len(text.splitlines()) == 2 + len(report)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="symbolic links need privileges")
+def test_a_folder_turned_into_a_link_between_claims_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    (out / "errors").mkdir(parents=True)
+    ledger = OutputLedger(out, "b1")
+    ledger.claim(["errors/a.json"])
+    assert ledger.checked("errors/a.json") == out / "errors" / "a.json"
+    (out / "errors").rmdir()
+    (tmp_path / "elsewhere").mkdir()
+    (out / "errors").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    ledger.claim(["errors/b.json"])
+    with pytest.raises(OSError, match="outside output_dir"):
+        ledger.checked("errors/b.json")

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib.metadata
-import json
 import math
 import os
 import shutil
@@ -48,7 +47,7 @@ import pandas as pd
 import pluggy
 
 from ofxpost._config.plan import Plan
-from ofxpost._core import atomic
+from ofxpost._core import atomic, jsontext
 from ofxpost._core.names import name_key, name_problem, relative_path_problem
 from ofxpost._core.records import FileRecord, Job
 from ofxpost._core.result import BatchResult, FileFailure, OutputFailure
@@ -317,7 +316,7 @@ class Finisher:
                 if target.parent not in made:
                     target.parent.mkdir(exist_ok=True)
                     made.add(target.parent)
-                atomic.write_text(target, json.dumps(report, indent=2))
+                atomic.write_text(target, jsontext.key_per_line(report))
             except OSError as exc:
                 ledger.unclaim(rel)
                 self.fail_output(f"error report {rel!r} not written: {exc}", target=rel)

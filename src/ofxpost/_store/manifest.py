@@ -193,9 +193,9 @@ def _manifest_text(manifest: Mapping[str, Any], written: list[str]) -> str:
     the list grows with every error report claimed (a manifest write per batch of
     reports made 20,000 failing files spend seconds encoding it)."""
     head = {k: v for k, v in manifest.items() if k != "version"}
-    items = ",\n".join(f"    {json.dumps(p)}" for p in written)
+    items = json.dumps(written, separators=(",\n    ", ": "))[1:-1]  # no indent: C encoder
     fields = [json.dumps(head, indent=2)[2:-2]] if head else []
-    fields.append(f'  "written": [\n{items}\n  ]' if written else '  "written": []')
+    fields.append(f'  "written": [\n    {items}\n  ]' if written else '  "written": []')
     fields.append(f'  "version": {json.dumps(manifest.get("version"))}')
     return "{\n" + ",\n".join(fields) + "\n}\n"
 
@@ -220,6 +220,9 @@ class OutputLedger:
         self.written: set[str] = set()
         """What this run wrote (or is about to write)."""
         self.status = RUNNING
+        self._plain_folders: set[Path] = set()
+        """Folders :meth:`_confined` found not to be links since the last claim (one
+        ``lstat`` per folder per batch of error reports, not one per report)."""
 
     def path(self, rel: str) -> Path:
         """The absolute path of ``rel``."""
@@ -241,18 +244,22 @@ class OutputLedger:
         ``output_dir`` and ``rel`` is a symbolic link, ``rel`` lies inside (one
         ``lstat`` per folder instead of resolving the whole path, which made every
         error report cost a walk of ``output_dir``'s ancestors); otherwise, or for
-        a path that is not a plain relative one, the full resolution decides."""
+        a path that is not a plain relative one, the full resolution decides. A
+        folder is looked at once per :meth:`claim`."""
         parts = rel.split("/")
         if relative_path_problem(rel) is not None or "" in parts or "." in parts:
             return confined(self.output_dir, self.path(rel))
         folder = self.output_dir
         for part in parts[:-1]:
             folder = folder / part
+            if folder in self._plain_folders:
+                continue
             try:
                 if folder.is_symlink():
                     return confined(self.output_dir, self.path(rel))
             except OSError:
                 return confined(self.output_dir, self.path(rel))
+            self._plain_folders.add(folder)
         return True
 
     def foreign(self, rel: str) -> bool:
@@ -263,6 +270,7 @@ class OutputLedger:
     def claim(self, rels: Iterable[str], status: str | None = None) -> None:
         """Record ``rels`` as written by this run, in the manifest, before writing them."""
         rels = list(rels)
+        self._plain_folders.clear()  # checked again for the files of this claim
         self.owned.update(rels)
         self.written.update(rels)
         if status is not None:
