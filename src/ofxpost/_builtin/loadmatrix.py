@@ -3,7 +3,8 @@
 A load matrix is a CSV or XLSX table of load cases (Hs, Tp, heading, probability
 ...), one row per simulation. Each input file is matched to a row by its stem (the
 ``file`` column of ``ofxpost synth``'s ``load_matrix.csv``) or by a glob pattern
-column. The ``load_matrix`` table has one row per input file, in input order: its
+column (ambiguity, a row for two files or two rows for one file, is a config
+error at plan time). The ``load_matrix`` table has one row per input file, in input order: its
 load-case attributes, whether a row matched, the model facts, and the processing
 status and first error. It holds nothing that varies from run to run (durations
 and worker pids are in the core ``run_log`` table), so it is byte-identical
@@ -16,7 +17,7 @@ Mismatches are reported, never silent: a matrix row that no input file matches,
 or an input file that matches no row, is a row of the ``load_matrix_mismatches``
 table and a ``warning`` event (through the table's ``ofxpost.warnings``
 attribute). When the matrix has a ``probability`` column,
-:func:`weighted_statistics` gives the probability-weighted across-file
+:func:`weighted_statistics` (``support/weighted.py``) gives the probability-weighted across-file
 statistics of the summary tables, written as ``weighted_statistics.csv`` /
 ``parquet/weighted_statistics.parquet`` and the workbook's ``weighted_statistics``
 sheet.
@@ -28,7 +29,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
 from pydantic import field_validator, model_validator
 
 from ofxpost._builtin.support import fileinfo
@@ -37,16 +37,13 @@ from ofxpost._builtin.support.loadcases import (
     LoadCases,
     check_unambiguous,
     load_cases,
-    load_cases_or_empty,
 )
 from ofxpost._builtin.support.pandas import pd
 from ofxpost._builtin.support.selectors import Frozen
-from ofxpost._builtin.support.tableunits import (
-    UNITS_ATTR,
-    WARNINGS_ATTR,
-    column_allowables,
-    column_units,
-)
+from ofxpost._builtin.support.tableunits import UNITS_ATTR, WARNINGS_ATTR
+from ofxpost._builtin.support.weighted import WEIGHTED_TABLE
+from ofxpost._builtin.support.weighted import weighted_statistics as weighted_statistics
+from ofxpost._builtin.support.weighted import weighted_table as weighted_table
 from ofxpost._core.markers import hookimpl
 from ofxpost._core.printable import shown
 from ofxpost._core.records import FileRecord
@@ -64,7 +61,8 @@ class LoadMatrixSection(Frozen):
     match: Literal["stem", "pattern"] = "stem"
     """``stem``: the key column holds simulation names (``case_001`` or
     ``case_001.sim``); ``pattern``: it holds glob patterns (``*_Hs2.5_*``) matched
-    against each file's name and stem; the first matching row wins."""
+    against each file's name and stem. In either mode a row that two input files
+    match, or a file that two rows match, is refused by :meth:`check_inputs`."""
     key: str | None = None
     """The key column (default: the first of ``file``, ``fe_filename``, ``stem``,
     ``file_name``, ``filename`` -- or ``pattern`` first with ``match: pattern``)."""
@@ -89,7 +87,8 @@ class LoadMatrixSection(Frozen):
         return value
 
     def check_inputs(self, config: Any, paths: Sequence[Path]) -> None:
-        """Plan-time check: no matrix row may match two input files.
+        """Plan-time check: no matrix row may match two input files, and no input
+        file two rows (every ``match`` mode).
 
         :raises LoadMatrixError: naming the row and both files (a config error, exit 2).
         """
@@ -264,127 +263,6 @@ def mismatches(cases: LoadCases, jobs: Sequence[Any], base_dir: Path | None = No
     return frame
 
 
-PROBABILITY_COLUMNS: tuple[str, ...] = ("probability", "prob", "occurrence", "weight")
-"""Load-case columns taken as the probability of each case (first found, any case)."""
-
-WEIGHTED_COLUMNS: list[str] = [
-    "table",
-    "column",
-    "unit",
-    "files",
-    "probability",
-    "weighted_mean",
-    "weighted_std",
-    "allowable_max",
-    "allowable_min",
-    "exceedance_probability",
-]
-
-_NOT_RESULTS = frozenset({"index", "file", "stem", "status", "matched", *fileinfo.FACT_COLUMNS})
-
-
-def probability_column(columns: Sequence[str]) -> str | None:
-    """The load-case probability column among ``columns`` (see :data:`PROBABILITY_COLUMNS`)."""
-    lowered = {str(c).lower(): str(c) for c in columns}
-    for name in PROBABILITY_COLUMNS:
-        if name in lowered:
-            return lowered[name]
-    return None
-
-
-def weighted_statistics(
-    tables: Mapping[str, pd.DataFrame], case_columns: Sequence[str]
-) -> pd.DataFrame | None:
-    """Probability-weighted across-file statistics of per-file result tables.
-
-    The probability is the load-case column (one of ``case_columns``, the load
-    matrix's columns) that :func:`probability_column` picks; a result column
-    that happens to be called ``weight`` is never taken for it. For each table
-    holding that column and each numeric result column (not the file, status,
-    model-fact or load-case columns, not booleans): over the files with a value and a probability,
-    ``probability`` = Σp, ``weighted_mean`` = Σp·x/Σp, ``weighted_std`` =
-    √(Σp·(x − mean)²/Σp); with an allowable (``df.attrs["ofxpost.allowable"]``),
-    ``exceedance_probability`` = Σp of the files beyond it (above ``max`` or below
-    ``min``). ``None`` when no table has probabilities.
-    """
-    rows: list[dict[str, Any]] = []
-    seen = False
-    skip = _NOT_RESULTS | {str(c) for c in case_columns}
-    column = probability_column([str(c) for c in case_columns])
-    if column is None:
-        return None
-    for name in sorted(tables):
-        frame = tables[name]
-        if column not in frame.columns:
-            continue
-        seen = True
-        weights = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
-        units = column_units(frame)
-        limits = column_allowables(frame)
-        for label in frame.columns:
-            label = str(label)
-            series = frame[label]
-            if label in skip or label == column:
-                continue
-            if pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(series):
-                continue
-            values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
-            usable = np.isfinite(values) & np.isfinite(weights) & (weights >= 0)
-            p, x = weights[usable], values[usable]
-            total = float(p.sum())
-            mean = float((p * x).sum() / total) if total > 0 else np.nan
-            std = float(np.sqrt((p * (x - mean) ** 2).sum() / total)) if total > 0 else np.nan
-            limit = limits.get(label, {})
-            high, low = limit.get("max"), limit.get("min")
-            if limit:
-                beyond = np.zeros(x.shape, dtype=bool)
-                if high is not None:
-                    beyond |= x > high
-                if low is not None:
-                    beyond |= x < low
-                exceed = float(p[beyond].sum())
-            else:
-                exceed = np.nan
-            rows.append(
-                {
-                    "table": name,
-                    "column": label,
-                    "unit": units.get(label),
-                    "files": int(usable.sum()),
-                    "probability": total,
-                    "weighted_mean": mean,
-                    "weighted_std": std,
-                    "allowable_max": high,
-                    "allowable_min": low,
-                    "exceedance_probability": exceed,
-                }
-            )
-    if not seen:
-        return None
-    frame = pd.DataFrame(rows, columns=WEIGHTED_COLUMNS)
-    for name in ("allowable_max", "allowable_min", "exceedance_probability"):
-        frame[name] = frame[name].astype(float)
-    return frame
-
-
-WEIGHTED_TABLE = "weighted_statistics"
-"""File name (``weighted_statistics.csv``, ``parquet/weighted_statistics.parquet``)
-and workbook sheet of the probability-weighted statistics."""
-
-
-def per_file_tables(tables: Mapping[str, pd.DataFrame], config: Any) -> dict[str, pd.DataFrame]:
-    """The per-file result tables weighted statistics are taken of: ``summary_<group>``."""
-    try:
-        groups = [group.name for group in getattr(config.section("summary"), "groups", [])]
-    except KeyError:
-        return {}
-    return {f"summary_{g}": tables[f"summary_{g}"] for g in groups if f"summary_{g}" in tables}
-
-
-def weighted_table(tables: Mapping[str, pd.DataFrame], config: Any) -> pd.DataFrame | None:
-    """:func:`weighted_statistics` of the configured per-file tables (``None``: no
-    probabilities)."""
-    return weighted_statistics(per_file_tables(tables, config), load_cases_or_empty(config).columns)
 
 
 @hookimpl

@@ -164,7 +164,7 @@ class RainflowFold:
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """``rainflow_<label>`` per column and ``rainflow_errors``."""
-        from ofxpost._builtin.loadmatrix import probability_column
+        from ofxpost._builtin.support.weighted import probability_column
         from ofxpost._core.units import conversion_factor
         from ofxpost.errors import UnitConversionError
 

@@ -33,7 +33,7 @@ from ofxpost._finish.per_file import ERRORS_DIR, PerFileOutputs
 from ofxpost._finish.publish import publish, restart
 from ofxpost._finish.write import STAGING_DIR, Writing
 from ofxpost._store.artifacts import STAGING as ARTIFACT_STAGING
-from ofxpost._store.manifest import OutputLedger
+from ofxpost._store.manifest import MANIFEST, OutputLedger
 from ofxpost._store.store import ResultStore
 
 __all__ = ["Finisher"]
@@ -70,6 +70,9 @@ class Finisher:
         """Start a run: open the manifest (the output ledger) and the folds, then mark
         the manifest ``running`` and drop the last run's reports (:func:`restart`)."""
         self.ledger = OutputLedger(self.plan.output_dir, self.plan.batch_id)
+        for problem in self.ledger.dropped:  # a damaged or edited manifest: named, not trusted
+            message = f"manifest {self.plan.output_dir / MANIFEST}: ignored the field {problem}"
+            self.emitter.emit("warning", level="warning", message=message)
         self._folds = Folds(self.pm, self.plan.config, self.plan)
         restart(self.ledger, ERRORS_DIR)
 

@@ -10,14 +10,13 @@ in the manifest before it is written or moved into place.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ofxpost._core import atomic
+from ofxpost._core import atomic, jsontext
 from ofxpost._core.names import name_key
 from ofxpost._core.records import FileRecord, Job
 from ofxpost._core.result import OutputFailure
@@ -202,7 +201,7 @@ class PerFileOutputs:
                 if target.parent not in made:
                     target.parent.mkdir(exist_ok=True)
                     made.add(target.parent)
-                atomic.write_text(target, json.dumps(report, indent=2))
+                atomic.write_text(target, jsontext.key_per_line(report))
             except OSError as exc:
                 ledger.unclaim(rel)
                 self._failures.output(f"error report {rel!r} not written: {exc}", target=rel)

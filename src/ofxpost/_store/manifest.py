@@ -47,13 +47,107 @@ FINISHED_STATES = (COMPLETE, PARTIAL)
 """States in which the files on the ``written`` list form one finished set."""
 
 
-def read_manifest(output_dir: Path) -> dict[str, Any] | None:
-    """The manifest in ``output_dir``, or ``None`` when absent or unreadable."""
+STATES = (RUNNING, WRITING, COMPLETE, PARTIAL)
+"""Every value ``status`` may have."""
+
+MAX_LISTED = 1_000_000
+"""Most entries a manifest list (``written``, ``outputs``, ``output_errors``) may hold;
+a longer one is dropped as damaged."""
+
+_COUNTS = ("workers", "total", "succeeded", "partial", "failed", "reused")
+_MAX_COUNT = 10**12
+_MAX_TEXT = 1000
+
+
+def _text(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return "not text"
+    return "too long" if len(value) > _MAX_TEXT else None
+
+
+def _count(value: Any) -> str | None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        return "not a whole number"
+    return None if 0 <= value <= _MAX_COUNT else "out of range"
+
+
+def _seconds(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return "not a number"
+    return None if 0 <= value < float("inf") else "out of range"
+
+
+def _listed(value: Any, item: type) -> str | None:
+    if not isinstance(value, list):
+        return "not a list"
+    if len(value) > MAX_LISTED:
+        return f"more than {MAX_LISTED} entries"
+    if item is not str and not all(isinstance(v, item) for v in value):
+        return "an entry is not an object"
+    return None
+
+
+def _all_text(value: list[Any]) -> str | None:
+    return None if all(isinstance(v, str) for v in value) else "an entry is not text"
+
+
+def _status(value: Any) -> str | None:
+    return None if value in STATES else f"not one of {', '.join(STATES)}"
+
+
+_FIELDS: dict[str, Any] = {
+    "batch_id": _text,
+    "status": _status,
+    "mode": _text,
+    **dict.fromkeys(_COUNTS, _count),
+    "wall_s": _seconds,
+    "outputs": lambda v: _listed(v, str) or _all_text(v),
+    "output_errors": lambda v: _listed(v, dict),
+    "written": lambda v: _listed(v, str),
+    "version": _text,
+}
+"""Each field a manifest may hold, and its check (``None``: valid, else why not)."""
+
+
+def manifest_problems(data: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """``data`` with every invalid field dropped, and one line per dropped field
+    naming its key, its value (shortened) and why. Entries of ``written`` that are
+    not confined relative paths are not dropped here: :func:`owned_paths` ignores
+    them and :func:`refused_entries` names them."""
+    kept: dict[str, Any] = {}
+    problems: list[str] = []
+    for key, value in data.items():
+        check = _FIELDS.get(key)
+        why = "not a manifest field" if check is None else check(value)
+        if why is None:
+            kept[key] = value
+            continue
+        shown_value = repr(value)
+        if len(shown_value) > 80:
+            shown_value = shown_value[:77] + "..."
+        problems.append(f"{key!r} = {shown_value} ({why})")
+    return kept, problems
+
+
+def read_checked(output_dir: Path) -> tuple[dict[str, Any] | None, list[str]]:
+    """The manifest in ``output_dir`` with its invalid fields dropped (``None`` when
+    absent, unreadable or not an object), and the dropped fields (see
+    :func:`manifest_problems`)."""
     try:
         data = json.loads((output_dir / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
+        return None, []
+    if not isinstance(data, dict):
+        return None, []
+    return manifest_problems(data)
+
+
+def read_manifest(output_dir: Path) -> dict[str, Any] | None:
+    """The manifest in ``output_dir`` with its invalid fields dropped, or ``None`` when
+    absent or unreadable."""
+    return read_checked(output_dir)[0]
 
 
 def refused_entries(manifest: Mapping[str, Any] | None) -> list[str]:
@@ -93,13 +187,29 @@ def confined(output_dir: Path, path: Path) -> bool:
     return real != root and real.is_relative_to(root)
 
 
+def _manifest_text(manifest: Mapping[str, Any], written: list[str]) -> str:
+    """``json.dumps`` of ``manifest`` with ``written`` before its ``version``, indented
+    by 2, the list encoded by the C encoder: the indented encoder is pure Python, and
+    the list grows with every error report claimed (a manifest write per batch of
+    reports made 20,000 failing files spend seconds encoding it)."""
+    head = {k: v for k, v in manifest.items() if k != "version"}
+    items = json.dumps(written, separators=(",\n    ", ": "))[1:-1]  # no indent: C encoder
+    fields = [json.dumps(head, indent=2)[2:-2]] if head else []
+    fields.append(f'  "written": [\n    {items}\n  ]' if written else '  "written": []')
+    fields.append(f'  "version": {json.dumps(manifest.get("version"))}')
+    return "{\n" + ",\n".join(fields) + "\n}\n"
+
+
 class OutputLedger:
     """Which files of ``output_dir`` ofxpost owns, kept in the manifest as it changes."""
 
     def __init__(self, output_dir: Path, batch_id: str) -> None:
         self.output_dir = output_dir
         self.batch_id = batch_id
-        manifest = read_manifest(output_dir)
+        manifest, dropped = read_checked(output_dir)
+        self.dropped: list[str] = dropped
+        """The previous manifest's fields dropped as invalid (one line each, naming
+        the key and the value); the finisher reports them in warnings."""
         self.previous: frozenset[str] = frozenset(owned_paths(manifest))
         """What earlier runs wrote (and may still be on disk)."""
         self.refused: list[str] = refused_entries(manifest)
@@ -110,6 +220,9 @@ class OutputLedger:
         self.written: set[str] = set()
         """What this run wrote (or is about to write)."""
         self.status = RUNNING
+        self._plain_folders: set[Path] = set()
+        """Folders :meth:`_confined` found not to be links since the last claim (one
+        ``lstat`` per folder per batch of error reports, not one per report)."""
 
     def path(self, rel: str) -> Path:
         """The absolute path of ``rel``."""
@@ -122,9 +235,32 @@ class OutputLedger:
         :raises OSError: naming the path.
         """
         target = self.path(rel)
-        if not confined(self.output_dir, target):
+        if not self._confined(rel):
             raise OSError(f"{rel!r} leads outside output_dir through a symbolic link")
         return target
+
+    def _confined(self, rel: str) -> bool:
+        """:func:`confined` for a path of the ledger, cheaply: when no folder between
+        ``output_dir`` and ``rel`` is a symbolic link, ``rel`` lies inside (one
+        ``lstat`` per folder instead of resolving the whole path, which made every
+        error report cost a walk of ``output_dir``'s ancestors); otherwise, or for
+        a path that is not a plain relative one, the full resolution decides. A
+        folder is looked at once per :meth:`claim`."""
+        parts = rel.split("/")
+        if relative_path_problem(rel) is not None or "" in parts or "." in parts:
+            return confined(self.output_dir, self.path(rel))
+        folder = self.output_dir
+        for part in parts[:-1]:
+            folder = folder / part
+            if folder in self._plain_folders:
+                continue
+            try:
+                if folder.is_symlink():
+                    return confined(self.output_dir, self.path(rel))
+            except OSError:
+                return confined(self.output_dir, self.path(rel))
+            self._plain_folders.add(folder)
+        return True
 
     def foreign(self, rel: str) -> bool:
         """Whether something that ofxpost did not write is at ``rel``."""
@@ -134,6 +270,7 @@ class OutputLedger:
     def claim(self, rels: Iterable[str], status: str | None = None) -> None:
         """Record ``rels`` as written by this run, in the manifest, before writing them."""
         rels = list(rels)
+        self._plain_folders.clear()  # checked again for the files of this claim
         self.owned.update(rels)
         self.written.update(rels)
         if status is not None:
@@ -175,9 +312,8 @@ class OutputLedger:
         """Write the manifest (atomically) with the current status and ownership."""
         manifest: dict[str, Any] = {"batch_id": self.batch_id, "status": self.status}
         manifest.update(summary or {})
-        manifest["written"] = sorted(self.owned)
         manifest["version"] = __version__
-        atomic.write_text(self.path(MANIFEST), json.dumps(manifest, indent=2) + "\n")
+        atomic.write_text(self.path(MANIFEST), _manifest_text(manifest, sorted(self.owned)))
 
     def sweep_temporaries(self) -> None:
         """Remove temporary manifest files left by a run that was killed."""

@@ -73,28 +73,45 @@ class LoadCases:
         """Whether a load matrix was read."""
         return bool(self.keys)
 
+    def rows_for(self, path: Path) -> list[int]:
+        """Positions of every row that ``path`` matches, the one :meth:`row_for` picks
+        first.
+
+        With ``match: stem`` a key with folders (``a/case_001``) matches a file whose
+        path ends with those folders and that stem (the deepest first), and a key
+        without folders matches by the stem alone; when no key matches so, a key's
+        stem is the fallback while no other row has that stem. With
+        ``match: pattern`` every row whose glob matches the file's name or stem, in
+        matrix order. More than one position is an ambiguity that the plan refuses
+        (:func:`check_unambiguous`).
+        """
+        stem = fileinfo.simulation_stem(path).lower()
+        if self.match == "stem":
+            folders = [p.lower() for p in path.parent.parts]
+            depths = range(len(folders), 0, -1)
+            keys = [*("/".join([*folders[-d:], stem]) for d in depths), stem]
+            found = [self._by_key[k] for k in keys if k in self._by_key]
+            if not found:
+                position = self._by_stem.get(stem)
+                found = [] if position is None or position < 0 else [position]
+            return found
+        candidates = (path.name.lower(), stem)
+        return [
+            position
+            for position, pattern in enumerate(self.keys)
+            if any(fnmatch.fnmatchcase(c, pattern.lower()) for c in candidates)
+        ]
+
     def row_for(self, path: Path) -> int | None:
         """Position of ``path``'s row in the matrix, or ``None`` when none matches.
 
-        With ``match: stem`` a key with folders (``a/case_001``) matches a file whose
-        path ends with those folders and that stem; a key without folders matches
-        by the stem alone. The most specific key wins. Two files that reach one row
-        are refused at plan time (:func:`check_unambiguous`).
+        The first of :meth:`rows_for`: the most specific key with ``match: stem``,
+        the first matching row with ``match: pattern``. A file that two rows match,
+        or two files that reach one row, are refused at plan time
+        (:func:`check_unambiguous`).
         """
-        stem = fileinfo.simulation_stem(path)
-        if self.match == "stem":
-            folders = [p.lower() for p in path.parent.parts]
-            for depth in range(len(folders), 0, -1):
-                qualified = "/".join([*folders[-depth:], stem.lower()])
-                if qualified in self._by_key:
-                    return self._by_key[qualified]
-            position = self._by_stem.get(stem.lower())
-            return None if position is None or position < 0 else position
-        for candidate in (path.name.lower(), stem.lower()):
-            for position, pattern in enumerate(self.keys):
-                if fnmatch.fnmatchcase(candidate, pattern.lower()):
-                    return position
-        return None
+        found = self.rows_for(path)
+        return found[0] if found else None
 
     def for_path(self, path: Path) -> dict[str, Any]:
         """Every attribute of ``path``'s load case (``None`` where no row matches)."""
@@ -124,24 +141,39 @@ def _key_stem(value: Any) -> str:
     return "/".join([*parts[:-1], text])
 
 
-def check_unambiguous(cases: LoadCases, paths: Sequence[Path], where: str) -> None:
-    """Refuse a matrix row that two input files match.
+_HINTS = {
+    "stem": "give the keys with their folder (a/case_001) so that each row names one file",
+    "pattern": "make the patterns narrower so that each row matches one file",
+}
 
-    :raises LoadMatrixError: naming the row, its key and both files.
+
+def check_unambiguous(cases: LoadCases, paths: Sequence[Path], where: str) -> None:
+    """Refuse a matrix row that two input files match, and an input file that two
+    rows match, whatever the ``match`` mode.
+
+    :raises LoadMatrixError: naming the rows, their keys and the files.
     """
     if not cases.present:
         return
+    hint = _HINTS[cases.match]
     taken: dict[int, Path] = {}
     for path in paths:
-        position = cases.row_for(path)
-        if position is None:
+        found = cases.rows_for(path)
+        if len(found) > 1:
+            first, second = found[:2]
+            raise LoadMatrixError(
+                f"load matrix {where}: input file {path} matches two rows, row {first + 2} "
+                f"(key {cases.keys[first]!r}) and row {second + 2} (key "
+                f"{cases.keys[second]!r}); {hint}"
+            )
+        if not found:
             continue
-        first = taken.setdefault(position, path)
-        if first != path:
+        position = found[0]
+        other = taken.setdefault(position, path)
+        if other != path:
             raise LoadMatrixError(
                 f"load matrix {where}: row {position + 2} (key {cases.keys[position]!r}) "
-                f"matches two input files, {first} and {path}; give the key with its "
-                f"folder (a/case_001) so that each row names one file"
+                f"matches two input files, {other} and {path}; {hint}"
             )
 
 
