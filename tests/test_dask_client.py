@@ -3,6 +3,7 @@ batch on that client's cluster, reports mode ``dask`` and leaves the client open
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,15 +12,17 @@ import pytest
 
 import ofxpost
 from ofxpost.testing import EventLog, table_bytes
-from tests.conftest import ToyBatch
+from tests.conftest import ToyBatch, live_children
 
 pytestmark = pytest.mark.integration  # starts processes or runs whole batches
 
 distributed = pytest.importorskip("distributed")
 
 
-@pytest.fixture
-def client() -> Iterator[Any]:
+@contextlib.contextmanager
+def _local_client() -> Iterator[Any]:
+    """A client of an in-process LocalCluster; on leaving, the child pools its worker
+    threads kept are shut down (they lived in this process)."""
     import dask
 
     # worker threads in this process; each file still runs in a child process
@@ -37,6 +40,12 @@ def client() -> Iterator[Any]:
         dask_task._POOLS.clear()
     for pool in pools:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+@pytest.fixture
+def client() -> Iterator[Any]:
+    with _local_client() as client:
+        yield client
 
 
 def test_dask_executor_refuses_what_is_not_a_client() -> None:
@@ -68,11 +77,13 @@ def test_a_callers_client_runs_the_batch_and_stays_open(
     assert client.status == "running"
 
 
-def test_no_child_process_outlives_the_client_fixture() -> None:
-    """Runs after the batch test above (file order): its fixture stopped the children."""
-    alive = [
-        p
-        for p in psutil.Process().children(recursive=True)
-        if "resource_tracker" not in " ".join(p.cmdline())
-    ]
+@pytest.mark.timeout(300)
+def test_no_child_process_outlives_the_callers_client(toy_batch: ToyBatch) -> None:
+    before = {p.pid for p in live_children()}
+    config = toy_batch(2, folder="children")
+    with _local_client() as client:
+        result = ofxpost.run(config, executor=ofxpost.dask_executor(client))
+        assert result.exit_code == 0
+    left = [p for p in live_children() if p.pid not in before]
+    _, alive = psutil.wait_procs(left, timeout=10)
     assert alive == []
