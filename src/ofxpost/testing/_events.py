@@ -5,31 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-_validators: dict[int, tuple[dict[str, Any], Any]] = {}
-"""id(schema) -> (schema, its validator): the schema itself is checked once."""
-
-
-def _schema_validator() -> Any:
-    """A validator of the current event schema, built once per schema object.
-
-    :func:`jsonschema.validate` checks the schema against its meta-schema on every
-    call (about a tenth of a second); a batch emits hundreds of events. The schema is
-    looked up on every call, so a test that replaces it is still obeyed.
-    """
-    import jsonschema
-
-    from ofxpost._events.emitter import event_schema
-
-    schema = event_schema()
-    cached = _validators.get(id(schema))
-    if cached is not None and cached[0] is schema:
-        return cached[1]
-    cls = jsonschema.validators.validator_for(schema)
-    cls.check_schema(schema)
-    validator = cls(schema)
-    _validators[id(schema)] = (schema, validator)
-    return validator
-
 
 class EventLog(list[dict[str, Any]]):
     """Events captured from a batch; each one is checked against the event schema.
@@ -47,10 +22,7 @@ class EventLog(list[dict[str, Any]]):
         """Check ``event`` against the schema and keep it."""
         from ofxpost._events.emitter import validate_event
 
-        plain = json.loads(json.dumps(event))
-        if not _schema_validator().is_valid(plain):
-            # the one place that words the error (and raises InvalidEventError)
-            validate_event(plain)
+        validate_event(json.loads(json.dumps(event)))
         self.append(event)
 
     def named(self, name: str) -> list[dict[str, Any]]:
