@@ -154,8 +154,11 @@ def test_a_file_without_a_load_case_is_an_error(
     ofxpost_archives: Any, ofxpost_batch: BatchRunner
 ) -> None:
     sims = ofxpost_archives(cases=2)
-    lines = sims.load_matrix.read_text().splitlines()
-    sims.load_matrix.write_text("\n".join(lines[:2]) + "\n")  # case_002 has no row
+    header, first = sims.load_matrix.read_text().splitlines()[:2]
+    # case_002 has no row; the one row left carries all the probability (sum 1)
+    cells = dict(zip(header.split(","), first.split(","), strict=True))
+    cells["probability"] = "1.0"
+    sims.load_matrix.write_text(header + "\n" + ",".join(cells.values()) + "\n")
     run = ofxpost_batch.run(fatigue_config())
     assert run.result.exit_code == 1
     assert any("case_002" in e for e in run.result.output_errors)

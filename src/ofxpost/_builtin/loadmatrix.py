@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from ofxpost._builtin.support import fileinfo
 from ofxpost._builtin.support.loadcases import (
@@ -41,7 +41,7 @@ from ofxpost._builtin.support.loadcases import (
 from ofxpost._builtin.support.pandas import pd
 from ofxpost._builtin.support.selectors import Frozen
 from ofxpost._builtin.support.tableunits import UNITS_ATTR, WARNINGS_ATTR
-from ofxpost._builtin.support.weighted import WEIGHTED_TABLE
+from ofxpost._builtin.support.weighted import WEIGHTED_TABLE, check_probabilities
 from ofxpost._builtin.support.weighted import weighted_statistics as weighted_statistics
 from ofxpost._builtin.support.weighted import weighted_table as weighted_table
 from ofxpost._core.markers import hookimpl
@@ -71,6 +71,11 @@ class LoadMatrixSection(Frozen):
     enabled: bool | None = None
     """Write the ``load_matrix`` table (default: when ``path`` is given). ``true``
     without a path gives the table of files, model facts and statuses alone."""
+    probability_units: Literal["fraction", "percent"] = "fraction"
+    """Unit of the probability column: ``fraction`` (the rows sum to 1) or
+    ``percent`` (to 100; every table that uses them divides by 100)."""
+    probability_tolerance: float = Field(default=1e-3, gt=0, lt=0.5)
+    """How far the probabilities (as fractions) may sum from 1."""
 
     @model_validator(mode="before")
     @classmethod
@@ -98,7 +103,9 @@ class LoadMatrixSection(Frozen):
             cases = load_cases(config)
         except LoadMatrixError:
             return  # a missing or unreadable matrix is reported by the table itself
-        check_unambiguous(cases, paths, str(config.resolve(self.path)))
+        where = str(config.resolve(self.path))
+        check_unambiguous(cases, paths, where)
+        check_probabilities(cases, self.probability_units, self.probability_tolerance, where)
 
     @property
     def active(self) -> bool:

@@ -143,6 +143,7 @@ class RainflowFold:
 
     def __init__(self, section: RainflowSection, config: Any = None) -> None:
         self.section = section
+        self.config = config
         self.files = FileViews.for_config(SECTION, config, load_cases=True)
         self._found: dict[str, list[tuple[int, dict[str, Any], dict[str, Any], Any]]] = {
             c.name: [] for c in section.columns
@@ -164,7 +165,7 @@ class RainflowFold:
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """``rainflow_<label>`` per column and ``rainflow_errors``."""
-        from ofxpost._builtin.support.weighted import probability_column
+        from ofxpost._builtin.support.weighted import probability_column, probability_scale
         from ofxpost._core.units import conversion_factor
         from ofxpost.errors import UnitConversionError
 
@@ -187,6 +188,8 @@ class RainflowFold:
                         continue
                 prob_key = probability_column(list(cases))
                 probability = cases.get(prob_key) if prob_key else None
+                if probability is not None and _is_number(probability):  # % → fraction
+                    probability = float(probability) * probability_scale(self.config)
                 counts = np.asarray(cycles["counts"], dtype=float)
                 files.append((ranges, counts, float(cycles["duration"]), probability))
             tables[f"{SECTION}_{column.name}"] = self._table(files, unit)

@@ -26,7 +26,8 @@ How each kind of plugin is registered:
   set aside for the run and put back after it).
 * **a module object**: listed by its ``__name__``. In ``sequential`` mode it may
   live only in memory (``types.ModuleType``): the runner puts it in
-  ``sys.modules`` for the run. In ``parallel`` mode each worker is a fresh
+  ``sys.modules`` for the run and runs the batch in this process (``in_process``,
+  the debugging mode), since no worker process could import it. In ``parallel`` mode each worker is a fresh
   interpreter (``spawn``) that must *import* it, so the module must come from a
   file that ``importlib`` finds under that name; otherwise
   :class:`PluginNotImportable` says so before anything runs.
@@ -151,6 +152,8 @@ class _Registration:
     modules: dict[str, ModuleType] = field(default_factory=dict)
     file_modules: list[str] = field(default_factory=list)
     """Module names of plugin files: imported afresh for the run, forgotten after it."""
+    in_memory: bool = False
+    """A module object no fresh interpreter can import: the batch runs in this process."""
 
 
 def _resolve_plugins(plugins: Sequence[PluginRef], mode: Mode) -> _Registration:
@@ -159,7 +162,9 @@ def _resolve_plugins(plugins: Sequence[PluginRef], mode: Mode) -> _Registration:
     for plugin in plugins:
         if isinstance(plugin, ModuleType):
             name = plugin.__name__
-            if mode == "parallel" and not _importable_as(name, plugin):
+            importable = _importable_as(name, plugin)
+            reg.in_memory |= not importable
+            if mode == "parallel" and not importable:
                 raise PluginNotImportable(
                     f"plugin module object {name!r} cannot be imported by a spawned worker "
                     f"(no file that 'import {name}' finds); run it with mode='sequential', "
@@ -288,7 +293,11 @@ def run_plugin_batch(
         if mode == "parallel":
             result = ofxpost.run(loaded, workers=workers, on_event=collected.append)
         else:
-            result = ofxpost.run(loaded, sequential=True, on_event=collected.append)
+            # a module that lives only in memory cannot reach a worker process: the
+            # batch then runs in this process (the debugging mode, --in-process)
+            result = ofxpost.run(
+                loaded, sequential=True, in_process=reg.in_memory, on_event=collected.append
+            )
     events = EventLog()
     for event in collected:
         try:

@@ -8,15 +8,17 @@ plugin writes the result as ``weighted_statistics.csv`` /
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from ofxpost._builtin.support import fileinfo
-from ofxpost._builtin.support.loadcases import load_cases_or_empty
+from ofxpost._builtin.support.loadcases import LoadCases, load_cases_or_empty
 from ofxpost._builtin.support.pandas import pd
 from ofxpost._builtin.support.tableunits import column_allowables, column_units
+from ofxpost.errors import LoadMatrixError
 
 PROBABILITY_COLUMNS: tuple[str, ...] = ("probability", "prob", "occurrence", "weight")
 """Load-case columns taken as the probability of each case (first found, any case)."""
@@ -46,8 +48,58 @@ def probability_column(columns: Sequence[str]) -> str | None:
     return None
 
 
+def check_probabilities(cases: LoadCases, units: str, tolerance: float, where: str) -> None:
+    """The matrix's probabilities (when it has a probability column) are numbers
+    ``>= 0`` that sum to 1 (``units="fraction"``) or 100 (``"percent"``) within
+    ``tolerance`` (as a fraction): a plan-time check, so a percent matrix read as
+    fractions never scales a result by 100.
+
+    :raises LoadMatrixError: naming the matrix, the column, the sum and the fix.
+    """
+    column = probability_column(cases.columns)
+    if column is None or not cases.rows:
+        return
+    position = list(cases.columns).index(column)
+    values: list[float] = []
+    for key, row in zip(cases.keys, cases.rows, strict=True):
+        value = row[position]
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = math.nan
+        if not math.isfinite(number) or number < 0:
+            raise LoadMatrixError(
+                f"load matrix {where}: row {key!r}: {column!r} is {value!r}, not a "
+                "probability (a number >= 0)"
+            )
+        values.append(number)
+    total = math.fsum(values)
+    scale = 0.01 if units == "percent" else 1.0
+    if abs(total * scale - 1.0) <= tolerance:
+        return
+    hint = ""
+    if units == "fraction" and abs(total / 100.0 - 1.0) <= tolerance:
+        hint = "; they look like percentages: set load_matrix.probability_units: percent"
+    elif units == "percent" and abs(total - 1.0) <= tolerance:
+        hint = "; they look like fractions: remove load_matrix.probability_units: percent"
+    raise LoadMatrixError(
+        f"load matrix {where}: the {column!r} values of its {len(values)} rows sum to "
+        f"{total:.10g}, not {1.0 / scale:g} ({units}, tolerance {tolerance:g}){hint}"
+    )
+
+
+def probability_scale(config: Any) -> float:
+    """The factor that turns the load matrix's probabilities into fractions (0.01 for
+    ``probability_units: percent``, else 1)."""
+    try:
+        section = config.section("load_matrix")
+    except (KeyError, AttributeError):
+        return 1.0
+    return 0.01 if getattr(section, "probability_units", "fraction") == "percent" else 1.0
+
+
 def weighted_statistics(
-    tables: Mapping[str, pd.DataFrame], case_columns: Sequence[str]
+    tables: Mapping[str, pd.DataFrame], case_columns: Sequence[str], scale: float = 1.0
 ) -> pd.DataFrame | None:
     """Probability-weighted across-file statistics of per-file result tables.
 
@@ -56,7 +108,8 @@ def weighted_statistics(
     that happens to be called ``weight`` is never taken for it. For each table
     holding that column and each numeric result column (not the file, status,
     model-fact or load-case columns, not booleans): over the files with a value and a probability,
-    ``probability`` = Σp, ``weighted_mean`` = Σp·x/Σp, ``weighted_std`` =
+    ``probability`` = Σp (``p`` the matrix's value times ``scale``, which turns
+    percentages into fractions), ``weighted_mean`` = Σp·x/Σp, ``weighted_std`` =
     √(Σp·(x − mean)²/Σp); with an allowable (``df.attrs["ofxpost.allowable"]``),
     ``exceedance_probability`` = Σp of the files beyond it (above ``max`` or below
     ``min``). ``None`` when no table has probabilities.
@@ -72,7 +125,7 @@ def weighted_statistics(
         if column not in frame.columns:
             continue
         seen = True
-        weights = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+        weights = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float) * scale
         units = column_units(frame)
         limits = column_allowables(frame)
         for label in frame.columns:
@@ -138,4 +191,8 @@ def per_file_tables(tables: Mapping[str, pd.DataFrame], config: Any) -> dict[str
 def weighted_table(tables: Mapping[str, pd.DataFrame], config: Any) -> pd.DataFrame | None:
     """:func:`weighted_statistics` of the configured per-file tables (``None``: no
     probabilities)."""
-    return weighted_statistics(per_file_tables(tables, config), load_cases_or_empty(config).columns)
+    return weighted_statistics(
+        per_file_tables(tables, config),
+        load_cases_or_empty(config).columns,
+        probability_scale(config),
+    )
