@@ -27,8 +27,8 @@ How each kind of plugin is registered:
 * **a module object**: listed by its ``__name__``. In ``sequential`` mode it may
   live only in memory (``types.ModuleType``): the runner puts it in
   ``sys.modules`` for the run and runs the batch in this process (``in_process``,
-  the debugging mode), since no worker process could import it. In ``parallel`` mode each worker is a fresh
-  interpreter (``spawn``) that must *import* it, so the module must come from a
+  the debugging mode), since no worker process could import it. In ``parallel``
+  mode each worker is a fresh interpreter (``spawn``) that must *import* it, so the module must come from a
   file that ``importlib`` finds under that name; otherwise
   :class:`PluginNotImportable` says so before anything runs.
 """
