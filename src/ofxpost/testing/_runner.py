@@ -28,8 +28,8 @@ How each kind of plugin is registered:
   live only in memory (``types.ModuleType``): the runner puts it in
   ``sys.modules`` for the run and runs the batch in this process (``in_process``,
   the debugging mode), since no worker process could import it. In ``parallel``
-  mode each worker is a fresh interpreter (``spawn``) that must *import* it, so the module must come from a
-  file that ``importlib`` finds under that name; otherwise
+  mode each worker is a fresh interpreter (``spawn``) that must *import* it, so
+  the module must come from a file that ``importlib`` finds under that name; otherwise
   :class:`PluginNotImportable` says so before anything runs.
 """
 
