@@ -118,3 +118,30 @@ def test_unknown_configured_unit_is_a_config_error() -> None:
             {"inputs": ["x"], "summary": {"groups": [{"name": "g", "columns": [spec]}]}}
         )
     assert "summary.groups[0].columns[0]" in str(info.value) and "furlong-ish" in str(info.value)
+
+
+def test_alerts_compare_each_file_in_the_allowables_unit(tmp_path: Path) -> None:
+    """A file in N is compared with an allowable in kN after conversion: its raw
+    number (1000 times larger) never raises a false alert, and a real breach is
+    reported in the allowable's unit."""
+    peak = float(TENSION_KN.max())  # kN, the same tension in every file
+    for stem, unit, scale in [("a_kn", "kN", 1.0), ("b_n", "N", 1000.0)]:
+        _archive(tmp_path / "sims" / f"{stem}.ofx.parquet", unit, scale)
+
+    def alerts(limit_kn: float, folder: str) -> Any:
+        column = {**COLUMNS[0], "allowable": {"max": limit_kn, "unit": "kN"}}
+        config = {
+            "inputs": ["sims/*.ofx.parquet"],
+            "output_dir": folder,
+            "outputs": {"formats": ["csv", "parquet"]},
+            "summary": {"groups": [{"name": "g", "columns": [column]}]},
+        }
+        run_config(write_yaml(tmp_path / f"{folder}.yml", config), sequential=True)
+        return read_table(tmp_path / folder, "summary_alerts")
+
+    assert alerts(peak * 1.01, "under").empty  # b_n's raw value is ~1000x the limit
+    over = alerts(peak * 0.99, "over").set_index("stem")
+    assert sorted(over.index) == ["a_kn", "b_n"]
+    for stem in over.index:
+        assert over.loc[stem, "value"] == pytest.approx(peak, rel=1e-9)
+        assert over.loc[stem, "allowable"] == pytest.approx(peak * 0.99, rel=1e-12)

@@ -67,12 +67,17 @@ def breaches(record: FileRecord, config: Any) -> list[dict[str, Any]]:
         return []
     out: list[dict[str, Any]] = []
     for group in section.groups:
-        values = list((found.get(group.name) or {}).get("values") or [])
+        answer = found.get(group.name) or {}
+        values = list(answer.get("values") or [])
+        units = list(answer.get("units") or [])
         for position, column in enumerate(group.columns):
-            allowable = column.allowable
-            if allowable is None or position >= len(values):
+            if column.allowable is None or position >= len(values):
                 continue
-            value = values[position]
+            stated = units[position] if position < len(units) else None
+            compared = _in_one_unit(values[position], stated, column, group.name)
+            if compared is None:
+                continue  # a unit that cannot be converted: reported in summary_errors
+            value, allowable = compared
             if not allowable.exceeded(value):
                 continue
             limit, bound = (
@@ -92,6 +97,25 @@ def breaches(record: FileRecord, config: Any) -> list[dict[str, Any]]:
                 }
             )
     return out
+
+
+def _in_one_unit(value: Any, stated: Any, column: Any, group: str) -> tuple[Any, Any] | None:
+    """``value`` (in the file's ``stated`` unit) and the column's allowable, both in one
+    unit: the column's ``unit`` if given, else the allowable's, else the file's own.
+    ``None`` when the units cannot be converted (the summary table reports that)."""
+    from ofxpost._core.units import conversion_factor
+    from ofxpost.errors import UnitConversionError
+
+    allowable = column.allowable
+    target = column.unit or allowable.unit or stated
+    where = f"summary group {group!r}, column {column.name!r}"
+    try:
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if target and stated and stated != target and number:
+            value = value * conversion_factor(str(stated), str(target), where)
+        return value, allowable.in_unit(target, where)
+    except UnitConversionError:
+        return None
 
 
 class SummaryFold:
