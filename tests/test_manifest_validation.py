@@ -144,3 +144,19 @@ def test_a_folder_turned_into_a_link_between_claims_is_refused(tmp_path: Path) -
     ledger.claim(["errors/b.json"])
     with pytest.raises(OSError, match="outside output_dir"):
         ledger.checked("errors/b.json")
+
+
+def test_the_report_reads_the_manifest_with_its_bad_fields_left_out(tmp_path: Path) -> None:
+    """``ofxpost report`` reads a folder's manifest through the same checks as a run."""
+    from ofxpost._builtin.support.report_folder import exit_status
+    from ofxpost._builtin.support.report_folder import read_manifest as report_manifest
+
+    text = json.dumps(
+        {"status": "complete", "written": ["summary.csv"], "failed": "many", "partial": -3}
+    )
+    (tmp_path / "ofxpost-run.json").write_text(text, encoding="utf-8")
+    manifest = report_manifest(tmp_path)
+    assert manifest is not None
+    assert "failed" not in manifest and "partial" not in manifest
+    assert manifest["written"] == ["summary.csv"]
+    assert exit_status(manifest) == 0

@@ -3,7 +3,6 @@ their units and allowables restored, its manifest, and what they say about the r
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -43,12 +42,13 @@ def read_tables(folder: Path) -> dict[str, pd.DataFrame]:
 
 
 def read_manifest(folder: Path) -> dict[str, Any] | None:
-    """The folder's ``ofxpost-run.json`` (``None``: absent, unreadable or not a manifest)."""
-    try:
-        data = json.loads((folder / "ofxpost-run.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict) or "status" not in data or "written" not in data:
+    """The folder's ``ofxpost-run.json``, its fields validated as a run's own are
+    (:func:`ofxpost._store.manifest.read_checked`: a bad field is left out), or ``None``
+    when absent, unreadable or not a manifest."""
+    from ofxpost._store.manifest import read_manifest as read_checked_manifest
+
+    data = read_checked_manifest(folder)
+    if data is None or "status" not in data or "written" not in data:
         return None
     return data
 
