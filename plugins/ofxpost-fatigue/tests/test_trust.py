@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import ofxpost
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
@@ -200,19 +201,22 @@ def test_the_removed_stress_unit_key_is_a_config_error(tmp_path: Path) -> None:
 def test_a_percent_load_matrix_is_refused_naming_the_sum(
     tmp_path: Path, ofxpost_batch: BatchRunner
 ) -> None:
+    """Refused when the batch is planned (exit 2), before any file runs."""
     _two_cases(tmp_path / "sims", "file,probability\ncase_001,60\ncase_002,40\n")
-    run = ofxpost_batch.run(_config())
-    assert run.result.exit_code == 1
-    assert "fatigue_life" not in run.tables
-    (message,) = [e for e in run.result.output_errors if "fatigue" in e]
-    assert "sum to 100" in message and "probability_units: percent" in message
+    with pytest.raises(ofxpost.ConfigError) as caught:
+        ofxpost_batch.run(_config())
+    message = str(caught.value)
+    assert "sum to 100" in message and "load_matrix.probability_units: percent" in message
 
 
+@pytest.mark.parametrize("where", ["load_matrix", "both"])
 def test_probability_units_percent_gives_the_fraction_lives(
-    tmp_path: Path, ofxpost_batch: BatchRunner
+    tmp_path: Path, ofxpost_batch: BatchRunner, where: str
 ) -> None:
     _two_cases(tmp_path / "sims", "file,probability\ncase_001,60\ncase_002,40\n")
-    run = ofxpost_batch.run(_config(probability_units="percent"))
+    config = _config(probability_units="percent") if where == "both" else _config()
+    config["load_matrix"] = {"path": "sims/load_matrix.csv", "probability_units": "percent"}
+    run = ofxpost_batch.run(config)
     assert run.result.exit_code == 0, run.result.output_errors
     life = run.table("fatigue_life")["life_years"].iloc[0]
     assert life == pytest.approx(_expected_life(0.6, 0.4), rel=1e-9)
@@ -222,9 +226,8 @@ def test_fractions_that_do_not_sum_to_one_are_refused(
     tmp_path: Path, ofxpost_batch: BatchRunner
 ) -> None:
     _two_cases(tmp_path / "sims", "file,probability\ncase_001,0.6\ncase_002,0.3\n")
-    run = ofxpost_batch.run(_config())
-    assert run.result.exit_code == 1
-    assert any("sum to 0.9," in e for e in run.result.output_errors)
+    with pytest.raises(ofxpost.ConfigError, match=r"sum to 0\.9,"):
+        ofxpost_batch.run(_config())
 
 
 # ------------------------------------------------------------------------------ DEL

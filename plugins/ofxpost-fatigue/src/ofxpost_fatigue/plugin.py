@@ -201,6 +201,19 @@ def _exposure_seconds(cases: Any, path: Path, section: FatigueSection) -> float 
     return float(value) * _probability_scale(section) * section.year_seconds
 
 
+def _with_matrix_units(section: FatigueSection, config: Any) -> FatigueSection:
+    """``section`` reading the probabilities in percent when the load matrix says so
+    (``load_matrix.probability_units: percent``, which the core checks when the batch
+    is planned), whatever ``fatigue.probability_units`` says."""
+    try:
+        matrix = config.section("load_matrix")
+    except KeyError:
+        return section
+    if getattr(matrix, "probability_units", "fraction") == "percent":
+        return section.model_copy(update={"probability_units": "percent"})
+    return section
+
+
 def _probability_scale(section: FatigueSection) -> float:
     return 0.01 if section.probability_units == "percent" else 1.0
 
@@ -232,7 +245,7 @@ def check_probabilities(cases: Any, section: FatigueSection) -> None:
     if abs(fraction - 1.0) > section.probability_tolerance:
         unit = "percent" if section.probability_units == "percent" else "fraction"
         hint = (
-            " (they look like percentages: set fatigue.probability_units: percent)"
+            " (they look like percentages: set load_matrix.probability_units: percent)"
             if section.probability_units == "fraction" and abs(total - 100.0) <= 0.1
             else ""
         )
@@ -406,7 +419,7 @@ def life_table(damage: pd.DataFrame, section: FatigueSection, total_files: int) 
                     "object": line.object,
                     "arc_length": float(arc),
                     "hot_spot": str(part["hot_spot"].iloc[0]) if len(part) else "",
-                    "sn_curve": f"DNV-RP-C203 {choice.curve} {choice.environment}",
+                    "sn_curve": choice.get().title,
                     "annual_damage": total,
                     "life_years": life,
                     "utilisation": design * section.dff / life if design is not None else None,
@@ -436,7 +449,7 @@ def ofxpost_aggregate(
     records: Sequence[Any], config: Any, plan: Any
 ) -> Mapping[str, pd.DataFrame] | None:
     """Build ``fatigue_damage`` and ``fatigue_life``."""
-    section: FatigueSection = config.section(SECTION)
+    section = _with_matrix_units(config.section(SECTION), config)
     if not section.lines:
         return None
     cases = _load_cases(config, section)

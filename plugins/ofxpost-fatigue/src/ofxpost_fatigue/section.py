@@ -31,11 +31,14 @@ class SNCurveChoice(_Frozen):
     """Which S-N curve, and the thickness correction."""
 
     standard: Literal["DNV-RP-C203"] = "DNV-RP-C203"
-    environment: Literal["air", "seawater_cp"] = "seawater_cp"
-    """``air`` (Table 2-1) or ``seawater_cp``: seawater with cathodic protection (Table 2-2)."""
+    edition: Literal["2016"] = "2016"
+    """The edition of the standard whose tables are used (only the 2016 one is held)."""
+    environment: Literal["air", "seawater_cp", "free_corrosion"] = "seawater_cp"
+    """``air`` (Table 2-1), ``seawater_cp``: seawater with cathodic protection (Table
+    2-2), or ``free_corrosion``: seawater without protection (Table 2-4)."""
     curve: str = "D"
     """Curve name: ``B1``, ``B2``, ``C``, ``C1``, ``C2``, ``D``, ``E``, ``F``, ``F1``,
-    ``F3``, ``G``, ``W1``, ``W2``, ``W3``."""
+    ``F3``, ``G``, ``W1``, ``W2``, ``W3`` or ``T`` (tubular joints)."""
     thickness_mm: float | None = Field(default=None, gt=0)
     """Thickness (mm) for the correction ``(t/tref)^k``; none by default."""
     t_ref_mm: float = Field(default=T_REF_MM, gt=0)

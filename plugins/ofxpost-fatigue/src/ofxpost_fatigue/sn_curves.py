@@ -6,7 +6,11 @@ Each curve is bilinear in log-log scale (stress range Δσ in MPa, cycles N)::
     log10 N = log10 a2 - m2 log10(Δσ · (t/tref)^k)    for N >  N_knee
 
 with ``N_knee = 1e7`` cycles **in air** (Table 2-1) and ``1e6`` cycles **in
-seawater with cathodic protection** (Table 2-2); in both, m2 = 5. The thickness
+seawater with cathodic protection** (Table 2-2); in both, m2 = 5. **Free
+corrosion** (Table 2-4) curves have one slope (no knee, no fatigue limit). Every
+table also holds the tubular-joint **T** curve (section 2.4.6 of the edition), with
+``k = 0.25`` (the standard's value for SCF <= 10; it gives 0.30 for SCF > 10, which
+is not modelled here). The thickness
 correction ``(t/tref)^k`` applies for ``t > tref`` (``t = tref`` below it); ``tref``
 is 25 mm for welded connections other than tubular joints (16 mm for tubular
 joints: pass ``t_ref_mm=16``). The tables hold each curve's published ``m1``,
@@ -21,7 +25,18 @@ from typing import Any, Literal
 
 import numpy as np
 
-Environment = Literal["air", "seawater_cp"]
+Environment = Literal["air", "seawater_cp", "free_corrosion"]
+
+STANDARD = "DNV-RP-C203"
+"""The standard the curves come from."""
+EDITION = "2016"
+"""The edition whose tables are transcribed here (April 2016)."""
+TABLES: dict[str, str] = {
+    "air": "Table 2-1 (in air)",
+    "seawater_cp": "Table 2-2 (in seawater with cathodic protection)",
+    "free_corrosion": "Table 2-4 (in seawater, free corrosion)",
+}
+"""The table of each environment."""
 
 T_REF_MM = 25.0
 """Reference thickness (mm) of welded connections other than tubular joints."""
@@ -39,17 +54,35 @@ class SNCurve:
     log_a2: float
     k: float
     """Thickness exponent."""
-    source: str = "DNV-RP-C203"
+    source: str = STANDARD
+    edition: str = EDITION
+
+    @property
+    def title(self) -> str:
+        """The curve as an engineer cites it, e.g. ``DNV-RP-C203 (2016) Table 2-1 (in
+        air), curve D``: what the fatigue tables write in their ``sn_curve`` column."""
+        return f"{self.source} ({self.edition}) {TABLES[self.environment]}, curve {self.name}"
+
+    @property
+    def single_slope(self) -> bool:
+        """One slope all the way (the free-corrosion curves)."""
+        return self.m1 == self.m2 and self.log_a1 == self.log_a2
 
     @property
     def knee_cycles(self) -> float:
-        """Cycles where the two slopes meet (1e7 in air, 1e6 in seawater with CP)."""
+        """Cycles where the two slopes meet (1e7 in air, 1e6 in seawater with CP;
+        infinite for a single-slope curve)."""
+        if self.single_slope:
+            return math.inf
         log_s = (self.log_a2 - self.log_a1) / (self.m2 - self.m1)
         return float(10 ** (self.log_a1 - self.m1 * log_s))
 
     @property
     def knee_stress(self) -> float:
-        """Stress range (MPa) at :attr:`knee_cycles` (no thickness correction)."""
+        """Stress range (MPa) at :attr:`knee_cycles` (no thickness correction; 0 for a
+        single-slope curve)."""
+        if self.single_slope:
+            return 0.0
         return float(10 ** ((self.log_a1 - math.log10(self.knee_cycles)) / self.m1))
 
     def stress_at(self, cycles: float) -> float:
@@ -72,6 +105,8 @@ class SNCurve:
             log_s = np.log10(s)
         log_n1 = self.log_a1 - self.m1 * log_s
         log_n2 = self.log_a2 - self.m2 * log_s
+        if self.single_slope:
+            return np.asarray(np.power(10.0, log_n1), dtype=float)
         log_n = np.where(log_n1 <= math.log10(self.knee_cycles), log_n1, log_n2)
         return np.asarray(np.power(10.0, log_n), dtype=float)
 
@@ -101,6 +136,7 @@ _AIR: dict[str, tuple[float, float, float, float, float]] = {
     "W1": (3.0, 11.261, 5.0, 14.101, 0.25),
     "W2": (3.0, 11.107, 5.0, 13.845, 0.25),
     "W3": (3.0, 10.970, 5.0, 13.617, 0.25),
+    "T": (3.0, 12.164, 5.0, 15.606, 0.25),
 }
 
 # DNV-RP-C203 Table 2-2, in seawater with cathodic protection (knee at 1e6 cycles)
@@ -119,6 +155,26 @@ _SEAWATER_CP: dict[str, tuple[float, float, float, float, float]] = {
     "W1": (3.0, 10.861, 5.0, 14.101, 0.25),
     "W2": (3.0, 10.707, 5.0, 13.845, 0.25),
     "W3": (3.0, 10.570, 5.0, 13.617, 0.25),
+    "T": (3.0, 11.764, 5.0, 15.606, 0.25),
+}
+
+# DNV-RP-C203 Table 2-4, in seawater for free corrosion: one slope (m, log a)
+_FREE_CORROSION: dict[str, tuple[float, float, float]] = {
+    "B1": (4.0, 14.835, 0.00),
+    "B2": (4.0, 14.603, 0.00),
+    "C": (3.0, 12.115, 0.05),
+    "C1": (3.0, 11.972, 0.10),
+    "C2": (3.0, 11.824, 0.15),
+    "D": (3.0, 11.687, 0.20),
+    "E": (3.0, 11.533, 0.20),
+    "F": (3.0, 11.378, 0.25),
+    "F1": (3.0, 11.222, 0.25),
+    "F3": (3.0, 11.068, 0.25),
+    "G": (3.0, 10.921, 0.25),
+    "W1": (3.0, 10.784, 0.25),
+    "W2": (3.0, 10.630, 0.25),
+    "W3": (3.0, 10.493, 0.25),
+    "T": (3.0, 11.687, 0.25),
 }
 
 DNV_AIR: dict[str, SNCurve] = {name: SNCurve(name, "air", *values) for name, values in _AIR.items()}
@@ -127,23 +183,30 @@ DNV_SEAWATER_CP: dict[str, SNCurve] = {
     name: SNCurve(name, "seawater_cp", *values) for name, values in _SEAWATER_CP.items()
 }
 """DNV-RP-C203 S-N curves in seawater with cathodic protection, by name."""
+DNV_FREE_CORROSION: dict[str, SNCurve] = {
+    name: SNCurve(name, "free_corrosion", m, log_a, m, log_a, k)
+    for name, (m, log_a, k) in _FREE_CORROSION.items()
+}
+"""DNV-RP-C203 S-N curves in seawater for free corrosion (one slope), by name."""
 
 FATIGUE_LIMIT_1E7_MPA: dict[str, float] = {
     "B1": 106.97, "B2": 93.59, "C": 73.10, "C1": 65.50, "C2": 58.48, "D": 52.63,
     "E": 46.78, "F": 41.52, "F1": 36.84, "F3": 32.75, "G": 29.24, "W1": 26.32,
-    "W2": 23.39, "W3": 21.05,
+    "W2": 23.39, "W3": 21.05, "T": 52.63,
 }  # fmt: skip
 """The published stress range at 1e7 cycles (MPa), both tables (a cross-check)."""
 
 
 def dnv_curve(name: str, environment: Environment = "seawater_cp") -> SNCurve:
-    """The DNV-RP-C203 curve ``name`` in ``environment`` (``air`` or ``seawater_cp``).
+    """The DNV-RP-C203 curve ``name`` in ``environment`` (``air``, ``seawater_cp`` or
+    ``free_corrosion``).
 
     :raises ValueError: naming the curves that exist.
     """
-    table = {"air": DNV_AIR, "seawater_cp": DNV_SEAWATER_CP}.get(environment)
+    tables = {"air": DNV_AIR, "seawater_cp": DNV_SEAWATER_CP, "free_corrosion": DNV_FREE_CORROSION}
+    table = tables.get(environment)
     if table is None:
-        raise ValueError(f"unknown environment {environment!r}; choose 'air' or 'seawater_cp'")
+        raise ValueError(f"unknown environment {environment!r}; choose from {list(tables)}")
     try:
         return table[name]
     except KeyError:
