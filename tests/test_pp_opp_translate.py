@@ -260,12 +260,17 @@ def test_time_series_group_with_two_periods_is_an_error() -> None:
 def test_migrate_prints_yaml_that_loads_as_a_native_config(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    from ofxpost._builtin.opp.plugin import translate
     from ofxpost._cli.main import main
 
     old = tmp_path / "old.yml"
     old.write_text(yaml.safe_dump(opp_config()), encoding="utf-8")
     assert main(["migrate", str(old)]) == 0
-    text = capsys.readouterr().out
+    captured = capsys.readouterr()
+    text = captured.out
+    _, notices = translate(yaml.safe_load(old.read_text(encoding="utf-8")), old)
+    # the notices `ofxpost validate` prints, on stderr (stdout stays the YAML)
+    assert notices and [f"notice: {n}" for n in notices] == captured.err.splitlines()
     native = yaml.safe_load(text)
     assert "summary_settings" not in native and "summary" in native
     new = tmp_path / "new.yml"

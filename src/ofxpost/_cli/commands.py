@@ -158,8 +158,12 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     raw = read_yaml(args.config.absolute())
     if not is_opp_config(raw):
         return usage_error(f"{args.config}: not a digitalmodel opp config (already native?)")
-    native, _ = translate(raw, args.config.absolute())
+    native, notices = translate(raw, args.config.absolute())
     sys.stdout.write(yaml.safe_dump(native, sort_keys=False, allow_unicode=True))
+    # the same notices as `ofxpost validate` (ignored opp keys ...), on stderr so that
+    # stdout stays the YAML to redirect into a file
+    for notice in notices:
+        say(sys.stderr, f"notice: {escape_controls(notice)}")
     return EXIT_OK
 
 
