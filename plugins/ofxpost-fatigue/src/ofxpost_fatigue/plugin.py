@@ -31,14 +31,13 @@ import numpy as np
 import ofxpost
 from ofxpost.plugin import set_allowables, set_units
 
-from ofxpost_fatigue.section import SECTION, FatigueSection
-
 from ofxpost_fatigue.extraction import _line_results as _line_results
 from ofxpost_fatigue.extraction import _period as _period
 from ofxpost_fatigue.extraction import stress_histories as stress_histories
 from ofxpost_fatigue.probabilities import _load_cases as _load_cases
 from ofxpost_fatigue.probabilities import _with_matrix_units as _with_matrix_units
 from ofxpost_fatigue.probabilities import check_probabilities as check_probabilities
+from ofxpost_fatigue.section import SECTION, FatigueSection
 from ofxpost_fatigue.tables import damage_table as damage_table
 from ofxpost_fatigue.tables import life_table as life_table
 from ofxpost_fatigue.tables_common import DAMAGE_COLUMNS as DAMAGE_COLUMNS
