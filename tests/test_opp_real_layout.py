@@ -664,7 +664,8 @@ def test_visualisation_layout_is_accepted_and_says_what_it_does_not_do(runs: Pat
     assert native["input_filters"] == {"contains": ["case_00"], "sim_archives": True}
     assert not {"summary", "linked_statistics", "range_graph", "time_series"} & set(native)
     (text,) = notices
-    assert "orcaflex.postprocess.visualization (model views need OrcaFlex itself; draw them there)" in text
+    needs = "orcaflex.postprocess.visualization (model views need OrcaFlex itself; draw them there)"
+    assert needs in text
     assert "visualization_settings" in text
     result, _ = run(write_yaml(runs / "opp_vis.yml", visualisation_layout()))
     assert result.exit_code == 0

@@ -18,7 +18,7 @@ M = TypeVar("M", bound=BaseModel)
 IGNORED_NOTES: dict[str, str] = {
     "orcaflex.analysis": "ofxpost runs no OrcaFlex analysis",
     "orcaflex.postprocess.visualization": "model views need OrcaFlex itself; draw them there",
-    "orcaflex.postprocess.RAOs": "RAOs need OrcaFlex itself (its response calculation); not computed here",
+    "orcaflex.postprocess.RAOs": "RAOs need OrcaFlex itself; compute them there",
     "orcaflex.postprocess.cummulative_histograms": "opp never computed them",
     "orcaflex.postprocess.cumulative_histograms": "opp never computed them",
     "time_series.histogram": "opp never computed it",
