@@ -30,7 +30,7 @@ import math
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pydantic import field_validator
@@ -44,6 +44,9 @@ from ofxpost._builtin.support.tableunits import column_allowables, column_units
 from ofxpost._core import atomic
 from ofxpost._core.markers import hookimpl
 from ofxpost._core.printable import escape_controls
+
+if TYPE_CHECKING:
+    from ofxpost._config.model import Config
 
 SECTION = "excel"
 """The config section."""
@@ -84,7 +87,7 @@ def ofxpost_add_config_sections() -> dict[str, Any]:
     return {SECTION: ExcelSection}
 
 
-def _summary_groups(config: Any) -> list[str]:
+def _summary_groups(config: Config) -> list[str]:
     try:
         section = config.section("summary")
     except KeyError:
@@ -93,7 +96,7 @@ def _summary_groups(config: Any) -> list[str]:
 
 
 def workbook_tables(
-    tables: Mapping[str, pd.DataFrame], config: Any
+    tables: Mapping[str, pd.DataFrame], config: Config
 ) -> list[tuple[str, pd.DataFrame]]:
     """The ``(sheet title, table)`` pairs of the workbook, in sheet order."""
     chosen: list[tuple[str, pd.DataFrame]] = []
@@ -372,7 +375,7 @@ def save_deterministic(workbook: Any, path: Path) -> Path:
 
 @hookimpl
 def ofxpost_write_outputs(
-    tables: Mapping[str, pd.DataFrame], output_dir: Path, config: Any, partial: bool
+    tables: Mapping[str, pd.DataFrame], output_dir: Path, config: Config, partial: bool
 ) -> list[Path] | None:
     """Write the workbook when ``xlsx`` is among ``outputs.formats``."""
     outputs = config.section("outputs")

@@ -31,7 +31,7 @@ import math
 import re
 from collections.abc import Mapping
 from pathlib import Path, PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, field_validator, model_validator
 
@@ -40,6 +40,9 @@ from ofxpost._builtin.support.pandas import pd
 from ofxpost._builtin.support.selectors import Frozen
 from ofxpost._core.markers import hookimpl
 from ofxpost._core.names import name_problem
+
+if TYPE_CHECKING:
+    from ofxpost._config.model import Config
 
 SECTION = "inject_into"
 """The config section."""
@@ -176,7 +179,7 @@ def inject(entry: InjectEntry, frame: pd.DataFrame, source: Path, target: Path) 
 
 @hookimpl
 def ofxpost_write_outputs(
-    tables: Mapping[str, pd.DataFrame], output_dir: Path, config: Any
+    tables: Mapping[str, pd.DataFrame], output_dir: Path, config: Config
 ) -> list[Path] | None:
     """Write each ``inject_into`` entry's workbook when ``xlsx`` is among ``outputs.formats``."""
     section: InjectSection = config.section(SECTION)

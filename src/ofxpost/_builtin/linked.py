@@ -28,7 +28,7 @@ value column per (label, linked_variable).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, model_validator
 
@@ -40,6 +40,10 @@ from ofxpost._builtin.support.stats import ACROSS_FILES, across_files
 from ofxpost._core.markers import hookimpl
 from ofxpost._core.partial import Partial
 from ofxpost._core.records import FileRecord
+
+if TYPE_CHECKING:
+    from ofxpost._config.model import Config
+    from ofxpost._config.plan import Plan
 
 SECTION = "linked_statistics"
 """The config section, result name and table name."""
@@ -144,7 +148,7 @@ def extract_column(extraction: Extraction, column: LinkedColumn) -> dict[str, An
 
 
 @hookimpl
-def ofxpost_extract(model: Any, config: Any) -> Mapping[str, Any] | Partial | None:
+def ofxpost_extract(model: Any, config: Config) -> Mapping[str, Any] | Partial | None:
     """Query every linked-statistics column for one file (result ``linked_statistics``).
 
     A column that fails (and is not ``optional``) makes the file ``partial``.
@@ -162,7 +166,7 @@ class LinkedFold:
     See :mod:`ofxpost._finish.folding`.
     """
 
-    def __init__(self, section: LinkedSection, config: Any = None) -> None:
+    def __init__(self, section: LinkedSection, config: Config | None = None) -> None:
         self.section = section
         self.files = FileViews.for_config(SECTION, config, load_cases=True)
         self.limited = any(c.allowable is not None for c in section.columns)
@@ -249,7 +253,7 @@ class LinkedFold:
 
 
 def linked_table(
-    records: Sequence[FileRecord], section: LinkedSection, config: Any = None
+    records: Sequence[FileRecord], section: LinkedSection, config: Config | None = None
 ) -> pd.DataFrame:
     """The long ``linked_statistics`` table."""
     fold = LinkedFold(section, config)
@@ -259,7 +263,7 @@ def linked_table(
 
 
 @hookimpl(specname="ofxpost_start_fold")
-def start_fold(config: Any, plan: Any) -> LinkedFold | None:
+def start_fold(config: Config, plan: Plan | None) -> LinkedFold | None:
     """The fold of :func:`ofxpost_aggregate` (``None`` when no column is configured)."""
     section: LinkedSection = config.section(SECTION)
     return LinkedFold(section, config) if section.columns else None
@@ -280,7 +284,7 @@ def _limits(allowable: Allowable | None, row: dict[str, Any]) -> dict[str, Any]:
 
 @hookimpl
 def ofxpost_aggregate(
-    records: Sequence[FileRecord], config: Any
+    records: Sequence[FileRecord], config: Config
 ) -> Mapping[str, pd.DataFrame] | None:
     """Build ``linked_statistics`` and ``linked_statistics_statistics``."""
     fold = start_fold(config, None)

@@ -30,6 +30,7 @@ from ofxpost._core.markers import hookimpl
 from ofxpost.errors import OrcaFlexUnavailableError, SimulationStateError
 
 if TYPE_CHECKING:
+    from ofxpost._config.model import Config
     from ofxpost._core.records import Job
 
 ARCHIVE_SUFFIXES: tuple[str, ...] = (".parquet",)
@@ -66,21 +67,21 @@ def ofxpost_add_config_sections() -> dict[str, Any]:
     return {"loader": LoaderSection, SECTION: InputFilters}
 
 
-def allow_incomplete(config: Any) -> bool:
+def allow_incomplete(config: Config) -> bool:
     """Whether the config's ``loader`` section lets incomplete/unstable/static-only
     models through."""
     section = getattr(config, "loader", None)
     return bool(getattr(section, "allow_incomplete", False))
 
 
-def thread_count(config: Any) -> int:
+def thread_count(config: Config) -> int:
     """``threadCount`` for ``OrcFxAPI.Model`` (``parallel_processing.orcfxapi_threads``)."""
     parallel = getattr(config, "parallel_processing", None)
     value = getattr(parallel, "orcfxapi_threads", 1)
     return int(value) if value else 1
 
 
-def check_state(model: Any, path: Path, config: Any) -> None:
+def check_state(model: Any, path: Path, config: Config) -> None:
     """Fail ``path`` unless ``model`` is a complete, stable dynamic simulation.
 
     :raises SimulationStateError: naming the file, the state and
@@ -113,18 +114,18 @@ def _close(model: Any) -> None:
 
 
 @hookimpl(specname="ofxpost_open_simulation")
-def open_archive_simulation(path: Path, job: Job, config: Any) -> Any | None:
+def open_archive_simulation(path: Path, job: Job, config: Config) -> Any | None:
     """Loader hook for archives (``*.parquet``); ``None`` for other files."""
     return open_archive_file(path, config)
 
 
 @hookimpl(specname="ofxpost_open_simulation")
-def open_orcaflex_simulation(path: Path, job: Job, config: Any) -> Any | None:
+def open_orcaflex_simulation(path: Path, job: Job, config: Config) -> Any | None:
     """Loader hook for OrcaFlex files (``.sim``, ``.dat``, ``.yml``, ``.yaml``)."""
     return open_orcaflex_file(path, config)
 
 
-def open_archive_file(path: Path, config: Any) -> Any | None:
+def open_archive_file(path: Path, config: Config) -> Any | None:
     """Open a ``*.parquet`` archive and check its state; ``None`` for other suffixes.
 
     :raises ArchiveError: the file is not a readable archive.
@@ -143,7 +144,7 @@ def open_archive_file(path: Path, config: Any) -> Any | None:
     return model
 
 
-def open_orcaflex_file(path: Path, config: Any) -> Any | None:
+def open_orcaflex_file(path: Path, config: Config) -> Any | None:
     """Open a ``.sim``/``.dat``/``.yml``/``.yaml`` file with OrcFxAPI; ``None`` otherwise.
 
     ``.sim`` files get the state check; data files (``.dat``/``.yml``) are

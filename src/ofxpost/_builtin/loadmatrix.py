@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -48,6 +48,10 @@ from ofxpost._core.markers import hookimpl
 from ofxpost._core.printable import shown
 from ofxpost._core.records import FileRecord
 from ofxpost.errors import LoadMatrixError
+
+if TYPE_CHECKING:
+    from ofxpost._config.model import Config
+    from ofxpost._config.plan import Plan
 
 
 class LoadMatrixSection(Frozen):
@@ -91,7 +95,7 @@ class LoadMatrixSection(Frozen):
             raise ValueError("the load matrix must be a .csv or .xlsx file")
         return value
 
-    def check_inputs(self, config: Any, paths: Sequence[Path]) -> None:
+    def check_inputs(self, config: Config, paths: Sequence[Path]) -> None:
         """Plan-time check: no matrix row may match two input files, and no input
         file two rows (every ``match`` mode).
 
@@ -113,7 +117,7 @@ class LoadMatrixSection(Frozen):
         return self.enabled if self.enabled is not None else self.path is not None
 
 
-def _section(config: Any) -> LoadMatrixSection | None:
+def _section(config: Config) -> LoadMatrixSection | None:
     try:
         section = config.section(SECTION)
     except KeyError:
@@ -274,7 +278,7 @@ def mismatches(cases: LoadCases, jobs: Sequence[Any], base_dir: Path | None = No
 
 @hookimpl
 def ofxpost_write_outputs(
-    tables: Mapping[str, pd.DataFrame], output_dir: Path, config: Any
+    tables: Mapping[str, pd.DataFrame], output_dir: Path, config: Config
 ) -> list[Path] | None:
     """Write ``weighted_statistics`` as CSV and Parquet (per ``outputs.formats``).
 
@@ -301,7 +305,7 @@ def ofxpost_write_outputs(
 
 
 @hookimpl(specname="ofxpost_start_fold")
-def start_fold(config: Any, plan: Any) -> MatrixFold | None:
+def start_fold(config: Config, plan: Plan) -> MatrixFold | None:
     """The fold of :func:`ofxpost_aggregate` (``None`` when the section is not active)."""
     section = _section(config)
     if section is None or not section.active:
@@ -311,7 +315,7 @@ def start_fold(config: Any, plan: Any) -> MatrixFold | None:
 
 @hookimpl
 def ofxpost_aggregate(
-    records: Sequence[FileRecord], config: Any, plan: Any
+    records: Sequence[FileRecord], config: Config, plan: Plan
 ) -> Mapping[str, pd.DataFrame] | None:
     """Build the ``load_matrix`` table (when the section is active) and, when a
     matrix file is given, ``load_matrix_mismatches``."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -19,6 +19,9 @@ from ofxpost._builtin.support.pandas import pd
 from ofxpost._builtin.support.tableunits import UnitsMode, arrow_table, csv_text
 from ofxpost._core.atomic import atomic_path
 from ofxpost._core.markers import hookimpl
+
+if TYPE_CHECKING:
+    from ofxpost._config.model import Config
 
 Format = Literal["csv", "parquet", "xlsx", "html"]
 ALL_FORMATS: tuple[Format, ...] = ("csv", "parquet", "xlsx")
@@ -97,7 +100,7 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
 
 @hookimpl
 def ofxpost_write_outputs(
-    tables: Mapping[str, pd.DataFrame], output_dir: Path, config: Any
+    tables: Mapping[str, pd.DataFrame], output_dir: Path, config: Config
 ) -> list[Path]:
     """Write each table as ``<name>.csv`` and ``parquet/<name>.parquet``.
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pydantic import Field, field_validator, model_validator
@@ -35,6 +35,10 @@ from ofxpost._core import rainflow
 from ofxpost._core.markers import hookimpl
 from ofxpost._core.partial import Partial
 from ofxpost._core.records import FileRecord
+
+if TYPE_CHECKING:
+    from ofxpost._config.model import Config
+    from ofxpost._config.plan import Plan
 
 SECTION = "rainflow"
 """The config section, result name and table-name prefix."""
@@ -120,7 +124,7 @@ def column_cycles(model: Any, column: RainflowColumn) -> dict[str, Any]:
 
 
 @hookimpl
-def ofxpost_extract(model: Any, config: Any) -> Mapping[str, Any] | Partial | None:
+def ofxpost_extract(model: Any, config: Config) -> Mapping[str, Any] | Partial | None:
     """Count every column's cycles for one file (result ``rainflow``)."""
     section: RainflowSection = config.section(SECTION)
     if not section.columns:
@@ -141,7 +145,7 @@ def ofxpost_extract(model: Any, config: Any) -> Mapping[str, Any] | Partial | No
 class RainflowFold:
     """The rainflow histograms, folded record by record."""
 
-    def __init__(self, section: RainflowSection, config: Any = None) -> None:
+    def __init__(self, section: RainflowSection, config: Config | None = None) -> None:
         self.section = section
         self.config = config
         self.files = FileViews.for_config(SECTION, config, load_cases=True)
@@ -229,7 +233,7 @@ def _is_number(value: Any) -> bool:
 
 
 @hookimpl(specname="ofxpost_start_fold")
-def start_fold(config: Any, plan: Any) -> RainflowFold | None:
+def start_fold(config: Config, plan: Plan | None) -> RainflowFold | None:
     """The fold of :func:`ofxpost_aggregate` (``None`` when no column is configured)."""
     section: RainflowSection = config.section(SECTION)
     return RainflowFold(section, config) if section.columns else None
@@ -237,7 +241,7 @@ def start_fold(config: Any, plan: Any) -> RainflowFold | None:
 
 @hookimpl
 def ofxpost_aggregate(
-    records: Sequence[FileRecord], config: Any
+    records: Sequence[FileRecord], config: Config
 ) -> Mapping[str, pd.DataFrame] | None:
     """Build the rainflow histograms (nothing when no column is configured)."""
     fold = start_fold(config, None)

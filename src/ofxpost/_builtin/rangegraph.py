@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 from pydantic import Field, model_validator
@@ -40,6 +40,10 @@ from ofxpost._builtin.support.selectors import (
 from ofxpost._core.markers import hookimpl
 from ofxpost._core.partial import Partial
 from ofxpost._core.records import FileRecord
+
+if TYPE_CHECKING:
+    from ofxpost._config.model import Config
+    from ofxpost._config.plan import Plan
 
 SECTION = "range_graph"
 """The config section, result name and table name."""
@@ -155,7 +159,7 @@ def extract_entry(extraction: Extraction, entry: RangeGraphEntry) -> dict[str, A
 
 
 @hookimpl
-def ofxpost_extract(model: Any, config: Any) -> Mapping[str, Any] | Partial | None:
+def ofxpost_extract(model: Any, config: Config) -> Mapping[str, Any] | Partial | None:
     """Read every range graph for one file (result ``range_graph``).
 
     A graph that fails (and is not ``optional``) makes the file ``partial``.
@@ -204,7 +208,7 @@ class GraphFold:
     table (one DataFrame, not one per file) and lists the envelope.
     """
 
-    def __init__(self, section: RangeGraphSection, config: Any = None) -> None:
+    def __init__(self, section: RangeGraphSection, config: Config | None = None) -> None:
         self.section = section
         self.files = FileViews.for_config(SECTION, config, load_cases=False)
         self._parts: list[tuple[int, _Part]] = []
@@ -303,7 +307,7 @@ def _only(found: set[str | None]) -> str | None:
 
 
 def graph_tables(
-    records: Sequence[FileRecord], section: RangeGraphSection, config: Any = None
+    records: Sequence[FileRecord], section: RangeGraphSection, config: Config | None = None
 ) -> dict[str, pd.DataFrame]:
     """Build ``range_graph``, ``range_graph_envelope`` and ``range_graph_errors``."""
     fold = GraphFold(section, config)
@@ -313,7 +317,7 @@ def graph_tables(
 
 
 @hookimpl(specname="ofxpost_start_fold")
-def start_fold(config: Any, plan: Any) -> GraphFold | None:
+def start_fold(config: Config, plan: Plan) -> GraphFold | None:
     """The fold of :func:`ofxpost_aggregate` (``None`` when no graph is configured)."""
     section: RangeGraphSection = config.section(SECTION)
     return GraphFold(section, config) if section.graphs else None
@@ -330,7 +334,7 @@ def envelope(table: pd.DataFrame, section: RangeGraphSection) -> pd.DataFrame:
 
 @hookimpl
 def ofxpost_aggregate(
-    records: Sequence[FileRecord], config: Any
+    records: Sequence[FileRecord], config: Config
 ) -> Mapping[str, pd.DataFrame] | None:
     """Build the range-graph tables (nothing when no graph is configured)."""
     section: RangeGraphSection = config.section(SECTION)
@@ -340,7 +344,7 @@ def ofxpost_aggregate(
 
 
 @hookimpl
-def ofxpost_batch_started(plan: Any) -> None:
+def ofxpost_batch_started(plan: Plan) -> None:
     """Get the plots ready while the files run, when the batch will draw them.
 
     A batch of :data:`~ofxpost._builtin.support.plot_process.MIN_FILES` files or more starts
@@ -369,7 +373,7 @@ def ofxpost_batch_finished(result: Any) -> None:
 
 @hookimpl
 def ofxpost_write_outputs(
-    tables: Mapping[str, pd.DataFrame], output_dir: Path, config: Any, partial: bool
+    tables: Mapping[str, pd.DataFrame], output_dir: Path, config: Config, partial: bool
 ) -> list[Path] | None:
     """Write one PNG per range graph to ``output_dir/plots/``.
 

@@ -28,7 +28,7 @@ import os
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import field_validator
 
@@ -40,6 +40,10 @@ from ofxpost._core import atomic
 from ofxpost._core.markers import hookimpl
 from ofxpost._core.report import ReportSection
 from ofxpost.errors import ConfigError
+
+if TYPE_CHECKING:
+    from ofxpost._config.model import Config
+    from ofxpost._config.plan import Plan
 
 SECTION = "report"
 """The config section."""
@@ -74,7 +78,7 @@ def ofxpost_add_config_sections() -> dict[str, Any]:
     return {SECTION: ReportSectionConfig}
 
 
-def _wanted(config: Any) -> bool:
+def _wanted(config: Config) -> bool:
     try:
         return FORMAT in config.section("outputs").formats
     except (KeyError, AttributeError):
@@ -82,7 +86,7 @@ def _wanted(config: Any) -> bool:
 
 
 @hookimpl
-def ofxpost_batch_started(plan: Any) -> None:
+def ofxpost_batch_started(plan: Plan) -> None:
     """Note when the batch started (the report's header gives it)."""
     if _wanted(plan.config):
         now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
@@ -97,7 +101,9 @@ def ofxpost_batch_finished(result: Any) -> None:
 
 
 @hookimpl
-def ofxpost_aggregate(records: Sequence[Any], config: Any, plan: Any) -> dict[str, pd.DataFrame]:
+def ofxpost_aggregate(
+    records: Sequence[Any], config: Config, plan: Plan
+) -> dict[str, pd.DataFrame]:
     """``report_columns`` and ``report_batch`` (only when the report is asked for)."""
     if not _wanted(config):
         return {}
@@ -109,7 +115,7 @@ def ofxpost_aggregate(records: Sequence[Any], config: Any, plan: Any) -> dict[st
 
 
 def plugin_sections(
-    pm: Any, tables: Mapping[str, pd.DataFrame], config: Any | None
+    pm: Any, tables: Mapping[str, pd.DataFrame], config: Config | None
 ) -> tuple[list[ReportSection], list[str]]:
     """Every plugin's ``ofxpost_report_sections``, and a line per plugin that failed."""
     from ofxpost._plugins.manager import call_each
@@ -163,7 +169,7 @@ def render_tables(
     tables: Mapping[str, pd.DataFrame],
     *,
     title: str,
-    config: Any | None,
+    config: Config | None,
     pm: Any,
     run_times: list[tuple[str, str]],
     partial: bool,
@@ -186,7 +192,7 @@ def render_tables(
 
 @hookimpl
 def ofxpost_write_outputs(
-    tables: Mapping[str, pd.DataFrame], output_dir: Path, config: Any, partial: bool
+    tables: Mapping[str, pd.DataFrame], output_dir: Path, config: Config, partial: bool
 ) -> list[Path] | None:
     """Write ``report.html`` when ``html`` is among ``outputs.formats``."""
     if not _wanted(config):

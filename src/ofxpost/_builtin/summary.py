@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -51,6 +51,10 @@ from ofxpost._builtin.support.summaryfold import (
 from ofxpost._core.markers import hookimpl
 from ofxpost._core.partial import Partial
 from ofxpost._core.records import FileRecord
+
+if TYPE_CHECKING:
+    from ofxpost._config.model import Config
+    from ofxpost._config.plan import Plan
 
 __all__ = [  # the controller side lives in support.summaryfold; named here too
     "ALERT_COLUMNS",
@@ -325,7 +329,7 @@ def extract_group(extraction: Extraction, group: SummaryGroup) -> dict[str, list
 
 
 @hookimpl
-def ofxpost_extract(model: Any, config: Any) -> Mapping[str, Any] | Partial | None:
+def ofxpost_extract(model: Any, config: Config) -> Mapping[str, Any] | Partial | None:
     """Compute every summary group's values for one file (result ``summary``).
 
     A column that fails (and is not ``optional``) makes the file ``partial``.
@@ -338,7 +342,7 @@ def ofxpost_extract(model: Any, config: Any) -> Mapping[str, Any] | Partial | No
 
 
 @hookimpl(specname="ofxpost_start_fold")
-def start_fold(config: Any, plan: Any) -> SummaryFold | None:
+def start_fold(config: Config, plan: Plan) -> SummaryFold | None:
     """The fold of :func:`ofxpost_aggregate` (``None`` when no group is configured)."""
     section: SummarySection = config.section(SECTION)
     return SummaryFold(section, config) if section.groups else None
@@ -346,7 +350,7 @@ def start_fold(config: Any, plan: Any) -> SummaryFold | None:
 
 @hookimpl
 def ofxpost_aggregate(
-    records: Sequence[FileRecord], config: Any
+    records: Sequence[FileRecord], config: Config
 ) -> Mapping[str, pd.DataFrame] | None:
     """Build the summary tables (nothing when no group is configured)."""
     section: SummarySection = config.section(SECTION)

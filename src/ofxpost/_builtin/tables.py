@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ofxpost._archive.format import simulation_stem
 from ofxpost._builtin.support import fileinfo
@@ -22,6 +22,9 @@ from ofxpost._config.plan import display_path
 from ofxpost._core.markers import hookimpl
 from ofxpost._core.printable import shown
 from ofxpost._core.records import FileRecord
+
+if TYPE_CHECKING:
+    from ofxpost._config.plan import Plan
 
 FILES_COLUMNS = [
     "index",
@@ -116,7 +119,7 @@ class TablesFold:
 
 
 @hookimpl(specname="ofxpost_start_fold")
-def start_fold(config: Config, plan: Any) -> TablesFold:
+def start_fold(config: Config, plan: Plan) -> TablesFold:
     """The fold of :func:`ofxpost_aggregate` (see :mod:`ofxpost._finish.folding`)."""
     return TablesFold(config)
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pydantic import Field, field_validator, model_validator
@@ -34,6 +34,10 @@ from ofxpost._config.input_names import key_of
 from ofxpost._core.markers import hookimpl
 from ofxpost._core.partial import Partial
 from ofxpost._core.records import FileRecord, Job
+
+if TYPE_CHECKING:
+    from ofxpost._config.model import Config
+    from ofxpost._config.plan import Plan
 
 SECTION = "time_series"
 """The config section, result name and table-name prefix."""
@@ -163,7 +167,9 @@ def table_name(group: TimeSeriesGroup, job: Job) -> str:
     return f"{SECTION}_{group.name}_{key_of(job.key, job.path)}"
 
 
-def write_artifacts(job: Job, config: Any, group: TimeSeriesGroup, found: dict[str, Any]) -> None:
+def write_artifacts(
+    job: Job, config: Config, group: TimeSeriesGroup, found: dict[str, Any]
+) -> None:
     """Write a group's table for one file as the ``outputs`` section asks (in the worker).
 
     The frame is replaced by the names written (``found["written"]``): the table
@@ -193,7 +199,9 @@ def write_artifacts(job: Job, config: Any, group: TimeSeriesGroup, found: dict[s
 
 
 @hookimpl
-def ofxpost_extract(model: Any, config: Any, job: Job | None) -> Mapping[str, Any] | Partial | None:
+def ofxpost_extract(
+    model: Any, config: Config, job: Job | None
+) -> Mapping[str, Any] | Partial | None:
     """Read every time-series group for one file (result ``time_series``).
 
     In a batch each group's table is written by this worker as a per-file artifact
@@ -222,7 +230,7 @@ def ofxpost_extract(model: Any, config: Any, job: Job | None) -> Mapping[str, An
 class SeriesFold:
     """The time-series tables, folded record by record (see :mod:`ofxpost._finish.folding`)."""
 
-    def __init__(self, section: TimeSeriesSection, config: Any = None) -> None:
+    def __init__(self, section: TimeSeriesSection, config: Config | None = None) -> None:
         self.section = section
         self.files = FileViews.for_config(SECTION, config, load_cases=False)
         self._named: list[tuple[int, tuple[str, pd.DataFrame]]] = []
@@ -261,7 +269,7 @@ class SeriesFold:
 
 
 def series_tables(
-    records: Sequence[FileRecord], section: TimeSeriesSection, config: Any = None
+    records: Sequence[FileRecord], section: TimeSeriesSection, config: Config | None = None
 ) -> dict[str, pd.DataFrame]:
     """One table per file and group, plus ``time_series_errors``."""
     fold = SeriesFold(section, config)
@@ -271,7 +279,7 @@ def series_tables(
 
 
 @hookimpl(specname="ofxpost_start_fold")
-def start_fold(config: Any, plan: Any) -> SeriesFold | None:
+def start_fold(config: Config, plan: Plan) -> SeriesFold | None:
     """The fold of :func:`ofxpost_aggregate` (``None`` when no group is configured)."""
     section: TimeSeriesSection = config.section(SECTION)
     return SeriesFold(section, config) if section.groups else None
@@ -279,7 +287,7 @@ def start_fold(config: Any, plan: Any) -> SeriesFold | None:
 
 @hookimpl
 def ofxpost_aggregate(
-    records: Sequence[FileRecord], config: Any
+    records: Sequence[FileRecord], config: Config
 ) -> Mapping[str, pd.DataFrame] | None:
     """Build the time-series tables (nothing when no group is configured)."""
     section: TimeSeriesSection = config.section(SECTION)

@@ -29,7 +29,7 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import Any, cast
+from typing import TYPE_CHECKING, cast
 
 import pluggy
 
@@ -37,12 +37,16 @@ from ofxpost._core.fold import Fold
 from ofxpost._core.records import FileRecord, Job
 from ofxpost._plugins.manager import ImplOutcome, trace_call
 
+if TYPE_CHECKING:
+    from ofxpost._config.model import Config
+    from ofxpost._config.plan import Plan
+
 __all__ = ["Fold", "Folds"]
 
 class Folds:
     """The folds of a batch's aggregators (every plugin with ``ofxpost_start_fold``)."""
 
-    def __init__(self, pm: pluggy.PluginManager, config: Any, plan: Any) -> None:
+    def __init__(self, pm: pluggy.PluginManager, config: Config, plan: Plan) -> None:
         self._folds: dict[str, Fold] = {}
         self._indexes: set[int] = set()
         self._valid = True

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ofxpost._builtin.support.pandas import pd
 from ofxpost._builtin.support.tableunits import column_allowables, column_units
+
+if TYPE_CHECKING:
+    from ofxpost._config.model import Config
 
 COLUMNS: list[str] = ["section", "item", "definition"]
 
@@ -86,7 +89,7 @@ def _version() -> str:
     return f"ofxpost {__version__}"
 
 
-def _periods_used(config: Any) -> list[str]:
+def _periods_used(config: Config) -> list[str]:
     """Distinct ``period`` values set anywhere in the configuration, as JSON."""
     found: list[str] = []
 
@@ -120,7 +123,7 @@ def _source_files(tables: Mapping[str, pd.DataFrame]) -> list[tuple[str, str]]:
     return []
 
 
-def _columns(config: Any) -> list[tuple[str, str, str]]:
+def _columns(config: Config) -> list[tuple[str, str, str]]:
     """What each configured value column is: object, variable, point, period, statistic."""
     from ofxpost._builtin.support.report_data import column_definitions
 
@@ -135,7 +138,7 @@ def _columns(config: Any) -> list[tuple[str, str, str]]:
     return out
 
 
-def definitions_table(tables: Mapping[str, pd.DataFrame], config: Any) -> pd.DataFrame:
+def definitions_table(tables: Mapping[str, pd.DataFrame], config: Config) -> pd.DataFrame:
     """The ``definitions`` table for ``tables`` (those written to the workbook)."""
     rows: list[tuple[str, str, str]] = [("ofxpost", "version", _version())]
     rows += [("source file", name, status) for name, status in _source_files(tables)]

@@ -39,7 +39,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 from pydantic import Field, model_validator
@@ -52,6 +52,9 @@ from ofxpost._builtin.support.pandas import pd
 from ofxpost._builtin.support.selectors import Frozen, describe_error, find_object
 from ofxpost._core.partial import Partial
 from ofxpost._core.records import FileRecord
+
+if TYPE_CHECKING:
+    from ofxpost._config.model import Config
 
 T = TypeVar("T")
 
@@ -258,7 +261,9 @@ class FileViews:
         self.cases = cases if cases is not None else LoadCases()
 
     @classmethod
-    def for_config(cls, section: str, config: Any, *, load_cases: bool) -> FileViews:
+    def for_config(
+        cls, section: str, config: Config | None, *, load_cases: bool
+    ) -> FileViews:
         """Views for ``config`` (its ``base_dir``; its load matrix when ``load_cases``).
 
         ``config`` may be ``None`` (tests, tools): paths are then shown as they are.

@@ -14,13 +14,16 @@ import fnmatch
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from ofxpost._builtin.support import fileinfo
 from ofxpost._builtin.support.pandas import pd
 from ofxpost.errors import LoadMatrixError
+
+if TYPE_CHECKING:
+    from ofxpost._config.model import Config
 
 SECTION = "load_matrix"
 """The config section naming the matrix."""
@@ -233,7 +236,7 @@ def build_load_cases(frame: pd.DataFrame, section: Any, where: str) -> LoadCases
 _CACHE: dict[tuple[Any, ...], LoadCases] = {}
 
 
-def load_cases(config: Any) -> LoadCases:
+def load_cases(config: Config) -> LoadCases:
     """The load cases of ``config`` (empty when no matrix is configured).
 
     The matrix is read once per process while the file is unchanged.
@@ -256,7 +259,7 @@ def load_cases(config: Any) -> LoadCases:
     return cached
 
 
-def load_cases_or_empty(config: Any) -> LoadCases:
+def load_cases_or_empty(config: Config) -> LoadCases:
     """Like :func:`load_cases`, but empty when the matrix cannot be read.
 
     For the other tables: a broken matrix fails the ``load_matrix`` table (and is
@@ -268,7 +271,7 @@ def load_cases_or_empty(config: Any) -> LoadCases:
         return LoadCases()
 
 
-def _section(config: Any) -> Any:
+def _section(config: Config) -> Any:
     """The ``load_matrix`` section of ``config`` (``None`` when no plugin declares it)."""
     try:
         return config.section(SECTION)

@@ -38,10 +38,14 @@ import threading
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from ofxpost._builtin.support.figures import FigureSpec, save_pngs
 from ofxpost.errors import PlotProcessDied
+
+if TYPE_CHECKING:
+    from ofxpost._config.model import Config
+    from ofxpost._config.plan import Plan
 
 __all__ = [
     "MIN_FILES",
@@ -220,7 +224,7 @@ stays its own while listed), the batch id and the processes."""
 _batches_lock = threading.Lock()
 
 
-def spare_cpu(plan: Any) -> bool:
+def spare_cpu(plan: Plan) -> bool:
     """Whether a CPU is left over beside ``plan``'s batch for a plot process.
 
     A parallel batch keeps its workers and the controller busy (``workers + 1``
@@ -233,7 +237,7 @@ def spare_cpu(plan: Any) -> bool:
     return (os.cpu_count() or 1) > busy
 
 
-def start_for_batch(plan: Any, graphs: int) -> PlotGroup | None:
+def start_for_batch(plan: Plan, graphs: int) -> PlotGroup | None:
     """Start plot processes for ``plan``'s batch when it has :data:`MIN_FILES` files or
     more and a spare CPU (:func:`spare_cpu`); the range-graph writer :func:`take` s
     them. ``None``: draw in the controller."""
@@ -246,7 +250,7 @@ def start_for_batch(plan: Any, graphs: int) -> PlotGroup | None:
     return group
 
 
-def take(config: Any) -> PlotGroup | None:
+def take(config: Config) -> PlotGroup | None:
     """The plot processes started for ``config``'s batch (now the caller's to close)."""
     with _batches_lock:
         held = _batches.get(id(config))

@@ -10,13 +10,16 @@ allowables (the watch mode's alerts). The config models and the worker side are 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ofxpost._builtin.support import feature, fileinfo, unitmix
 from ofxpost._builtin.support.feature import FileViews
 from ofxpost._builtin.support.pandas import pd
 from ofxpost._builtin.support.stats import across_files, numeric_columns
 from ofxpost._core.records import FileRecord
+
+if TYPE_CHECKING:
+    from ofxpost._config.model import Config
 
 SECTION = "summary"
 """The config section, result name and table-name prefix."""
@@ -48,7 +51,7 @@ def utilisation(value: float, limit: str, allowable: float) -> float | None:
     return None if denominator == 0 else float(numerator) / float(denominator)
 
 
-def breaches(record: FileRecord, config: Any) -> list[dict[str, Any]]:
+def breaches(record: FileRecord, config: Config | None) -> list[dict[str, Any]]:
     """Every summary value of one file's ``record`` beyond its column's allowable.
 
     Each breach is ``{group, label, value, limit ("max"/"min"), allowable,
@@ -56,6 +59,8 @@ def breaches(record: FileRecord, config: Any) -> list[dict[str, Any]]:
     without a summary section or a value that is not a number. The watch mode calls
     this as each file's record arrives, before the outputs are refreshed.
     """
+    if config is None:
+        return []
     try:
         section: Any = config.section(SECTION)
     except KeyError:
@@ -121,7 +126,7 @@ def _in_one_unit(value: Any, stated: Any, column: Any, group: str) -> tuple[Any,
 class SummaryFold:
     """The summary tables, folded record by record (see :mod:`ofxpost._finish.folding`)."""
 
-    def __init__(self, section: Any, config: Any = None) -> None:
+    def __init__(self, section: Any, config: Config | None = None) -> None:
         """Fold for ``section`` (a :class:`~ofxpost._builtin.summary.SummarySection`)."""
         self.section = section
         self.files = FileViews.for_config(SECTION, config, load_cases=True)
@@ -206,7 +211,7 @@ class SummaryFold:
 
 
 def group_tables(
-    records: Sequence[FileRecord], section: Any, config: Any = None
+    records: Sequence[FileRecord], section: Any, config: Config | None = None
 ) -> dict[str, pd.DataFrame]:
     """Build ``summary_<group>``, ``summary_<group>_statistics`` and ``summary_errors``."""
     fold = SummaryFold(section, config)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -19,6 +19,9 @@ from ofxpost._builtin.support.loadcases import LoadCases, load_cases_or_empty
 from ofxpost._builtin.support.pandas import pd
 from ofxpost._builtin.support.tableunits import column_allowables, column_units
 from ofxpost.errors import LoadMatrixError
+
+if TYPE_CHECKING:
+    from ofxpost._config.model import Config
 
 PROBABILITY_COLUMNS: tuple[str, ...] = ("probability", "prob", "occurrence", "weight")
 """Load-case columns taken as the probability of each case (first found, any case)."""
@@ -88,12 +91,14 @@ def check_probabilities(cases: LoadCases, units: str, tolerance: float, where: s
     )
 
 
-def probability_scale(config: Any) -> float:
+def probability_scale(config: Config | None) -> float:
     """The factor that turns the load matrix's probabilities into fractions (0.01 for
     ``probability_units: percent``, else 1)."""
+    if config is None:
+        return 1.0
     try:
         section = config.section("load_matrix")
-    except (KeyError, AttributeError):
+    except KeyError:
         return 1.0
     return 0.01 if getattr(section, "probability_units", "fraction") == "percent" else 1.0
 
@@ -179,7 +184,7 @@ WEIGHTED_TABLE = "weighted_statistics"
 and workbook sheet of the probability-weighted statistics."""
 
 
-def per_file_tables(tables: Mapping[str, pd.DataFrame], config: Any) -> dict[str, pd.DataFrame]:
+def per_file_tables(tables: Mapping[str, pd.DataFrame], config: Config) -> dict[str, pd.DataFrame]:
     """The per-file result tables weighted statistics are taken of: ``summary_<group>``."""
     try:
         groups = [group.name for group in getattr(config.section("summary"), "groups", [])]
@@ -188,7 +193,7 @@ def per_file_tables(tables: Mapping[str, pd.DataFrame], config: Any) -> dict[str
     return {f"summary_{g}": tables[f"summary_{g}"] for g in groups if f"summary_{g}" in tables}
 
 
-def weighted_table(tables: Mapping[str, pd.DataFrame], config: Any) -> pd.DataFrame | None:
+def weighted_table(tables: Mapping[str, pd.DataFrame], config: Config) -> pd.DataFrame | None:
     """:func:`weighted_statistics` of the configured per-file tables (``None``: no
     probabilities)."""
     return weighted_statistics(
