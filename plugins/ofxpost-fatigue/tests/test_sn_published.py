@@ -62,10 +62,11 @@ TABLE_2_2_SEAWATER_CP = {
     "T": (3.0, 11.764, 5.0, 15.606, 0.25, 52.63),
 }
 
-# curve: (m, log a, k)
+# curve: (m, log a, k). In the 2016 edition every free-corrosion curve has slope 3,
+# B1 and B2 included (earlier editions gave B1/B2 slope 4).
 TABLE_2_4_FREE_CORROSION = {
-    "B1": (4.0, 14.835, 0.00),
-    "B2": (4.0, 14.603, 0.00),
+    "B1": (3.0, 12.436, 0.00),
+    "B2": (3.0, 12.262, 0.00),
     "C": (3.0, 12.115, 0.05),
     "C1": (3.0, 11.972, 0.10),
     "C2": (3.0, 11.824, 0.15),
@@ -118,9 +119,16 @@ def test_the_published_fatigue_limit_follows_from_the_second_slope(
 
 
 def test_free_corrosion_slope_three_curves_have_a_third_of_the_life_in_air() -> None:
-    for name, (m, log_a, _) in TABLE_2_4_FREE_CORROSION.items():
-        if m == 3.0:
+    for name, (_m, log_a, _) in TABLE_2_4_FREE_CORROSION.items():
+        if TABLE_2_1_AIR[name][0] == 3.0:  # B1/B2 are slope 4 in air: no such relation
             assert log_a == pytest.approx(TABLE_2_1_AIR[name][1] - math.log10(3.0), abs=0.0015)
+
+
+def test_every_free_corrosion_curve_has_slope_three_b1_and_b2_included() -> None:
+    """A 2016 B1 detail in free corrosion: log N = 12.436 - 3 log S (not slope 4)."""
+    curve = dnv_curve("B1", "free_corrosion")
+    assert {c.m1 for c in DNV_FREE_CORROSION.values()} == {3.0}
+    assert curve.cycles_to_failure([100.0])[0] == pytest.approx(10 ** (12.436 - 6.0))
 
 
 def test_a_free_corrosion_curve_has_no_fatigue_limit() -> None:

@@ -158,10 +158,11 @@ _SEAWATER_CP: dict[str, tuple[float, float, float, float, float]] = {
     "T": (3.0, 11.764, 5.0, 15.606, 0.25),
 }
 
-# DNV-RP-C203 Table 2-4, in seawater for free corrosion: one slope (m, log a)
+# DNV-RP-C203 Table 2-4, in seawater for free corrosion: one slope (m, log a); in the
+# 2016 edition every curve has m = 3, B1 and B2 included (earlier editions: m = 4)
 _FREE_CORROSION: dict[str, tuple[float, float, float]] = {
-    "B1": (4.0, 14.835, 0.00),
-    "B2": (4.0, 14.603, 0.00),
+    "B1": (3.0, 12.436, 0.00),
+    "B2": (3.0, 12.262, 0.00),
     "C": (3.0, 12.115, 0.05),
     "C1": (3.0, 11.972, 0.10),
     "C2": (3.0, 11.824, 0.15),
