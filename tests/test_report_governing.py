@@ -86,3 +86,24 @@ def test_numbers_show_four_significant_figures() -> None:
     assert fmt_number(123456.7) == "123457"
     assert fmt_number(1.5e-7) == "1.500e-07"
     assert fmt_number(math.nan) == "" and fmt_number(math.inf) == "∞" and fmt_number(3) == "3"
+
+
+def test_the_alerts_table_is_not_a_summary_group() -> None:
+    """``summary_alerts`` (one row per breach) gets no governing-case section: its
+    ``value``/``allowable`` columns are not summary columns."""
+    alerts = pd.DataFrame(
+        {
+            "file": ["a.ofx.parquet"],
+            "stem": ["a"],
+            "group": ["g"],
+            "label": ["top"],
+            "value": [888.7],
+            "unit": ["kN"],
+            "limit": ["max"],
+            "allowable": [600.0],
+            "utilisation": [888.7 / 600.0],
+        }
+    )
+    group = pd.DataFrame({"file": ["a.ofx.parquet"], "stem": ["a"], "top": [888.7]})
+    found = report_data.summary_governing({"summary_alerts": alerts, "summary_g": group}, None)
+    assert list(found) == ["summary_g"]

@@ -146,6 +146,26 @@ def test_demo_report_utilisations_and_flags(demo: Path) -> None:
     assert rows["vessel_heave_std"]["utilisation"] == ""  # no allowable, no ratio
 
 
+def test_demo_report_lists_every_alert_with_its_unit_and_no_governing_section_for_it(
+    demo: Path,
+) -> None:
+    """Each breach is one row of the alerts section (checked against the summary table
+    and the demo's allowable of 280 kN.m); ``summary_alerts`` is not a summary group."""
+    summary = pd.read_parquet(demo / "parquet" / "summary_extremes.parquet")
+    tables = parse(demo / "report.html")
+    assert "g-summary_alerts" not in tables.tables
+    headers = tables.headers["alerts"]
+    rows = [dict(zip(headers, row, strict=True)) for row in tables.tables["alerts"]]
+    bend = [r for r in rows if r["label"] == "tdp_bend_moment_max"]
+    over = summary[summary["tdp_bend_moment_max"] > 280.0]
+    assert len(bend) == len(over) > 0
+    assert [r["file"] for r in bend] == list(over["file"])
+    assert {r["unit"] for r in bend} == {"kN.m"}
+    for row, value in zip(bend, over["tdp_bend_moment_max"], strict=True):
+        assert float(row["value"]) == pytest.approx(value, rel=1e-3)
+        assert float(row["utilisation"]) == pytest.approx(value / 280.0, rel=1e-3)
+
+
 def test_demo_report_is_self_contained(demo: Path) -> None:
     text = (demo / "report.html").read_text(encoding="utf-8")
     assert "default-src 'none'" in text  # the browser may fetch nothing

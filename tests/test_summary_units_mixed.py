@@ -120,6 +120,15 @@ def test_unknown_configured_unit_is_a_config_error() -> None:
     assert "summary.groups[0].columns[0]" in str(info.value) and "furlong-ish" in str(info.value)
 
 
+@pytest.mark.parametrize("name", ["alerts", "errors", "riser_statistics"])
+def test_a_group_may_not_take_the_name_of_another_summary_table(name: str) -> None:
+    with pytest.raises(ofxpost.ConfigError) as info:
+        ofxpost.load_config(
+            {"inputs": ["x"], "summary": {"groups": [{"name": name, "columns": [COLUMNS[0]]}]}}
+        )
+    assert "summary.groups[0].name" in str(info.value) and "alerts" in str(info.value)
+
+
 def test_alerts_compare_each_file_in_the_allowables_unit(tmp_path: Path) -> None:
     """A file in N is compared with an allowable in kN after conversion: its raw
     number (1000 times larger) never raises a false alert, and a real breach is
@@ -145,3 +154,4 @@ def test_alerts_compare_each_file_in_the_allowables_unit(tmp_path: Path) -> None
     for stem in over.index:
         assert over.loc[stem, "value"] == pytest.approx(peak, rel=1e-9)
         assert over.loc[stem, "allowable"] == pytest.approx(peak * 0.99, rel=1e-12)
+        assert over.loc[stem, "unit"] == "kN"

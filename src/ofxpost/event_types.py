@@ -419,6 +419,9 @@ class AllowableExceeded(Envelope):
     group: str
     column: str
     value: float
+    unit: Annotated[
+        str | None, Description("The unit of value and allowable (null when none is known).")
+    ]
     limit: Literal["max", "min"]
     allowable: float
     utilisation: Annotated[

@@ -236,8 +236,10 @@ class SummaryGroup(Frozen):
     @classmethod
     def _safe(cls, value: str) -> str:
         feature.check_group_name(value)
-        if value.lower() == "errors" or value.lower().endswith("_statistics"):
-            raise ValueError("'errors' and names ending in '_statistics' name other tables")
+        if value.lower() in ("errors", "alerts") or value.lower().endswith("_statistics"):
+            raise ValueError(
+                "'errors', 'alerts' and names ending in '_statistics' name other tables"
+            )
         return value
 
     @model_validator(mode="after")

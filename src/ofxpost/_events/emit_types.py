@@ -268,6 +268,7 @@ class AllowableExceededFields(TypedDict):
     group: str
     column: str
     value: float
+    unit: str | None
     limit: Literal["max", "min"]
     allowable: float
     utilisation: float | None

@@ -130,6 +130,7 @@ class Watch:
                 "group": breach["group"],
                 "column": breach["label"],
                 "value": breach["value"],
+                "unit": breach["unit"],
                 "limit": breach["limit"],
                 "allowable": breach["allowable"],
                 "utilisation": breach["utilisation"],

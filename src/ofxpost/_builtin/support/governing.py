@@ -165,6 +165,10 @@ def _text(value: Any) -> str | None:
     return None if value is None or value is pd.NA else str(value)
 
 
+ALERTS_TABLE = "summary_alerts"
+"""The table of values past their allowables (not a summary group)."""
+
+
 def summary_governing(
     tables: Mapping[str, pd.DataFrame], definitions: pd.DataFrame | None
 ) -> dict[str, list[Governing]]:
@@ -178,6 +182,8 @@ def summary_governing(
     out: dict[str, list[Governing]] = {}
     for name in sorted(tables):
         if not name.startswith("summary_") or name.endswith(("_statistics", "_errors")):
+            continue
+        if name == ALERTS_TABLE:  # one row per breach, shown in its own section
             continue
         frame = tables[name]
         columns = labels.get(name) or _value_columns(frame)

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ofxpost._builtin.support import report_data
+from ofxpost._builtin.support.governing import ALERTS_TABLE
 from ofxpost._builtin.support.pandas import pd
 from ofxpost._builtin.support.tableunits import column_allowables, column_units
 from ofxpost._core.report import ReportSection
@@ -191,6 +192,7 @@ def render(inputs: ReportInputs) -> str:
         (name, html_table(f"t-{name}", tables[name]), governing_table(f"g-{name}", found))
         for name, found in groups.items()
     ]
+    alerts = tables.get(ALERTS_TABLE)
     counts = report_data.status_counts(tables.get("files"))
     shown = [
         name
@@ -221,6 +223,7 @@ def render(inputs: ReportInputs) -> str:
         counts=counts,
         problems=html_table("problems", problems),
         summaries=summary_tables,
+        alerts=html_table("alerts", alerts) if alerts is not None and not alerts.empty else None,
         plots=[(label, svg_uri(svg), facts) for label, svg, facts in inputs.plots],
         plugin_sections=plugin_sections,
         section_errors=inputs.section_errors,

@@ -32,6 +32,7 @@ ALERT_COLUMNS: list[str] = [
     "group",
     "label",
     "value",
+    "unit",
     "limit",
     "allowable",
     "utilisation",
@@ -82,7 +83,7 @@ def breaches(record: FileRecord, config: Config | None) -> list[dict[str, Any]]:
             compared = _in_one_unit(values[position], stated, column, group.name)
             if compared is None:
                 continue  # a unit that cannot be converted: reported in summary_errors
-            value, allowable = compared
+            value, allowable, unit = compared
             if not allowable.exceeded(value):
                 continue
             limit, bound = (
@@ -96,6 +97,7 @@ def breaches(record: FileRecord, config: Config | None) -> list[dict[str, Any]]:
                     "group": group.name,
                     "label": column.name,
                     "value": float(value),
+                    "unit": unit,
                     "limit": limit,
                     "allowable": float(bound),
                     "utilisation": utilisation(float(value), limit, float(bound)),
@@ -104,10 +106,13 @@ def breaches(record: FileRecord, config: Config | None) -> list[dict[str, Any]]:
     return out
 
 
-def _in_one_unit(value: Any, stated: Any, column: Any, group: str) -> tuple[Any, Any] | None:
+def _in_one_unit(
+    value: Any, stated: Any, column: Any, group: str
+) -> tuple[Any, Any, str | None] | None:
     """``value`` (in the file's ``stated`` unit) and the column's allowable, both in one
-    unit: the column's ``unit`` if given, else the allowable's, else the file's own.
-    ``None`` when the units cannot be converted (the summary table reports that)."""
+    unit, and that unit (``None`` when none is known): the column's ``unit`` if given,
+    else the allowable's, else the file's own. ``None`` when the units cannot be
+    converted (the summary table reports that)."""
     from ofxpost._core.units import conversion_factor
     from ofxpost.errors import UnitConversionError
 
@@ -118,7 +123,7 @@ def _in_one_unit(value: Any, stated: Any, column: Any, group: str) -> tuple[Any,
         number = isinstance(value, int | float) and not isinstance(value, bool)
         if target and stated and stated != target and number:
             value = value * conversion_factor(str(stated), str(target), where)
-        return value, allowable.in_unit(target, where)
+        return value, allowable.in_unit(target, where), str(target) if target else None
     except UnitConversionError:
         return None
 
