@@ -149,16 +149,13 @@ def __getattr__(name: str) -> Any:
 
 
 async def _import_off_loop(name: str) -> Any:
-    """Import module ``name`` without holding a running asyncio loop (a thread does it)."""
+    """Import module ``name`` on a worker thread, so that the import does not hold the
+    caller's running event loop (asyncio or trio, through anyio)."""
     if name in sys.modules:
         return sys.modules[name]
-    import asyncio
+    import anyio.to_thread
 
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:  # another event loop library: import here
-        return importlib.import_module(name)
-    return await loop.run_in_executor(None, importlib.import_module, name)
+    return await anyio.to_thread.run_sync(importlib.import_module, name)
 
 
 async def _run_batch_first_use(

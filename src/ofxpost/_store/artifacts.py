@@ -43,12 +43,13 @@ how a plugin keeps a big per-file output out of its results.
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
 from ofxpost._core.atomic import atomic_path
 from ofxpost._core.names import relative_path_problem
@@ -101,8 +102,21 @@ def collecting_now() -> bool:
     return getattr(_current, "names", None) is not None
 
 
+class HasOutputDir(Protocol):
+    """What :func:`artifact_path` reads of the config: its ``output_dir``.
+
+    A :class:`~ofxpost.Config` is one; the store layer names only this attribute, so
+    that it does not depend on the config layer.
+    """
+
+    @property
+    def output_dir(self) -> str | os.PathLike[str]:
+        """The batch's output folder."""
+        ...
+
+
 @contextmanager
-def artifact_path(job: Job, config: Any, name: str) -> Iterator[Path]:
+def artifact_path(job: Job, config: HasOutputDir, name: str) -> Iterator[Path]:
     """Yield a temporary path for the artifact ``name`` of ``job``'s file.
 
     Write the whole file to the yielded path; when the block ends without an
