@@ -129,7 +129,7 @@ class ExtremeStatistics:
                 f"{self._where}: unknown extreme-value distribution {distribution!r} "
                 "(Rayleigh, Weibull or GPD)",
             )
-        from ofxpost._ofx.likelihood import FitError, fit_tail
+        from ofxpost._ofx.likelihood import fit_tail
 
         period = getattr(specification, "DeclusterPeriod", None)
         try:
@@ -142,7 +142,7 @@ class ExtremeStatistics:
                 self._lower,
                 self._where,
             )
-        except FitError as exc:
+        except ValueError as exc:  # too few peaks, no converged fit
             raise ofx.DLLError(ofx.StatusCode.ExtremeStatisticsFailed, str(exc)) from exc
 
     def _fit_rayleigh(self) -> None:

@@ -68,10 +68,6 @@ MIN_PEAKS = 10
 _GUMBEL_XI = 1e-9  # |ξ| below this: the GPD's exponential limit
 
 
-class FitError(ValueError):
-    """A peaks-over-threshold fit that cannot be made (too few peaks, no optimum)."""
-
-
 def cluster_excesses(
     values: Any, interval: float, threshold: float, decluster_period: float | None = None
 ) -> FloatArray:
@@ -287,17 +283,18 @@ def fit_tail(
     :param decluster_period: the shortest gap between clusters (s); ``None``: 0.
     :param lower: analyse minima (values below ``u``) instead of maxima.
     :param where: what the samples are, for error messages.
-    :raises FitError: for fewer than :data:`MIN_PEAKS` peaks or a failed fit.
+    :raises ValueError: for fewer than :data:`MIN_PEAKS` peaks, a negative decluster
+        period or a fit that does not converge (the message names the threshold).
     """
     if decluster_period is not None and not decluster_period >= 0:
-        raise FitError(f"{where}: the decluster period must be >= 0 s, not {decluster_period}")
+        raise ValueError(f"{where}: the decluster period must be >= 0 s, not {decluster_period}")
     x = as_values(values)
     sign = -1.0 if lower else 1.0
     excess = cluster_excesses(sign * x, interval, sign * threshold, decluster_period)
     name = "GPD" if model == "gpd" else "Weibull"
     side = "below" if lower else "above"
     if excess.size < MIN_PEAKS:
-        raise FitError(
+        raise ValueError(
             f"{where}: {excess.size} cluster peak(s) {side} the threshold {threshold:g} "
             f"(decluster period {decluster_period or 0:g} s); the {name} fit needs at least "
             f"{MIN_PEAKS}: choose a threshold nearer the mean or a shorter decluster period"
@@ -321,7 +318,7 @@ def fit_tail(
     sigma = math.exp(float(found.x[0]))
     xi = math.exp(float(found.x[1])) if weibull else float(found.x[1])
     if not found.success or not math.isfinite(float(found.fun)) or (not weibull and xi <= -1):
-        raise FitError(
+        raise ValueError(
             f"{where}: the {name} fit to {excess.size} peaks {side} the threshold "
             f"{threshold:g} did not converge (sigma {sigma:.6g}, xi {xi:.6g})"
         )
