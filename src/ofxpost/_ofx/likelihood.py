@@ -1,11 +1,12 @@
 """Peaks-over-threshold fits of samples: the Weibull and generalised Pareto models.
 
 OrcaFlex's "likelihood" extreme-value models (``LikelihoodStatisticsSpecification``)
-fit a distribution by maximum likelihood to the peaks of a time history beyond a
-threshold. Orcina documents the inputs (distribution, threshold, decluster period,
-upper or lower tail; storm duration and confidence level) and the outputs
-(``ReturnLevel``, ``ConfidenceInterval``, ``Sigma``/``Xi`` and their standard
-errors) but this module was written without OrcaFlex to compare against: the
+fit a Weibull or generalised Pareto distribution by maximum likelihood to the
+extremes of a time history beyond a threshold, selected with a decluster period
+(OrcaFlex help, "Extreme value statistics results" and "... theory"); OrcFxAPI
+reports ``ReturnLevel``, ``ConfidenceInterval``, ``Sigma``/``Xi`` and their
+standard errors. Orcina's formulas for these models were not available when this
+module was written, and there is no OrcaFlex output to compare against: the
 definitions below are the standard peaks-over-threshold method (Coles, *An
 Introduction to Statistical Modeling of Extreme Values*, 2001, ch. 4), and every
 point marked *choice* is ofxpost's, not a documented OrcaFlex rule.
@@ -40,7 +41,8 @@ samples (their span, ``(n − 1)·Δt``), and a storm of ``D`` seconds has on av
 * ``MostProbableExtremeValue`` (*choice* of definition): the mode of the storm
   maximum, whose distribution is ``P(M ≤ y) = exp(−N·(1 − F(y)))``. GPD:
   ``y = σ/ξ·((N/(1 + ξ))^ξ − 1)``; Weibull: ``y = σ·z^(1/ξ)`` with ``z`` the largest
-  root of ``(ξ − 1) − ξ·z + N·ξ·z·e^(−z) = 0`` (``z = ln N`` when ``ξ = 1``). It
+  root of ``(ξ − 1) − ξ·z + N·ξ·z·e^(−z) = 0`` (``z = ln N`` when ``ξ = 1``; NaN
+  when there is none, possible for ``ξ < 1`` and few peaks). It
   equals the return level for the exponential tail (GPD ``ξ = 0``, Weibull ``ξ = 1``);
 * ``ConfidenceInterval`` of the return level at ``ConfidenceLevel`` percent: the
   delta method (*choice*; not the profile likelihood) with the covariance above,
@@ -99,10 +101,10 @@ def negative_log_likelihood(model: Model, sigma: float, xi: float, excess: Float
     if model == "gpd":
         if abs(xi) < _GUMBEL_XI:
             return n * math.log(sigma) + float(np.sum(excess)) / sigma
-        t = 1.0 + xi * excess / sigma
-        if np.any(t <= 0):
+        z = xi * excess / sigma
+        if np.any(z <= -1.0):
             return math.inf
-        return n * math.log(sigma) + (1.0 + 1.0 / xi) * float(np.sum(np.log(t)))
+        return n * math.log(sigma) + (1.0 + 1.0 / xi) * float(np.sum(np.log1p(z)))
     if not xi > 0:
         return math.inf
     scaled = excess / sigma

@@ -22,11 +22,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import numpy as np
-
-from ofxpost._ofx.stats import FloatArray
+if TYPE_CHECKING:
+    from ofxpost._ofx.stats import FloatArray
 
 ExtremeModelName = Literal["rayleigh", "weibull", "gpd"]
 """The ``extreme_model`` of a column."""
@@ -73,7 +72,7 @@ def most_probable_maximum(mean: float, sigma: float, tz: float, duration_s: floa
     """
     if not (tz > 0) or not (duration_s > tz):
         return float("nan")
-    return mean + sigma * float(np.sqrt(2.0 * np.log(duration_s / tz)))
+    return mean + sigma * math.sqrt(2.0 * math.log(duration_s / tz))
 
 
 def storm_extreme(
