@@ -20,7 +20,6 @@ from ofxpost.archive import (
     RayleighStatisticsQuery,
     RayleighStatisticsSpecification,
 )
-from ofxpost.errors import NotInArchiveError
 from tests._archive_helpers import small_archive
 from tests._hand_stats import mean_std_by_hand, tz_by_hand
 
@@ -78,13 +77,18 @@ def test_rayleigh_lower_tail_mirrors(small_archive: Path) -> None:
     )
 
 
-def test_likelihood_fits_and_early_queries_are_refused(small_archive: Path) -> None:
+def test_a_threshold_above_every_sample_and_early_queries_are_refused(
+    small_archive: Path,
+) -> None:
+    # the Weibull/GPD fits themselves are checked in test_likelihood_extremes.py
     riser = open_archive(small_archive)["Riser"]
     extremes = riser.ExtremeStatistics(TENSION, None, ofx.oeEndA)
     with pytest.raises(ofx.DLLError, match=r"Fit\(\.\.\.\) before Query"):
         extremes.Query(RayleighStatisticsQuery(3, 1))
-    spec = LikelihoodStatisticsSpecification(ofx.ExtremeValueDistribution.GPD, 1000.0, 10.0)
-    with pytest.raises(NotInArchiveError, match=r"GPD.*Rayleigh") as info:
+    _, x = _raw(small_archive)
+    spec = LikelihoodStatisticsSpecification(ofx.ExtremeValueDistribution.GPD, max(x) + 1, 10.0)
+    with pytest.raises(ofx.DLLError, match=r"0 cluster peak\(s\) above the threshold") as info:
         extremes.Fit(spec)
     assert "Riser" in str(info.value) and TENSION in str(info.value)
+    assert info.value.status == ofx.StatusCode.ExtremeStatisticsFailed
     assert LikelihoodStatisticsQuery(3, 95).ConfidenceLevel == 95

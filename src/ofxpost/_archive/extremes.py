@@ -9,8 +9,7 @@ fitted with a specification and then queried::
     answer = extremes.Query(RayleighStatisticsQuery(StormDurationHours=3, RiskFactor=1))
     answer.MostProbableExtremeValue, answer.ExtremeValueWithRiskFactor
 
-Only the **Rayleigh** model is computed here (numpy only; ofxpost does not depend
-on a statistics package): it assumes a narrow-banded Gaussian process whose peaks
+**Rayleigh** (numpy only) assumes a narrow-banded Gaussian process whose peaks
 are Rayleigh distributed, with the sample's mean ``m``, population standard
 deviation ``σ`` and mean up-crossing period ``Tz`` (Orcina's definitions, see
 :mod:`ofxpost._ofx.stats`). Over a storm of ``D`` seconds there are ``N = D/Tz``
@@ -23,10 +22,20 @@ peaks and
 
 (``−`` for ``ExtremesToAnalyse = DistributionTail.Lower``). ``Sigma`` is σ; the
 likelihood fields (``ReturnLevel``, ``ConfidenceInterval``, ``SigmaStdError``,
-``Xi``, ``XiStdError``) are NaN. Weibull and GPD peaks-over-threshold fits
-(``LikelihoodStatisticsSpecification``) need OrcaFlex: they raise
-:class:`~ofxpost.errors.NotInArchiveError`. These numbers follow Orcina's
-documented model; they are checked against closed forms, not against OrcaFlex.
+``Xi``, ``XiStdError``) are NaN.
+
+**Weibull and GPD** (``LikelihoodStatisticsSpecification(Distribution, Threshold,
+DeclusterPeriod, ExtremesToAnalyse)`` queried with ``LikelihoodStatisticsQuery(
+StormDurationHours, ConfidenceLevel)``) are peaks-over-threshold maximum-likelihood
+fits made with scipy, imported only when such a fit is asked for. The declustering,
+the two distributions, ``ReturnLevel``, ``MostProbableExtremeValue``,
+``ConfidenceInterval`` (delta method), ``Sigma``/``Xi`` and their standard errors
+are defined in :mod:`ofxpost._ofx.likelihood`, which marks each detail that is
+ofxpost's choice; ``ExtremeValueWithRiskFactor`` is NaN. Too few cluster peaks
+(fewer than 10) or a fit that does not converge raise :class:`ofx.DLLError`
+(``ExtremeStatisticsFailed``) naming the threshold. These numbers follow Orcina's
+documented models and the standard method; they are checked against closed forms
+and scipy's own fits, not against OrcaFlex.
 """
 
 from __future__ import annotations
@@ -38,9 +47,13 @@ import numpy as np
 
 from ofxpost._ofx import names as ofx
 from ofxpost._ofx import stats
-from ofxpost.errors import NotInArchiveError
+from ofxpost._ofx.likelihood import Model
 
 _LIKELIHOOD_FIELDS = ("ReturnLevel", "SigmaStdError", "Xi", "XiStdError")
+_MODELS: dict[int, Model] = {
+    ofx.ExtremeValueDistribution.Weibull: "weibull",
+    ofx.ExtremeValueDistribution.GPD: "gpd",
+}
 
 
 def RayleighStatisticsSpecification(ExtremesToAnalyse: Any = None) -> Any:
@@ -54,7 +67,8 @@ def RayleighStatisticsSpecification(ExtremesToAnalyse: Any = None) -> Any:
 def LikelihoodStatisticsSpecification(
     Distribution: Any, Threshold: float, DeclusterPeriod: float, ExtremesToAnalyse: Any = None
 ) -> Any:
-    """A Weibull/GPD peaks-over-threshold specification (fitting it needs OrcaFlex)."""
+    """A Weibull/GPD peaks-over-threshold specification (threshold in the variable's
+    units, decluster period in seconds)."""
     tail = ofx.DistributionTail.Upper if ExtremesToAnalyse is None else ExtremesToAnalyse
     return ofx.objectFromDict(
         {
@@ -91,23 +105,47 @@ class ExtremeStatistics:
         self._interval = float(sampleInterval)
         self._where = where
         self._fit: dict[str, float] | None = None
+        self._tail: Any = None  # a likelihood fit (ofxpost._ofx.likelihood.TailFit)
         self._lower = False
 
     def Fit(self, specification: Any) -> None:
-        """Fit the model of ``specification`` (only Rayleigh is available here).
+        """Fit the model of ``specification`` (Rayleigh, Weibull or GPD).
 
-        :raises NotInArchiveError: for a Weibull/GPD likelihood specification.
-        :raises ofx.DLLError: when the samples define no Tz (fewer than two up-crossings).
+        :raises ofx.DLLError: ``ExtremeStatisticsFailed`` when the samples define no Tz
+            (Rayleigh), or give too few cluster peaks beyond the threshold or no
+            converged fit (Weibull/GPD); an unknown distribution.
         """
         distribution = getattr(specification, "Distribution", None)
-        if distribution != ofx.ExtremeValueDistribution.Rayleigh:
-            raise NotInArchiveError(
-                f"{self._where}: the {_name(distribution)} extreme-value fit is computed by "
-                "OrcaFlex; ofxpost fits the Rayleigh model only "
-                "(RayleighStatisticsSpecification)"
-            )
         tail = getattr(specification, "ExtremesToAnalyse", ofx.DistributionTail.Upper)
         self._lower = tail == ofx.DistributionTail.Lower
+        self._fit = self._tail = None
+        if distribution == ofx.ExtremeValueDistribution.Rayleigh:
+            self._fit_rayleigh()
+            return
+        model = _MODELS.get(int(distribution)) if isinstance(distribution, int) else None
+        if model is None:
+            raise ofx.DLLError(
+                ofx.StatusCode.ExtremeStatisticsFailed,
+                f"{self._where}: unknown extreme-value distribution {distribution!r} "
+                "(Rayleigh, Weibull or GPD)",
+            )
+        from ofxpost._ofx.likelihood import fit_tail
+
+        period = getattr(specification, "DeclusterPeriod", None)
+        try:
+            self._tail = fit_tail(
+                self._values,
+                self._interval,
+                model,
+                float(specification.Threshold),
+                None if period is None else float(period),
+                self._lower,
+                self._where,
+            )
+        except ValueError as exc:  # too few peaks, no converged fit
+            raise ofx.DLLError(ofx.StatusCode.ExtremeStatisticsFailed, str(exc)) from exc
+
+    def _fit_rayleigh(self) -> None:
         found = stats.time_series_statistics(self._values, self._interval)
         if not found["Tz"] > 0 or not found["StdDev"] > 0:
             raise ofx.DLLError(
@@ -120,6 +158,8 @@ class ExtremeStatistics:
     def Query(self, query: Any) -> Any:
         """``MostProbableExtremeValue, ExtremeValueWithRiskFactor, ReturnLevel,
         ConfidenceInterval, Sigma, SigmaStdError, Xi, XiStdError`` for ``query``."""
+        if self._tail is not None:
+            return self._query_likelihood(query)
         if self._fit is None:
             raise ofx.DLLError(
                 ofx.StatusCode.ExtremeStatisticsFailed,
@@ -144,14 +184,25 @@ class ExtremeStatistics:
         answer.update({name: math.nan for name in _LIKELIHOOD_FIELDS})
         return ofx.objectFromDict(answer)
 
+    def _query_likelihood(self, query: Any) -> Any:
+        fit = self._tail
+        duration = float(query.StormDurationHours) * 3600.0
+        level = float(getattr(query, "ConfidenceLevel", math.nan))
+        lower, upper = fit.confidence_interval(duration, level)
+        return ofx.objectFromDict(
+            {
+                "MostProbableExtremeValue": fit.most_probable(duration),
+                "ExtremeValueWithRiskFactor": math.nan,
+                "ReturnLevel": fit.return_level(duration),
+                "ConfidenceInterval": ofx.objectFromDict({"Lower": lower, "Upper": upper}),
+                "Sigma": fit.sigma,
+                "SigmaStdError": fit.sigma_std_error,
+                "Xi": fit.xi,
+                "XiStdError": fit.xi_std_error,
+            }
+        )
+
     @property
     def values(self) -> np.ndarray[Any, Any]:
         """The samples fitted."""
         return self._values
-
-
-def _name(distribution: Any) -> str:
-    try:
-        return str(ofx.ExtremeValueDistribution(distribution).name)
-    except (ValueError, TypeError):
-        return repr(distribution)

@@ -269,7 +269,7 @@ class OrcaFlexObject:
         )
 
     def ExtremeStatistics(self, varName: str, period: Any = None, objectExtra: Any = None) -> Any:
-        """Extreme-value statistics of the stored samples (Rayleigh; see
+        """Extreme-value statistics of the stored samples (Rayleigh, Weibull, GPD; see
         :mod:`ofxpost._archive.extremes`): ``.Fit(spec)`` then ``.Query(query)``."""
         from ofxpost._archive.extremes import ExtremeStatistics
 

@@ -19,12 +19,21 @@ folded in :mod:`ofxpost._builtin.support.summaryfold`.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from ofxpost._builtin.support import feature, fileinfo, reading
+from ofxpost._builtin.support.extremes import (
+    EXTREME_STATISTICS,
+    INTERVAL_STATISTICS,
+    LIKELIHOOD_STATISTICS,
+    ExtremeModel,
+    ExtremeModelName,
+    Tail,
+)
 from ofxpost._builtin.support.feature import Allowable, Extraction, FeatureItem
 from ofxpost._builtin.support.pandas import pd
 from ofxpost._builtin.support.selectors import (
@@ -140,7 +149,20 @@ class SummaryColumn(FeatureItem):
     """The unit of the column in the table (``kN``, ``N``, ``MPa`` ...): each file's
     value is converted from the unit that file states (default: the first file's)."""
     storm_duration: float | None = Field(default=None, gt=0)
-    """``statistic: mpm`` only: the storm duration in hours (default 3)."""
+    """Storm-extreme statistics only (``mpm``, ``return_level*``): the storm duration
+    in hours (default 3)."""
+    extreme_model: ExtremeModelName | None = None
+    """Storm-extreme statistics only: ``rayleigh`` (default), ``weibull`` or ``gpd``."""
+    threshold: float | None = None
+    """``weibull``/``gpd`` only (required there): the peaks-over-threshold threshold,
+    in the variable's units."""
+    decluster_period: float | None = Field(default=None, ge=0)
+    """``weibull``/``gpd`` only: the shortest gap between clusters of exceedances, in
+    seconds (default 0: every excursion beyond the threshold is one cluster)."""
+    confidence_level: float | None = Field(default=None, gt=0, lt=100)
+    """``return_level_lower``/``return_level_upper`` only: percent (default 95)."""
+    tail: Tail | None = None
+    """Storm-extreme statistics only: ``upper`` (maxima, default) or ``lower`` (minima)."""
 
     @model_validator(mode="after")
     def _fits_command(self) -> SummaryColumn:
@@ -177,10 +199,7 @@ class SummaryColumn(FeatureItem):
             parse_unit(self.unit, "unit")
             if self.command == "data":
                 raise ValueError("'unit' is not used by command 'data' (it states no unit)")
-        if self.storm_duration is not None and self.statistic != "mpm":
-            raise ValueError(
-                f"'storm_duration' is used only by 'statistic: mpm', not {self.statistic!r}"
-            )
+        self._check_extreme_keys()
         if self.command == "time_history" and self.statistic in ARC_STATISTICS:
             raise ValueError(f"statistic {self.statistic!r} applies to range graphs only")
         if self.command == "range_graph" and self.statistic in TIME_STATISTICS:
@@ -189,6 +208,52 @@ class SummaryColumn(FeatureItem):
                 "(use arc_length_of_max/arc_length_of_min)"
             )
         return self
+
+    def _check_extreme_keys(self) -> None:
+        """The storm-extreme keys fit the statistic and the model (config errors)."""
+        keys = ("storm_duration", "extreme_model", "threshold", "decluster_period")
+        for key in (*keys, "confidence_level", "tail"):
+            if getattr(self, key) is not None and self.statistic not in EXTREME_STATISTICS:
+                raise ValueError(
+                    f"{key!r} is used only by the storm-extreme statistics "
+                    f"({', '.join(EXTREME_STATISTICS)}), not {self.statistic!r}"
+                )
+        model = self.extreme_model or "rayleigh"
+        if model == "rayleigh":
+            if self.statistic in LIKELIHOOD_STATISTICS:
+                raise ValueError(
+                    f"statistic {self.statistic!r} needs 'extreme_model: weibull' or 'gpd' "
+                    "(a peaks-over-threshold fit) and a 'threshold'"
+                )
+            for key in ("threshold", "decluster_period"):
+                if getattr(self, key) is not None:
+                    raise ValueError(
+                        f"{key!r} is used only by extreme_model 'weibull' or 'gpd', not 'rayleigh'"
+                    )
+        elif self.threshold is None:
+            raise ValueError(
+                f"extreme_model {model!r} needs a 'threshold' (in the variable's units)"
+            )
+        elif not math.isfinite(self.threshold):
+            raise ValueError(f"'threshold' must be a finite number, not {self.threshold}")
+        if self.confidence_level is not None and self.statistic not in INTERVAL_STATISTICS:
+            raise ValueError(
+                "'confidence_level' is used only by 'return_level_lower' and "
+                f"'return_level_upper', not {self.statistic!r}"
+            )
+
+    @property
+    def extremes(self) -> ExtremeModel | None:
+        """The storm-extreme model of an ``mpm``/``return_level*`` column (else ``None``)."""
+        if self.statistic not in EXTREME_STATISTICS:
+            return None
+        return ExtremeModel(
+            model=self.extreme_model or "rayleigh",
+            threshold=self.threshold,
+            decluster_period=self.decluster_period,
+            confidence_level=95.0 if self.confidence_level is None else self.confidence_level,
+            tail=self.tail or "upper",
+        )
 
     @property
     def chosen_curve(self) -> str:
@@ -213,6 +278,14 @@ class SummaryColumn(FeatureItem):
             parts.append(f"{self.curve} curve")
         if self.statistic is not None:
             parts.append(self.statistic)
+        if self.extreme_model not in (None, "rayleigh"):
+            parts.append(f"{self.extreme_model} u={self.threshold:g}")
+            if self.decluster_period:
+                parts.append(f"decluster {self.decluster_period:g} s")
+        if self.tail == "lower":
+            parts.append("lower")
+        if self.confidence_level is not None:
+            parts.append(f"{self.confidence_level:g}%")
         if self.storm_duration is not None:
             parts.append(f"{self.storm_duration:g} h")
         if self.command == "static_result":
@@ -293,7 +366,7 @@ def column_value(model: Any, column: SummaryColumn) -> Any:
         )
         values = reading.apply_transform(values, column.transform)
         times = reading.sample_times(model, column.period) if statistic in TIME_STATISTICS else None
-        return evaluate(values, statistic, times, column.storm_duration)
+        return evaluate(values, statistic, times, column.storm_duration, column.extremes)
     graph = reading.range_graph(
         model,
         column.object,

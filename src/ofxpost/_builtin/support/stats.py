@@ -16,12 +16,17 @@ Statistic names (the ``statistic`` key of a column):
 ``tz``              mean up-crossing period (s), Orcina's definition -- time histories only
 ``tc``              mean crest period (s), Orcina's definition -- time histories only
 ``mpm``             most probable maximum over a storm of ``storm_duration`` hours:
-                    ``mean + σ·√(2·ln(D/Tz))`` (Rayleigh peaks, narrow band)
-                    -- time histories only
+                    Rayleigh ``mean + σ·√(2·ln(D/Tz))`` (narrow band) by default,
+                    or a Weibull/GPD peaks-over-threshold fit -- time histories only
+``return_level``,   the storm return level of a Weibull/GPD fit and its confidence
+``return_level_lower``, ``return_level_upper``
+                    bounds -- time histories only
 ==================  ===========================================================
 
-``tz``, ``tc`` and ``mpm`` need the sample times (a constant sample interval is
-taken from them); ``tz``/``tc`` follow :func:`ofxpost._ofx.stats.time_series_statistics`.
+``tz``, ``tc`` and the storm extremes need the sample times (a constant sample
+interval is taken from them); ``tz``/``tc`` follow
+:func:`ofxpost._ofx.stats.time_series_statistics`, the storm extremes
+:mod:`ofxpost._builtin.support.extremes`.
 """
 
 from __future__ import annotations
@@ -33,19 +38,17 @@ from typing import Annotated, Any
 import numpy as np
 from pydantic import AfterValidator
 
+from ofxpost._builtin.support.extremes import EXTREME_STATISTICS, ExtremeModel, storm_extreme
 from ofxpost._builtin.support.pandas import pd
 
 BASIC_STATISTICS: tuple[str, ...] = ("max", "min", "mean", "std", "abs_max", "rms")
 """Statistics valid for time histories and range-graph curves alike."""
-TIME_STATISTICS: tuple[str, ...] = ("time_of_max", "time_of_min", "tz", "tc", "mpm")
+TIME_STATISTICS: tuple[str, ...] = ("time_of_max", "time_of_min", "tz", "tc", *EXTREME_STATISTICS)
 """Statistics that only a time history has."""
 ARC_STATISTICS: tuple[str, ...] = ("arc_length_of_max", "arc_length_of_min")
 """Statistics that only a range graph has."""
 PERIOD_STATISTICS: tuple[str, ...] = ("tz", "tc")
 """Time-history statistics that are periods (units: s)."""
-STORM_DURATION_HOURS = 3.0
-"""Default storm duration of the ``mpm`` statistic, in hours (a 3-hour sea state)."""
-
 _PERCENTILE = re.compile(r"^p(\d{1,3}(?:\.\d+)?)$")
 
 
@@ -89,32 +92,22 @@ def sample_interval(times: Any) -> float:
     return dt
 
 
-def most_probable_maximum(mean: float, sigma: float, tz: float, duration_s: float) -> float:
-    """Rayleigh most probable maximum: ``mean + σ·√(2·ln(D/Tz))``.
-
-    ``D/Tz`` is the number of cycles in the storm; fewer than one cycle (or an
-    undefined ``Tz``) gives NaN.
-    """
-    if not (tz > 0) or not (duration_s > tz):
-        return float("nan")
-    return mean + sigma * float(np.sqrt(2.0 * np.log(duration_s / tz)))
-
-
 def evaluate(
     values: Any,
     statistic: str,
     axis_values: Any = None,
     storm_duration: float | None = None,
+    extremes: ExtremeModel | None = None,
 ) -> float:
     """Reduce ``values`` to one number with ``statistic``.
 
     :param values: 1-D samples (a time history, or a range-graph curve).
     :param statistic: a validated statistic name.
-    :param axis_values: times (``time_of_*``, ``tz``, ``tc``, ``mpm``) or arc
+    :param axis_values: times (``time_of_*``, ``tz``, ``tc``, storm extremes) or arc
         lengths (``arc_length_of_*``) matching ``values``.
-    :param storm_duration: ``mpm`` only: the storm duration in hours
-        (default :data:`STORM_DURATION_HOURS`).
-    :raises ValueError: for an empty sample or a missing axis.
+    :param storm_duration: storm extremes only: the storm duration in hours (default 3).
+    :param extremes: storm extremes only: the model (default Rayleigh, upper tail).
+    :raises ValueError: for an empty sample, a missing axis or a fit that cannot be made.
     """
     data = np.asarray(values, dtype=float).ravel()
     if data.size == 0:
@@ -131,18 +124,16 @@ def evaluate(
         return float(np.max(np.abs(data)))
     if statistic == "rms":
         return float(np.sqrt(np.mean(np.square(data))))
-    if statistic in ("tz", "tc", "mpm"):
+    if statistic in ("tz", "tc", *EXTREME_STATISTICS):
         if axis_values is None:
             raise ValueError(f"statistic {statistic!r} needs the sample times")
+        interval = sample_interval(axis_values)
+        if statistic in EXTREME_STATISTICS:
+            return storm_extreme(data, statistic, interval, storm_duration, extremes)
         from ofxpost._ofx.stats import time_series_statistics
 
-        found = time_series_statistics(data, sample_interval(axis_values))
-        if statistic == "tz":
-            return float(found["Tz"])
-        if statistic == "tc":
-            return float(found["Tc"])
-        hours = STORM_DURATION_HOURS if storm_duration is None else storm_duration
-        return most_probable_maximum(found["Mean"], found["StdDev"], found["Tz"], hours * 3600.0)
+        found = time_series_statistics(data, interval)
+        return float(found["Tz"] if statistic == "tz" else found["Tc"])
     if statistic in (*TIME_STATISTICS, *ARC_STATISTICS):
         if axis_values is None:
             raise ValueError(f"statistic {statistic!r} needs the sample axis")
