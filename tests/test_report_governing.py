@@ -107,3 +107,27 @@ def test_the_alerts_table_is_not_a_summary_group() -> None:
     group = pd.DataFrame({"file": ["a.ofx.parquet"], "stem": ["a"], "top": [888.7]})
     found = report_data.summary_governing({"summary_alerts": alerts, "summary_g": group}, None)
     assert list(found) == ["summary_g"]
+
+
+def test_a_lower_tail_extreme_is_governed_by_its_smallest_value() -> None:
+    """``mpm`` with ``tail: lower`` (the storm's most probable minimum) without an
+    allowable: the smallest value governs, as for ``min``."""
+    import ofxpost
+
+    column = {
+        "command": "time_history",
+        "object": "Riser",
+        "variable": "Effective tension",
+        "object_extra": "end_a",
+        "statistic": "mpm",
+        "tail": "lower",
+        "label": "low",
+    }
+    config = ofxpost.load_config(
+        {"inputs": ["x"], "summary": {"groups": [{"name": "g", "columns": [column]}]}}
+    )
+    definitions = report_data.column_definitions(config)
+    assert definitions["statistic"].iloc[0] == f"mpm {report_data.LOWER_TAIL}"
+    frame = pd.DataFrame({"file": ["a", "b", "c"], "stem": ["a", "b", "c"], "low": [5.0, 2.0, 9.0]})
+    (found,) = report_data.summary_governing({"summary_g": frame}, definitions)["summary_g"]
+    assert (found.side, found.file, found.value) == ("min", "b", 2.0)

@@ -5,8 +5,9 @@ allowables (what the HTML report's tables of governing values say).
 its largest value, with only a ``min`` allowable by its smallest. With both, the
 side with the larger utilisation governs (a side past its allowable always wins).
 With neither, the statistic decides: ``min``, ``time_of_min`` and
-``arc_length_of_min`` columns are governed by their smallest value, every other
-column by its largest. (Read back by ``ofxpost report`` from a folder without
+``arc_length_of_min`` columns and lower-tail extremes (``mpm``, ``return_level``...
+with ``tail: lower``) are governed by their smallest value, every other column by
+its largest. (Read back by ``ofxpost report`` from a folder without
 ``report_columns``, a column whose name has the word ``min`` counts as a min
 statistic.) Ties go to the first file in input order.
 
@@ -29,6 +30,10 @@ from ofxpost._builtin.support.pandas import pd
 from ofxpost._builtin.support.tableunits import column_allowables, column_units
 
 MIN_STATISTICS: frozenset[str] = frozenset({"min", "time_of_min", "arc_length_of_min"})
+
+LOWER_TAIL = "of the lower tail"
+"""How ``report_columns`` ends the statistic of a lower-tail extreme (``mpm``,
+``return_level``... with ``tail: lower``): such a column is governed by its smallest value."""
 """Statistics whose smallest value governs when a column has no allowable."""
 
 
@@ -91,6 +96,8 @@ def _side_of(
         return "max", "max and min allowables: max has the larger utilisation"
     if statistic.split(" ")[0] in MIN_STATISTICS:
         return "min", f"no allowable; statistic {statistic.split(' ')[0]}"
+    if statistic.endswith(LOWER_TAIL):
+        return "min", f"no allowable; statistic {statistic}"
     if not statistic and column_says_min(column):
         return "min", "no allowable; the column's name says min"
     return "max", "no allowable"

@@ -18,6 +18,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ofxpost._builtin.support.governing import LOWER_TAIL as LOWER_TAIL
 from ofxpost._builtin.support.governing import MIN_STATISTICS as MIN_STATISTICS
 from ofxpost._builtin.support.governing import Governing as Governing
 from ofxpost._builtin.support.governing import column_says_min as column_says_min
@@ -83,6 +84,8 @@ def column_definitions(config: Config) -> pd.DataFrame:
             )
             if column.command == "range_graph":
                 statistic = f"{statistic} of the {column.chosen_curve} range-graph curve"
+            if getattr(column, "tail", None) == "lower":
+                statistic = f"{statistic} {LOWER_TAIL}"
             point = _describe(column.object_extra)
             if column.arclength_range is not None:
                 point = f"{point} {column.arclength_range.describe()}".strip()
