@@ -120,7 +120,7 @@ def translate_with_notices(
     if on["RangeGraph"]:
         native["range_graph"] = range_graphs(ctx, config)
     if on["time_series"]:
-        series = time_series(ctx, raw)
+        series = time_series(ctx, raw, flags["time_series"])
         if series is not None:
             native["time_series"] = series
     others = any(on[name] for name in ("linked_statistics", "RangeGraph", "time_series"))
