@@ -22,6 +22,7 @@ IGNORED_NOTES: dict[str, str] = {
     "orcaflex.postprocess.cummulative_histograms": "opp never computed them",
     "orcaflex.postprocess.cumulative_histograms": "opp never computed them",
     "add_effective_tension_to_cfg": "opp's range graphs were never saved",
+    "SupportIndex": "opp read it only for variables containing 'Support'",
     "time_series.summation": (
         "adding histograms across files needs bins every file shares: give histogram: "
         "{flag: true, bins: N, range: [low, high]}"

@@ -38,6 +38,7 @@ from ofxpost._builtin.opp.values import (
     RadialPosValue,
     RequiredValue,
     StatisticValue,
+    SupportIndexValue,
     SwitchValue,
     TextsValue,
     ThetaValue,
@@ -68,7 +69,7 @@ class Column(OppModel):
     RadialPos: RadialPosValue = None
     Theta: ThetaValue = None
     transform: Any = None
-    SupportIndex: Any = None
+    SupportIndex: SupportIndexValue = None
     Location: Any = None
 
     @field_validator(*UNSUPPORTED_COLUMN_KEYS)

@@ -15,10 +15,11 @@ one-element ``SimulationPeriod: [t]`` runs from ``t`` to the end (OrcFxAPI's
 their own tables), a ``null`` period end is each file's own stop time, and the
 load matrix (files, run status, start/stop times) is saved.
 
-Keys that would change results but have no native equivalent (``transform``,
-``SupportIndex`` ...) raise :class:`~ofxpost.errors.ConfigError` naming the key;
-keys with no meaning here (``visualization``, ``RAOs``, ``orcaflex.analysis``,
-``default``, ``library`` ...) are accepted and listed once in a notice,
+``SupportIndex`` of a variable containing ``Support`` becomes ``object_extra:
+{support: n}`` (OrcFxAPI's ``oeSupport``). Keys that would change results but have no
+native equivalent (``transform``, ``Location``) raise
+:class:`~ofxpost.errors.ConfigError` naming the key; keys with no meaning here
+(``visualization``, ``RAOs``, ``orcaflex.analysis``, ``default``, ``library`` ...) are accepted and listed once in a notice,
 ``ignored opp keys: ...`` (with a note for those that were switched on).
 Any other key is an error naming it and its section, with the nearest known key.
 A summary group's ``inject_into`` (or the settings') becomes an entry of the native

@@ -51,7 +51,6 @@ ADD_TO_SUMMARY = {
 
 UNSUPPORTED_COLUMN_KEYS = {
     "transform": "opp's transform (assetutilities TransformData) has no native equivalent",
-    "SupportIndex": "support results (oeSupport) are not supported",
     "Location": "rigid-pipe locations are not supported",
 }
 """Column keys that would change results and have no native equivalent."""
@@ -248,6 +247,13 @@ def parse_position(value: Any) -> list[Any] | None:
     return list(value)
 
 
+def parse_support_index(value: Any) -> Any:
+    """``SupportIndex``: a support number, 1 for the first (OrcFxAPI's ``oeSupport``)."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ValueError("expected a support number (1 for the first support)")
+    return value
+
+
 def parse_count(value: Any) -> Any:
     """``csv_decimal``: a count of decimals."""
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
@@ -342,6 +348,7 @@ CurvesValue = Annotated[list[str] | None, BeforeValidator(parse_curves)]
 AllowableValue = Annotated[Any, BeforeValidator(parse_allowable)]
 PositionValue = Annotated[list[Any] | None, BeforeValidator(parse_position)]
 CountValue = Annotated[Any, BeforeValidator(parse_count)]
+SupportIndexValue = Annotated[int | None, BeforeValidator(parse_support_index)]
 TextsValue = Annotated[list[str], BeforeValidator(parse_texts)]
 ExtensionsValue = Annotated[list[str], BeforeValidator(parse_extensions)]
 PathsValue = Annotated[list[str], BeforeValidator(parse_paths)]
