@@ -19,8 +19,9 @@ load matrix (files, run status, start/stop times) is saved.
 {support: n}`` (OrcFxAPI's ``oeSupport``). Keys that would change results but have no
 native equivalent (``transform``, ``Location``) raise
 :class:`~ofxpost.errors.ConfigError` naming the key; keys with no meaning here
-(``visualization``, ``RAOs``, ``orcaflex.analysis``, ``default``, ``library`` ...) are accepted and listed once in a notice,
-``ignored opp keys: ...`` (with a note for those that were switched on).
+(``visualization``, ``RAOs``, ``orcaflex.analysis``, ``default``, ``library`` ...) are
+accepted and listed once in a notice, ``ignored opp keys: ...`` (with a note for those
+that were switched on).
 Any other key is an error naming it and its section, with the nearest known key.
 A summary group's ``inject_into`` (or the settings') becomes an entry of the native
 ``inject_into`` section (:mod:`ofxpost._builtin.inject`). File filters become the
