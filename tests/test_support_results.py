@@ -297,3 +297,14 @@ def test_a_post_bm_config_runs_on_support_results(
         np.testing.assert_allclose(series["F2"], raw.column(BELL, FORCE, "support=2"), rtol=1e-12)
         contacts += int(np.count_nonzero(raw.column(BELL, FORCE, "support=1") > 0))
     assert contacts > 0  # some files put the umbilical onto support 1
+
+
+def test_synth_writes_supports_when_asked(tmp_path: Path) -> None:
+    from ofxpost._cli.main import main
+
+    small = ["--cases", "1", "--duration", "4", "--dt", "0.5", "--nodes", "3"]
+    assert main(["synth", "--out", str(tmp_path / "s"), "--supports", "2", *small]) == 0
+    raw = RawArchive(tmp_path / "s" / "case_001.ofx.parquet")
+    assert raw.objects[BELL]["results"][FORCE] == ["support=1", "support=2"]
+    assert raw.objects[BELL]["units"] == {FORCE: "kN", CLEARANCE: "m"}
+    assert main(["synth", "--out", str(tmp_path / "t"), "--supports", "-1", *small]) == 2
