@@ -200,6 +200,7 @@ def test_opp_histogram_and_summation_translate(
         ({"histogram": {"flag": True, "bin": 8}}, "unknown key 'bin'"),
         ({"histogram": "yes"}, "expected true/false"),
         ({"summation": {"flag": True, "range": [0, 1]}}, "unknown key 'range'"),
+        ({"histogram": {"flag": True, "bins": 4, "range": [3, 1]}}, "histogram.*low < high"),
     ],
 )
 def test_bad_opp_histogram_keys_name_the_key(series: dict[str, Any], message: str) -> None:

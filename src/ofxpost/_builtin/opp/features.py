@@ -33,6 +33,7 @@ from ofxpost._builtin.opp.values import (
     parse_histogram,
     parse_switch,
 )
+from ofxpost._builtin.series_histogram import HistogramSpec
 
 ROWS = ("min", "max", "mean", "std")
 """The across-file statistics rows, in their table order."""
@@ -243,11 +244,13 @@ def series_histogram(
     """
     where = "time_series_settings"
     feature = "orcaflex.postprocess.time_series"
-    histogram = None
+    histogram, hwhere = None, f"{where}.histogram"
     if "histogram" in merged:
         histogram = parse_histogram(merged["histogram"])
     elif flags is not None and "histogram" in flags.model_fields_set:
-        histogram = flags.histogram
+        histogram, hwhere = flags.histogram, f"{feature}.histogram"
+    if histogram is not None:
+        ctx.validate(HistogramSpec, histogram, hwhere)  # bad bins/range name the opp key
     summation, swhere = False, f"{where}.summation"
     if "summation" in merged:
         summation = parse_switch(merged["summation"])
