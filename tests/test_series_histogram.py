@@ -45,13 +45,13 @@ def test_bad_histograms_are_config_errors(extra: dict[str, Any], message: str) -
         ofxpost.load_config({"inputs": ["x"], "time_series": {"groups": [_group(**extra)]}})
 
 
-def _run(tmp_path: Path, group: dict[str, Any], out: str, **options: Any) -> Path:
+def _run(tmp_path: Path, group: dict[str, Any], out: str, *more: Any, **options: Any) -> Path:
     config = {
         "inputs": ["sims/*.ofx.parquet"],
         "output_dir": out,
         "outputs": {"formats": ["csv", "parquet"]},
         "load_matrix": "sims/load_matrix.csv",
-        "time_series": {"groups": [group]},
+        "time_series": {"groups": [group, *more]},
     }
     result = run_config(_write_yaml(tmp_path / f"{out}.yml", config), **options)
     assert result.exit_code == 0
@@ -115,11 +115,15 @@ def test_per_file_bins_without_a_range_are_numpys_and_workers_write_the_same_byt
 ) -> None:
     paths = make_sims(tmp_path / "sims", cases=3, seed=7)
     group = _group(histogram={"bins": 5})
-    one = _run(tmp_path, group, "one", sequential=True)
-    two = _run(tmp_path, group, "two", workers=2)
+    fixed = {**_group(histogram={"bins": [-1.0, 0.0, 0.5, 1.0]}, summation=True), "name": "fixed"}
+    one = _run(tmp_path, group, "one", fixed, sequential=True)
+    two = _run(tmp_path, group, "two", fixed, workers=2)
     for name in (
         "time_series_histogram_motions.csv",
         "parquet/time_series_histogram_motions.parquet",
+        "time_series_histogram_fixed.csv",
+        "time_series_summation_fixed.csv",
+        "parquet/time_series_summation_fixed.parquet",
     ):
         assert (one / name).read_bytes() == (two / name).read_bytes()
     assert not (one / "time_series_summation_motions.csv").exists()
