@@ -73,9 +73,17 @@ def test_the_summary_spelling_is_named_as_written() -> None:
 
 def test_unsupported_column_keys_say_why() -> None:
     raw = opp_config()
-    raw["summary_settings"]["groups"][0]["Columns"][0]["SupportIndex"] = 1
+    raw["summary_settings"]["groups"][0]["Columns"][0]["Location"] = "Outer"
     message = _error(raw)
-    assert "Columns[0].SupportIndex'" in message and "not supported" in message
+    assert "Columns[0].Location'" in message and "not supported" in message
+
+
+@pytest.mark.parametrize("value", [0, -1, True, "1", 1.5])
+def test_a_bad_support_index_names_the_key(value: object) -> None:
+    raw = opp_config()
+    raw["summary_settings"]["groups"][0]["Columns"][0]["SupportIndex"] = value
+    message = _error(raw)
+    assert "Columns[0].SupportIndex'" in message and "support number" in message
 
 
 def test_master_columns_are_checked_by_key_only() -> None:

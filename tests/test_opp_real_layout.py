@@ -306,13 +306,12 @@ def test_summary_layout_lists_ignored_keys_once(runs: Path) -> None:
         "default",
         "orcaflex.analysis",
         "RangeGraph_settings.add_effective_tension_to_cfg",
-        "time_series_settings.histogram",
         "summary_settings.groups[].Columns[].ObjectType",
     ):
         assert key in text
     assert text.count("ObjectType") == 1
-    # switched on but without effect: said, with the reason
-    assert "time_series_settings.histogram (opp never computed it)" in text
+    # histogram and summation are produced now (here the time_series feature is off)
+    assert "time_series_settings.histogram" not in text and "summation" not in text
 
 
 # --------------------------------------------- master summary, per-group files (post_bm)

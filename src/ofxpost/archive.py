@@ -6,7 +6,8 @@
 * :func:`export_model` -- write any OrcFxAPI-like model (``OrcFxAPI.Model`` on a
   machine with OrcaFlex) to an archive; :func:`write_archive` -- the low-level writer,
   which takes an :class:`ArchiveInfo` (with one :class:`ObjectInfo` per object) and
-  columns named by :func:`column_name` (points from :func:`node_point`);
+  columns named by :func:`column_name` (points from :func:`node_point`,
+  :func:`support_point`);
 * :class:`ExtremeStatistics` (what ``obj.ExtremeStatistics(...)`` returns) and its
   builders :func:`RayleighStatisticsSpecification`, :func:`RayleighStatisticsQuery`,
   :func:`LikelihoodStatisticsSpecification`, :func:`LikelihoodStatisticsQuery`;
@@ -29,6 +30,7 @@ from ofxpost._archive.format import (
     column_name,
     node_point,
     simulation_stem,
+    support_point,
 )
 from ofxpost.errors import ArchiveError, NotInArchiveError, UnknownObjectError
 
@@ -97,5 +99,6 @@ __all__ = [
     "node_point",
     "open_archive",
     "simulation_stem",
+    "support_point",
     "write_archive",
 ]

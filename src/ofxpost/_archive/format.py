@@ -94,6 +94,22 @@ def position_point(position: Sequence[float]) -> str:
     return f"pos={x!r},{y!r},{z!r}"
 
 
+def support_point(index: int, line: str | None = None) -> str:
+    """Point key of support ``index`` (1-based) of a vessel or 6D buoy: ``support=1``;
+    with a supported line's name, ``support=1;line=Umbilical``."""
+    key = f"support={int(index)}"
+    return f"{key};line={line}" if line else key
+
+
+_SUPPORT = re.compile(r"^support=(\d+)(?:;line=(.+))?$")
+
+
+def point_support(point: str) -> tuple[int, str | None] | None:
+    """``(index, supported line or None)`` of a ``support=<n>[;line=<name>]`` key."""
+    match = _SUPPORT.match(point)
+    return (int(match.group(1)), match.group(2)) if match else None
+
+
 _NODE = re.compile(r"^node=(\d+)$")
 _ARC = re.compile(r"^arc=(.+)$")
 

@@ -19,6 +19,11 @@ returning a value for the wrong fibre.
 
 Other objects: ``None`` or an all-zero ``oeVessel``/``oeEnvironment`` position ->
 the point ``""``; another position -> ``pos=x,y,z`` if stored.
+
+Supports (any object): ``oeSupport(SupportIndex=n)`` -> ``support=n``;
+``oeSupport(n, SupportedLineName=name)`` -> ``support=n;line=<name>`` (the line's name
+matched by the OrcaFlex name rules). A support index that is not stored raises
+``InvalidObjectExtra`` naming the object, the variable, the support and the stored points.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from ofxpost._archive.format import (
     node_point,
     point_arc,
     point_node,
+    point_support,
     position_point,
 )
 from ofxpost._archive.names import lookup, unknown_name_text
@@ -210,6 +216,35 @@ def check_radial(info: ObjectInfo, variable: str, extra: Any, source: str) -> No
         )
 
 
+def support_of(extra: Any) -> tuple[int, str | None] | None:
+    """``(support index, supported line or None)`` of an ``oeSupport`` extra, else ``None``."""
+    if extra is None:
+        return None
+    index = int(getattr(extra, "SupportIndex", 0) or 0)
+    if index <= 0:
+        return None
+    line = getattr(extra, "SupportedLineName", None)
+    return index, (str(line) if line else None)
+
+
+def _support_point(
+    info: ObjectInfo, variable: str, support: tuple[int, str | None], source: str
+) -> PointRef:
+    index, line = support
+    stored = info.results[variable]
+    for point in stored:
+        found = point_support(point)
+        if found is None or found[0] != index:
+            continue
+        if (found[1] is None and line is None) or (
+            found[1] is not None and line is not None and lookup(line, [found[1]]) is not None
+        ):
+            where = f"support {index}" + (f" (line {line!r})" if line else "")
+            return PointRef(variable, (point,), (1.0,), where)
+    where = f"support {index}" + (f" for the supported line {line!r}" if line else "")
+    raise _missing(info, variable, where, source)
+
+
 def resolve_point(info: ObjectInfo, variable: str, extra: Any, source: str) -> PointRef:
     """Where ``variable`` of ``info`` is read for ``objectExtra`` ``extra``.
 
@@ -218,9 +253,12 @@ def resolve_point(info: ObjectInfo, variable: str, extra: Any, source: str) -> P
 
     :param source: the archive's name, for messages.
     :raises DLLError: ``UnrecognisedVarName`` (variable not stored),
-        ``InvalidObjectExtra`` (point not stored), ``NoSuchNodeNum``.
+        ``InvalidObjectExtra`` (point or support not stored), ``NoSuchNodeNum``.
     """
     variable = check_variable(info, variable, source)
+    support = support_of(extra)
+    if support is not None:
+        return _support_point(info, variable, support, source)
     if is_line(info):
         return _line_point(info, variable, extra, source)
     stored = info.results[variable]

@@ -13,6 +13,8 @@ A selection is a mapping (or a YAML file holding one)::
       Vessel:
         variables: [X, Y, Z]
         positions: [[0, 0, -10]]   # extra rigid-body/environment positions
+      Bellmouth:             # a vessel or 6D buoy with supports
+        supports: [1, 2, {index: 3, line: Umbilical}]   # oeSupport points
 
 Every key is optional; unknown keys, objects the model lacks and variables an
 object lacks are errors (:class:`SelectionError`) naming what exists.
@@ -23,7 +25,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -35,6 +37,14 @@ class NodesEvery(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     every: int = Field(ge=1)
+
+
+class SupportSelection(BaseModel):
+    """A support point: its 1-based index, optionally one supported line's part."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    index: int = Field(ge=1)
+    line: str | None = None
 
 
 class ObjectSelection(BaseModel):
@@ -55,6 +65,19 @@ class ObjectSelection(BaseModel):
     """Extra points of a vessel, buoy or the environment (``oeVessel``/``oeEnvironment``)."""
     data: list[str] = Field(default_factory=list)
     """Input data items to store (``obj.<name>``)."""
+    supports: list[Annotated[int, Field(ge=1)] | SupportSelection] = Field(default_factory=list)
+    """Support points (``oeSupport``) to store: an index, or ``{index, line}``. Only
+    variables whose name contains ``support`` are read there."""
+
+    def support_points(self) -> list[tuple[int, str | None]]:
+        """``(index, supported line or None)`` of each selected support, in order."""
+        out: list[tuple[int, str | None]] = []
+        for item in self.supports:
+            if isinstance(item, int):
+                out.append((item, None))
+            else:
+                out.append((item.index, item.line))
+        return out
 
     def node_numbers(self, count: int) -> list[int]:
         """The selected node numbers of a line with ``count`` nodes."""

@@ -31,6 +31,7 @@ from ofxpost._archive.format import (
     column_name,
     node_point,
     position_point,
+    support_point,
 )
 from ofxpost.errors import ArchiveError
 
@@ -214,6 +215,20 @@ def _other_extras(obj: Any, selection: Any) -> list[tuple[str, Any]]:
     return points
 
 
+def _support_extras(selection: Any) -> list[tuple[str, Any]]:
+    from ofxpost._ofx import names as ofx
+
+    return [
+        (support_point(index, line), ofx.oeSupport(index, line))
+        for index, line in selection.support_points()
+    ]
+
+
+def is_support_variable(variable: str) -> bool:
+    """Whether ``variable`` is a support result (read at ``oeSupport`` points only)."""
+    return "support" in variable.lower()
+
+
 def _read_point(
     obj: Any, variables: list[str], extra: Any, period: Any, dynamic: bool
 ) -> dict[str, tuple[np.ndarray[Any, Any] | None, float | None]]:
@@ -320,14 +335,22 @@ def _export_object(
             data_names.append("Length")
     else:
         points = _other_extras(obj, selection)
+    supports = _support_extras(selection)
     defaults = MODEL_DATA.get(str(obj.typeName), ())
     info.data = _data_items(obj, data_names, defaults)
     units = _units(obj)
-    for point, extra in points:
-        if not available:
-            break
-        found = _read_point(obj, available, extra, period, dynamic)
-        for variable in available:
+    support_vars = [v for v in available if is_support_variable(v)]
+    for point, extra in [*points, *supports]:
+        if point.startswith("support="):
+            wanted = support_vars
+        elif supports:  # support results are read at the supports only
+            wanted = [v for v in available if v not in support_vars]
+        else:
+            wanted = available
+        if not wanted:
+            continue
+        found = _read_point(obj, wanted, extra, period, dynamic)
+        for variable in wanted:
             if variable not in found:
                 continue
             history, static = found[variable]

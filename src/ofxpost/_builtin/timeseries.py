@@ -8,6 +8,10 @@ another file's. Names are made safe for file names and unique. A column that
 cannot be read is empty and listed in ``time_series_errors``. These tables go to
 CSV/Parquet but not into the Excel workbook.
 
+A group may also ask for ``histogram: {bins, range}`` of each column's samples and
+their ``summation`` across files (tables ``time_series_histogram_<group>`` and
+``time_series_summation_<group>``; see :mod:`ofxpost._builtin.series_histogram`).
+
 In a batch the worker that read the file writes its tables itself, as per-file
 artifacts (:mod:`ofxpost._store.artifacts`), in the ``outputs`` section's CSV/Parquet
 formats: a time series never travels through the controller or the result store.
@@ -25,6 +29,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
+from ofxpost._builtin.series_histogram import (
+    HistogramFold,
+    HistogramSpec,
+    file_histogram,
+    probability_of,
+)
 from ofxpost._builtin.support import feature, fileinfo, reading
 from ofxpost._builtin.support.feature import Extraction, FeatureItem, FileViews
 from ofxpost._builtin.support.naming import safe_name, unique
@@ -74,6 +84,10 @@ class TimeSeriesGroup(Frozen):
     """Default ``whole_simulation``; ``[t0, null]`` ends at each file's own stop time."""
     columns: list[TimeSeriesColumn] = Field(min_length=1)
     """The time histories."""
+    histogram: HistogramSpec | None = None
+    """Bin every column's samples, file by file (``{bins, range}``; ``{}``: 10 bins)."""
+    summation: bool = False
+    """Add the histograms up across the files (needs a ``histogram`` with fixed bins)."""
 
     @field_validator("name")
     @classmethod
@@ -83,6 +97,11 @@ class TimeSeriesGroup(Frozen):
     @model_validator(mode="after")
     def _unique_labels(self) -> TimeSeriesGroup:
         feature.check_unique([c.name for c in self.columns], "columns", reserved=("time",))
+        if self.summation and (self.histogram is None or not self.histogram.fixed):
+            raise ValueError(
+                "summation: adding histograms across files needs bins every file shares: "
+                "give histogram: {bins: N, range: [low, high]} or explicit bin edges"
+            )
         return self
 
 
@@ -130,6 +149,7 @@ def extract_group(extraction: Extraction, group: TimeSeriesGroup) -> dict[str, A
     data: dict[str, Any] = {"time": times}
     errors: list[list[str]] = []
     units: dict[str, str] = {}
+    histograms: dict[str, Any] = {}
     for column in group.columns:
         values, error = extraction.read(
             f"{item} column {column.name!r}",
@@ -139,13 +159,18 @@ def extract_group(extraction: Extraction, group: TimeSeriesGroup) -> dict[str, A
         if error is not None:
             values = np.full(times.shape, np.nan)
             errors.append([column.name, error])
+        elif group.histogram is not None:
+            histograms[column.name] = file_histogram(times, values, group.histogram)
         data[column.name] = values
         unit = feature.statistic_units(
             extraction.units(column.object, column.variable), None, column.transform
         )
         if unit:
             units[column.name] = unit
-    return {"frame": pd.DataFrame(data), "errors": errors, "units": units}
+    found: dict[str, Any] = {"frame": pd.DataFrame(data), "errors": errors, "units": units}
+    if group.histogram is not None:
+        found["histograms"] = histograms
+    return found
 
 
 def final_frame(frame: pd.DataFrame, group: TimeSeriesGroup, units: Any) -> pd.DataFrame:
@@ -232,9 +257,16 @@ class SeriesFold:
 
     def __init__(self, section: TimeSeriesSection, config: Config | None = None) -> None:
         self.section = section
-        self.files = FileViews.for_config(SECTION, config, load_cases=False)
+        self.config = config
+        weighs = any(g.summation for g in section.groups)
+        self.files = FileViews.for_config(SECTION, config, load_cases=weighs)
         self._named: list[tuple[int, tuple[str, pd.DataFrame]]] = []
         self._errors = feature.ErrorRows(ERROR_COLUMNS)
+        self._histograms = {
+            g.name: HistogramFold(g.name, g.histogram, g.summation)
+            for g in section.groups
+            if g.histogram is not None
+        }
 
     def add(self, record: FileRecord) -> None:
         """Take one file's record: its errors and any frame it carries."""
@@ -253,6 +285,11 @@ class SeriesFold:
                     continue
                 for label, message in found.get("errors") or []:
                     errors.add(view, group=group.name, label=label, message=message)
+                histograms = self._histograms.get(group.name)
+                if histograms is not None:
+                    probability = probability_of(dict(view.cases), self.config)
+                    histograms.add(view.index, view.ident, probability, found.get("histograms"))
+                    histograms.note_units(found.get("units"))
                 frame = found.get("frame")  # absent when the worker wrote it (artifact)
                 if isinstance(frame, pd.DataFrame):
                     frame = final_frame(frame, group, found.get("units"))
@@ -264,6 +301,10 @@ class SeriesFold:
         ordered = fileinfo.in_input_order(self._named)
         names = unique([name for name, _ in ordered])
         tables = {name: frame for name, (_, frame) in zip(names, ordered, strict=True)}
+        for group in self.section.groups:
+            histograms = self._histograms.get(group.name)
+            if histograms is not None:
+                tables.update(histograms.tables([c.name for c in group.columns]))
         tables[f"{SECTION}_errors"] = self._errors.frame()
         return tables
 

@@ -115,6 +115,10 @@ def cmd_synth(args: argparse.Namespace) -> int:
     from ofxpost._tools.synth import generate_batch
 
     options: dict[str, Any] = {"cases": args.cases, "out_dir": args.out, "seed": args.seed}
+    if args.supports < 0:
+        return usage_error(f"--supports: {args.supports} must be 0 or more")
+    if args.supports:
+        options["supports"] = args.supports
     for key in ("duration", "dt", "nodes"):
         if getattr(args, key) is not None:
             options[key] = getattr(args, key)

@@ -107,6 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--nodes", type=int, help="riser nodes")
     synth.add_argument("--seed", type=int, default=0)
     synth.add_argument("--size", help="approximate size per file, e.g. 20MB")
+    synth.add_argument(
+        "--supports",
+        type=int,
+        default=0,
+        help="add a 6D buoy Bellmouth with this many supports (support results)",
+    )
 
     export = sub.add_parser("export", help="export simulations to portable result archives")
     export.add_argument("sims", type=Path, nargs="+")

@@ -64,6 +64,7 @@ __all__ = [
     "oeLine",
     "oeNodeNum",
     "oeRigidBody",
+    "oeSupport",
     "oeTouchdown",
     "oeVessel",
     "otEnvironment",
@@ -594,6 +595,15 @@ def oeNodeNum(NodeNum: int) -> ObjectExtra:
 def oeArcLength(ArcLength: float) -> ObjectExtra:
     """The point at arc length ``ArcLength`` (m from End A) of a line."""
     return oeLine(LinePoint=LinePoint.ArcLength, ArcLength=ArcLength)
+
+
+def oeSupport(SupportIndex: int, SupportedLineName: str | None = None) -> ObjectExtra:
+    """Support ``SupportIndex`` (1-based, passed unchanged) of a vessel or 6D buoy,
+    optionally the part of its results due to the line ``SupportedLineName``."""
+    result = ObjectExtra()
+    result.SupportIndex = int(SupportIndex)
+    result.SupportedLineName = SupportedLineName
+    return result
 
 
 oeEndA = oeLine(LinePoint=LinePoint.EndA)

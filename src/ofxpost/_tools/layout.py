@@ -19,6 +19,7 @@ from ofxpost._archive.format import (
     node_point,
 )
 from ofxpost._tools import physics as phys
+from ofxpost._tools import supports as sup
 
 
 def environment_data(
@@ -60,11 +61,16 @@ def riser_data() -> dict[str, Any]:
 
 
 def layout(
-    variables: tuple[str, ...], nodes: int, environment: dict[str, Any] | None = None
+    variables: tuple[str, ...],
+    nodes: int,
+    environment: dict[str, Any] | None = None,
+    supports: int = 0,
 ) -> list[ObjectInfo]:
-    """The archive's objects: General, Environment, Vessel and the line Riser."""
+    """The archive's objects: General, Environment, Vessel and the line Riser (and the
+    6D buoy Bellmouth when ``supports`` > 0)."""
     arcs = phys.node_arclengths(nodes)
     riser_points = [END_A, *(node_point(n) for n in range(1, nodes + 1)), END_B, TOUCHDOWN]
+    extra = [sup.bellmouth(supports)] if supports > 0 else []
     return [
         ObjectInfo("General", "General", 1),
         ObjectInfo(
@@ -93,6 +99,7 @@ def layout(
             section_ends=[float(v) for v in np.cumsum(phys.SECTION_LENGTHS)],
             data=riser_data(),
         ),
+        *extra,
     ]
 
 
@@ -102,6 +109,7 @@ def sample(
     arcs: np.ndarray[Any, Any],
     variables: tuple[str, ...],
     cat: phys.Catenary,
+    supports: int = 0,
 ) -> dict[str, np.ndarray[Any, Any]]:
     """Every column (but time) for the motions ``motion`` (one row per sample)."""
     offset = phys.vessel_offset(sea)
@@ -123,6 +131,8 @@ def sample(
             out[column_name("Riser", name, node_point(n))] = block[:, n]
         out[column_name("Riser", name, END_B)] = block[:, nodes + 1]
         out[column_name("Riser", name, TOUCHDOWN)] = touchdown[name][:, 0]
+    if supports > 0:
+        out.update(sup.support_fields(motion, offset, supports))
     return out
 
 

@@ -14,8 +14,10 @@ Each archive holds ``General``, ``Environment`` (``Elevation``), ``Vessel`` (``X
 out-of-plane one with the sway), ``Curvature``, ``X``, ``Y``, ``Z``,
 ``Declination`` by default) at
 End A, every node, End B and the touchdown point; a build-up stage with a negative
-start time; state ``SimulationStopped``; static values. The physics is in
-:mod:`ofxpost._tools.physics`. Output is deterministic: the same arguments give
+start time; state ``SimulationStopped``; static values. With ``supports=n`` an archive
+also holds the 6D buoy ``Bellmouth`` with support results at supports 1..n
+(:mod:`ofxpost._tools.supports`); by default it has none (and the bytes are unchanged).
+The physics is in :mod:`ofxpost._tools.physics`. Output is deterministic: the same arguments give
 byte-identical files.
 """
 
@@ -115,6 +117,7 @@ def generate_case(
     build_up: float | None = None,
     chunk_rows: int | None = None,
     extra: dict[str, Any] | None = None,
+    supports: int = 0,
 ) -> Path:
     """Write one synthetic simulation archive.
 
@@ -133,12 +136,15 @@ def generate_case(
         number of samples); the simulation starts at ``-build_up``.
     :param chunk_rows: samples per generated chunk (default: about 32 MB).
     :param extra: more facts for the metadata's ``extra``.
+    :param supports: supports of a 6D buoy ``Bellmouth`` (0: no such buoy).
     :returns: the path written.
     """
     for name, value in (("hs", hs), ("tp", tp), ("duration", duration), ("dt", dt)):
         _check(name, float(value))
     if nodes < 2:
         raise ValueError(f"nodes must be at least 2, not {nodes}")
+    if supports < 0:
+        raise ValueError(f"supports must be 0 or more, not {supports}")
     chosen = tuple(variables) if variables is not None else phys.DEFAULT_LINE_VARIABLES
     unknown = [v for v in chosen if v not in phys.LINE_VARIABLES]
     if unknown or not chosen:
@@ -155,8 +161,8 @@ def generate_case(
     sea = phys.make_sea(rng, float(hs), float(tp), float(heading), float(current), start, build)
     cat = phys.catenary()
     arcs = phys.node_arclengths(nodes)
-    objects = layout(chosen, nodes, environment_data(hs, tp, heading, current, seed))
-    static = sample(sea, phys.static_motions(sea), arcs, chosen, cat)
+    objects = layout(chosen, nodes, environment_data(hs, tp, heading, current, seed), supports)
+    static = sample(sea, phys.static_motions(sea), arcs, chosen, cat, supports)
     static_values(objects, static)
     wave = phys.latest_wave(sea, times)
     columns = 1 + sum(len(p) for info in objects for p in info.results.values())
@@ -165,7 +171,7 @@ def generate_case(
     def chunks() -> Iterator[dict[str, np.ndarray[Any, Any]]]:
         for first in range(0, count, rows):
             part = times[first : first + rows]
-            data = sample(sea, phys.motions(sea, part), arcs, chosen, cat)
+            data = sample(sea, phys.motions(sea, part), arcs, chosen, cat, supports)
             data[TIME_COLUMN] = part
             yield data
 
@@ -266,6 +272,7 @@ def generate_batch(
     target_bytes: int | None = None,
     size: int | str | None = None,
     variables: Sequence[str] | None = None,
+    supports: int = 0,
 ) -> SynthBatch:
     """Write ``cases`` archives and ``load_matrix.csv`` into ``out_dir``.
 
@@ -276,6 +283,7 @@ def generate_batch(
     :param target_bytes: approximate size of each archive (sets ``duration``
         when it is not given); ``size`` is the same as text (``"20MB"``).
     :param variables: riser variables (see :func:`generate_case`).
+    :param supports: supports of a 6D buoy ``Bellmouth`` in every archive (0: none).
     """
     if size is not None and target_bytes is None:
         from ofxpost._core.sizes import parse_size
@@ -306,6 +314,7 @@ def generate_batch(
             seed=(int(seed) << 16) + case.case_id,
             variables=chosen,
             extra={"case_id": case.case_id, "probability": case.probability},
+            supports=supports,
         )
         for case in table
     ]

@@ -23,8 +23,46 @@ def radial(column: Column | RangeGraphEntry) -> dict[str, Any]:
     return extra
 
 
+def is_support_variable(variable: Any) -> bool:
+    """Whether opp read ``variable`` at a support (its name contains ``Support``)."""
+    first = variable[0] if isinstance(variable, list) and variable else variable
+    return isinstance(first, str) and "support" in first.lower()
+
+
+def support(ctx: Translation, column: Column, where: str) -> dict[str, Any] | None:
+    """``{support: n}`` of a support result (opp's ``oeSupport(SupportIndex=n)``).
+
+    opp read ``SupportIndex`` only for a variable containing ``Support`` (a master
+    column's ``SupportIndex`` reaches every column); such a variable without it is an
+    error, as it was in opp. A ``Position`` (opp's vessel default) is not used there.
+    """
+    if not is_support_variable(column.Variable):
+        if column.SupportIndex is not None:
+            section = where.split(".")[0]
+            ctx.ignore(f"{section}.groups[].Columns[].SupportIndex", True, "SupportIndex")
+        return None
+    if column.SupportIndex is None:
+        raise ctx.fail(
+            f"{where}.SupportIndex",
+            f"required: {column.Variable!r} is a support result (1 for the first support)",
+        )
+    others = [
+        name
+        for name in ("objectExtra", "ArcLength", "RadialPos", "Theta")
+        if getattr(column, name) not in (None, [])
+    ]
+    if others:
+        raise ctx.fail(
+            f"{where}.{others[0]}", "a support result is read at its SupportIndex only"
+        )
+    return {"support": column.SupportIndex}
+
+
 def point(ctx: Translation, column: Column, where: str) -> Any:
     """The native ``object_extra`` of a result read at one point (or ``None``)."""
+    at_support = support(ctx, column, where)
+    if at_support is not None:
+        return at_support
     extra_point = column.objectExtra
     if extra_point is not None and extra_point.sections is not None:
         raise ctx.fail(f"{where}.objectExtra", "a section range needs 'Range Graph'")

@@ -21,9 +21,12 @@ IGNORED_NOTES: dict[str, str] = {
     "orcaflex.postprocess.RAOs": "RAOs need OrcaFlex itself; compute them there",
     "orcaflex.postprocess.cummulative_histograms": "opp never computed them",
     "orcaflex.postprocess.cumulative_histograms": "opp never computed them",
-    "time_series.histogram": "opp never computed it",
-    "time_series.summation": "opp never computed it",
     "add_effective_tension_to_cfg": "opp's range graphs were never saved",
+    "SupportIndex": "opp read it only for variables containing 'Support'",
+    "time_series.summation": (
+        "adding histograms across files needs bins every file shares: give histogram: "
+        "{flag: true, bins: N, range: [low, high]}"
+    ),
 }
 """Why an ignored key that is switched on (``flag: true`` ...) produces nothing."""
 
@@ -109,8 +112,6 @@ class Translation:
 
 
 NOTE_KEYS = {
-    "histogram": "time_series.histogram",
-    "summation": "time_series.summation",
     "add_effective_tension_to_cfg": "add_effective_tension_to_cfg",
 }
 """The :data:`IGNORED_NOTES` entry of an ignored key, wherever it is written."""

@@ -22,11 +22,18 @@ from ofxpost._builtin.opp.models import (
     LinkedFeature,
     OppConfig,
     RangeGraphs,
+    SeriesFeature,
     SummaryColumn,
     SummaryFeature,
     SummaryGroup,
 )
-from ofxpost._builtin.opp.values import SUMMARY_STATISTICS, norm
+from ofxpost._builtin.opp.values import (
+    SUMMARY_STATISTICS,
+    norm,
+    parse_histogram,
+    parse_switch,
+)
+from ofxpost._builtin.series_histogram import HistogramSpec
 
 ROWS = ("min", "max", "mean", "std")
 """The across-file statistics rows, in their table order."""
@@ -227,12 +234,51 @@ def range_graphs(ctx: Translation, config: OppConfig) -> dict[str, Any]:
 # ------------------------------------------------------------------------ time series
 
 
-def time_series(ctx: Translation, raw: Mapping[str, Any]) -> dict[str, Any] | None:
+def series_histogram(
+    ctx: Translation, merged: Mapping[str, Any], flags: SeriesFeature | None
+) -> dict[str, Any]:
+    """The ``histogram`` / ``summation`` keys every native group gets (empty: none).
+
+    ``time_series_settings`` (after its master) wins over the feature block
+    ``orcaflex.postprocess.time_series``; each is ``true`` or ``{flag, bins, range}``.
+    """
+    where = "time_series_settings"
+    feature = "orcaflex.postprocess.time_series"
+    histogram, hwhere = None, f"{where}.histogram"
+    if "histogram" in merged:
+        histogram = parse_histogram(merged["histogram"])
+    elif flags is not None and "histogram" in flags.model_fields_set:
+        histogram, hwhere = flags.histogram, f"{feature}.histogram"
+    if histogram is not None:
+        ctx.validate(HistogramSpec, histogram, hwhere)  # bad bins/range name the opp key
+    summation, swhere = False, f"{where}.summation"
+    if "summation" in merged:
+        summation = parse_switch(merged["summation"])
+    elif flags is not None and "summation" in flags.model_fields_set:
+        summation, swhere = flags.summation, f"{feature}.summation"
+    out: dict[str, Any] = {}
+    if histogram is not None:
+        out["histogram"] = histogram
+    if summation:
+        if histogram is None or (
+            "range" not in histogram and not isinstance(histogram.get("bins"), list)
+        ):
+            # opp never computed it: a notice (the run goes on), never an error
+            ctx.ignore(swhere, True, "time_series.summation")
+            return out
+        out["summation"] = True
+    return out
+
+
+def time_series(
+    ctx: Translation, raw: Mapping[str, Any], flags: SeriesFeature | None = None
+) -> dict[str, Any] | None:
     """The native ``time_series`` section (``None``: no groups, or ``data: false``)."""
     where = "time_series_settings"
     merged = _merged(raw, where)
     if not merged.get("data", True):
         return None
+    binning = series_histogram(ctx, merged, flags)
     native_groups: list[dict[str, Any]] = []
     for gwhere, name, group in groups(ctx, merged, where):
         seen: set[str] = set()
@@ -266,5 +312,6 @@ def time_series(ctx: Translation, raw: Mapping[str, Any]) -> dict[str, Any] | No
         if periods and periods[0] is not None:
             native["period"] = periods[0]
         native["columns"] = columns
+        native.update(binning)
         native_groups.append(native)
     return {"groups": native_groups} if native_groups else None

@@ -30,6 +30,7 @@ from ofxpost._builtin.opp.values import (
     EmptyIsNone,
     ExtensionsValue,
     GivenValue,
+    HistogramValue,
     ObjectExtraValue,
     PathsValue,
     PeriodValue,
@@ -37,6 +38,8 @@ from ofxpost._builtin.opp.values import (
     RadialPosValue,
     RequiredValue,
     StatisticValue,
+    SupportIndexValue,
+    SwitchValue,
     TextsValue,
     ThetaValue,
 )
@@ -66,7 +69,7 @@ class Column(OppModel):
     RadialPos: RadialPosValue = None
     Theta: ThetaValue = None
     transform: Any = None
-    SupportIndex: Any = None
+    SupportIndex: SupportIndexValue = None
     Location: Any = None
 
     @field_validator(*UNSUPPORTED_COLUMN_KEYS)
@@ -157,8 +160,6 @@ class LinkedMaster(LinkedSettings):
 
 class SeriesSettings(OppModel):
     IGNORED: ClassVar[tuple[str, ...]] = (
-        "histogram",
-        "summation",
         "AddMinimumToSummary",
         "AddMaximumToSummary",
         "AddMeanToSummary",
@@ -166,8 +167,8 @@ class SeriesSettings(OppModel):
 
     groups: Annotated[list[Group] | None, EmptyIsNone] = None
     data: Any = True
-    histogram: Any = None  # ignored (opp never computed it)
-    summation: Any = None  # ignored (opp never computed it)
+    histogram: HistogramValue = None  # opp never computed it; ofxpost does
+    summation: SwitchValue = False
     AddMinimumToSummary: Any = None  # ignored
     AddMaximumToSummary: Any = None  # ignored
     AddMeanToSummary: Any = None  # ignored
@@ -256,8 +257,8 @@ class RangeGraphFeature(Feature):
 
 class SeriesFeature(Feature):
     csv_decimal: CountValue = None
-    histogram: Any = None  # ignored
-    summation: Any = None  # ignored
+    histogram: HistogramValue = None
+    summation: SwitchValue = False
 
 
 IGNORED_FEATURES: tuple[str, ...] = (
@@ -269,7 +270,7 @@ IGNORED_FEATURES: tuple[str, ...] = (
 )
 """Dead or unrelated opp features: accepted, listed as ignored."""
 
-IGNORED_FEATURE_KEYS: tuple[str, ...] = ("histogram", "summation", "add_effective_tension_to_cfg")
+IGNORED_FEATURE_KEYS: tuple[str, ...] = ("add_effective_tension_to_cfg",)
 """Keys of the translated features that have no meaning here."""
 
 

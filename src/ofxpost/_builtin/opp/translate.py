@@ -15,11 +15,13 @@ one-element ``SimulationPeriod: [t]`` runs from ``t`` to the end (OrcFxAPI's
 their own tables), a ``null`` period end is each file's own stop time, and the
 load matrix (files, run status, start/stop times) is saved.
 
-Keys that would change results but have no native equivalent (``transform``,
-``SupportIndex`` ...) raise :class:`~ofxpost.errors.ConfigError` naming the key;
-keys with no meaning here (``visualization``, ``RAOs``, ``orcaflex.analysis``,
-``default``, ``library`` ...) are accepted and listed once in a notice,
-``ignored opp keys: ...`` (with a note for those that were switched on).
+``SupportIndex`` of a variable containing ``Support`` becomes ``object_extra:
+{support: n}`` (OrcFxAPI's ``oeSupport``). Keys that would change results but have no
+native equivalent (``transform``, ``Location``) raise
+:class:`~ofxpost.errors.ConfigError` naming the key; keys with no meaning here
+(``visualization``, ``RAOs``, ``orcaflex.analysis``, ``default``, ``library`` ...) are
+accepted and listed once in a notice, ``ignored opp keys: ...`` (with a note for those
+that were switched on).
 Any other key is an error naming it and its section, with the nearest known key.
 A summary group's ``inject_into`` (or the settings') becomes an entry of the native
 ``inject_into`` section (:mod:`ofxpost._builtin.inject`). File filters become the
@@ -120,7 +122,7 @@ def translate_with_notices(
     if on["RangeGraph"]:
         native["range_graph"] = range_graphs(ctx, config)
     if on["time_series"]:
-        series = time_series(ctx, raw)
+        series = time_series(ctx, raw, flags["time_series"])
         if series is not None:
             native["time_series"] = series
     others = any(on[name] for name in ("linked_statistics", "RangeGraph", "time_series"))

@@ -51,7 +51,6 @@ ADD_TO_SUMMARY = {
 
 UNSUPPORTED_COLUMN_KEYS = {
     "transform": "opp's transform (assetutilities TransformData) has no native equivalent",
-    "SupportIndex": "support results (oeSupport) are not supported",
     "Location": "rigid-pipe locations are not supported",
 }
 """Column keys that would change results and have no native equivalent."""
@@ -248,6 +247,13 @@ def parse_position(value: Any) -> list[Any] | None:
     return list(value)
 
 
+def parse_support_index(value: Any) -> Any:
+    """``SupportIndex``: a support number, 1 for the first (OrcFxAPI's ``oeSupport``)."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ValueError("expected a support number (1 for the first support)")
+    return value
+
+
 def parse_count(value: Any) -> Any:
     """``csv_decimal``: a count of decimals."""
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
@@ -298,6 +304,35 @@ def parse_given(value: Any) -> Any:
     return value
 
 
+def parse_switch(value: Any) -> bool:
+    """A switch written as ``true`` / ``false`` or ``{flag: true}`` (``null``: off)."""
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, dict):
+        extra = sorted(set(value) - {"flag"})
+        if extra:
+            raise ValueError(f"unknown key {extra[0]!r}: expected true/false or {{flag: ...}}")
+        return parse_switch(value.get("flag", False))
+    raise ValueError("expected true/false or {flag: true/false}")
+
+
+def parse_histogram(value: Any) -> dict[str, Any] | None:
+    """``histogram``: ``true`` (10 bins over each file's samples) or ``{flag, bins,
+    range}``; the native ``histogram`` block, ``None`` when off."""
+    if value is None or isinstance(value, bool):
+        return {} if value else None
+    if not isinstance(value, dict):
+        raise ValueError("expected true/false or {flag: true, bins: N, range: [low, high]}")
+    extra = sorted(set(value) - {"flag", "bins", "range"})
+    if extra:
+        raise ValueError(f"unknown key {extra[0]!r}: expected flag, bins and range")
+    if not parse_switch(value.get("flag", True)):
+        return None
+    return {key: value[key] for key in ("bins", "range") if value.get(key) is not None}
+
+
 def _empty_is_none(value: Any) -> Any:
     return value if value else None
 
@@ -313,11 +348,14 @@ CurvesValue = Annotated[list[str] | None, BeforeValidator(parse_curves)]
 AllowableValue = Annotated[Any, BeforeValidator(parse_allowable)]
 PositionValue = Annotated[list[Any] | None, BeforeValidator(parse_position)]
 CountValue = Annotated[Any, BeforeValidator(parse_count)]
+SupportIndexValue = Annotated[int | None, BeforeValidator(parse_support_index)]
 TextsValue = Annotated[list[str], BeforeValidator(parse_texts)]
 ExtensionsValue = Annotated[list[str], BeforeValidator(parse_extensions)]
 PathsValue = Annotated[list[str], BeforeValidator(parse_paths)]
 RequiredValue = Annotated[Any, BeforeValidator(parse_required)]
 GivenValue = Annotated[Any, BeforeValidator(parse_given)]
+SwitchValue = Annotated[bool, BeforeValidator(parse_switch)]
+HistogramValue = Annotated[dict[str, Any] | None, BeforeValidator(parse_histogram)]
 EmptyIsNone = BeforeValidator(_empty_is_none)
 """For ``Annotated[Model | None, EmptyIsNone]``: opp read an empty block (``{}``,
 ``null``, ``[]``) as an absent one."""

@@ -11,7 +11,9 @@ key) and turns them into OrcFxAPI arguments for one model at a time:
 * **object_extra** -- ``end_a``, ``end_b``, ``touchdown``, ``{arc_length: x}``,
   ``{node: n}``, ``{end: end_b}`` or a vessel/buoy/environment position
   ``[x, y, z]`` (``{position: [x, y, z]}``); the line forms take an optional
-  ``radial_position`` (``inner``, ``outer``, ``mid`` or a radius) and ``theta``.
+  ``radial_position`` (``inner``, ``outer``, ``mid`` or a radius) and ``theta``;
+  ``{support: n}`` (``{support: n, supported_line: name}``) is support ``n`` of a
+  vessel or 6D buoy (OrcFxAPI's ``oeSupport``, ``n`` from 1).
 * **arclength_range** -- ``[a, b]`` (arc lengths), ``{sections: [i, j]}``; absent
   means the entire line.
 
@@ -161,6 +163,10 @@ class ObjectExtraSpec(Frozen):
     """Line only: ``inner``, ``outer``, ``mid``, or a radius (a number)."""
     theta: float | None = None
     """Line only: the circumferential angle (degrees)."""
+    support: int | None = Field(default=None, ge=1)
+    """A support of a vessel or 6D buoy (1 = the first; OrcFxAPI's ``oeSupport``)."""
+    supported_line: str | None = None
+    """With ``support``: the part of its results due to this supported line."""
 
     @model_validator(mode="before")
     @classmethod
@@ -170,7 +176,7 @@ class ObjectExtraSpec(Frozen):
                 return {"end": value}
             raise ValueError(
                 f"unknown object_extra {value!r}: expected {', '.join(END_NAMES)}, "
-                "{arc_length: x}, {node: n} or a position [x, y, z]"
+                "{arc_length: x}, {node: n}, {support: n} or a position [x, y, z]"
             )
         if isinstance(value, Sequence) and not isinstance(value, str):
             if len(value) == 3 and all(_is_number(v) for v in value):
@@ -182,18 +188,21 @@ class ObjectExtraSpec(Frozen):
     def _one_point(self) -> ObjectExtraSpec:
         given = [
             name
-            for name in ("end", "arc_length", "node", "position")
+            for name in ("end", "arc_length", "node", "position", "support")
             if getattr(self, name) is not None
         ]
         if len(given) != 1:
             raise ValueError(
-                "give exactly one of end, arc_length, node, position"
+                "give exactly one of end, arc_length, node, position, support"
                 + (f" (got {', '.join(given)})" if given else "")
             )
-        if self.position is not None and (
+        if (self.position is not None or self.support is not None) and (
             self.radial_position is not None or self.theta is not None
         ):
-            raise ValueError("radial_position/theta apply to line points, not to a position")
+            where = "a position" if self.position is not None else "a support"
+            raise ValueError(f"radial_position/theta apply to line points, not to {where}")
+        if self.supported_line is not None and self.support is None:
+            raise ValueError("supported_line needs support: n")
         return self
 
     def describe(self) -> str:
@@ -205,6 +214,10 @@ class ObjectExtraSpec(Frozen):
             text = f"@{self.arc_length:g}"
         elif self.node is not None:
             text = f"node {self.node}"
+        elif self.support is not None:
+            text = f"support {self.support}"
+            if self.supported_line:
+                text += f" {self.supported_line}"
         else:
             text = "(" + ",".join(f"{v:g}" for v in self.position or ()) + ")"
         if self.radial_position is not None:
@@ -236,6 +249,8 @@ def object_extra_arg(spec: ObjectExtraSpec | None, obj: Any = None) -> Any:
         return None
     import ofxpost.ofx as ofx
 
+    if spec.support is not None:
+        return ofx.oeSupport(spec.support, spec.supported_line)
     if spec.position is not None:
         x, y, z = spec.position
         if _is_environment(obj):
