@@ -49,7 +49,7 @@ def _run(tmp_path: Path, group: dict[str, Any], out: str, *more: Any, **options:
     config = {
         "inputs": ["sims/*.ofx.parquet"],
         "output_dir": out,
-        "outputs": {"formats": ["csv", "parquet"]},
+        "outputs": {"formats": ["csv", "parquet", "xlsx"]},
         "load_matrix": "sims/load_matrix.csv",
         "time_series": {"groups": [group, *more]},
     }
@@ -66,6 +66,10 @@ def test_histogram_and_summation_match_numpy(tmp_path: Path) -> None:
     with (tmp_path / "sims" / "load_matrix.csv").open(encoding="utf-8") as handle:
         probability = {row["file"]: float(row["probability"]) for row in csv.DictReader(handle)}
 
+    import openpyxl
+
+    sheets = openpyxl.load_workbook(out / "ofxpost-results.xlsx", read_only=True).sheetnames
+    assert {"time_series_histogram_motions", "time_series_summation_motions"} <= set(sheets)
     table = read_table(out, "time_series_histogram_motions")
     heave = table[table["column"] == "heave"]
     total = np.zeros(EDGES.size - 1)

@@ -51,6 +51,11 @@ COLUMNS = [
 ]
 
 
+def _with(spec: dict[str, Any], column: dict[str, Any]) -> dict[str, Any]:
+    """``spec`` with ``column``'s keys, except on ``tz`` (a period: no force unit)."""
+    return spec if spec["statistic"] == "tz" else {**spec, **column}
+
+
 def _run(root: Path, cases: list[tuple[str, str, float]], **column: Any) -> Any:
     for stem, unit, scale in cases:
         _archive(root / "sims" / f"{stem}.ofx.parquet", unit, scale)
@@ -58,7 +63,7 @@ def _run(root: Path, cases: list[tuple[str, str, float]], **column: Any) -> Any:
         "inputs": ["sims/*.ofx.parquet"],
         "output_dir": "out",
         "outputs": {"formats": ["csv", "parquet"]},
-        "summary": {"groups": [{"name": "g", "columns": [{**c, **column} for c in COLUMNS]}]},
+        "summary": {"groups": [{"name": "g", "columns": [_with(c, column) for c in COLUMNS]}]},
     }
     return run_config(write_yaml(root / "batch.yml", config), sequential=True)
 
@@ -95,7 +100,12 @@ def test_configured_unit_converts_every_file(tmp_path: Path) -> None:
 
 
 def test_a_unit_of_another_dimension_fails_that_file_naming_the_units(tmp_path: Path) -> None:
-    _run(tmp_path, [("a_kn", "kN", 1.0), ("b_m", "m", 1.0)])
+    result = _run(tmp_path, [("a_kn", "kN", 1.0), ("b_m", "m", 1.0)])
+    assert result.exit_code == 1  # a value left empty: exit 0 would promise a full table
+    failures = result.output_failures
+    assert failures and all(f.stage == "aggregator" for f in failures)
+    assert all(f.target == "summary_errors" and "incomplete" in f.message for f in failures)
+    assert all("b_m" in f.message for f in failures)
     table = read_table(tmp_path / "out", "summary_g").set_index("stem")
     assert table.loc["a_kn", "status"] == "ok" and table.loc["b_m", "status"] == "partial"
     assert np.isnan(table.loc["b_m", "max"])  # never written unconverted
@@ -155,3 +165,40 @@ def test_alerts_compare_each_file_in_the_allowables_unit(tmp_path: Path) -> None
         assert over.loc[stem, "value"] == pytest.approx(peak, rel=1e-9)
         assert over.loc[stem, "allowable"] == pytest.approx(peak * 0.99, rel=1e-12)
         assert over.loc[stem, "unit"] == "kN"
+
+
+def test_a_histogram_summation_never_adds_bins_of_two_units(tmp_path: Path) -> None:
+    """The same tension stored in kN and in N: binned on one range, the two files'
+    counts mean different things, so the N file is left out of the summation (named
+    in time_series_errors) and the batch exits 1; each histogram row states its unit."""
+    for stem, unit, scale in [("a_kn", "kN", 1.0), ("b_n", "N", 1000.0)]:
+        _archive(tmp_path / "sims" / f"{stem}.ofx.parquet", unit, scale)
+    column = {k: v for k, v in COLUMNS[0].items() if k not in ("command", "statistic")}
+    group = {
+        "name": "g",
+        "columns": [column],
+        "histogram": {"bins": 4, "range": [700.0, 1100.0]},
+        "summation": True,
+    }
+    config = {
+        "inputs": ["sims/*.ofx.parquet"],
+        "output_dir": "out",
+        "outputs": {"formats": ["csv", "parquet"]},
+        "time_series": {"groups": [group]},
+    }
+    result = run_config(write_yaml(tmp_path / "batch.yml", config), sequential=True)
+    assert result.exit_code == 1
+    assert [f.target for f in result.output_failures] == ["time_series_errors"]
+    histogram = read_table(tmp_path / "out", "time_series_histogram_g")
+    assert dict(zip(histogram["stem"], histogram["unit"], strict=True)) == {
+        "a_kn": "kN",
+        "b_n": "N",
+    }
+    summation = read_table(tmp_path / "out", "time_series_summation_g")
+    assert set(summation["files"]) == {1} and set(summation["unit"]) == {"kN"}
+    expected, _ = np.histogram(TENSION_KN, bins=4, range=(700.0, 1100.0))
+    inside = summation[np.isfinite(summation["bin_start"]) & np.isfinite(summation["bin_end"])]
+    assert list(inside["count"]) == list(expected)
+    errors = read_table(tmp_path / "out", "time_series_errors")
+    (message,) = errors[errors["stem"] == "b_n"]["message"]
+    assert "samples in N," in message and "first file's in kN" in message

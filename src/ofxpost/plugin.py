@@ -36,6 +36,7 @@ from ofxpost._builtin.support.tableunits import (
     ALLOWABLE_ATTR,
     UNITS_ATTR,
     WARNINGS_ATTR,
+    add_problem,
     column_allowables,
     column_units,
 )
@@ -110,6 +111,7 @@ __all__ = [
     "ReportSection",
     "TablesNotWritten",
     "UnitConversionError",
+    "add_problem",
     "add_warning",
     "allowables",
     "artifact_path",

@@ -127,15 +127,21 @@ def workbook_tables(
     return chosen
 
 
+SERIES_SHEETS: tuple[str, ...] = ("time_series_histogram_", "time_series_summation_")
+"""Time-series tables that do get a sheet (one per group, not one per file)."""
+
 NOT_SHEETS: tuple[str, ...] = ("files", "run_log", "range_graph", "failures", "report_")
 """Tables (and prefixes) that get no sheet of their own (besides the named ones)."""
 
 
 def plugin_table(name: str, taken: set[str]) -> bool:
     """Whether ``name`` is another table that gets a sheet (a plugin's, e.g. the
-    fatigue tables): not one placed already, not a time series, not a feature's
-    errors (those are in ``errors``), not the long ``range_graph`` or ``files``."""
-    if name in taken or name.startswith("time_series_") or name.endswith("_errors"):
+    fatigue tables, the time-series histograms and summations): not one placed
+    already, not a file's time series, not a feature's errors (those are in
+    ``errors``), not the long ``range_graph`` or ``files``."""
+    if name in taken or name.endswith("_errors"):
+        return False
+    if name.startswith("time_series_") and not name.startswith(SERIES_SHEETS):
         return False
     if name in ("load_matrix_mismatches", "summary_errors"):
         return False

@@ -43,8 +43,10 @@ if TYPE_CHECKING:
 SECONDS_PER_YEAR = 365.25 * 24 * 3600
 """A Julian year (s), as rainflow's ``cycles_per_year``."""
 
-HISTOGRAM_COLUMNS = ["file", "stem", "column", "bin_start", "bin_end", "count", "fraction", "time"]
-SUMMATION_COLUMNS = ["column", "bin_start", "bin_end", "files", "count", "fraction", "time"]
+HISTOGRAM_COLUMNS = [
+    "file", "stem", "column", "unit", "bin_start", "bin_end", "count", "fraction", "time"
+]  # fmt: skip
+SUMMATION_COLUMNS = ["column", "unit", "bin_start", "bin_end", "files", "count", "fraction", "time"]
 
 
 class HistogramSpec(Frozen):
@@ -124,24 +126,29 @@ class HistogramFold:
         self.spec = spec
         self.summation = summation
         self._files: list[tuple[int, dict[str, Any], Any, dict[str, Any]]] = []
-        self._units: dict[str, str] = {}
+        self._units: dict[int, dict[str, str]] = {}
+        self.problems: list[tuple[int, dict[str, Any]]] = []
+        """``(file index, error cells)`` of files left out of a summation (set by
+        :meth:`tables`): a column whose unit differs from the first file's."""
 
-    def add(self, index: int, ident: dict[str, Any], probability: Any, found: Any) -> None:
-        """One file's ``{label: histogram}`` (with its load case's probability)."""
+    def add(
+        self, index: int, ident: dict[str, Any], probability: Any, found: Any, units: Any = None
+    ) -> None:
+        """One file's ``{label: histogram}`` (with its load case's probability and the
+        ``{label: unit}`` its samples are in)."""
         if isinstance(found, dict) and found:
             self._files.append((index, dict(ident), probability, found))
+            if isinstance(units, dict):
+                self._units[index] = {str(k): str(v) for k, v in units.items() if v}
 
-    def note_units(self, units: Any) -> None:
-        """The first unit reported for each column."""
-        if isinstance(units, dict):
-            for label, unit in units.items():
-                self._units.setdefault(str(label), str(unit))
+    def _unit(self, index: int, label: str) -> str | None:
+        return self._units.get(index, {}).get(label)
 
     def tables(self, labels: Sequence[str]) -> dict[str, pd.DataFrame]:
         """``time_series_histogram_<group>`` (and ``..._summation_<group>``)."""
         files = sorted(self._files, key=lambda item: item[0])
         rows: list[dict[str, Any]] = []
-        for _, ident, _, found in files:
+        for index, ident, _, found in files:
             for label in labels:
                 histogram = found.get(label)
                 if not isinstance(histogram, dict):
@@ -155,6 +162,7 @@ class HistogramFold:
                             "file": ident.get("file"),
                             "stem": ident.get("stem"),
                             "column": label,
+                            "unit": self._unit(index, label),
                             "bin_start": start,
                             "bin_end": end,
                             "count": int(counts[n]),
@@ -172,21 +180,40 @@ class HistogramFold:
         frame = pd.DataFrame(rows, columns=columns)
         frame["count"] = frame["count"].astype("int64")
         for name in columns:
-            if name not in ("file", "stem", "column", "count", "files"):
+            if name not in ("file", "stem", "column", "unit", "count", "files"):
                 frame[name] = frame[name].astype("float64")
         units = {"time": "s", "time_per_year": "s"}
-        if len(set(self._units.values())) == 1:  # one unit for every column's bins
-            unit = next(iter(self._units.values()))
+        stated = set(frame["unit"].dropna()) if "unit" in frame.columns else set()
+        if len(stated) == 1:  # one unit for every row's bins
+            unit = str(next(iter(stated)))
             units.update(bin_start=unit, bin_end=unit)
         return feature.set_units(frame, units)
 
     def _summation(self, files: Sequence[Any], labels: Sequence[str]) -> pd.DataFrame:
         weighted = bool(files) and all(_is_number(p) for _, _, p, _ in files)
         rows: list[dict[str, Any]] = []
+        self.problems = []
         for label in labels:
-            found = [(p, f[label]) for _, _, p, f in files if isinstance(f.get(label), dict)]
-            if not found:
+            having = [
+                (i, ident, p, f[label])
+                for i, ident, p, f in files
+                if isinstance(f.get(label), dict)
+            ]
+            if not having:
                 continue
+            unit = self._unit(having[0][0], label)  # the first file's, in input order
+            found = []
+            for index, ident, probability, histogram in having:
+                other = self._unit(index, label)
+                if other != unit:
+                    message = (
+                        f"histogram summation: samples in {other or 'no unit'}, the first "
+                        f"file's in {unit or 'no unit'}; this file is left out of the summation"
+                    )
+                    cells = {**ident, "group": self.group, "label": label, "message": message}
+                    self.problems.append((index, cells))
+                    continue
+                found.append((probability, histogram))
             edges = found[0][1]["edges"]
             counts = np.zeros(len(edges) + 1, dtype=np.int64)
             times = np.zeros(len(edges) + 1)
@@ -203,6 +230,7 @@ class HistogramFold:
             for start, end, n in _rows(edges, counts.tolist()):
                 row: dict[str, Any] = {
                     "column": label,
+                    "unit": unit,
                     "bin_start": start,
                     "bin_end": end,
                     "files": len(found),

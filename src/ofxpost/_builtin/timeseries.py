@@ -40,6 +40,7 @@ from ofxpost._builtin.support.feature import Extraction, FeatureItem, FileViews
 from ofxpost._builtin.support.naming import safe_name, unique
 from ofxpost._builtin.support.pandas import pd
 from ofxpost._builtin.support.selectors import Frozen, ObjectExtraSpec, PeriodSpec
+from ofxpost._builtin.support.tableunits import add_problem
 from ofxpost._config.input_names import key_of
 from ofxpost._core.markers import hookimpl
 from ofxpost._core.partial import Partial
@@ -92,7 +93,15 @@ class TimeSeriesGroup(Frozen):
     @field_validator("name")
     @classmethod
     def _safe(cls, value: str) -> str:
-        return feature.check_group_name(value)
+        feature.check_group_name(value)
+        lowered = value.lower()
+        if lowered in RESERVED_GROUP_NAMES or lowered.startswith(RESERVED_GROUP_PREFIXES):
+            raise ValueError(
+                "'errors', 'histogram', 'summation' and names starting 'histogram_' or "
+                "'summation_' name other tables (time_series_errors, "
+                "time_series_histogram_<group>, time_series_summation_<group>)"
+            )
+        return value
 
     @model_validator(mode="after")
     def _unique_labels(self) -> TimeSeriesGroup:
@@ -105,6 +114,12 @@ class TimeSeriesGroup(Frozen):
         return self
 
 
+RESERVED_GROUP_NAMES = ("errors", "histogram", "summation")
+"""Group names that would name the section's other tables."""
+RESERVED_GROUP_PREFIXES = ("histogram_", "summation_")
+"""Group-name beginnings that would name the section's other tables."""
+
+
 class TimeSeriesSection(Frozen):
     """The ``time_series`` section."""
 
@@ -114,6 +129,15 @@ class TimeSeriesSection(Frozen):
     @model_validator(mode="after")
     def _unique_groups(self) -> TimeSeriesSection:
         feature.check_unique([g.name for g in self.groups], "groups", verb="named")
+        names = sorted(g.name.lower() for g in self.groups)
+        for name in names:
+            longer = [other for other in names if other.startswith(f"{name}_")]
+            if longer:
+                raise ValueError(
+                    f"groups {name!r} and {longer[0]!r}: a group's name followed by '_' "
+                    "may not begin another's (their per-file tables time_series_<group>_<file> "
+                    "could take the same name); rename one"
+                )
         return self
 
 
@@ -288,8 +312,13 @@ class SeriesFold:
                 histograms = self._histograms.get(group.name)
                 if histograms is not None:
                     probability = probability_of(dict(view.cases), self.config)
-                    histograms.add(view.index, view.ident, probability, found.get("histograms"))
-                    histograms.note_units(found.get("units"))
+                    histograms.add(
+                        view.index,
+                        view.ident,
+                        probability,
+                        found.get("histograms"),
+                        found.get("units"),
+                    )
                 frame = found.get("frame")  # absent when the worker wrote it (artifact)
                 if isinstance(frame, pd.DataFrame):
                     frame = final_frame(frame, group, found.get("units"))
@@ -301,11 +330,16 @@ class SeriesFold:
         ordered = fileinfo.in_input_order(self._named)
         names = unique([name for name, _ in ordered])
         tables = {name: frame for name, (_, frame) in zip(names, ordered, strict=True)}
+        problems: list[tuple[int, dict[str, Any]]] = []
         for group in self.section.groups:
             histograms = self._histograms.get(group.name)
             if histograms is not None:
                 tables.update(histograms.tables([c.name for c in group.columns]))
-        tables[f"{SECTION}_errors"] = self._errors.frame()
+                problems += histograms.problems
+        errors = self._errors.frame(problems)
+        for _, cells in problems:  # a file left out of a summation: the batch may not exit 0
+            add_problem(errors, f"{cells['file']}: column {cells['label']!r}: {cells['message']}")
+        tables[f"{SECTION}_errors"] = errors
         return tables
 
 

@@ -20,6 +20,7 @@ import pluggy
 from ofxpost._config.plan import Plan
 from ofxpost._core.names import name_key, name_problem
 from ofxpost._core.records import Job
+from ofxpost._core.tableattrs import PROBLEMS_ATTR, WARNINGS_ATTR
 from ofxpost._events.emitter import EventEmitter
 from ofxpost._finish import checkpoints
 from ofxpost._finish.blame import OutputFailures, describe, registration_order, type_name
@@ -78,9 +79,16 @@ class Aggregation:
                 producer[key] = outcome.plugin
                 tables[name] = table
         ordered = dict(sorted(tables.items()))
-        for table in ordered.values():  # warnings an aggregator attached to its table
-            for message in table.attrs.get("ofxpost.warnings") or ():
+        for name, table in ordered.items():  # what an aggregator attached to its table
+            for message in table.attrs.get(WARNINGS_ATTR) or ():
                 self.emitter.emit("warning", level="warning", message=str(message))
+            for message in table.attrs.get(PROBLEMS_ATTR) or ():
+                self._failures.plugin(
+                    "aggregator",
+                    producer[name_key(name)],
+                    f"table {name!r} is incomplete: {message}",
+                    target=name,
+                )
         self.emitter.emit(
             "aggregation_finished",
             tables=len(ordered),

@@ -16,6 +16,7 @@ from ofxpost._builtin.support import feature, fileinfo, unitmix
 from ofxpost._builtin.support.feature import FileViews
 from ofxpost._builtin.support.pandas import pd
 from ofxpost._builtin.support.stats import across_files, numeric_columns
+from ofxpost._builtin.support.tableunits import add_problem
 from ofxpost._core.records import FileRecord
 
 if TYPE_CHECKING:
@@ -207,6 +208,8 @@ class SummaryFold:
                 statistics = across_files(frame, numeric_columns(frame, labels), section.statistics)
                 tables[f"{SECTION}_{group.name}_statistics"] = feature.set_units(statistics, known)
         errors = self._errors.frame(unit_errors)
+        for _, cells in unit_errors:  # a value left empty: the batch may not exit 0
+            add_problem(errors, f"{cells['file']}: column {cells['label']!r}: {cells['message']}")
         tables[f"{SECTION}_errors"] = errors
         if self._limited:  # only with an allowable: other configs keep their tables
             alerts = self._alerts.frame()

@@ -26,14 +26,13 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from ofxpost._builtin.support.pandas import pd
+from ofxpost._core.tableattrs import PROBLEMS_ATTR as PROBLEMS_ATTR
+from ofxpost._core.tableattrs import WARNINGS_ATTR as WARNINGS_ATTR
 
 UNITS_ATTR = "ofxpost.units"
 """``DataFrame.attrs`` key of the column units."""
 ALLOWABLE_ATTR = "ofxpost.allowable"
 """``DataFrame.attrs`` key of the column allowables."""
-WARNINGS_ATTR = "ofxpost.warnings"
-"""``DataFrame.attrs`` key of warnings an aggregator raises about its table
-(the controller emits each as a ``warning`` event)."""
 
 UnitsMode = Literal["header", "row", "none"]
 UNITS_MODES: tuple[str, ...] = ("header", "row", "none")
@@ -115,3 +114,14 @@ def arrow_table(frame: pd.DataFrame) -> Any:
             metadata[f"allowable_{key}".encode()] = repr(value).encode("ascii")
         fields.append(field.with_metadata(metadata) if metadata else field)
     return pa.Table.from_arrays(table.columns, schema=pa.schema(fields, table.schema.metadata))
+
+
+def add_problem(frame: pd.DataFrame, message: str) -> None:
+    """Say that a value of an aggregated table could not be computed.
+
+    The table is still written (with the value empty); the controller reports each
+    problem as an ``output_failed`` of the aggregator naming the table, so that the
+    batch exits 1: exit 0 promises complete tables. Use :func:`add_warning` for what
+    a reader should know but that leaves no value missing.
+    """
+    frame.attrs[PROBLEMS_ATTR] = [*list(frame.attrs.get(PROBLEMS_ATTR) or ()), str(message)]
