@@ -19,7 +19,9 @@ repeat on each linked variable's row.
 
 The value columns of one table mix variables (kN, kN.m, deg ...), so each row says
 its units: ``primary_unit`` (of ``value_at_max``/``value_at_min``/``mean``/``std``)
-and ``linked_unit`` (of the linked values), as the models state them (the first file that does).
+and ``linked_unit`` (of the linked values): one unit per column and variable, the
+first file's (input order), every other file converted into it
+(:mod:`ofxpost._builtin.support.linkedunits`).
 A failed file gives one row per column and linked variable with empty values.
 ``linked_statistics_statistics`` holds the across-file min/max/mean/std of each
 value column per (label, linked_variable).
@@ -32,11 +34,12 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, model_validator
 
-from ofxpost._builtin.support import feature, fileinfo, reading
+from ofxpost._builtin.support import feature, fileinfo, linkedunits, reading
 from ofxpost._builtin.support.feature import Allowable, Extraction, FeatureItem, FileViews
 from ofxpost._builtin.support.pandas import pd
 from ofxpost._builtin.support.selectors import Frozen, ObjectExtraSpec, PeriodSpec
 from ofxpost._builtin.support.stats import ACROSS_FILES, across_files
+from ofxpost._builtin.support.tableunits import add_problem
 from ofxpost._core.markers import hookimpl
 from ofxpost._core.partial import Partial
 from ofxpost._core.records import FileRecord
@@ -171,7 +174,8 @@ class LinkedFold:
         self.files = FileViews.for_config(SECTION, config, load_cases=True)
         self.limited = any(c.allowable is not None for c in section.columns)
         self._rows: list[tuple[int, dict[str, Any]]] = []
-        self._known: dict[str, list[str | None]] = {}
+        self._stated: list[tuple[int, tuple[str | None, str | None]]] = []
+        self._problems: list[str] = []
 
     def add(self, record: FileRecord) -> None:
         """Take one file's record: its rows."""
@@ -184,8 +188,7 @@ class LinkedFold:
                 values = answer.get("values") if isinstance(answer, dict) else None
                 error = view.missing or (answer.get("error") if isinstance(answer, dict) else None)
                 units = answer.get("units") if isinstance(answer, dict) else None
-                units = list(units) if isinstance(units, list) else []
-                self._note_units(column, units)
+                units = [str(u) if u else None for u in units] if isinstance(units, list) else []
                 for n, variable in enumerate(column.linked_variables):
                     numbers = values[n] if values else [None] * len(VALUE_COLUMNS)
                     row = {
@@ -197,27 +200,31 @@ class LinkedFold:
                         **dict(zip(VALUE_COLUMNS, numbers, strict=True)),
                         "error": error,
                     }
-                    if self.limited:
-                        row.update(_limits(column.allowable, row))
+                    stated = (
+                        units[0] if units else None,
+                        units[n + 1] if n + 1 < len(units) else None,
+                    )
                     rows.append((view.index, row))
+                    self._stated.append((view.index, stated))
 
-    def _note_units(self, column: LinkedColumn, units: list[Any]) -> None:
-        """Remember the first units a file states for ``column``'s variables."""
-        known = self._known.setdefault(column.name, [None] * (1 + len(column.linked_variables)))
-        for position, unit in enumerate(units[: len(known)]):
-            if known[position] is None and unit:
-                known[position] = str(unit)
+    def _in_one_unit(self) -> tuple[list[dict[str, Any]], list[tuple[Any, Any]]]:
+        """The rows in input order with each column's values in one unit (see
+        :mod:`ofxpost._builtin.support.linkedunits`), and each row's units."""
+        ordered = sorted(zip(self._rows, self._stated, strict=True), key=lambda p: p[0][0])
+        rows = [dict(row) for (_, row), _ in ordered]
+        stated = [units for _, (_, units) in ordered]
+        units, problems = linkedunits.harmonise(rows, stated, self.section.columns)
+        self._problems = problems
+        if self.limited:
+            columns = {c.name: c for c in self.section.columns}
+            for row in rows:
+                row.update(_limits(columns[str(row["label"])].allowable, row))
+        return rows, units
 
-    def _unit_columns(self, frame: pd.DataFrame) -> pd.DataFrame:
+    def _unit_columns(self, frame: pd.DataFrame, units: list[tuple[Any, Any]]) -> pd.DataFrame:
         """``primary_unit`` and ``linked_unit`` of each row (after ``error``)."""
-        primary: list[Any] = []
-        linked: list[Any] = []
-        positions = {c.name: c for c in self.section.columns}
-        for label, variable in zip(frame["label"], frame["linked_variable"], strict=True):
-            column = positions[str(label)]
-            known = self._known.get(column.name) or [None] * (1 + len(column.linked_variables))
-            primary.append(known[0])
-            linked.append(known[1 + column.linked_variables.index(str(variable))])
+        primary = [u[0] for u in units]
+        linked = [u[1] for u in units]
         at = list(frame.columns).index("error") + 1
         frame.insert(at, "primary_unit", pd.Series(primary, index=frame.index, dtype=object))
         frame.insert(at + 1, "linked_unit", pd.Series(linked, index=frame.index, dtype=object))
@@ -235,9 +242,12 @@ class LinkedFold:
             "error",
             *(LIMIT_COLUMNS if self.limited else []),
         ]
-        frame = pd.DataFrame(fileinfo.in_input_order(self._rows), columns=columns)
+        rows, units = self._in_one_unit()
+        frame = pd.DataFrame(rows, columns=columns)
         frame = fileinfo.fix_dtypes(frame, [*VALUE_COLUMNS, "allowable_max", "allowable_min"])
-        frame = self._unit_columns(frame)
+        frame = self._unit_columns(frame, units)
+        for problem in self._problems:  # a value left empty: the batch may not exit 0
+            add_problem(frame, problem)
         return feature.set_units(frame, TIME_UNITS)
 
     def tables(self) -> dict[str, pd.DataFrame]:

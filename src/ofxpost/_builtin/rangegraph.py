@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 from pydantic import Field, model_validator
 
-from ofxpost._builtin.support import feature, fileinfo, reading
+from ofxpost._builtin.support import feature, fileinfo, graphunits, reading
 from ofxpost._builtin.support.envelope import ENVELOPE_COLUMNS as ENVELOPE_COLUMNS
 from ofxpost._builtin.support.envelope import RunningEnvelope, envelope_frame
 from ofxpost._builtin.support.envelope import envelope as table_envelope
@@ -37,6 +37,7 @@ from ofxpost._builtin.support.selectors import (
     ObjectExtraSpec,
     PeriodSpec,
 )
+from ofxpost._builtin.support.tableunits import add_problem
 from ofxpost._core.markers import hookimpl
 from ofxpost._core.partial import Partial
 from ofxpost._core.records import FileRecord
@@ -76,7 +77,8 @@ class RangeGraphEntry(FeatureItem):
     allowable: float | None = None
     """A limit drawn as a dashed line on the plot and given in the envelope table."""
     units: str | None = None
-    """Units of the variable, for the plot's axis title (e.g. ``kN``)."""
+    """The graph's unit (e.g. ``kN``): every file's curves are converted into it, and
+    the plot's axis title says it (default: the first file's unit)."""
     title: str | None = None
     """Plot title (default: the label)."""
     x_label: str = "Arc length (m)"
@@ -212,13 +214,16 @@ class GraphFold:
         self.section = section
         self.files = FileViews.for_config(SECTION, config, load_cases=False)
         self._parts: list[tuple[int, _Part]] = []
+        self._stated: dict[tuple[int, str], str | None] = {}
         self._errors = feature.ErrorRows(ERROR_COLUMNS)
-        self._units: dict[str, set[str | None]] = {entry.name: set() for entry in section.graphs}
+        self._first_unit: dict[str, str | None] = {}
+        self._refused: list[tuple[int, dict[str, Any]]] = []
+        self._stale: set[str] = set()  # graphs whose running envelope mixed units
         self._envelopes = {entry.name: RunningEnvelope() for entry in section.graphs}
 
     def add(self, record: FileRecord) -> None:
         """Take one file's record: its curves, or why it has none."""
-        errors, units = self._errors, self._units
+        errors = self._errors
         top, bottom = reading.CURVES.index("max"), reading.CURVES.index("min")
         for view in self.files([record], list):
             answers = view.result or []
@@ -230,16 +235,44 @@ class GraphFold:
                 if answer.get("error"):
                     errors.add(view, label=entry.name, message=answer["error"])
                     continue
-                units[entry.name].add(entry.units or answer.get("units"))
+                stated = answer.get("units") if isinstance(answer.get("units"), str) else None
                 part = _part(view.ident, entry.name, answer)
                 self._parts.append((view.index, part))
+                self._stated[(view.index, entry.name)] = stated
+                first = self._first_unit.setdefault(entry.name, stated)
+                if stated != first or (entry.units and stated != entry.units):
+                    self._stale.add(entry.name)  # enveloped again, converted, at the end
+                    continue
                 self._envelopes[entry.name].add(
                     view.index, part.stem, part.x, part.curves[top], part.curves[bottom]
                 )
 
-    def table(self) -> pd.DataFrame:
+    def _in_one_unit(self) -> tuple[list[tuple[int, _Part]], dict[str, str | None]]:
+        """Every graph's parts in its one unit (input order), and each graph's unit;
+        a file that cannot be converted is an error row and a problem of the table."""
+        top, bottom = reading.CURVES.index("max"), reading.CURVES.index("min")
+        ordered = sorted(self._parts, key=lambda pair: pair[0])
+        kept: list[tuple[int, _Part]] = []
+        units: dict[str, str | None] = {}
+        for entry in self.section.graphs:
+            mine = [(i, p, self._stated.get((i, entry.name))) for i, p in ordered]
+            mine = [item for item in mine if item[1].label == entry.name]
+            converted = graphunits.convert(entry.name, entry.units, mine)
+            units[entry.name] = converted.unit
+            kept.extend(converted.parts)
+            for index, part, message in converted.refused:
+                ident = {"file": part.file, "stem": part.stem}
+                self._refused.append((index, {**ident, "label": entry.name, "message": message}))
+            if entry.name in self._stale:
+                running = RunningEnvelope()
+                for index, part in converted.parts:
+                    running.add(index, part.stem, part.x, part.curves[top], part.curves[bottom])
+                self._envelopes[entry.name] = running
+        return sorted(kept, key=lambda pair: pair[0]), units
+
+    def table(self, parts: list[tuple[int, _Part]] | None = None) -> pd.DataFrame:
         """The long ``range_graph`` table, rows in input order."""
-        ordered = fileinfo.in_input_order(self._parts)
+        ordered = fileinfo.in_input_order(self._parts if parts is None else parts)
         if not ordered:
             table = pd.DataFrame({c: pd.Series(dtype="float64") for c in TABLE_COLUMNS})
             for name in ("file", "stem", "label"):
@@ -279,31 +312,36 @@ class GraphFold:
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """``range_graph``, ``range_graph_envelope`` and ``range_graph_errors``."""
-        units = self._units
-        table = self.table()
-        shared = set().union(*units.values()) if units else set()
+        self._refused = []
+        parts, labels_units = self._in_one_unit()
+        table = self.table(parts)
+        shared = set(labels_units.values())
         unit = next(iter(shared)) if len(shared) == 1 else None
         if unit:  # every graph's values share one unit
             feature.set_units(table, dict.fromkeys(reading.CURVES, unit))
         rows: list[dict[str, Any]] = []
         for entry in self.section.graphs:
             rows.extend(self._envelopes[entry.name].rows(entry.name, entry.allowable))
-        labels_units = {
-            entry.name: entry.units or _only(units[entry.name]) for entry in self.section.graphs
-        }
         envelope_table = envelope_frame(rows, labels_units)
+        for entry in self.section.graphs:
+            stated = {u for (_, label), u in self._stated.items() if label == entry.name and u}
+            if entry.allowable is not None and not entry.units and len(stated) > 1:
+                add_problem(  # the allowable's unit would be whichever file came first
+                    envelope_table,
+                    f"graph {entry.name!r}: its files state {sorted(stated)}; the allowable "
+                    f"{entry.allowable:g} was taken in {labels_units[entry.name]!r} (the first "
+                    "file's unit): give the graph's units to say which",
+                )
         if unit:
             feature.set_units(envelope_table, dict.fromkeys(("max", "min", "allowable"), unit))
+        errors = self._errors.frame(self._refused)
+        for _, cells in self._refused:  # a file left out of a graph: the batch may not exit 0
+            add_problem(errors, f"{cells['file']}: {cells['message']}")
         return {
             SECTION: table,
             f"{SECTION}_envelope": envelope_table,
-            f"{SECTION}_errors": self._errors.frame(),
+            f"{SECTION}_errors": errors,
         }
-
-
-def _only(found: set[str | None]) -> str | None:
-    """The one unit in ``found`` (``None`` when there are none or several)."""
-    return next(iter(found)) if len(found) == 1 else None
 
 
 def graph_tables(
