@@ -31,6 +31,7 @@ from ofxpost._builtin.support import feature, reading
 from ofxpost._builtin.support.feature import Extraction, FeatureItem, FileViews
 from ofxpost._builtin.support.pandas import pd
 from ofxpost._builtin.support.selectors import Frozen, ObjectExtraSpec, PeriodSpec
+from ofxpost._builtin.support.tableunits import add_problem
 from ofxpost._core import rainflow
 from ofxpost._core.markers import hookimpl
 from ofxpost._core.partial import Partial
@@ -197,7 +198,10 @@ class RainflowFold:
                 counts = np.asarray(cycles["counts"], dtype=float)
                 files.append((ranges, counts, float(cycles["duration"]), probability))
             tables[f"{SECTION}_{column.name}"] = self._table(files, unit)
-        tables[f"{SECTION}_errors"] = self._errors.frame(extra)
+        errors = self._errors.frame(extra)
+        for _, cells in extra:  # a file left out of a histogram: the batch may not exit 0
+            add_problem(errors, f"{cells['file']}: {cells['message']}; left out of the histogram")
+        tables[f"{SECTION}_errors"] = errors
         return tables
 
     def _table(self, files: Sequence[Any], unit: str | None) -> pd.DataFrame:
