@@ -54,7 +54,7 @@ SPEEDUP_TARGET = 1.8
 def mixed_inputs() -> Path:
     """The mixed folder (hard links to the cached archives) and its load matrix."""
     folder = _common.DATA_DIR / f"mixed-{SMALL[0]}x{SMALL[1]:g}MB-{LARGE[0]}x{LARGE[1]:g}MB"
-    marker = folder / "COMPLETE"
+    marker = folder / "COMPLETE-v2"  # v2: merged probabilities sum to 1
     if marker.is_file():
         return folder
     small = _common.synth_inputs(SMALL[0], SMALL[1], seed=11)
@@ -76,7 +76,10 @@ def mixed_inputs() -> Path:
                     target.write_bytes(path.read_bytes())
             stem = path.name.removesuffix(".ofx.parquet")
             case += 1
-            rows.append({**by_stem[stem], "case_id": str(case), "file": f"{prefix}{stem}"})
+            row = {**by_stem[stem], "case_id": str(case), "file": f"{prefix}{stem}"}
+            if "probability" in row:  # two matrices merged: each group's share is half
+                row["probability"] = f"{float(row['probability']) / 2:.6f}"
+            rows.append(row)
     with open(sims / "load_matrix.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()

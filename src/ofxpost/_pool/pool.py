@@ -23,6 +23,7 @@ Workers are started with the ``spawn`` method by default, as on Windows.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import multiprocessing.connection
 import queue
@@ -39,6 +40,7 @@ from ofxpost._pool.task import (
     _Task,
     _TaskFuture,
 )
+from ofxpost._pool.worker_process import WARM
 
 
 class ResilientProcessPool(Executor):
@@ -130,6 +132,25 @@ class ResilientProcessPool(Executor):
             for slot in self._slots:
                 slot.prestarted = True
                 slot.start()
+
+    def warm(self, modules: tuple[str, ...]) -> None:
+        """Have the pre-started workers import ``modules`` too while they wait.
+
+        Best effort, before :meth:`configure` (from the thread that will call it, so
+        that the message reaches each pipe before the initializer): a worker not
+        spawned yet imports them with the first ones; one that cannot be told
+        imports them when a file needs them.
+        """
+        if not modules:
+            return
+        with self._lock:
+            if self._started or self._shutdown or self._configured.is_set():
+                return
+            self.warm_modules = (*self.warm_modules, *modules)
+            conns = [slot.conn for slot in self._slots if slot.conn is not None]
+        for conn in conns:
+            with contextlib.suppress(OSError, ValueError):  # it died: its start reports it
+                conn.send((WARM, tuple(modules)))
 
     def wait_configured(self) -> None:
         """Block a pre-started slot until :meth:`configure` (or :meth:`shutdown`)."""
