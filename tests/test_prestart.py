@@ -199,8 +199,8 @@ def test_ofxpost_demo_hands_its_early_workers_to_the_batch(tmp_path: Path) -> No
     started: list[prestart.Prestart] = []
     original = prestart.Prestart.begin
 
-    def spy(count: int) -> prestart.Prestart:
-        started.append(original(count))
+    def spy(count: int, modules: tuple[str, ...] = ()) -> prestart.Prestart:
+        started.append(original(count, modules))
         return started[-1]
 
     with pytest.MonkeyPatch.context() as patch:
@@ -264,3 +264,20 @@ def test_worker_modules_are_the_archive_readers_unless_every_input_is_another_ki
     assert modules(["sims/*"]) == prestart.ARCHIVE_MODULES  # could be archives
     assert modules(["a/*.noop", "b/*.parquet"]) == prestart.ARCHIVE_MODULES
     assert modules(["a/*.noop", "b/*.sim"]) == ()
+
+
+def test_early_modules_look_at_the_yamls_inputs_before_the_config_is_read(
+    tmp_path: Path,
+) -> None:
+    def early(raw: object) -> tuple[str, ...]:
+        path = tmp_path / "batch.yml"
+        path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+        return prestart.early_modules(path)
+
+    assert early({"inputs": ["sims/*.ofx.parquet"]}) == prestart.ARCHIVE_MODULES
+    assert early({"inputs": "sims/*.ofx.parquet"}) == prestart.ARCHIVE_MODULES
+    assert early({"inputs": ["data/*.toy"]}) == ()
+    assert early({"output_dir": "out"}) == ()  # no inputs yet: the bind decides
+    assert early("not a mapping") == ()
+    assert prestart.early_modules(None) == ()
+    assert prestart.early_modules(tmp_path / "missing.yml") == ()

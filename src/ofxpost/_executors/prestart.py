@@ -56,11 +56,33 @@ def worker_modules(config: Config) -> tuple[str, ...]:
     :data:`ARCHIVE_MODULES` unless every input pattern names another suffix (``*.sim``,
     ``*.noop``): a batch of tiny files of a plugin's own kind pays for none of them.
     """
-    for pattern in config.inputs:
+    return _modules_for(config.inputs)
+
+
+def _modules_for(inputs: object) -> tuple[str, ...]:
+    patterns = inputs if isinstance(inputs, list) else [inputs]
+    for pattern in patterns:
         name = str(pattern).lower()
         if name.endswith(".parquet") or not _OTHER_SUFFIX.search(name):
             return ARCHIVE_MODULES
     return ()
+
+
+def early_modules(config_path: str | os.PathLike[str] | None) -> tuple[str, ...]:
+    """:func:`worker_modules` from a quick look at the YAML's ``inputs`` (``ofxpost run``
+    spawns its workers before it reads the config); ``()`` when it cannot tell."""
+    if config_path is None:
+        return ()
+    try:
+        import yaml
+
+        with open(config_path, encoding="utf-8") as handle:
+            raw = yaml.safe_load(handle)
+    except Exception:
+        return ()
+    if not isinstance(raw, dict) or not raw.get("inputs"):
+        return ()
+    return _modules_for(raw["inputs"])
 
 
 _lock = threading.Lock()
@@ -105,10 +127,11 @@ class Prestart:
     claimed: bool = False
 
     @classmethod
-    def begin(cls, count: int) -> Prestart:
-        """Spawn ``count`` workers now; they import :data:`WARM_MODULES` and wait."""
+    def begin(cls, count: int, modules: tuple[str, ...] = ()) -> Prestart:
+        """Spawn ``count`` workers now; they import :data:`WARM_MODULES` and ``modules``
+        (what the batch's files will need, when already known) and wait."""
         pool = ResilientProcessPool(max(1, count))
-        pool.prestart(WARM_MODULES)
+        pool.prestart((*WARM_MODULES, *modules))
         return cls(pool)
 
     def bind(
@@ -206,6 +229,7 @@ __all__ = [
     "Prestart",
     "claim",
     "early_count",
+    "early_modules",
     "prestart_for",
     "release",
     "wanted_workers",

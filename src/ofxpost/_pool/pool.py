@@ -140,13 +140,14 @@ class ResilientProcessPool(Executor):
         ahead of the initializer (a worker not spawned yet imports them with the first
         ones). A module that fails to import is left for the file that needs it.
         """
-        if not modules:
-            return
         with self._lock:
             if self._started or self._shutdown or self._configured.is_set():
                 return
             with self._warm_changed:
-                self.warm_modules = (*self.warm_modules, *modules)
+                new = tuple(m for m in dict.fromkeys(modules) if m not in self.warm_modules)
+                if not new:
+                    return
+                self.warm_modules = (*self.warm_modules, *new)
                 self._warm_changed.notify_all()
 
     def wait_configured(self, known: int = 0) -> tuple[str, ...]:
