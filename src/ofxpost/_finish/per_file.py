@@ -80,9 +80,9 @@ class PerFileOutputs:
     def place_artifacts(self, record: FileRecord) -> None:
         """Claim a file's artifacts (:mod:`ofxpost._store.artifacts`), then move them into place.
 
-        All of a file's artifacts are listed in the manifest with one write; then one
-        rename each moves it from the file's
-        staging folder to ``output_dir``; no data passes through here. A name that
+        All of a file's artifacts are listed in the manifest with one write, then one
+        rename each moves them from the file's staging folder to ``output_dir``; no
+        data passes through here. A name that
         a user's file holds, or that another file of this run already placed, is
         refused (an ``output`` error; the staged file is dropped). A reused file's
         artifacts are already in place and are claimed again.
