@@ -14,14 +14,17 @@ speedup over ``--sequential``, the **ideal makespan** ``max(sum of per-file time
 launched to ``batch_started``: imports, config, plan -- pre-started workers spawn
 during it), pool start (``batch_started`` to ``mode_selected``: what the batch still
 waited for its workers), files (``mode_selected`` to the last ``file_finished``) and
-finish (last file finished to ``batch_finished``); the controller's own CPU per file
-(psutil, sampled every 20 ms until it exits; workers excluded) and the CPU time of the
+finish (last file finished to ``batch_finished``); the time from launch to the first
+dispatched file (first ``file_started``) and to the first finished file; the
+controller's own CPU per file (psutil, sampled every 20 ms until it exits; workers
+excluded), over its whole life and over the files phase only (first dispatch to the
+last ``file_finished``), and the CPU time of the
 whole process tree (POSIX ``RUSAGE_CHILDREN``: controller and workers), which on a
 machine with few CPUs bounds the wall time from below (tree CPU / CPUs).
 
 Inputs are generated once and cached under ``benchmarks/data/`` (git-ignored)::
 
-    python benchmarks/mixed.py [--rounds 3] [--workers 2]
+    python benchmarks/mixed.py [--rounds 3] [--workers 2] [--in-process] [--compare SRC]
 """
 
 from __future__ import annotations
@@ -54,7 +57,7 @@ SPEEDUP_TARGET = 1.8
 def mixed_inputs() -> Path:
     """The mixed folder (hard links to the cached archives) and its load matrix."""
     folder = _common.DATA_DIR / f"mixed-{SMALL[0]}x{SMALL[1]:g}MB-{LARGE[0]}x{LARGE[1]:g}MB"
-    marker = folder / "COMPLETE"
+    marker = folder / "COMPLETE-v2"  # v2: merged probabilities sum to 1
     if marker.is_file():
         return folder
     small = _common.synth_inputs(SMALL[0], SMALL[1], seed=11)
@@ -76,7 +79,10 @@ def mixed_inputs() -> Path:
                     target.write_bytes(path.read_bytes())
             stem = path.name.removesuffix(".ofx.parquet")
             case += 1
-            rows.append({**by_stem[stem], "case_id": str(case), "file": f"{prefix}{stem}"})
+            row = {**by_stem[stem], "case_id": str(case), "file": f"{prefix}{stem}"}
+            if "probability" in row:  # two matrices merged: each group's share is half
+                row["probability"] = f"{float(row['probability']) / 2:.6f}"
+            rows.append(row)
     with open(sims / "load_matrix.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
@@ -91,10 +97,17 @@ def _cpu(process: psutil.Process) -> float:
 
 
 def run_once(
-    folder: Path, name: str, options: list[str], src: Path | None = None
+    folder: Path,
+    name: str,
+    options: list[str],
+    src: Path | None = None,
+    config: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """One whole ``ofxpost run`` process; its wall time, phases and controller CPU."""
-    config = dict(_demo_config())
+    """One whole ``ofxpost run`` process; its wall time, phases and controller CPU.
+
+    :param config: the config to run (default: the demo's, :func:`_demo_config`).
+    """
+    config = dict(_demo_config() if config is None else config)
     config["output_dir"] = f"out_{name}"
     path = folder / f"{name}.yml"
     path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
@@ -111,6 +124,7 @@ def run_once(
     child = subprocess.Popen(command, stdout=subprocess.DEVNULL, cwd=folder, env=env)
     watched = psutil.Process(child.pid)
     cpu = [0.0]
+    samples: list[tuple[float, float]] = []  # (time.time(), controller CPU seconds)
     done = threading.Event()
 
     def sample() -> None:
@@ -119,6 +133,7 @@ def run_once(
                 cpu[0] = _cpu(watched)
             except psutil.Error:
                 return
+            samples.append((time.time(), cpu[0]))
             done.wait(0.02)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -134,9 +149,16 @@ def run_once(
     when = {e["event"]: _ts(e) for e in lines if e["event"] != "file_finished"}
     files = [e for e in lines if e["event"] == "file_finished"]
     last_file = max(_ts(e) for e in files)
+    first_dispatch = min(_ts(e) for e in lines if e["event"] == "file_started")
+    first_file = min(_ts(e) for e in files)
     return {
         "wall_s": wall,
         "exit_code": code,
+        "first_dispatch_s": first_dispatch - launched,
+        "first_finished_s": first_file - launched,
+        "files_phase_s": last_file - first_dispatch,
+        "end_s": wall - (last_file - launched),
+        "controller_files_cpu_s": _cpu_at(samples, last_file) - _cpu_at(samples, first_dispatch),
         "setup_s": when["batch_started"] - launched,
         "pool_start_s": when["mode_selected"] - when["batch_started"],
         "files_s": last_file - when["mode_selected"],
@@ -145,6 +167,12 @@ def run_once(
         "controller_cpu_s": cpu[0],
         "durations": {e["file"]: float(e["duration_s"]) for e in files},
     }
+
+
+def _cpu_at(samples: list[tuple[float, float]], when: float) -> float:
+    """The controller's CPU seconds at ``when`` (the last sample before it; 20 ms steps)."""
+    before = [cpu for at, cpu in samples if at <= when]
+    return before[-1] if before else 0.0
 
 
 def _children_cpu() -> float:
@@ -175,9 +203,14 @@ def main() -> None:
     parser.add_argument(
         "--compare", type=Path, default=None, help="also run another ofxpost src folder"
     )
+    parser.add_argument(
+        "--in-process", action="store_true", help="also run --in-process (one process, no worker)"
+    )
     args = parser.parse_args()
     folder = mixed_inputs()
     runners = {"sequential": ["--sequential"], f"w{args.workers}": ["--workers", str(args.workers)]}
+    if args.in_process:
+        runners["in_process"] = ["--in-process"]
     sources: dict[str, Path | None] = dict.fromkeys(runners)
     if args.compare is not None:
         for name in list(runners):
@@ -197,9 +230,11 @@ def main() -> None:
     rows = []
     for name, got in runs.items():
         base = "before_sequential" if name.startswith("before_") else "sequential"
+        if base not in runs:  # only the current checkout has --in-process
+            base = "sequential"
         seq_wall = statistics.median(r["wall_s"] for r in runs[base])
         wall = statistics.median(r["wall_s"] for r in got)
-        workers = 1 if name.endswith("sequential") else args.workers
+        workers = 1 if name.endswith(("sequential", "in_process")) else args.workers
         reference = max(sum(per_file) / workers, max(per_file))
         rows.append(
             [
@@ -210,11 +245,14 @@ def main() -> None:
                 f"{seq_wall / wall:.2f}×",
                 f"{reference:.2f}",
                 f"{wall / reference:.2f}",
+                f"{statistics.median(r['first_dispatch_s'] for r in got):.3f}",
+                f"{statistics.median(r['first_finished_s'] for r in got):.3f}",
                 f"{statistics.median(r['setup_s'] for r in got):.3f}",
                 f"{statistics.median(r['pool_start_s'] for r in got):.3f}",
                 f"{statistics.median(r['files_s'] for r in got):.3f}",
                 f"{statistics.median(r['finish_s'] for r in got):.3f}",
                 f"{1000 * statistics.median(r['controller_cpu_s'] for r in got) / n_files:.1f}",
+                f"{1000 * statistics.median(r['controller_files_cpu_s'] for r in got) / n_files:.1f}",  # noqa: E501
                 f"{statistics.median(r['tree_cpu_s'] for r in got):.2f}",
             ]
         )
@@ -226,11 +264,14 @@ def main() -> None:
         "speedup",
         "ideal makespan (s)",
         "wall / ideal",
+        "first dispatch (s)",
+        "first file done (s)",
         "set-up (s)",
         "pool start (s)",
         "files (s)",
         "finish (s)",
         "controller CPU / file (ms)",
+        "… files phase only (ms)",
         "CPU, whole tree (s)",
     ]
     print(_common.markdown_table([dict(zip(header, row, strict=True)) for row in rows], header))

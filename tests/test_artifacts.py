@@ -11,7 +11,7 @@ import pytest
 import ofxpost
 from ofxpost._core.records import Job
 from ofxpost._store.artifacts import artifact_path, collecting
-from ofxpost._store.manifest import MANIFEST
+from ofxpost._store.manifest import MANIFEST, OutputLedger
 from tests._pp_helpers import make_sims, write_yaml
 
 RISER = "Riser"
@@ -69,6 +69,34 @@ def test_time_series_never_reach_the_store_and_are_owned(sims_root: Path) -> Non
     assert not (out / ".ofxpost" / "artifacts").exists()  # staging is cleaned up
     text = (out / "time_series_top_case_001.csv").read_text()
     assert text.startswith("time [s],")
+
+
+@pytest.mark.integration
+def test_a_files_artifacts_are_claimed_together_with_one_manifest_write(
+    sims_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    claims: list[list[str]] = []
+    real = OutputLedger.claim
+
+    def spy(self: OutputLedger, rels: Any, status: str | None = None) -> None:
+        rels = list(rels)
+        claims.append(rels)
+        real(self, rels, status)
+
+    monkeypatch.setattr(OutputLedger, "claim", spy)
+    config = write_yaml(sims_root / "c.yml", _config("out_c"))
+    result = ofxpost.run(config, workers=2)
+    assert result.exit_code == 0, result.output_errors
+    per_file = [sorted(c) for c in claims if any("case_00" in name for name in c)]
+    expected = [
+        sorted([f"time_series_top_case_00{i}.csv", f"parquet/time_series_top_case_00{i}.parquet"])
+        for i in (1, 2, 3)
+    ]
+    assert sorted(per_file) == expected  # one claim (one manifest write) per file
+    written = set(json.loads((sims_root / "out_c" / MANIFEST).read_text())["written"])
+    for names in expected:
+        assert set(names) <= written
+        assert all((sims_root / "out_c" / name).is_file() for name in names)
 
 
 @pytest.mark.integration

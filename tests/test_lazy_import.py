@@ -98,6 +98,20 @@ def test_the_command_line_module_imports_no_engine() -> None:
 
 
 @pytest.mark.integration
+def test_the_engine_and_the_finish_import_no_pandas_before_a_table_is_made() -> None:
+    # The controller plans and dispatches the first files without pandas (~0.3 s of
+    # imports); the first fold or the aggregation imports it.
+    script = (
+        "import sys\n"
+        "import ofxpost._cli.run, ofxpost._engine.batch, ofxpost._engine.orchestrator\n"
+        "import ofxpost._finish.finishing, ofxpost._finish.aggregate, ofxpost._finish.write\n"
+        "print(' '.join(name for name in ('pandas', 'pyarrow') if name in sys.modules))\n"
+    )
+    out = run_python("-c", script, check=True, timeout=120)
+    assert out.stdout.split() == []
+
+
+@pytest.mark.integration
 def test_a_worker_with_the_built_ins_loads_no_pandas(tmp_path: Path) -> None:
     # pandas is for the controller's aggregators and writers; the built-ins import it on
     # first use, so a worker that only extracts (no time series) never pays for it.

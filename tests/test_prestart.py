@@ -199,8 +199,8 @@ def test_ofxpost_demo_hands_its_early_workers_to_the_batch(tmp_path: Path) -> No
     started: list[prestart.Prestart] = []
     original = prestart.Prestart.begin
 
-    def spy(count: int) -> prestart.Prestart:
-        started.append(original(count))
+    def spy(count: int, modules: tuple[str, ...] = ()) -> prestart.Prestart:
+        started.append(original(count, modules))
         return started[-1]
 
     with pytest.MonkeyPatch.context() as patch:
@@ -209,3 +209,75 @@ def test_ofxpost_demo_hands_its_early_workers_to_the_batch(tmp_path: Path) -> No
     assert code == 0
     assert len(started) == 1 and started[0].claimed  # spawned before the archives
     assert not _gone(_new_children(before))
+
+
+def _imported(names: tuple[str, ...]) -> list[bool]:
+    return [name in sys.modules for name in names]
+
+
+@pytest.mark.timeout(120)
+def test_prestarted_workers_import_the_batchs_modules_while_they_wait() -> None:
+    # modules no worker imports by itself: only the warm message can have loaded them
+    extra = ("colorsys", "wave")
+    pool = ResilientProcessPool(2)
+    try:
+        pool.prestart(("json",))
+        pool.warm(extra)
+        pool.configure(_set_label, ("warmed",), workers=2)
+        pool.start()
+        pids = set()
+        for _ in range(6):
+            label, pid, _ = pool.submit(_label_and_pid).result(timeout=60)
+            assert label == "warmed"
+            pids.add(pid)
+        flags = [pool.submit(_imported, extra).result(timeout=60) for _ in range(6)]
+        assert all(all(f) for f in flags)
+        assert len(pool.worker_pids()) == 2
+    finally:
+        pool.shutdown(wait=True)
+
+
+@pytest.mark.timeout(120)
+def test_warm_after_configure_is_ignored_and_a_bad_module_does_not_break_the_worker() -> None:
+    pool = ResilientProcessPool(1)
+    try:
+        pool.prestart()
+        pool.warm(("no_such_module_for_ofxpost_tests",))
+        pool.configure(_set_label, ("fine",), workers=1)
+        pool.warm(("wave",))  # too late: the initializer is on its way
+        pool.start()
+        assert pool.submit(_label_and_pid).result(timeout=60)[0] == "fine"
+    finally:
+        pool.shutdown(wait=True)
+
+
+def test_worker_modules_are_the_archive_readers_unless_every_input_is_another_kind(
+    tmp_path: Path,
+) -> None:
+    def modules(inputs: list[str]) -> tuple[str, ...]:
+        config = load_config({"inputs": inputs, "output_dir": "out"}, base_dir=tmp_path)
+        return prestart.worker_modules(config)
+
+    assert "pandas" in prestart.ARCHIVE_MODULES and "pyarrow.parquet" in prestart.ARCHIVE_MODULES
+    assert modules(["sims/*.ofx.parquet"]) == prestart.ARCHIVE_MODULES
+    assert modules(["sims/*.PARQUET"]) == prestart.ARCHIVE_MODULES
+    assert modules(["sims/*"]) == prestart.ARCHIVE_MODULES  # could be archives
+    assert modules(["a/*.noop", "b/*.parquet"]) == prestart.ARCHIVE_MODULES
+    assert modules(["a/*.noop", "b/*.sim"]) == ()
+
+
+def test_early_modules_look_at_the_yamls_inputs_before_the_config_is_read(
+    tmp_path: Path,
+) -> None:
+    def early(raw: object) -> tuple[str, ...]:
+        path = tmp_path / "batch.yml"
+        path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+        return prestart.early_modules(path)
+
+    assert early({"inputs": ["sims/*.ofx.parquet"]}) == prestart.ARCHIVE_MODULES
+    assert early({"inputs": "sims/*.ofx.parquet"}) == prestart.ARCHIVE_MODULES
+    assert early({"inputs": ["data/*.toy"]}) == ()
+    assert early({"output_dir": "out"}) == ()  # no inputs yet: the bind decides
+    assert early("not a mapping") == ()
+    assert prestart.early_modules(None) == ()
+    assert prestart.early_modules(tmp_path / "missing.yml") == ()

@@ -68,10 +68,10 @@ def start_workers_early(args: argparse.Namespace, config_path: Path | None) -> P
     """
     if getattr(args, "in_process", False):
         return None
-    from ofxpost._executors.prestart import Prestart, early_count
+    from ofxpost._executors.prestart import Prestart, early_count, early_modules
 
     count = 1 if getattr(args, "sequential", False) else early_count(config_path, args.workers)
-    return Prestart.begin(count) if count > 0 else None
+    return Prestart.begin(count, early_modules(config_path)) if count > 0 else None
 
 
 def execute(

@@ -142,6 +142,10 @@ class FileRecord:
     artifacts: list[str] = field(default_factory=list)
     """Per-file artifacts its worker wrote (paths relative to ``output_dir``, see
     :mod:`ofxpost._store.artifacts`)."""
+    fingerprint: str | None = field(default=None, compare=False, repr=False)
+    """The input file's content fingerprint (:mod:`ofxpost._store.fingerprint`), taken by
+    the worker as the file started so that the controller need not read the file;
+    ``None``: the controller takes it when it stores the record."""
 
     @functools.cached_property
     def results(self) -> dict[str, Any]:

@@ -7,7 +7,9 @@ overlaps the two: the local pool's workers are spawned first and import
 :data:`WARM_MODULES` while the controller works; once the config is known
 (:meth:`Prestart.bind`) and the plan has said how many workers it needs, the
 executor claims the pool (:func:`claim`), hands the workers their set-up and stops any
-it does not need.
+it does not need. At :meth:`Prestart.bind` the workers are also told to import what the
+batch's first file would (:func:`worker_modules`: pyarrow and pandas for archives), so
+that no worker pays for those imports on its first file.
 
 ``ofxpost run`` starts the workers before it reads the config (their number is
 ``--workers``, else a glance at the YAML's ``max_workers``, else the CPU count; none
@@ -21,6 +23,7 @@ is not claimed is shut down by its owner (:meth:`Prestart.discard`).
 from __future__ import annotations
 
 import os
+import re
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -33,6 +36,54 @@ if TYPE_CHECKING:  # ``ofxpost run`` starts workers before it has imported the c
 
 WARM_MODULES: tuple[str, ...] = ("ofxpost._worker.worker", *BUILTIN_PLUGINS.values())
 """What a pre-started worker imports while it waits for its set-up."""
+
+ARCHIVE_MODULES: tuple[str, ...] = (
+    "ofxpost._archive.reader",
+    "pyarrow.parquet",
+    "pandas",
+    "pyarrow.pandas_compat",
+)
+"""What reading a result archive imports on a worker's first file (pyarrow's
+``to_numpy`` of a chunked column loads pandas): imported while the controller plans
+(:meth:`Prestart.bind`) when the inputs may be archives."""
+
+_OTHER_SUFFIX = re.compile(r"\.[A-Za-z0-9]+$")
+
+
+def worker_modules(config: Config) -> tuple[str, ...]:
+    """The heavy modules a worker of ``config``'s batch will import on its first file.
+
+    :data:`ARCHIVE_MODULES` unless every input pattern names another suffix (``*.sim``,
+    ``*.noop``): a batch of tiny files of a plugin's own kind pays for none of them.
+    """
+    return _modules_for(config.inputs)
+
+
+def _modules_for(inputs: object) -> tuple[str, ...]:
+    patterns = inputs if isinstance(inputs, list) else [inputs]
+    for pattern in patterns:
+        name = str(pattern).lower()
+        if name.endswith(".parquet") or not _OTHER_SUFFIX.search(name):
+            return ARCHIVE_MODULES
+    return ()
+
+
+def early_modules(config_path: str | os.PathLike[str] | None) -> tuple[str, ...]:
+    """:func:`worker_modules` from a quick look at the YAML's ``inputs`` (``ofxpost run``
+    spawns its workers before it reads the config); ``()`` when it cannot tell."""
+    if config_path is None:
+        return ()
+    try:
+        import yaml
+
+        with open(config_path, encoding="utf-8") as handle:
+            raw = yaml.safe_load(handle)
+    except Exception:
+        return ()
+    if not isinstance(raw, dict) or not raw.get("inputs"):
+        return ()
+    return _modules_for(raw["inputs"])
+
 
 _lock = threading.Lock()
 _bound: list[Prestart] = []
@@ -76,10 +127,11 @@ class Prestart:
     claimed: bool = False
 
     @classmethod
-    def begin(cls, count: int) -> Prestart:
-        """Spawn ``count`` workers now; they import :data:`WARM_MODULES` and wait."""
+    def begin(cls, count: int, modules: tuple[str, ...] = ()) -> Prestart:
+        """Spawn ``count`` workers now; they import :data:`WARM_MODULES` and ``modules``
+        (what the batch's files will need, when already known) and wait."""
         pool = ResilientProcessPool(max(1, count))
-        pool.prestart(WARM_MODULES)
+        pool.prestart((*WARM_MODULES, *modules))
         return cls(pool)
 
     def bind(
@@ -98,6 +150,7 @@ class Prestart:
         with _lock:
             self.config = config
             _bound.append(self)
+        self.pool.warm(worker_modules(config))
         return True
 
     def discard(self) -> None:
@@ -171,11 +224,14 @@ def claim(config: Config) -> ResilientProcessPool | None:
 
 
 __all__ = [
+    "ARCHIVE_MODULES",
     "WARM_MODULES",
     "Prestart",
     "claim",
     "early_count",
+    "early_modules",
     "prestart_for",
     "release",
     "wanted_workers",
+    "worker_modules",
 ]

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import pluggy
 
 from ofxpost._config.plan import Plan
@@ -27,6 +27,9 @@ from ofxpost._finish.blame import OutputFailures, describe, registration_order, 
 from ofxpost._finish.folding import Folds
 from ofxpost._plugins.manager import ImplOutcome, call_each
 from ofxpost._store.store import ResultStore
+
+if TYPE_CHECKING:  # the controller imports pandas when a table is made
+    import pandas as pd
 
 __all__ = ["Aggregation"]
 
@@ -136,7 +139,7 @@ class Aggregation:
                     f"table name {name!r} {problem}; the table was not written",
                     target=str(name),
                 )
-            elif not isinstance(table, pd.DataFrame):
+            elif not isinstance(table, _data_frame()):
                 self._failures.plugin(
                     "aggregator",
                     plugin,
@@ -147,3 +150,9 @@ class Aggregation:
             else:
                 checked.append((name, table))
         return checked
+
+
+def _data_frame() -> type[pd.DataFrame]:
+    import pandas as pd  # imported here: nothing before the finish needs it
+
+    return pd.DataFrame

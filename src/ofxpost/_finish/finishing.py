@@ -17,8 +17,8 @@ import shutil
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import pluggy
 
 from ofxpost._config.plan import Plan
@@ -35,6 +35,9 @@ from ofxpost._finish.write import STAGING_DIR, Writing
 from ofxpost._store.artifacts import STAGING as ARTIFACT_STAGING
 from ofxpost._store.manifest import MANIFEST, OutputLedger
 from ofxpost._store.store import ResultStore
+
+if TYPE_CHECKING:  # the controller imports pandas when a table is made
+    import pandas as pd
 
 __all__ = ["Finisher"]
 

@@ -80,8 +80,9 @@ class PerFileOutputs:
     def place_artifacts(self, record: FileRecord) -> None:
         """Claim a file's artifacts (:mod:`ofxpost._store.artifacts`), then move them into place.
 
-        Each is listed in the manifest before one rename moves it from the file's
-        staging folder to ``output_dir``; no data passes through here. A name that
+        All of a file's artifacts are listed in the manifest with one write, then one
+        rename each moves them from the file's staging folder to ``output_dir``; no
+        data passes through here. A name that
         a user's file holds, or that another file of this run already placed, is
         refused (an ``output`` error; the staged file is dropped). A reused file's
         artifacts are already in place and are claimed again.
@@ -90,6 +91,7 @@ class PerFileOutputs:
             return
         ledger = self._ledger()
         root = self.output_dir
+        accepted: list[tuple[str, Path, Path]] = []  # (name, staged, target), claimed together
         for rel in record.artifacts:
             staged = artifact_staged(root, record.index, rel)
             target = ledger.path(rel)
@@ -123,24 +125,43 @@ class PerFileOutputs:
                 continue
             try:
                 target = ledger.checked(rel)
-                ledger.claim([rel])
+            except OSError as exc:
+                self._not_placed(record, rel, exc)
+                continue
+            self.artifact_keys.add(name_key(rel))
+            accepted.append((rel, staged, target))
+        if not accepted:
+            return
+        try:
+            ledger.claim([rel for rel, _, _ in accepted])  # one manifest write per file
+        except OSError as exc:
+            for rel, _, _ in accepted:
+                ledger.unclaim(rel)
+                self.artifact_keys.discard(name_key(rel))
+                self._not_placed(record, rel, exc)
+            return
+        for rel, staged, target in accepted:
+            try:
                 if staged.exists():
                     target.parent.mkdir(parents=True, exist_ok=True)
                     os.replace(staged, target)
             except OSError as exc:
                 ledger.unclaim(rel)
-                self._failures.fail(
-                    OutputFailure(
-                        "output",
-                        None,
-                        None,
-                        f"artifact {rel!r} of {record.path} could not be placed: {exc}",
-                        target=rel,
-                    )
-                )
+                self.artifact_keys.discard(name_key(rel))
+                self._not_placed(record, rel, exc)
                 continue
-            self.artifact_keys.add(name_key(rel))
             self.artifacts.append(target)
+
+    def _not_placed(self, record: FileRecord, rel: str, exc: OSError) -> None:
+        self._failures.fail(
+            OutputFailure(
+                "output",
+                None,
+                None,
+                f"artifact {rel!r} of {record.path} could not be placed: {exc}",
+                target=rel,
+            )
+        )
 
     def write_error_report(self, job: Job, record: FileRecord) -> None:
         """Write ``errors/<key>.json`` for a file that has errors (the job's unique key,

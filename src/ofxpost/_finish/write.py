@@ -17,9 +17,8 @@ import shutil
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import pluggy
 
 from ofxpost._config.plan import Plan
@@ -30,6 +29,9 @@ from ofxpost._finish.publish import Staged, blocked_by_file
 from ofxpost._plugins.manager import ImplOutcome, call_each
 from ofxpost._store.manifest import MANIFEST, PARTIAL_MARKER, OutputLedger
 from ofxpost.errors import TablesNotWritten
+
+if TYPE_CHECKING:  # the controller imports pandas when a table is made
+    import pandas as pd
 
 __all__ = ["STAGING_DIR", "Writing"]
 

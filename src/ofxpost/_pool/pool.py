@@ -98,6 +98,8 @@ class ResilientProcessPool(Executor):
         self._start_ok = False
         self._configured = threading.Event()
         self._configured.set()
+        self._warm_changed = threading.Condition()
+        """Notified when :attr:`warm_modules` grows or the pool is configured."""
         self._retired: list[_Slot] = []
         self.warm_modules: tuple[str, ...] = ()
         self.job: Lifeline = lifeline()
@@ -131,9 +133,37 @@ class ResilientProcessPool(Executor):
                 slot.prestarted = True
                 slot.start()
 
-    def wait_configured(self) -> None:
-        """Block a pre-started slot until :meth:`configure` (or :meth:`shutdown`)."""
-        self._configured.wait()
+    def warm(self, modules: tuple[str, ...]) -> None:
+        """Have the pre-started workers import ``modules`` too while they wait.
+
+        Only before :meth:`configure`; each slot's thread passes them on to its worker
+        ahead of the initializer (a worker not spawned yet imports them with the first
+        ones). A module that fails to import is left for the file that needs it.
+        """
+        with self._lock:
+            if self._started or self._shutdown or self._configured.is_set():
+                return
+            with self._warm_changed:
+                new = tuple(m for m in dict.fromkeys(modules) if m not in self.warm_modules)
+                if not new:
+                    return
+                self.warm_modules = (*self.warm_modules, *new)
+                self._warm_changed.notify_all()
+
+    def wait_configured(self, known: int = 0) -> tuple[str, ...]:
+        """Block a pre-started slot until :meth:`configure` (or :meth:`shutdown`), or
+        until more than ``known`` :attr:`warm_modules` are listed; return the new ones."""
+        with self._warm_changed:
+            self._warm_changed.wait_for(
+                lambda: self._configured.is_set() or len(self.warm_modules) > known
+            )
+            return self.warm_modules[known:]
+
+    def _release_prestarted(self) -> None:
+        """Wake the pre-started slots waiting in :meth:`wait_configured`."""
+        self._configured.set()
+        with self._warm_changed:
+            self._warm_changed.notify_all()
 
     def configure(
         self,
@@ -160,7 +190,7 @@ class ResilientProcessPool(Executor):
                     slot.retired = True
                     slot.kill_now()
                 self._retired += surplus
-            self._configured.set()
+            self._release_prestarted()
 
     def start(self) -> None:
         """Start every worker and wait until all are ready.
@@ -171,7 +201,7 @@ class ResilientProcessPool(Executor):
             if self._started:
                 return
             self._started = True
-            self._configured.set()  # a pre-started pool keeps its first initializer
+            self._release_prestarted()  # a pre-started pool keeps its first initializer
         ok = False
         try:
             for slot in self._slots:
@@ -241,7 +271,7 @@ class ResilientProcessPool(Executor):
         """
         with self._lock:
             self._shutdown = True
-        self._configured.set()  # pre-started workers that were never needed stop
+        self._release_prestarted()  # pre-started workers that were never needed stop
         self._go.set()  # ... and so do those that got ready before start() was called
         if cancel_futures:
             while True:

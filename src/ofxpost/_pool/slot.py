@@ -25,7 +25,7 @@ from ofxpost._pool.task import (
     _Task,
     _TaskFuture,
 )
-from ofxpost._pool.worker_process import _worker_main, kill_process_tree, tree_rss
+from ofxpost._pool.worker_process import WARM, _worker_main, kill_process_tree, tree_rss
 from ofxpost.errors import (
     MemoryLimitExceeded,
     PoolStartError,
@@ -92,6 +92,13 @@ class _Slot(threading.Thread):
         self.tasks_done = 0
         if proc.pid is not None:
             self.pool.job.assign(int(proc.pid))
+
+    def send_warm(self, modules: tuple[str, ...]) -> None:
+        """Tell a pre-started worker to import ``modules`` while it waits."""
+        conn = self.conn
+        assert conn is not None
+        with contextlib.suppress(OSError, ValueError):  # it died: finish_spawn reports it
+            conn.send((WARM, modules))
 
     def send_initializer(self) -> None:
         """Hand a pre-started worker the pool's initializer once it is known."""
@@ -169,8 +176,13 @@ class _Slot(threading.Thread):
         # kernel's parent-death signal follows the *thread* that started a process.
         try:
             if self.prestarted:
-                self.begin_spawn(self.pool.warm_modules)
-                self.pool.wait_configured()
+                known = self.pool.warm_modules
+                self.begin_spawn(known)
+                more = self.pool.wait_configured(len(known))
+                while more:  # the batch's own imports, named while its workers wait
+                    self.send_warm(more)
+                    known = (*known, *more)
+                    more = self.pool.wait_configured(len(known))
                 if self.retired or self.pool.is_shut_down:
                     self._discard()
                     return

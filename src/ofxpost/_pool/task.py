@@ -69,8 +69,9 @@ class SlotOwner(Protocol):
     def is_shut_down(self) -> bool:
         """Whether the pool was shut down."""
 
-    def wait_configured(self) -> None:
-        """Block until the pool has its initializer."""
+    def wait_configured(self, known: int = 0) -> tuple[str, ...]:
+        """Block until the pool has its initializer, or until more than ``known``
+        :attr:`warm_modules` are listed; return the new ones."""
 
     def wait_started(self) -> bool:
         """Block until the pool has decided to run; ``True`` if it does."""

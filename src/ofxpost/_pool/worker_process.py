@@ -88,6 +88,17 @@ def _watch_parent(parent_pid: int) -> None:
             os._exit(3)
 
 
+WARM = "warm"
+"""Tag of a message to a pre-started worker: ``(WARM, modules)``, more modules to import
+while it waits for its initializer (:meth:`ResilientProcessPool.warm`)."""
+
+
+def _import_all(names: tuple[str, ...]) -> None:
+    for name in names:
+        with contextlib.suppress(Exception):  # a failure shows in the initializer or a file
+            importlib.import_module(name)
+
+
 def _worker_main(
     conn: multiprocessing.connection.Connection,
     initializer: Callable[..., None] | None,
@@ -98,7 +109,8 @@ def _worker_main(
     """Main loop of a worker process.
 
     With ``warm_modules`` (a pre-started worker) the process imports those modules,
-    then waits for its ``(initializer, initargs)`` on the pipe before initialising.
+    then waits for its ``(initializer, initargs)`` on the pipe before initialising;
+    ``(WARM, modules)`` messages before it name more modules to import meanwhile.
     """
     set_parent_death_signal(parent_pid)  # Linux: the kernel kills us with the controller
     lead_process_group()  # POSIX: what plugins start can be killed with us
@@ -106,16 +118,19 @@ def _worker_main(
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the controller handles Ctrl-C
     threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
     if warm_modules is not None:
-        for name in warm_modules:
-            with contextlib.suppress(Exception):  # a failure shows in the initializer
-                importlib.import_module(name)
-        try:
-            message = conn.recv()
-        except (EOFError, OSError):
-            return
-        if message is None:  # not needed after all
-            return
-        initializer, initargs = message
+        _import_all(warm_modules)
+        while True:
+            try:
+                message = conn.recv()
+            except (EOFError, OSError):
+                return
+            if message is None:  # not needed after all
+                return
+            if message[0] == WARM:  # the batch's own heavy imports, while it plans
+                _import_all(message[1])
+                continue
+            initializer, initargs = message
+            break
     try:
         if initializer is not None:
             initializer(*initargs)

@@ -53,12 +53,15 @@ class ResumeKey:
     """The file's content fingerprint (:func:`ofxpost._store.fingerprint.fingerprint`)."""
 
     @classmethod
-    def for_job(cls, job: Job, config_hash: str) -> ResumeKey:
-        """The key of ``job`` under a config with ``config_hash`` (reads the file's
-        fingerprint)."""
-        return cls(
-            str(job.path), job.size, job.mtime_ns, config_hash, job.key, fingerprint(job.path)
-        )
+    def for_job(cls, job: Job, config_hash: str, content: str | None = None) -> ResumeKey:
+        """The key of ``job`` under a config with ``config_hash``.
+
+        :param content: the file's fingerprint if already taken (a worker's
+            :attr:`FileRecord.fingerprint`); otherwise the file is read for it here.
+        """
+        if content is None:
+            content = fingerprint(job.path)
+        return cls(str(job.path), job.size, job.mtime_ns, config_hash, job.key, content)
 
 
 class ResultStore:
@@ -144,7 +147,7 @@ class ResultStore:
             raise RuntimeError("result store is not open: call prepare() first")
         head = {
             "format": STORE_FORMAT,
-            "key": ResumeKey.for_job(job, config_hash).__dict__,
+            "key": ResumeKey.for_job(job, config_hash, record.fingerprint).__dict__,
             "status": str(record.status),
             "errors": [e.to_dict() for e in record.errors],
             "duration_s": record.duration_s,

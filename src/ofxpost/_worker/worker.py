@@ -26,6 +26,7 @@ from ofxpost._core.records import ErrorKind, ErrorRecord, FileRecord, FileStatus
 from ofxpost._plugins.loading import validate_config
 from ofxpost._plugins.manager import call_each, get_plugin_manager, implementer, trace_call
 from ofxpost._store.artifacts import collecting
+from ofxpost._store.fingerprint import fingerprint
 from ofxpost._worker.capture import captured, log_path, silence_std_fds
 from ofxpost._worker.whereabouts import HookMarker
 
@@ -53,11 +54,16 @@ def init_worker(setup: WorkerSetup) -> None:
 def process_job(job: Job) -> FileRecord:
     """Process one file with this process's plugins (the function sent to workers).
 
+    The record carries the file's content fingerprint (for ``--resume``), taken before
+    the file is opened, so that the controller does not read the input again.
     Descriptors 1 and 2 point at the file's log while it runs (see :mod:`ofxpost._worker.capture`).
     """
     if _STATE is None:
         raise RuntimeError("worker not initialised: init_worker() was not called")
-    return run_job_logged(_STATE.pm, _STATE.config, job)
+    content = fingerprint(job.path)  # for the result store: the controller reads no input
+    record = run_job_logged(_STATE.pm, _STATE.config, job)
+    record.fingerprint = content
+    return record
 
 
 def run_job_logged(

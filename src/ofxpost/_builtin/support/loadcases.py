@@ -70,6 +70,8 @@ class LoadCases:
     _by_key: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
     _by_stem: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
     """Stem → row, ``-1`` where two rows (``a/case_001``, ``b/case_001``) share a stem."""
+    _found: dict[Path, tuple[int, ...]] = field(default_factory=dict, compare=False, repr=False)
+    """:meth:`rows_for` by path, once worked out (every fold asks for each file)."""
 
     @property
     def present(self) -> bool:
@@ -88,6 +90,12 @@ class LoadCases:
         matrix order. More than one position is an ambiguity that the plan refuses
         (:func:`check_unambiguous`).
         """
+        known = self._found.get(path)
+        if known is None:
+            known = self._found[path] = tuple(self._rows_for(path))
+        return list(known)
+
+    def _rows_for(self, path: Path) -> list[int]:
         stem = fileinfo.simulation_stem(path).lower()
         if self.match == "stem":
             folders = [p.lower() for p in path.parent.parts]
