@@ -4,6 +4,7 @@ batch on that client's cluster, reports mode ``dask`` and leaves the client open
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,6 +12,7 @@ import psutil
 import pytest
 
 import ofxpost
+from ofxpost._cli.run import summary_line
 from ofxpost.testing import EventLog, table_bytes
 from tests.conftest import ToyBatch, live_children
 
@@ -71,6 +73,12 @@ def test_a_callers_client_runs_the_batch_and_stays_open(
         e["worker"] in client.scheduler_info()["workers"] for e in events.named("file_started")
     )
     assert table_bytes(config.parent / "out") == table_bytes(local.parent / "out")
+    # the manifest, batch_finished and the CLI's summary name the executor used
+    manifest = json.loads((result.output_dir / "ofxpost-run.json").read_text("utf-8"))
+    assert manifest["mode"] == "dask"
+    (finished,) = events.named("batch_finished")
+    assert finished["mode"] == "dask"
+    assert "s (dask); outputs in" in summary_line(finished, result.output_dir)
     assert client.status == "running"  # not closed by ofxpost
     again = ofxpost.run(config, executor=executor)  # the same client serves a second batch
     assert again.exit_code == 0 and again.mode == "dask"

@@ -372,6 +372,15 @@ class BatchFinished(Envelope):
             ),
         ]
     ]
+    mode: NotRequired[
+        Annotated[
+            Literal["parallel", "sequential", "dask"],
+            Description(
+                "The mode the files ran in: the executor actually used (sequential after a "
+                "fall-back)."
+            ),
+        ]
+    ]
 
 
 class WatchStarted(Envelope):

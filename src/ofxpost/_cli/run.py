@@ -197,7 +197,8 @@ def summary_line(
 
     Output failures are named with the files
     (``32 ok, 0 partial, 0 failed; 16 outputs failed (see ...)``), and a fall-back to
-    sequential mode with its reason.
+    sequential mode with its reason; otherwise the mode the files ran in
+    (``in 3.1 s (dask)``), from the event's ``mode``.
     """
     line = (
         f"ofxpost: {finished['total']} files: {finished['succeeded']} ok, "
@@ -212,5 +213,6 @@ def summary_line(
             f"'output_errors' in {manifest})"
         )
     mode = f"; fell back to sequential: {fallback}" if fallback else ""
+    ran = f" ({finished['mode']})" if finished.get("mode") and not fallback else ""
     where = escape_controls(str(output_dir))
-    return f"{line} in {finished['wall_s']:.1f} s; outputs in {where}{mode}"
+    return f"{line} in {finished['wall_s']:.1f} s{ran}; outputs in {where}{mode}"

@@ -224,6 +224,7 @@ class BatchFinishedFields(TypedDict):
     outputs: NotRequired[int]
     output_errors: NotRequired[int]
     progress_dropped: NotRequired[int]
+    mode: NotRequired[Literal["parallel", "sequential", "dask"]]
 
 
 class WatchStartedFields(TypedDict):
