@@ -24,7 +24,19 @@ metric                                     type       labels / meaning
 ``ofxpost_batch_running``                  gauge      1 while the batch runs
 ``ofxpost_batch_exit_code``                gauge      the exit code, once finished
 ``ofxpost_controller_rss_bytes``           gauge      the controller's resident memory
+``ofxpost_hook_seconds_total``             counter    ``hook``, ``plugin``: seconds each
+                                                      loader / extractor ran in workers
+``ofxpost_hook_calls_total``               counter    ``hook``, ``plugin``: its calls
+``ofxpost_licences``                       gauge      licence tokens (absent: unlimited)
+``ofxpost_licences_in_use``                gauge      tokens held by running files
+``ofxpost_memory_budget_bytes``            gauge      memory budget for file data
+``ofxpost_memory_reserved_bytes``          gauge      of it, reserved by running files
 =========================================  =========  ======================================
+
+Hook times come with each file's ``file_finished`` / ``file_failed`` event
+(``hook_s``, measured by the worker around each call); the budget figures from
+``batch_started`` (totals) and ``file_started`` (what each attempt holds, given back
+when it ends). A file whose worker died reports no hook times.
 """
 
 from __future__ import annotations
@@ -113,6 +125,26 @@ class MetricsSink:
             "ofxpost_controller_rss_bytes", "The controller's resident memory.", registry=r
         )
         rss.set_function(_rss)
+        self.hook_seconds = prom.Counter(
+            "ofxpost_hook_seconds", "Seconds each plugin's hook ran in workers.",
+            ["hook", "plugin"], registry=r,
+        )  # fmt: skip
+        self.hook_calls = prom.Counter(
+            "ofxpost_hook_calls", "Calls of each plugin's hook in workers.",
+            ["hook", "plugin"], registry=r,
+        )  # fmt: skip
+        self.licences = prom.Gauge("ofxpost_licences", "Licence tokens.", registry=r)
+        self.licences_in_use = prom.Gauge(
+            "ofxpost_licences_in_use", "Licence tokens held by running files.", registry=r
+        )
+        self.memory_budget = prom.Gauge(
+            "ofxpost_memory_budget_bytes", "Memory budget for file data.", registry=r
+        )
+        self.memory_reserved = prom.Gauge(
+            "ofxpost_memory_reserved_bytes", "Memory budget held by running files.",
+            registry=r,
+        )  # fmt: skip
+        self._held: dict[int, tuple[int, int]] = {}  # index: (licences, memory bytes)
         self._running: set[int] = set()
         self._waiting: set[int] = set()
         self._lock = threading.Lock()
@@ -134,12 +166,16 @@ class MetricsSink:
             if name == "batch_started":
                 self.files.set(int(event.get("total") or 0))
                 self.batch_running.set(1)
+                self.licences.set(int(event.get("licences") or 0))
+                self.memory_budget.set(int(event.get("memory_budget_bytes") or 0))
             elif name == "file_waiting" and isinstance(index, int):
                 self._waiting.add(index)
                 self.budget_waits.labels(str(event.get("budget"))).inc()
             elif name == "file_started" and isinstance(index, int):
                 self._waiting.discard(index)
                 self._running.add(index)
+                held = (1 if event.get("licence") else 0, int(event.get("memory_bytes") or 0))
+                self._held[index] = held
             elif name == "file_retry":
                 self.retries.labels(str(event.get("kind"))).inc()
                 self._end(index)
@@ -149,6 +185,10 @@ class MetricsSink:
                 self.done.labels(str(status), str(event.get("kind", ""))).inc()
                 if isinstance(event.get("duration_s"), int | float):
                     self.duration.observe(float(event["duration_s"]))
+                for item in event.get("hook_s") or ():
+                    labels = (str(item.get("hook")), str(item.get("plugin")))
+                    self.hook_seconds.labels(*labels).inc(max(0.0, float(item["seconds"])))
+                    self.hook_calls.labels(*labels).inc()
             elif name == "extractor_failed":
                 self.extractor_failures.labels(str(event.get("plugin"))).inc()
             elif name == "output_failed":
@@ -158,10 +198,13 @@ class MetricsSink:
             elif name == "batch_finished":
                 self._running.clear()
                 self._waiting.clear()
+                self._held.clear()
                 self.batch_running.set(0)
                 self.exit_code.set(int(event.get("exit_code", 1)))
             self.running.set(len(self._running))
             self.waiting.set(len(self._waiting))
+            self.licences_in_use.set(sum(h[0] for h in self._held.values()))
+            self.memory_reserved.set(sum(h[1] for h in self._held.values()))
         if self.textfile is not None and name in ("file_finished", "file_failed", "batch_finished"):
             self.write_textfile()
 
@@ -169,6 +212,7 @@ class MetricsSink:
         if isinstance(index, int):
             self._running.discard(index)
             self._waiting.discard(index)
+            self._held.pop(index, None)
 
     def text(self) -> str:
         """The metrics in the Prometheus text format."""

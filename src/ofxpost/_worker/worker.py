@@ -94,9 +94,11 @@ def _run_job(
 ) -> FileRecord:
     start = time.perf_counter()
     pid = os.getpid()
+    hook_s: list[tuple[str, str, float]] = []
 
     def finish(status: FileStatus, errors: list[ErrorRecord], payload: str = "{}") -> FileRecord:
         return FileRecord(
+            hook_s=hook_s,
             index=job.index,
             path=job.path,
             status=status,
@@ -108,7 +110,7 @@ def _run_job(
         )
 
     try:
-        model = _open(pm, config, job, marker)
+        model = _open(pm, config, job, marker, hook_s)
     except BaseException as exc:  # sys.exit() or KeyboardInterrupt in a plugin fails the file
         marker.mark("ofxpost_classify_error", None)
         kind = classify_error(pm, exc, "open", ErrorKind.FILE)
@@ -122,7 +124,7 @@ def _run_job(
     results: dict[str, Any] = {}
     errors: list[ErrorRecord] = []
     try:
-        _extract_all(pm, config, job, model, results, errors, marker)
+        _extract_all(pm, config, job, model, results, errors, marker, hook_s)
     finally:
         marker.mark("close", "(loader close)")
         try:
@@ -146,8 +148,10 @@ def _extract_all(
     results: dict[str, Any],
     errors: list[ErrorRecord],
     marker: HookMarker,
+    hook_s: list[tuple[str, str, float]],
 ) -> None:
-    """Call each extractor on its own, so one raising never stops the others."""
+    """Call each extractor on its own, so one raising never stops the others
+    (each one's time appended to ``hook_s``)."""
     owners: dict[str, str] = {}
     # Plugin code runs in a worker process or, with --in-process, on a thread of the
     # controller: a sys.exit(), KeyboardInterrupt or other BaseException raised there
@@ -163,6 +167,7 @@ def _extract_all(
     )
     for outcome in outcomes:
         plugin, value, error = outcome.plugin, outcome.value, outcome.error
+        hook_s.append(("ofxpost_extract", plugin, outcome.seconds))
         try:
             if error is not None:
                 raise error
@@ -178,9 +183,16 @@ def _extract_all(
         errors.extend(item_errors(value, job.path.name, plugin))
 
 
-def _open(pm: pluggy.PluginManager, config: Config, job: Job, marker: HookMarker) -> Any:
+def _open(
+    pm: pluggy.PluginManager,
+    config: Config,
+    job: Job,
+    marker: HookMarker,
+    hook_s: list[tuple[str, str, float]],
+) -> Any:
     """``ofxpost_open_simulation`` as pluggy calls it (last registered first, the first
-    answer that is not ``None`` wins), each loader marked before it runs."""
+    answer that is not ``None`` wins), each loader marked before it runs and its time
+    appended to ``hook_s``."""
     caller = pm.hook.ofxpost_open_simulation
     impls = caller.get_hookimpls()
     if any(i.hookwrapper or i.wrapper for i in impls):  # pluggy must run the wrappers
@@ -193,7 +205,9 @@ def _open(pm: pluggy.PluginManager, config: Config, job: Job, marker: HookMarker
         try:
             model = impl.function(*[kwargs[arg] for arg in impl.argnames])
         finally:
-            trace_call(caller.name, impl.plugin_name, time.perf_counter() - start)
+            seconds = time.perf_counter() - start
+            hook_s.append((caller.name, impl.plugin_name, seconds))
+            trace_call(caller.name, impl.plugin_name, seconds)
         if model is not None:
             return model
     return None
