@@ -52,8 +52,7 @@ def _metrics_api() -> Any:
         from opentelemetry import metrics
     except ImportError:
         raise ConfigError(
-            "OpenTelemetry metrics need the opentelemetry-sdk library: "
-            'pip install "ofxpost[otel]"'
+            'OpenTelemetry metrics need the opentelemetry-sdk library: pip install "ofxpost[otel]"'
         ) from None
     return metrics
 
