@@ -95,3 +95,27 @@ def test_no_child_process_outlives_the_callers_client(toy_batch: ToyBatch) -> No
     left = [p for p in live_children() if p.pid not in before]
     _, alive = psutil.wait_procs(left, timeout=10)
     assert alive == []
+
+
+@pytest.mark.timeout(300)
+def test_a_plugin_failing_only_in_workers_fails_the_batch_on_dask(
+    toy_batch: ToyBatch, events: EventLog, client: Any
+) -> None:
+    # as on the local pool (tests/test_worker_only_plugin_failure.py): the plugin file
+    # imports in this process but raises in the file's child process on the Dask worker
+    from ofxpost._engine.pool_failure import PLUGIN_IN_WORKERS
+    from tests.test_worker_only_plugin_failure import WORKER_ONLY_FAILURE
+
+    config = toy_batch(3, folder="worker-only")
+    (config.parent / "ofxpost_plugins.py").write_text(WORKER_ONLY_FAILURE, encoding="utf-8")
+    result = ofxpost.run(config, on_event=events, executor=ofxpost.dask_executor(client))
+    assert result.exit_code == 1
+    assert result.failed == 3 and result.succeeded == 0
+    assert not events.named("mode_selected")  # no quiet fall-back to sequential
+    assert not events.named("file_started")  # nothing ran in this process instead
+    (warning,) = [e for e in events.named("warning") if PLUGIN_IN_WORKERS in e["message"]]
+    assert "ofxpost_plugins.py" in warning["message"]
+    assert "the licence client is missing on the workers" in warning["message"]
+    for failed in events.named("file_failed"):
+        assert failed["attempts"] == 0 and PLUGIN_IN_WORKERS in failed["message"]
+    assert client.status == "running"  # the caller's client is left open
