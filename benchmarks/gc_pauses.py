@@ -7,7 +7,8 @@ the set-up and writer threads), by generation. It prints, with and without
 ``gc.freeze()`` called after the imports and the config load (the objects made so far
 -- pandas, pyarrow, pydantic, the plugins -- are then never scanned again): the
 number of collections, the worst and total pause per generation, and the loop's
-worst lag (the longest gap between two ticks, garbage collection included). No
+worst lag (the longest gap between two ticks, garbage collection included), and how
+long a full ``gc.collect()`` takes once the batch is done. No
 limits are checked: it prints figures. Run alone::
 
     python benchmarks/gc_pauses.py [--files 2000] [--rounds 1]
@@ -71,7 +72,11 @@ async def main(config, freeze):
     stop = True
     await task
     gc.callbacks.remove(on_gc)
+    full = time.perf_counter()
+    gc.collect()
+    full = time.perf_counter() - full
     return {
+        "full_s": full,
         "exit_code": result.exit_code,
         "wall_s": wall,
         "lag_s": worst[0],
@@ -131,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
             label = f"gc.freeze() ({run['frozen']} objects)" if freeze else "no freeze"
             print(
                 f"  {label}: batch {run['wall_s']:.1f} s, loop's worst lag "
-                f"{run['lag_s'] * 1000:.1f} ms"
+                f"{run['lag_s'] * 1000:.1f} ms; a full gc.collect() afterwards "
+                f"{run['full_s'] * 1000:.1f} ms"
             )
             for generation, (count, worst, total) in sorted(run["gc"].items()):
                 print(

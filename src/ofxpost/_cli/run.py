@@ -96,6 +96,7 @@ def execute(
         sequential=sequential,
         in_process=in_process,
     )
+    freeze_heap()
     streams: OriginalStreams | None = getattr(args, "streams", None)
     own_streams = streams is None
     if streams is None:
@@ -171,6 +172,17 @@ async def _execute(
         with contextlib.suppress(OSError, ValueError):
             print_summary(finished, config.output_dir, streams.err, fallback=fallback_reason(mode))
     return int(finished.get("exit_code", EXIT_FAILURES))
+
+
+def freeze_heap() -> None:
+    """Move everything made so far (the imports, the config, the plan) out of the
+    garbage collector's sight: a full collection then scans only what the batch makes
+    (measured by ``benchmarks/gc_pauses.py``: about 60 ms before, 10 ms after). Only
+    the command line does this: in an embedding application the process is not ours."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
 
 
 def fallback_reason(mode: Mapping[str, Any]) -> str | None:
