@@ -96,7 +96,8 @@ def execute(
         sequential=sequential,
         in_process=in_process,
     )
-    freeze_heap()
+    if getattr(args, "own_process", False):
+        freeze_heap()
     streams: OriginalStreams | None = getattr(args, "streams", None)
     own_streams = streams is None
     if streams is None:
@@ -178,7 +179,9 @@ def freeze_heap() -> None:
     """Move everything made so far (the imports, the config, the plan) out of the
     garbage collector's sight: a full collection then scans only what the batch makes
     (measured by ``benchmarks/gc_pauses.py``: about 60 ms before, 10 ms after). Only
-    the command line does this: in an embedding application the process is not ours."""
+    the command line does this (``main()`` with no ``argv``: the ``ofxpost`` command):
+    in an embedding application, or a test calling ``main(argv)``, the process is not
+    ours."""
     import gc
 
     gc.collect()
