@@ -3,6 +3,7 @@ back through the SDK's InMemoryMetricReader."""
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import pytest
@@ -84,3 +85,30 @@ def test_without_a_provider_the_global_one_is_used() -> None:
     sink = ofxpost.OtelMetricsSink()
     sink({"event": "batch_started", "total": 2, "licences": 3})
     assert sink.state.licences == 3 and sink.state.batch_running
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(240)
+def test_the_cli_reports_to_the_global_provider(
+    toy_batch: ToyBatch, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reader = export.InMemoryMetricReader()
+    provider = sdk_metrics.MeterProvider(metric_readers=[reader])
+    # stands for the provider a launcher (opentelemetry-instrument) makes global
+    monkeypatch.setattr("opentelemetry.metrics.get_meter_provider", lambda: provider)
+    config = toy_batch(3)
+    code = ofxpost.main(["run", str(config), "--log-format", "json", "--metrics-otel"])
+    assert code == 0
+    points = _points(reader)
+    assert points[("ofxpost.files.done", (("kind", ""), ("status", "ok")))].value == 3
+    assert points[("ofxpost.batch.exit_code", ())].value == 0
+
+
+def test_without_opentelemetry_the_flag_is_exit_2_in_one_line(
+    toy_batch: ToyBatch, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "opentelemetry", None)  # import fails
+    code = ofxpost.main(["run", str(toy_batch(2)), "--metrics-otel"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert 'pip install "ofxpost[otel]"' in err and "Traceback" not in err
