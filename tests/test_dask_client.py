@@ -79,6 +79,11 @@ def test_a_callers_client_runs_the_batch_and_stays_open(
     (finished,) = events.named("batch_finished")
     assert finished["mode"] == "dask"
     assert "s (dask); outputs in" in summary_line(finished, result.output_dir)
+    # each loader's and extractor's time is measured on the Dask worker too
+    for done in events.named("file_finished"):
+        timed = {(t["hook"], t["plugin"]) for t in done["hook_s"]}
+        assert ("ofxpost_open_simulation", "ofxpost_toy") in timed
+        assert ("ofxpost_extract", "ofxpost_toy") in timed
     assert client.status == "running"  # not closed by ofxpost
     again = ofxpost.run(config, executor=executor)  # the same client serves a second batch
     assert again.exit_code == 0 and again.mode == "dask"
