@@ -27,9 +27,9 @@ metric                                     type       labels / meaning
 ``ofxpost_hook_seconds_total``             counter    ``hook``, ``plugin``: seconds each
                                                       loader / extractor ran in workers
 ``ofxpost_hook_calls_total``               counter    ``hook``, ``plugin``: its calls
-``ofxpost_licences``                       gauge      licence tokens (absent: unlimited)
+``ofxpost_licences``                       gauge      licence tokens (0: unlimited)
 ``ofxpost_licences_in_use``                gauge      tokens held by running files
-``ofxpost_memory_budget_bytes``            gauge      memory budget for file data
+``ofxpost_memory_budget_bytes``            gauge      memory budget for file data (0: none)
 ``ofxpost_memory_reserved_bytes``          gauge      of it, reserved by running files
 =========================================  =========  ======================================
 
