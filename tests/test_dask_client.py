@@ -4,6 +4,7 @@ batch on that client's cluster, reports mode ``dask`` and leaves the client open
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,6 +12,7 @@ import psutil
 import pytest
 
 import ofxpost
+from ofxpost._cli.run import summary_line
 from ofxpost.testing import EventLog, table_bytes
 from tests.conftest import ToyBatch, live_children
 
@@ -71,6 +73,17 @@ def test_a_callers_client_runs_the_batch_and_stays_open(
         e["worker"] in client.scheduler_info()["workers"] for e in events.named("file_started")
     )
     assert table_bytes(config.parent / "out") == table_bytes(local.parent / "out")
+    # the manifest, batch_finished and the CLI's summary name the executor used
+    manifest = json.loads((result.output_dir / "ofxpost-run.json").read_text("utf-8"))
+    assert manifest["mode"] == "dask"
+    (finished,) = events.named("batch_finished")
+    assert finished["mode"] == "dask"
+    assert "s (dask); outputs in" in summary_line(finished, result.output_dir)
+    # each loader's and extractor's time is measured on the Dask worker too
+    for done in events.named("file_finished"):
+        timed = {(t["hook"], t["plugin"]) for t in done["hook_s"]}
+        assert ("ofxpost_open_simulation", "ofxpost_toy") in timed
+        assert ("ofxpost_extract", "ofxpost_toy") in timed
     assert client.status == "running"  # not closed by ofxpost
     again = ofxpost.run(config, executor=executor)  # the same client serves a second batch
     assert again.exit_code == 0 and again.mode == "dask"
@@ -87,3 +100,27 @@ def test_no_child_process_outlives_the_callers_client(toy_batch: ToyBatch) -> No
     left = [p for p in live_children() if p.pid not in before]
     _, alive = psutil.wait_procs(left, timeout=10)
     assert alive == []
+
+
+@pytest.mark.timeout(300)
+def test_a_plugin_failing_only_in_workers_fails_the_batch_on_dask(
+    toy_batch: ToyBatch, events: EventLog, client: Any
+) -> None:
+    # as on the local pool (tests/test_worker_only_plugin_failure.py): the plugin file
+    # imports in this process but raises in the file's child process on the Dask worker
+    from ofxpost._engine.pool_failure import PLUGIN_IN_WORKERS
+    from tests.test_worker_only_plugin_failure import WORKER_ONLY_FAILURE
+
+    config = toy_batch(3, folder="worker-only")
+    (config.parent / "ofxpost_plugins.py").write_text(WORKER_ONLY_FAILURE, encoding="utf-8")
+    result = ofxpost.run(config, on_event=events, executor=ofxpost.dask_executor(client))
+    assert result.exit_code == 1
+    assert result.failed == 3 and result.succeeded == 0
+    assert not events.named("mode_selected")  # no quiet fall-back to sequential
+    assert not events.named("file_started")  # nothing ran in this process instead
+    (warning,) = [e for e in events.named("warning") if PLUGIN_IN_WORKERS in e["message"]]
+    assert "ofxpost_plugins.py" in warning["message"]
+    assert "the licence client is missing on the workers" in warning["message"]
+    for failed in events.named("file_failed"):
+        assert failed["attempts"] == 0 and PLUGIN_IN_WORKERS in failed["message"]
+    assert client.status == "running"  # the caller's client is left open

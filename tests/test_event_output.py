@@ -196,6 +196,10 @@ def test_a_pool_that_cannot_start_falls_back_with_a_warning(toy_batch: ToyBatch)
     )
     assert "fell back to sequential" in summary.getvalue()
     assert "no processes may be started here" in summary.getvalue()
+    # the manifest and batch_finished say what ran the files, not what was planned
+    manifest = json.loads((result.output_dir / "ofxpost-run.json").read_text("utf-8"))
+    assert manifest["mode"] == "sequential"
+    assert log.named("batch_finished")[0]["mode"] == "sequential"
 
 
 def test_on_pool_failure_error_fails_every_file(toy_batch: ToyBatch) -> None:

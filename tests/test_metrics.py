@@ -100,3 +100,61 @@ def test_a_taken_metrics_port_is_exit_2_in_one_line(
     assert code == 2
     err = capsys.readouterr().err
     assert f"metrics port {first.port}" in err and "Traceback" not in err
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(240)
+def test_hook_seconds_and_budget_use_are_scraped(toy_batch: ToyBatch, tmp_path: Path) -> None:
+    import psutil
+
+    controller = psutil.Process().memory_info().rss
+    # 0, 1: licensed files whose loader sleeps 0.3 s ("slow"); 2, 3: archive-like files
+    config = toy_batch(
+        4,
+        {0: "slow", 1: "slow"},
+        suffix={0: ".sim", 1: ".sim"},
+        plugins=["ofxpost_toy", "ofxpost_toy_faults"],
+        parallel={
+            "max_workers": 2,
+            "licences": 1,
+            "memory_budget": controller * 3 + 600 * 1024**2,
+            "memory_per_file": "16MiB",
+        },
+        extra={"inputs": [f"data/case00{i}{'.sim' if i < 2 else '.toy'}" for i in range(4)]},
+    )
+    sink = ofxpost.MetricsSink(textfile=tmp_path / "ofxpost.prom")
+    during: list[str] = []
+
+    def scrape(event: dict[str, Any]) -> None:
+        # as a licensed file starts, it holds the only licence and 16 MiB of memory
+        if event["event"] == "file_started" and event["index"] in (0, 1) and not during:
+            during.append(sink.text())
+
+    events: list[dict[str, Any]] = []
+    result = ofxpost.run(config, sinks=[sink, scrape, events.append])
+    assert result.exit_code == 0, result.failures
+    (now,) = during
+    assert _value(now, "ofxpost_licences") == 1  # the config's licences
+    assert _value(now, "ofxpost_licences_in_use") == 1
+    assert _value(now, "ofxpost_memory_reserved_bytes") >= 16 * 1024**2
+    budget = _value(now, "ofxpost_memory_budget_bytes")
+    assert 0 < budget <= controller * 3 + 600 * 1024**2
+    after = (tmp_path / "ofxpost.prom").read_text("utf-8")  # written at batch_finished
+    assert _value(after, "ofxpost_licences_in_use") == 0
+    assert _value(after, "ofxpost_memory_reserved_bytes") == 0
+    opened = 'ofxpost_hook_seconds_total{hook="ofxpost_open_simulation",plugin="ofxpost_toy"}'
+    # two loads slept 0.3 s each; the four calls are counted one by one
+    assert 0.6 <= _value(after, opened) < 30
+    calls = 'ofxpost_hook_calls_total{hook="ofxpost_open_simulation",plugin="ofxpost_toy"}'
+    assert _value(after, calls) == 4
+    extracted = 'ofxpost_hook_seconds_total{hook="ofxpost_extract",plugin="ofxpost_toy"}'
+    assert _value(after, extracted) > 0
+    # the counter is the sum of the events' hook_s (independent of the sink's sum)
+    by_hand = sum(
+        t["seconds"]
+        for e in events
+        if e["event"] == "file_finished"
+        for t in e["hook_s"]
+        if (t["hook"], t["plugin"]) == ("ofxpost_open_simulation", "ofxpost_toy")
+    )
+    assert _value(after, opened) == pytest.approx(by_hand, rel=1e-6)

@@ -94,6 +94,7 @@ if TYPE_CHECKING:
     from ofxpost._engine.cancel import CancelHandle
     from ofxpost._events.emitter import SCHEMA_VERSION, Event, event_schema, validate_event
     from ofxpost._events.metrics import MetricsSink
+    from ofxpost._events.otel import OtelMetricsSink
     from ofxpost._events.sink_thread import ThreadedSink
     from ofxpost._executors.dask import dask_executor
     from ofxpost._plugins.loading import load_config
@@ -124,6 +125,7 @@ _LAZY: dict[str, str] = {
     "artifact_path": "ofxpost._store.artifacts",
     "main": "ofxpost._cli.main",
     "MetricsSink": "ofxpost._events.metrics",
+    "OtelMetricsSink": "ofxpost._events.otel",
     "ThreadedSink": "ofxpost._events.sink_thread",
     "WatchResult": "ofxpost._watch.watcher",
     "watch": "ofxpost._watch.watcher",
@@ -224,6 +226,7 @@ __all__ = [
     "ObjectNotFound",
     "OfxpostError",
     "OrcaFlexUnavailableError",
+    "OtelMetricsSink",
     "OutputDirLockedError",
     "OutputError",
     "OutputFailure",

@@ -85,6 +85,20 @@ class Envelope(TypedDict):
     level: Level
 
 
+class HookTime(TypedDict):
+    """One plugin's time in one hook while a worker ran a file (``hook_s``)."""
+
+    hook: str
+    plugin: str
+    seconds: Annotated[float, Minimum(0)]
+
+
+HOOK_S = Description(
+    "Seconds each plugin spent in ofxpost_open_simulation and ofxpost_extract on this file "
+    "(measured in the worker; absent for a file that was not run or whose worker died)."
+)
+
+
 class ErrorFields(TypedDict):
     """The fields that attribute a failure (``file_failed``, ``extractor_failed``).
 
@@ -138,6 +152,16 @@ class BatchStarted(Envelope):
     config: NotRequired[str | None]
     version: NotRequired[str]
     resume: NotRequired[bool]
+    licences: NotRequired[
+        Annotated[int, Minimum(1), Description("Licence tokens (absent: unlimited).")]
+    ]
+    memory_budget_bytes: NotRequired[
+        Annotated[
+            int,
+            Minimum(1),
+            Description("Memory budget left for file data (absent: no memory budget)."),
+        ]
+    ]
 
 
 class ModeSelected(Envelope):
@@ -185,6 +209,10 @@ class FileStarted(Envelope):
     worker_pid: int | None
     attempt: Annotated[int, Minimum(1)]
     worker: NotRequired[Annotated[str, WORKER_ADDRESS]]
+    licence: NotRequired[Annotated[bool, Description("The attempt holds a licence token.")]]
+    memory_bytes: NotRequired[
+        Annotated[int, Minimum(0), Description("Memory budget the attempt holds (bytes).")]
+    ]
 
 
 class FileRetry(Envelope):
@@ -245,6 +273,7 @@ class FileFinished(Envelope):
     attempts: NotRequired[Annotated[int, Minimum(1)]]
     reused: NotRequired[bool]
     log: NotRequired[str | None]
+    hook_s: NotRequired[Annotated[list[HookTime], HOOK_S]]
 
 
 class FileFailed(Envelope, ErrorFields):
@@ -268,6 +297,7 @@ class FileFailed(Envelope, ErrorFields):
     ]
     duration_s: NotRequired[Annotated[float, Minimum(0)]]
     log: NotRequired[str | None]
+    hook_s: NotRequired[Annotated[list[HookTime], HOOK_S]]
 
 
 class Progress(Envelope):
@@ -369,6 +399,15 @@ class BatchFinished(Envelope):
             Minimum(0),
             Description(
                 "progress events this output coalesced away because its reader fell behind."
+            ),
+        ]
+    ]
+    mode: NotRequired[
+        Annotated[
+            Literal["parallel", "sequential", "dask"],
+            Description(
+                "The mode the files ran in: the executor actually used (sequential after a "
+                "fall-back)."
             ),
         ]
     ]

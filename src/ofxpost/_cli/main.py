@@ -51,6 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # redirections made later (around plugin code) never reach them.
     streams = OriginalStreams.capture()
     args.streams = streams
+    args.own_process = argv is None  # the command line owns this process (its heap too)
     try:
         return handler(args)
     except BaseExceptionGroup as group:  # raised through a task group

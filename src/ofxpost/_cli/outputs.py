@@ -44,6 +44,7 @@ class LogSettings:
     quiet: bool = False
     metrics_port: int | None = None
     metrics_textfile: Path | None = None
+    metrics_otel: bool = False
 
 
 def log_settings(
@@ -73,6 +74,7 @@ def log_settings(
         quiet=bool(getattr(args, "quiet", False)),
         metrics_port=getattr(args, "metrics_port", None),
         metrics_textfile=getattr(args, "metrics_textfile", None),
+        metrics_otel=bool(getattr(args, "metrics_otel", False)),
     )
 
 
@@ -163,6 +165,10 @@ def threaded_outputs(
         from ofxpost._events.metrics import MetricsSink
 
         outputs.append(MetricsSink(settings.metrics_port, textfile=settings.metrics_textfile))
+    if settings.metrics_otel:
+        from ofxpost._events.otel import OtelMetricsSink
+
+        outputs.append(OtelMetricsSink())
     return [ThreadedSink(sink, notice=streams.err) for sink in outputs], progress
 
 

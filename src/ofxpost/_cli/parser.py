@@ -185,6 +185,13 @@ def _add_log_options(parser: argparse.ArgumentParser) -> None:
         "(node-exporter's textfile collector)",
     )
     parser.add_argument(
+        "--metrics-otel",
+        action="store_true",
+        help="report the metrics through the global OpenTelemetry MeterProvider (meter "
+        "'ofxpost'; the provider and exporter are yours, e.g. opentelemetry-instrument; "
+        "needs ofxpost[otel]; see docs/metrics.md)",
+    )
+    parser.add_argument(
         "--quiet",
         "-q",
         action="store_true",

@@ -140,6 +140,9 @@ class FileRecord:
     log: str | None = None
     """Path of the file's plugin output log (``output_dir/logs/...``), if it wrote any."""
     artifacts: list[str] = field(default_factory=list)
+    hook_s: list[tuple[str, str, float]] = field(default_factory=list)
+    """``(hook, plugin, seconds)`` of each loader and extractor the worker called
+    (live only: not kept in the result store)."""
     """Per-file artifacts its worker wrote (paths relative to ``output_dir``, see
     :mod:`ofxpost._store.artifacts`)."""
     fingerprint: str | None = field(default=None, compare=False, repr=False)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import Future
+from typing import TypedDict
 
 import anyio
 
@@ -217,7 +218,26 @@ class Execution:
             index=job.index,
             attempt=job.attempt,
             **worker_fields(worker),
+            **budget_fields(job),
         )
 
 
-__all__ = ["Execution", "worker_fields"]
+
+class BudgetFields(TypedDict, total=False):
+    """The budget fields of ``file_started``."""
+
+    licence: bool
+    memory_bytes: int
+
+
+def budget_fields(job: Job) -> BudgetFields:
+    """``licence`` and ``memory_bytes`` of ``file_started``: the budgets ``job`` holds."""
+    fields = BudgetFields()
+    if job.needs_licence:
+        fields["licence"] = True
+    if job.memory_estimate:
+        fields["memory_bytes"] = job.memory_estimate
+    return fields
+
+
+__all__ = ["Execution", "budget_fields", "worker_fields"]

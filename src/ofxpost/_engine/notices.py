@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from ofxpost._config.input_filters import pairing_event
 from ofxpost._config.plan import Plan
 from ofxpost._events.emitter import EventEmitter
@@ -20,6 +22,7 @@ def announce_start(emitter: EventEmitter, plan: Plan, store: ResultStore, resume
         config=str(plan.config.source) if plan.config.source else None,
         version=__version__,
         resume=resume,
+        **budget_totals(plan),
     )
     for notice in (*plan.config.notices, *plan.warnings):
         emitter.emit("warning", level="warning", message=notice)
@@ -33,6 +36,23 @@ def announce_start(emitter: EventEmitter, plan: Plan, store: ResultStore, resume
             f"{store.damaged_lines} damaged line(s); every valid record was kept "
             "(files whose record was damaged run again)",
         )
+
+
+class BudgetTotals(TypedDict, total=False):
+    """The budget fields of ``batch_started``."""
+
+    licences: int
+    memory_budget_bytes: int
+
+
+def budget_totals(plan: Plan) -> BudgetTotals:
+    """``licences`` and ``memory_budget_bytes`` of ``batch_started`` (where limited)."""
+    budgets, totals = plan.budgets, BudgetTotals()
+    if budgets.licences:
+        totals["licences"] = budgets.licences
+    if budgets.file_capacity:
+        totals["memory_budget_bytes"] = budgets.file_capacity
+    return totals
 
 
 def announce_refused(emitter: EventEmitter, plan: Plan, ledger: OutputLedger | None) -> None:
@@ -49,4 +69,4 @@ def announce_refused(emitter: EventEmitter, plan: Plan, ledger: OutputLedger | N
     )
 
 
-__all__ = ["announce_refused", "announce_start"]
+__all__ = ["announce_refused", "announce_start", "budget_totals"]

@@ -180,7 +180,8 @@ class Orchestrator:
         plan, emitter = settled.plan, self.emitter
         execution = Execution(plan, emitter, settled.executor, self._inbox, Deadlines())
         admission = Admission(plan, emitter, self.estimator)
-        outputs = Outputs(self.pm, self.store, emitter, self.observe, plan)
+        ran_on = settled.executor.name if settled.executor is not None else None
+        outputs = Outputs(self.pm, self.store, emitter, self.observe, plan, ran_on)
         attribution = Attribution(
             functools.partial(plugin_distribution, self.pm),
             plan.output_dir.absolute(),

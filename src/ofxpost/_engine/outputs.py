@@ -30,9 +30,10 @@ class Outputs:
         emitter: EventEmitter,
         observe: Callable[..., None],
         plan: Plan,
+        executor: str | None = None,
     ) -> None:
         self.plan = plan
-        self.finisher = Finisher(pm, store, emitter, observe, plan)
+        self.finisher = Finisher(pm, store, emitter, observe, plan, executor)
         self.begun = False
         """:meth:`begin` has been called (whether or not it could write)."""
 

@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
+from typing import TypedDict
 
 from ofxpost._config.plan import Plan
 from ofxpost._core.estimates import MemoryEstimator
@@ -23,6 +24,7 @@ from ofxpost._events.attribution import Attribution
 from ofxpost._events.emitter import EventEmitter
 from ofxpost._events.fields import finished_status, kind_name
 from ofxpost._store.store import ResultStore
+from ofxpost.event_types import HookTime
 
 Observe = Callable[..., None]
 """Calls an observer hook (:class:`~ofxpost._engine.observers.Observers`)."""
@@ -183,6 +185,7 @@ class Tally:
                 attempts=record.attempts,
                 reused=record.reused,
                 log=record.log,
+                **hook_fields(record),
             )
         self.outputs.file_done(job, record)
         self.emitter.emit(
@@ -211,6 +214,7 @@ class Tally:
             duration_s=round(record.duration_s, 6),
             log=record.log,
             **self.attribution.fields(error, job),
+            **hook_fields(record),
         )
 
 
@@ -222,4 +226,20 @@ def relative(path: Path, plan: Plan) -> str:
         return str(path)
 
 
-__all__ = ["Observe", "Tally", "relative"]
+
+class HookFields(TypedDict, total=False):
+    """The ``hook_s`` field of ``file_finished`` / ``file_failed``."""
+
+    hook_s: list[HookTime]
+
+
+def hook_fields(record: FileRecord) -> HookFields:
+    """``hook_s`` of ``file_finished`` / ``file_failed``: each plugin's seconds in
+    each hook the worker called (nothing when none was measured)."""
+    if not record.hook_s:
+        return HookFields()
+    times = [HookTime(hook=h, plugin=p, seconds=round(s, 6)) for h, p, s in record.hook_s]
+    return HookFields(hook_s=times)
+
+
+__all__ = ["Observe", "Tally", "hook_fields", "relative"]

@@ -32,7 +32,7 @@ event (its fields without the envelope) and one ``emit`` overload per event name
 # no ``from __future__ import annotations``: TypedDict must see NotRequired at run time
 from typing import Any, Literal, NotRequired, TypedDict, Unpack, overload
 
-from ofxpost.event_types import Level, PairedFile
+from ofxpost.event_types import HookTime, Level, PairedFile
 '''
 
 

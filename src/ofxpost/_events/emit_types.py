@@ -8,7 +8,7 @@ event (its fields without the envelope) and one ``emit`` overload per event name
 # no ``from __future__ import annotations``: TypedDict must see NotRequired at run time
 from typing import Any, Literal, NotRequired, TypedDict, Unpack, overload
 
-from ofxpost.event_types import Level, PairedFile
+from ofxpost.event_types import HookTime, Level, PairedFile
 
 
 class BatchStartedFields(TypedDict):
@@ -20,6 +20,8 @@ class BatchStartedFields(TypedDict):
     config: NotRequired[str | None]
     version: NotRequired[str]
     resume: NotRequired[bool]
+    licences: NotRequired[int]
+    memory_budget_bytes: NotRequired[int]
 
 
 class ModeSelectedFields(TypedDict):
@@ -51,6 +53,8 @@ class FileStartedFields(TypedDict):
     worker_pid: int | None
     attempt: int
     worker: NotRequired[str]
+    licence: NotRequired[bool]
+    memory_bytes: NotRequired[int]
 
 
 class FileRetryFields(TypedDict):
@@ -116,6 +120,7 @@ class FileFinishedFields(TypedDict):
     attempts: NotRequired[int]
     reused: NotRequired[bool]
     log: NotRequired[str | None]
+    hook_s: NotRequired[list[HookTime]]
 
 
 class FileFailedFields(TypedDict):
@@ -135,6 +140,7 @@ class FileFailedFields(TypedDict):
     attempts: NotRequired[int]
     duration_s: NotRequired[float]
     log: NotRequired[str | None]
+    hook_s: NotRequired[list[HookTime]]
 
 
 class ProgressFields(TypedDict):
@@ -224,6 +230,7 @@ class BatchFinishedFields(TypedDict):
     outputs: NotRequired[int]
     output_errors: NotRequired[int]
     progress_dropped: NotRequired[int]
+    mode: NotRequired[Literal["parallel", "sequential", "dask"]]
 
 
 class WatchStartedFields(TypedDict):

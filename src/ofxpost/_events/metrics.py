@@ -24,7 +24,19 @@ metric                                     type       labels / meaning
 ``ofxpost_batch_running``                  gauge      1 while the batch runs
 ``ofxpost_batch_exit_code``                gauge      the exit code, once finished
 ``ofxpost_controller_rss_bytes``           gauge      the controller's resident memory
+``ofxpost_hook_seconds_total``             counter    ``hook``, ``plugin``: seconds each
+                                                      loader / extractor ran in workers
+``ofxpost_hook_calls_total``               counter    ``hook``, ``plugin``: its calls
+``ofxpost_licences``                       gauge      licence tokens (0: unlimited)
+``ofxpost_licences_in_use``                gauge      tokens held by running files
+``ofxpost_memory_budget_bytes``            gauge      memory budget for file data (0: none)
+``ofxpost_memory_reserved_bytes``          gauge      of it, reserved by running files
 =========================================  =========  ======================================
+
+Hook times come with each file's ``file_finished`` / ``file_failed`` event
+(``hook_s``, measured by the worker around each call); the budget figures from
+``batch_started`` (totals) and ``file_started`` (what each attempt holds, given back
+when it ends). A file whose worker died reports no hook times.
 """
 
 from __future__ import annotations
@@ -34,6 +46,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from ofxpost._events.batch_state import BatchState, controller_rss, hook_samples
 from ofxpost.errors import ConfigError
 
 DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
@@ -112,9 +125,28 @@ class MetricsSink:
         rss = prom.Gauge(
             "ofxpost_controller_rss_bytes", "The controller's resident memory.", registry=r
         )
-        rss.set_function(_rss)
-        self._running: set[int] = set()
-        self._waiting: set[int] = set()
+        rss.set_function(controller_rss)
+        self.hook_seconds = prom.Counter(
+            "ofxpost_hook_seconds", "Seconds each plugin's hook ran in workers.",
+            ["hook", "plugin"], registry=r,
+        )  # fmt: skip
+        self.hook_calls = prom.Counter(
+            "ofxpost_hook_calls", "Calls of each plugin's hook in workers.",
+            ["hook", "plugin"], registry=r,
+        )  # fmt: skip
+        self.licences = prom.Gauge("ofxpost_licences", "Licence tokens.", registry=r)
+        self.licences_in_use = prom.Gauge(
+            "ofxpost_licences_in_use", "Licence tokens held by running files.", registry=r
+        )
+        self.memory_budget = prom.Gauge(
+            "ofxpost_memory_budget_bytes", "Memory budget for file data.", registry=r
+        )
+        self.memory_reserved = prom.Gauge(
+            "ofxpost_memory_reserved_bytes", "Memory budget held by running files.",
+            registry=r,
+        )  # fmt: skip
+        self.state = BatchState()
+        """The batch's state as its events tell it."""
         self._lock = threading.Lock()
         self._server: Any = None
         self.port: int | None = None
@@ -129,46 +161,40 @@ class MetricsSink:
     def __call__(self, event: dict[str, Any]) -> None:
         """Update the metrics from one event."""
         name = event.get("event")
-        index = event.get("index")
         with self._lock:
+            state = self.state
+            state.update(event)
             if name == "batch_started":
-                self.files.set(int(event.get("total") or 0))
-                self.batch_running.set(1)
-            elif name == "file_waiting" and isinstance(index, int):
-                self._waiting.add(index)
+                self.files.set(state.total)
+                self.licences.set(state.licences)
+                self.memory_budget.set(state.memory_budget)
+            elif name == "file_waiting":
                 self.budget_waits.labels(str(event.get("budget"))).inc()
-            elif name == "file_started" and isinstance(index, int):
-                self._waiting.discard(index)
-                self._running.add(index)
             elif name == "file_retry":
                 self.retries.labels(str(event.get("kind"))).inc()
-                self._end(index)
             elif name in ("file_finished", "file_failed"):
-                self._end(index)
                 status = event.get("status", "failed")
                 self.done.labels(str(status), str(event.get("kind", ""))).inc()
                 if isinstance(event.get("duration_s"), int | float):
                     self.duration.observe(float(event["duration_s"]))
+                for sample in hook_samples(event):
+                    self.hook_seconds.labels(sample.hook, sample.plugin).inc(sample.seconds)
+                    self.hook_calls.labels(sample.hook, sample.plugin).inc()
             elif name == "extractor_failed":
                 self.extractor_failures.labels(str(event.get("plugin"))).inc()
             elif name == "output_failed":
                 self.outputs_failed.labels(str(event.get("stage"))).inc()
             elif name == "warning":
                 self.warnings.inc()
-            elif name == "batch_finished":
-                self._running.clear()
-                self._waiting.clear()
-                self.batch_running.set(0)
-                self.exit_code.set(int(event.get("exit_code", 1)))
-            self.running.set(len(self._running))
-            self.waiting.set(len(self._waiting))
+            elif name == "batch_finished" and state.exit_code is not None:
+                self.exit_code.set(state.exit_code)
+            self.batch_running.set(1 if state.batch_running else 0)
+            self.running.set(len(state.running))
+            self.waiting.set(len(state.waiting))
+            self.licences_in_use.set(state.licences_in_use)
+            self.memory_reserved.set(state.memory_reserved)
         if self.textfile is not None and name in ("file_finished", "file_failed", "batch_finished"):
             self.write_textfile()
-
-    def _end(self, index: Any) -> None:
-        if isinstance(index, int):
-            self._running.discard(index)
-            self._waiting.discard(index)
 
     def text(self) -> str:
         """The metrics in the Prometheus text format."""
@@ -185,15 +211,6 @@ class MetricsSink:
         if server is not None:
             server.shutdown()
             server.server_close()
-
-
-def _rss() -> float:
-    try:
-        import psutil
-
-        return float(psutil.Process().memory_info().rss)
-    except Exception:
-        return 0.0
 
 
 __all__ = ["DURATION_BUCKETS", "MetricsSink"]

@@ -52,11 +52,14 @@ class Finisher:
         emitter: EventEmitter,
         observe: Callable[..., None],
         plan: Plan,
+        executor: str | None = None,
     ) -> None:
         self.pm = pm
         self.store = store
         self.emitter = emitter
         self.plan = plan
+        self.executor = executor
+        """The name of the executor that ran the files (``None``: none started)."""
         self._observe = observe
         self.ledger: OutputLedger | None = None
         """The output ledger (the manifest), set by :meth:`begin`."""
@@ -163,6 +166,7 @@ class Finisher:
             reused=reused,
             outputs=outputs,
             tables=tables,
+            executor=self.executor,
         )
         shutil.rmtree(plan.output_dir / STAGING_DIR, ignore_errors=True)
         with contextlib.suppress(OSError):  # every record was flushed (or reported)

@@ -17,11 +17,12 @@ from pathlib import Path
 from ofxpost._config.plan import Plan
 from ofxpost._core.result import BatchResult, FileFailure, OutputFailure
 from ofxpost._events.emitter import EventEmitter
+from ofxpost._events.fields import mode_name
 from ofxpost._finish import checkpoints
 from ofxpost._finish.blame import OutputFailures
 from ofxpost._store.manifest import COMPLETE, MANIFEST, PARTIAL, OutputLedger
 
-__all__ = ["announce", "conclude", "write_manifest"]
+__all__ = ["announce", "conclude", "ran_in", "write_manifest"]
 
 
 def conclude(
@@ -36,15 +37,19 @@ def conclude(
     reused: int,
     outputs: Iterable[Path],
     tables: Iterable[str],
+    executor: str | None = None,
 ) -> BatchResult:
     """The result of the batch ``plan``, once its manifest is written.
 
-    A manifest that cannot be written is one more output failure of the result.
+    Its ``mode`` is the one the files ran in: ``dask`` when ``executor`` (the name
+    of the executor that ran them) is ``dask``, else the settled plan's mode
+    (``sequential`` after a fall-back). A manifest that cannot be written is one
+    more output failure of the result.
     """
     problems = tuple(failures.failures)
     result = BatchResult(
         batch_id=plan.batch_id,
-        mode=plan.mode,
+        mode=ran_in(plan.mode, executor),
         workers=plan.workers,
         total=plan.total,
         succeeded=succeeded,
@@ -57,6 +62,7 @@ def conclude(
         tables=tuple(tables),
         output_errors=tuple(f.message for f in problems),
         output_failures=problems,
+        executor=executor,
     )
     try:
         write_manifest(ledger, result)
@@ -75,6 +81,11 @@ def conclude(
     return result
 
 
+def ran_in(mode: str, executor: str | None) -> str:
+    """The mode files ran in: ``dask`` on the Dask executor, else the plan's ``mode``."""
+    return "dask" if executor == "dask" else mode
+
+
 def announce(emitter: EventEmitter, result: BatchResult) -> None:
     """Emit ``batch_finished`` for ``result``."""
     emitter.emit(
@@ -90,6 +101,7 @@ def announce(emitter: EventEmitter, result: BatchResult) -> None:
         exit_code=result.exit_code,
         outputs=len(result.outputs),
         output_errors=len(result.output_failures),
+        mode=mode_name(result.mode),
     )
 
 

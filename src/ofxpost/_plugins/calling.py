@@ -31,6 +31,8 @@ class ImplOutcome:
     plugin: str
     value: Any = None
     error: BaseException | None = None
+    seconds: float = 0.0
+    """How long the implementation ran."""
 
 
 def call_each(
@@ -68,11 +70,13 @@ def call_each(
         try:
             value = impl.function(*[kwargs[arg] for arg in impl.argnames])
         except caught as exc:
-            outcomes.append(ImplOutcome(impl.plugin_name, error=exc))
+            seconds = time.perf_counter() - start
+            outcomes.append(ImplOutcome(impl.plugin_name, error=exc, seconds=seconds))
         else:
-            outcomes.append(ImplOutcome(impl.plugin_name, value=value))
+            seconds = time.perf_counter() - start
+            outcomes.append(ImplOutcome(impl.plugin_name, value=value, seconds=seconds))
         if trace:
-            _trace_line(caller.name, impl.plugin_name, time.perf_counter() - start)
+            _trace_line(caller.name, impl.plugin_name, seconds)
     return outcomes
 
 

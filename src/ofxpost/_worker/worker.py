@@ -8,6 +8,7 @@ same function in the controller, in input order.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import time
@@ -49,6 +50,10 @@ def init_worker(setup: WorkerSetup) -> None:
     config = validate_config(setup.raw_config, base_dir=setup.base_dir, source=setup.source)
     _STATE = WorkerState(pm, config)
     silence_std_fds()  # between files, plugin output goes nowhere near the controller
+    # the imports and the plugins are never scanned again: a full collection then
+    # looks only at what the files make (see benchmarks/gc_pauses.py); no collection
+    # first, which would add tens of milliseconds to every worker's start
+    gc.freeze()
 
 
 def process_job(job: Job) -> FileRecord:
@@ -100,9 +105,11 @@ def _run_job(
 ) -> FileRecord:
     start = time.perf_counter()
     pid = os.getpid()
+    hook_s: list[tuple[str, str, float]] = []
 
     def finish(status: FileStatus, errors: list[ErrorRecord], payload: str = "{}") -> FileRecord:
         return FileRecord(
+            hook_s=hook_s,
             index=job.index,
             path=job.path,
             status=status,
@@ -114,7 +121,7 @@ def _run_job(
         )
 
     try:
-        model = _open(pm, config, job, marker)
+        model = _open(pm, config, job, marker, hook_s)
     except BaseException as exc:  # sys.exit() or KeyboardInterrupt in a plugin fails the file
         marker.mark("ofxpost_classify_error", None)
         kind = classify_error(pm, exc, "open", ErrorKind.FILE)
@@ -128,7 +135,7 @@ def _run_job(
     results: dict[str, Any] = {}
     errors: list[ErrorRecord] = []
     try:
-        _extract_all(pm, config, job, model, results, errors, marker)
+        _extract_all(pm, config, job, model, results, errors, marker, hook_s)
     finally:
         marker.mark("close", "(loader close)")
         try:
@@ -152,8 +159,10 @@ def _extract_all(
     results: dict[str, Any],
     errors: list[ErrorRecord],
     marker: HookMarker,
+    hook_s: list[tuple[str, str, float]],
 ) -> None:
-    """Call each extractor on its own, so one raising never stops the others."""
+    """Call each extractor on its own, so one raising never stops the others
+    (each one's time appended to ``hook_s``)."""
     owners: dict[str, str] = {}
     # Plugin code runs in a worker process or, with --in-process, on a thread of the
     # controller: a sys.exit(), KeyboardInterrupt or other BaseException raised there
@@ -169,6 +178,7 @@ def _extract_all(
     )
     for outcome in outcomes:
         plugin, value, error = outcome.plugin, outcome.value, outcome.error
+        hook_s.append(("ofxpost_extract", plugin, outcome.seconds))
         try:
             if error is not None:
                 raise error
@@ -184,9 +194,16 @@ def _extract_all(
         errors.extend(item_errors(value, job.path.name, plugin))
 
 
-def _open(pm: pluggy.PluginManager, config: Config, job: Job, marker: HookMarker) -> Any:
+def _open(
+    pm: pluggy.PluginManager,
+    config: Config,
+    job: Job,
+    marker: HookMarker,
+    hook_s: list[tuple[str, str, float]],
+) -> Any:
     """``ofxpost_open_simulation`` as pluggy calls it (last registered first, the first
-    answer that is not ``None`` wins), each loader marked before it runs."""
+    answer that is not ``None`` wins), each loader marked before it runs and its time
+    appended to ``hook_s``."""
     caller = pm.hook.ofxpost_open_simulation
     impls = caller.get_hookimpls()
     if any(i.hookwrapper or i.wrapper for i in impls):  # pluggy must run the wrappers
@@ -199,7 +216,9 @@ def _open(pm: pluggy.PluginManager, config: Config, job: Job, marker: HookMarker
         try:
             model = impl.function(*[kwargs[arg] for arg in impl.argnames])
         finally:
-            trace_call(caller.name, impl.plugin_name, time.perf_counter() - start)
+            seconds = time.perf_counter() - start
+            hook_s.append((caller.name, impl.plugin_name, seconds))
+            trace_call(caller.name, impl.plugin_name, seconds)
         if model is not None:
             return model
     return None
