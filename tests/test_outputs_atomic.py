@@ -188,6 +188,21 @@ def _kill_runs(runs: list[tuple[Path, str, int]], warm_from: Path) -> list[tuple
     return results
 
 
+def _step_kind(step: str) -> str:
+    """What a write step does: a checkpoint's name (``placed:toy.csv`` -> ``placed``), or
+    which side of which rename (``before replace of the manifest``, ``after replace of
+    a staged file``, ``... of an output``)."""
+    side, found, target = step.partition(" replace ")
+    if not found:
+        return step.split(":")[0]
+    path = Path(target)
+    if path.name == "ofxpost-run.json":
+        return f"{side} replace of the manifest"
+    if ".ofxpost" in path.parts:
+        return f"{side} replace of a staged file"
+    return f"{side} replace of an output"
+
+
 def test_sigkill_at_any_write_step_never_tears_outputs(
     tmp_path: Path, kill_setup: tuple[Path, Path, Path]
 ) -> None:
@@ -201,9 +216,16 @@ def test_sigkill_at_any_write_step_never_tears_outputs(
     second_set = _set(reference / "out")
     assert second_set != next(iter(baseline.values()))
 
-    # 22 timings spread over every step of the write phase, first and last included
-    timings = sorted({1 + round(i * (total - 1) / 21) for i in range(22)})
-    assert len(timings) >= 20
+    # the first and the last step of each kind of write step (a checkpoint, the rename
+    # of a staged file, of an output into place, of the manifest; see _step_kind): the
+    # states a kill can leave, each manifest write before and after included
+    kinds: dict[str, list[int]] = {}
+    for at, step in enumerate(steps, start=1):
+        kinds.setdefault(_step_kind(step), []).append(at)
+    assert {"writing", "placed", "manifest", "before replace of the manifest"} <= set(kinds)
+    assert {"after replace of an output", "after replace of a staged file"} <= set(kinds)
+    timings = sorted({at for ats in kinds.values() for at in (ats[0], ats[-1])})
+    assert timings[0] == 1 and timings[-1] == total
     folders = [_copy(template, tmp_path / f"kill{at:03d}") for at in timings]
     runs = [(folder, second.name, at) for folder, at in zip(folders, timings, strict=True)]
     killed = _kill_runs(runs, template)
