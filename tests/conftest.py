@@ -7,12 +7,17 @@ batch is marked ``integration`` -- per module with ``pytestmark =
 pytest.mark.integration``, or per test. :func:`_pure_tests_start_no_process` enforces
 the first half: a test *not* marked ``integration`` that starts a process fails, naming
 the marker, so the fast lane cannot silently grow slow.
+
+Hypothesis runs under a settings profile chosen by ``OFXPOST_HYPOTHESIS_PROFILE``:
+``ci`` (the default) runs a fixed, reproducible set of examples (derandomized, no
+example database), ``thorough`` runs many more, freshly drawn each time.
 """
 
 from __future__ import annotations
 
 import json
 import multiprocessing.process
+import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -22,6 +27,7 @@ from typing import Any
 import psutil
 import pytest
 import yaml
+from hypothesis import settings
 
 from ofxpost.testing import EventLog, table_bytes
 from ofxpost.testing._pytest_plugin import ofxpost_archives, ofxpost_batch, ofxpost_events
@@ -34,6 +40,17 @@ __all__ = ["TOY_DIR", "EventLog", "ToyBatch", "table_bytes", "write_toy"]
 _KIT_FIXTURES = (ofxpost_archives, ofxpost_batch, ofxpost_events)
 
 TOY_DIR = Path(__file__).parent / "toyplugin"
+
+HYPOTHESIS_PROFILE_VARIABLE = "OFXPOST_HYPOTHESIS_PROFILE"
+"""Names the Hypothesis settings profile: ``ci`` (default) or ``thorough``."""
+
+# ci: the same examples on every machine and every run (a failure reproduces by
+# rerunning), enough of them to cover each fault kind in short and long batches.
+settings.register_profile("ci", max_examples=50, derandomize=True, database=None)
+# thorough: four times the examples of the former fixed count, new ones on every run
+# (failures are remembered in the local example database and replayed first).
+settings.register_profile("thorough", max_examples=800)
+settings.load_profile(os.environ.get(HYPOTHESIS_PROFILE_VARIABLE, "ci"))
 
 
 @pytest.fixture

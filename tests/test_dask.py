@@ -30,6 +30,7 @@ from tests.conftest import TOY_DIR, ToyBatch, write_toy
 pytestmark = pytest.mark.integration  # starts processes or runs whole batches
 
 distributed = pytest.importorskip("distributed")
+dask_config = pytest.importorskip("dask.config")
 
 START_TIMEOUT = 60.0
 
@@ -155,6 +156,15 @@ def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[
         return subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT)
 
 
+LOST_AFTER_S = 1.0
+"""``scheduler_timeout`` of the scheduler-loss test (the default is 30 s): the loss
+is declared 1 s after the connection drops."""
+
+RECONNECT_S = 5
+"""How long the scheduler-loss test lets one call of the controller's client wait for
+the dead scheduler (Dask's ``distributed.comm.timeouts.connect``, 30 s by default)."""
+
+
 @pytest.mark.timeout(240)
 def test_losing_the_scheduler_ends_the_batch_and_resume_runs_the_rest(
     toy_batch: ToyBatch, events: EventLog, tmp_path: Path
@@ -185,11 +195,14 @@ def test_losing_the_scheduler_ends_the_batch_and_resume_runs_the_rest(
             client.wait_for_workers(1, timeout=START_TIMEOUT)
         parallel = {
             "executor": "dask",
-            "dask": {"address": address, "scheduler_timeout": 3},
+            "dask": {"address": address, "scheduler_timeout": LOST_AFTER_S},
             "crash_retries": 0,
         }
         config = toy_batch(6, {2: "kill_scheduler"}, folder="lost", parallel=parallel)
-        result = ofxpost.run(config, on_event=events)
+        # the controller's client gives up reconnecting to the dead scheduler within
+        # this test's bound, not Dask's default 30 s per call (production keeps it)
+        with dask_config.set({"distributed.comm.timeouts.connect": f"{RECONNECT_S}s"}):
+            result = ofxpost.run(config, on_event=events)
         assert scheduler.wait(timeout=60) is not None  # the file did kill it
     finally:
         _stop([scheduler, worker])

@@ -19,7 +19,7 @@ systems fold case).
 from __future__ import annotations
 
 import re
-from pathlib import PurePosixPath, PureWindowsPath
+from pathlib import PureWindowsPath
 
 MAX_NAME = 200
 """Longest name accepted (file systems allow 255; ofxpost adds suffixes)."""
@@ -60,9 +60,10 @@ def relative_path_problem(path: str) -> str | None:
     """Why ``path`` (relative to ``output_dir``) is not a confined, portable path."""
     if not path:
         return "is empty"
-    if PurePosixPath(path).is_absolute() or PureWindowsPath(path).is_absolute():
+    windows = PureWindowsPath(path)  # made once: this runs once per error report
+    if path.startswith("/") or windows.is_absolute():  # "/": what POSIX calls absolute
         return "is an absolute path"
-    if PureWindowsPath(path).drive:
+    if windows.drive:
         return "starts with a drive"
     for part in re.split(r"[/\\]", path):
         problem = name_problem(part)

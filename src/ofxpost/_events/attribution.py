@@ -11,6 +11,7 @@ written).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -49,6 +50,7 @@ class Attribution:
         than the plugin manager's owner)."""
         self.output_dir = output_dir
         self.reports = reports
+        self._errors_dir = str(output_dir / ERRORS_DIR)
         self._dists: dict[str, str | None] = {}
 
     def distribution(self, plugin: str | None) -> str | None:
@@ -63,8 +65,12 @@ class Attribution:
         return self._dists[plugin]
 
     def report(self, job: Job) -> str | None:
-        """The path of ``job``'s error report, when reports are written."""
-        return str(error_report_path(self.output_dir, job)) if self.reports else None
+        """The path of ``job``'s error report, when reports are written (the text of
+        :func:`error_report_path`, joined as text: this runs once per failing file)."""
+        if not self.reports:
+            return None
+        name = f"{job.key or f'{job.index:05d}_{job.path.name}'}.json"
+        return os.path.join(self._errors_dir, name)
 
     def fields(self, error: ErrorRecord, job: Job) -> ErrorFields:
         """The attribution fields of ``error`` of ``job``."""

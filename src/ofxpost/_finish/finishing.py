@@ -137,7 +137,7 @@ class Finisher:
             ``wall_s`` runs from there to the last output placed.
         """
         plan = self.plan
-        self.flush_error_reports()
+        self._per_file.flush_error_reports(wait=True)
         done = [job for job in plan.jobs if job.index in done_jobs]
         tables: Mapping[str, pd.DataFrame] = {}
         outputs: list[Path] = []

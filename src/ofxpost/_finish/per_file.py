@@ -3,8 +3,9 @@
 As each file finishes, the controller lists its plugin-output log as written by
 this run, moves its per-file artifacts (:mod:`ofxpost._store.artifacts`) into
 ``output_dir``, and gathers its error report; the reports are claimed in the
-manifest and written in batches (:data:`REPORT_BATCH_S`). Every path is listed
-in the manifest before it is written or moved into place.
+manifest in batches (:data:`REPORT_BATCH_S`) and written by a thread off the event
+loop (:mod:`ofxpost._finish.report_writer`). Every path is listed in the manifest
+before it is written or moved into place.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ofxpost._core import atomic, jsontext
 from ofxpost._core.names import name_key
 from ofxpost._core.records import FileRecord, Job
 from ofxpost._core.result import OutputFailure
 from ofxpost._finish.blame import OutputFailures
 from ofxpost._finish.publish import blocked_by_file
+from ofxpost._finish.report_writer import ReportWriter
 from ofxpost._store.artifacts import STAGING as ARTIFACT_STAGING
 from ofxpost._store.artifacts import name_problem as artifact_problem
 from ofxpost._store.artifacts import staged_file as artifact_staged
@@ -57,6 +58,8 @@ class PerFileOutputs:
         """The :func:`~ofxpost._core.names.name_key` of every artifact placed."""
         self._pending_reports: list[tuple[str, dict[str, Any]]] = []
         self._reports_flushed = time.monotonic()
+        self._writer: ReportWriter | None = None
+        """Writes the claimed reports off the event loop (made at the first flush)."""
 
     def claim_log(self, record: FileRecord) -> None:
         """List a file's plugin-output log (``logs/…``, written by its worker) as ours.
@@ -193,36 +196,40 @@ class PerFileOutputs:
         if time.monotonic() - self._reports_flushed >= REPORT_BATCH_S:
             self.flush_error_reports()
 
-    def flush_error_reports(self) -> None:
-        """Write the error reports gathered since the last call.
+    def flush_error_reports(self, *, wait: bool = False) -> None:
+        """Claim the error reports gathered since the last call and hand them to the
+        writer thread (:mod:`ofxpost._finish.report_writer`).
 
-        All of them are claimed with one manifest write, then each is written: the
+        All of them are claimed with one manifest write before any is written: the
         manifest is rewritten about once per :data:`REPORT_BATCH_S`, not once per
-        failing file (which made a batch of failing files quadratic). A report not
-        yet written when the controller is killed is lost; the file's errors are in
-        the result store, and the next run writes its report again.
+        failing file (which made a batch of failing files quadratic), and encoding and
+        writing the reports runs off the event loop. A report that could not be
+        written is taken off the manifest's list and reported (an ``output_failed``)
+        at the next call. A report not yet written when the controller is killed is
+        listed but missing; the file's errors are in the result store, and the next
+        run writes its report again.
+
+        :param wait: wait until every report handed over is written (the end of the
+            batch: the final manifest then lists exactly the reports on disk).
         """
         pending, self._pending_reports = self._pending_reports, []
         self._reports_flushed = time.monotonic()
-        if not pending:
-            return
-        ledger = self._ledger()
-        rels = [rel for rel, _ in pending]
-        try:
-            ledger.claim(rels)
-        except OSError as exc:  # a full or failing disk costs the reports, not the batch
-            for rel in rels:
-                ledger.unclaim(rel)
-                self._failures.output(f"error report {rel!r} not written: {exc}", target=rel)
-            return
-        made: set[Path] = set()
-        for rel, report in pending:
+        if pending:
+            ledger = self._ledger()
+            rels = [rel for rel, _ in pending]
             try:
-                target = ledger.checked(rel)
-                if target.parent not in made:
-                    target.parent.mkdir(exist_ok=True)
-                    made.add(target.parent)
-                atomic.write_text(target, jsontext.key_per_line(report))
-            except OSError as exc:
-                ledger.unclaim(rel)
-                self._failures.output(f"error report {rel!r} not written: {exc}", target=rel)
+                ledger.claim(rels)
+            except OSError as exc:  # a full or failing disk costs the reports, not the batch
+                for rel in rels:
+                    ledger.unclaim(rel)
+                    self._failures.output(f"error report {rel!r} not written: {exc}", target=rel)
+            else:
+                if self._writer is None:
+                    self._writer = ReportWriter(ledger.checked)
+                self._writer.submit(pending)
+        if self._writer is None:
+            return
+        failures = self._writer.wait() if wait else self._writer.done()
+        for failure in failures:
+            self._ledger().unclaim(failure.rel)
+            self._failures.output(failure.message, target=failure.rel)

@@ -24,7 +24,9 @@ that says ``running`` or ``writing``.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
+import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -200,6 +202,16 @@ def _manifest_text(manifest: Mapping[str, Any], written: list[str]) -> str:
     return "{\n" + ",\n".join(fields) + "\n}\n"
 
 
+_ABSENT_ERRNOS = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP})
+_ABSENT_WINERRORS = frozenset({21, 123, 1921})
+"""Windows: not ready, an invalid name, a link that cannot be followed."""
+
+
+def _absent(exc: OSError) -> bool:
+    """Whether ``exc`` means "nothing there" (as :meth:`pathlib.Path.exists` reads it)."""
+    return exc.errno in _ABSENT_ERRNOS or getattr(exc, "winerror", None) in _ABSENT_WINERRORS
+
+
 class OutputLedger:
     """Which files of ``output_dir`` ofxpost owns, kept in the manifest as it changes."""
 
@@ -263,9 +275,21 @@ class OutputLedger:
         return True
 
     def foreign(self, rel: str) -> bool:
-        """Whether something that ofxpost did not write is at ``rel``."""
-        target = self.path(rel)
-        return rel not in self.owned and (target.exists() or target.is_symlink())
+        """Whether something that ofxpost did not write is at ``rel`` (a file, a
+        folder or a symbolic link, even a broken one).
+
+        One ``lstat`` of the joined path, no :class:`~pathlib.Path` made: it runs once
+        per failing file (its error report).
+        """
+        if rel in self.owned:
+            return False
+        try:
+            os.lstat(os.path.join(self.output_dir, rel))
+        except OSError as exc:
+            if _absent(exc):
+                return False
+            raise
+        return True
 
     def claim(self, rels: Iterable[str], status: str | None = None) -> None:
         """Record ``rels`` as written by this run, in the manifest, before writing them."""
