@@ -34,6 +34,7 @@ from ofxpost._events.emitter import Event, EventEmitter, Sink
 from ofxpost._executors.prestart import Prestart, prestart_for
 from ofxpost._executors.protocol import ExecutorFactory
 from ofxpost._plugins.loading import load_config
+from ofxpost._pool.reimport import refuse_in_bootstrapping_worker
 from ofxpost._store.lock import OutputDirLock
 from ofxpost.errors import ConfigError, UnsupportedLoopError
 
@@ -309,6 +310,7 @@ async def run_batch(config: ConfigSource | Plan, **options: Unpack[RunOptions]) 
     :raises UnsupportedLoopError: if not awaited on an event loop, or if the Dask
         executor is asked for under trio.
     """
+    refuse_in_bootstrapping_worker()
     _require_loop("run_batch()")
     prepared = await _prepare_off_loop(config, options)
     _require_backend(prepared, options)
@@ -365,6 +367,7 @@ async def open_batch(
     exit waits for the batch to conclude, so :attr:`BatchStream.final` then holds its
     ``batch_finished`` event (``cancelled: true``, ``exit_code`` 130).
     """
+    refuse_in_bootstrapping_worker()
     _require_loop("open_batch()")
     prepared = await _prepare_off_loop(config, options)
     _require_backend(prepared, options)
@@ -407,6 +410,7 @@ def run(config: ConfigSource, **options: Unpack[RunOptions]) -> BatchResult:
     :raises UnsupportedLoopError: if called inside a running event loop (there,
         ``await ofxpost.run_batch(...)`` instead).
     """
+    refuse_in_bootstrapping_worker()
     library = running_async_library()
     if library is not None:
         raise UnsupportedLoopError(

@@ -12,7 +12,9 @@ Whatever ``on_pool_failure`` says, a plugin that loads in the controller but not
 the worker processes (a module missing from the workers' path, an import that needs
 something only the controller has) is such a failure (:func:`worker_plugin_failure`):
 running the files in the controller instead would hide an environment the batch
-cannot use, one file at a time.
+cannot use, one file at a time. So is a script that starts a batch when a spawned
+worker imports it again (no ``if __name__ == "__main__":`` guard;
+:func:`main_reimport_failure`): each worker would otherwise start a batch of its own.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import re
 from ofxpost import errors
 from ofxpost._core.records import ErrorKind, ErrorRecord, FileRecord, FileStatus, Job
 from ofxpost._events.emitter import EventEmitter
+from ofxpost._pool.reimport import REIMPORT_PREFIX
 
 
 def announce_fallback(emitter: EventEmitter, reason: str) -> None:
@@ -55,8 +58,17 @@ def worker_plugin_failure(exc: BaseException) -> str | None:
     return f"{PLUGIN_IN_WORKERS}, although it loads in this process: {message}"
 
 
+def main_reimport_failure(exc: BaseException) -> str | None:
+    """The reason to fail the batch when ``exc`` is a worker that found the batch
+    started again by its re-import of the main script (a script without the
+    ``__main__`` guard; :mod:`ofxpost._pool.reimport`); ``None`` otherwise."""
+    if isinstance(exc, errors.PoolStartError) and str(exc).startswith(REIMPORT_PREFIX):
+        return str(exc)
+    return None
+
+
 def _why(reason: str) -> str:
-    if reason.startswith(PLUGIN_IN_WORKERS):
+    if reason.startswith((PLUGIN_IN_WORKERS, REIMPORT_PREFIX)):
         return ""
     return " (parallel_processing.on_pool_failure: error)"
 

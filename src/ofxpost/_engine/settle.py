@@ -27,6 +27,7 @@ from ofxpost._core.records import Job
 from ofxpost._engine.pool_failure import (
     announce_fallback,
     announce_refusal,
+    main_reimport_failure,
     worker_plugin_failure,
 )
 from ofxpost._events.emitter import EventEmitter
@@ -117,7 +118,9 @@ class ExecutorStart:
                     else "the process pool could not be started"
                 )
                 reason = f"{what} ({type(exc).__name__}: {exc})"
-                broken_plugin = worker_plugin_failure(exc)  # never run around it
+                # never run around a plugin the workers cannot load or a script
+                # that starts a batch each time a worker imports it
+                broken_plugin = worker_plugin_failure(exc) or main_reimport_failure(exc)
                 reason = broken_plugin or reason
                 if pp.on_pool_failure == "error" or broken_plugin:
                     release_prestarted(plan.config)

@@ -19,6 +19,7 @@ from concurrent.futures import InvalidStateError
 from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
+from ofxpost._pool.reimport import REIMPORT_EXIT, reimport_reason
 from ofxpost._pool.task import (
     PREFETCH_MAX_BYTES,
     SlotOwner,
@@ -121,11 +122,17 @@ class _Slot(threading.Thread):
                 status, detail = "died", None
             if status == "ready":
                 return
-            self._discard()
-            raise PoolStartError(f"worker failed to initialise:\n{detail}")
-        self._discard()
+            if status != "died":
+                self._discard()
+                raise PoolStartError(f"worker failed to initialise:\n{detail}")
         if ready:
-            raise PoolStartError(f"worker exited with code {proc.exitcode} while starting")
+            proc.join(timeout=5)  # its sentinel fired: the exit code follows at once
+            code = proc.exitcode
+            self._discard()
+            if code == REIMPORT_EXIT:
+                raise PoolStartError(reimport_reason())
+            raise PoolStartError(f"worker exited with code {code} while starting")
+        self._discard()
         raise PoolStartError(f"worker did not start within {self.pool.start_timeout} s")
 
     def ensure_process(self) -> None:

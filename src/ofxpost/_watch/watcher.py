@@ -34,6 +34,7 @@ from ofxpost._core.result import BatchResult
 from ofxpost._engine.batch import ConfigSource, _config
 from ofxpost._events.emitter import Event, EventEmitter, Sink
 from ofxpost._events.fields import watch_reason
+from ofxpost._pool.reimport import refuse_in_bootstrapping_worker
 from ofxpost._store.lock import OutputDirLock
 from ofxpost._watch.campaign import Watch
 from ofxpost._watch.inputs import watched_folders
@@ -83,6 +84,7 @@ async def watch_batch(
     :raises ConfigError: for an unusable config or option (nothing is written).
     :raises OutputDirLockedError: if another run holds ``output_dir``.
     """
+    refuse_in_bootstrapping_worker()
     if idle_exit_s is not None and (not isinstance(idle_exit_s, int | float) or idle_exit_s < 0):
         raise ConfigError(f"option 'idle_exit_s': must be 0 or more (got {idle_exit_s!r})")
     if max_files is not None and (
@@ -178,6 +180,7 @@ def watch(
     sinks: Iterable[Sink] = (),
 ) -> WatchResult:
     """:func:`watch_batch` from synchronous code (starts its own asyncio loop)."""
+    refuse_in_bootstrapping_worker()
     return anyio.run(
         functools.partial(
             watch_batch,
