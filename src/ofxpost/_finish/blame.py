@@ -9,9 +9,10 @@ A duplicate name is blamed on the later plugin in registration order.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.metadata
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pluggy
@@ -91,6 +92,13 @@ def registration_order(pm: pluggy.PluginManager) -> Callable[[str], tuple[int, s
     return lambda name: (order.get(name, len(order)), name)
 
 
+@functools.cache
+def _packages_distributions() -> Mapping[str, list[str]]:
+    """Top-level module -> distributions, read once per process (a scan of every
+    installed distribution: about half a second)."""
+    return importlib.metadata.packages_distributions()
+
+
 def plugin_distribution(pm: pluggy.PluginManager, name: str) -> str | None:
     """``"<distribution> <version>"`` of the registered plugin ``name``, if known."""
     plugin = pm.get_plugin(name)
@@ -104,7 +112,7 @@ def plugin_distribution(pm: pluggy.PluginManager, name: str) -> str | None:
     module = getattr(plugin, "__name__", "") or ""
     top = module.split(".")[0]
     with contextlib.suppress(Exception):
-        dists = importlib.metadata.packages_distributions().get(top) or []
+        dists = _packages_distributions().get(top) or []
         if dists:
             return f"{dists[0]} {importlib.metadata.version(dists[0])}"
     return None

@@ -171,7 +171,7 @@ class PerFileOutputs:
         :attr:`ofxpost.Job.key`; ``<index>_<file name>`` for a job without one)."""
         ledger = self._ledger()
         rel = f"{ERRORS_DIR}/{job.key or f'{job.index:05d}_{job.path.name}'}.json"
-        if ledger.foreign(rel):
+        if ledger.foreign_in_listing(rel):
             self._failures.fail(
                 OutputFailure(
                     "output",

@@ -235,6 +235,9 @@ class OutputLedger:
         self._plain_folders: set[Path] = set()
         """Folders :meth:`_confined` found not to be links since the last claim (one
         ``lstat`` per folder per batch of error reports, not one per report)."""
+        self._listings: dict[str, frozenset[str]] = {}
+        """Names in a folder of per-file outputs when first looked at
+        (:meth:`foreign_in_listing`)."""
 
     def path(self, rel: str) -> Path:
         """The absolute path of ``rel``."""
@@ -290,6 +293,32 @@ class OutputLedger:
                 return False
             raise
         return True
+
+    def foreign_in_listing(self, rel: str) -> bool:
+        """:meth:`foreign` for a per-file output (an error report): whether ``rel``'s
+        folder held an entry of that name that ofxpost did not write when the batch
+        first looked at the folder.
+
+        The folder is listed once per batch instead of one ``lstat`` per failing file
+        (which, in a folder of 20,000 reports, cost the controller a tenth of a
+        millisecond a file). What the folder held before the batch is protected as by
+        :meth:`foreign`; an entry another program creates there under the same name
+        while this run holds ``output_dir``'s lock is not seen.
+        """
+        if rel in self.owned:
+            return False
+        folder, _, name = rel.rpartition("/")
+        listing = self._listings.get(folder)
+        if listing is None:
+            try:
+                with os.scandir(self.path(folder) if folder else self.output_dir) as it:
+                    listing = frozenset(entry.name for entry in it)
+            except OSError as exc:
+                if not _absent(exc):
+                    raise
+                listing = frozenset()
+            self._listings[folder] = listing
+        return name in listing
 
     def claim(self, rels: Iterable[str], status: str | None = None) -> None:
         """Record ``rels`` as written by this run, in the manifest, before writing them."""

@@ -293,11 +293,35 @@ def _text(exc: BaseException) -> str:
 
 
 def format_traceback(exc: BaseException) -> str:
-    """The traceback text of ``exc`` (never raises)."""
+    """The traceback text of ``exc`` (never raises).
+
+    Each frame names its file, line, function and source line, without the ``^^^^``
+    markers under the failing expression: Python works those out by parsing each
+    frame's source line, which cost a failing file more than the rest of its
+    processing (``benchmarks/failing_files.py``).
+    """
     try:
-        return "".join(traceback.format_exception(exc))
+        head = traceback.TracebackException.from_exception(exc)
+        _without_markers(head)
+        return "".join(head.format())
     except BaseException:
         return f"{type(exc).__qualname__} (its traceback could not be formatted)"
+
+
+def _without_markers(head: traceback.TracebackException) -> None:
+    """Drop the column positions of every frame of ``head`` and of the exceptions
+    chained to it or grouped in it (so no ``^^^^`` markers are computed)."""
+    seen: set[int] = set()
+    todo = [head]
+    while todo:
+        item = todo.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        for frame in item.stack:
+            frame.colno = None
+        todo.extend(x for x in (item.__cause__, item.__context__) if x is not None)
+        todo.extend(getattr(item, "exceptions", None) or ())
 
 
 def error_record(exc: BaseException, kind: ErrorKind = ErrorKind.UNKNOWN) -> ErrorRecord:
