@@ -110,8 +110,8 @@ def test_a_batch_draws_the_same_plots_in_the_process(
     started: list[Any] = []
     real_start = plot_process.start
 
-    def spy() -> Any:
-        started.append(real_start())
+    def spy(**options: Any) -> Any:
+        started.append(real_start(**options))
         return started[-1]
 
     monkeypatch.setattr(plot_process, "MIN_FILES", 1)
@@ -178,3 +178,27 @@ def test_a_plot_process_only_uses_a_spare_cpu(monkeypatch: pytest.MonkeyPatch) -
     assert not plot_process.spare_cpu(Plan("parallel", 2))
     monkeypatch.setattr(plot_process.os, "cpu_count", lambda: 16)
     assert plot_process.spare_cpu(Plan("parallel", 8))
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "getpriority"), reason="POSIX nice values")
+@pytest.mark.parametrize("spare", [True, False])
+def test_without_a_spare_cpu_the_plot_process_runs_at_the_lowest_priority(
+    monkeypatch: pytest.MonkeyPatch, spare: bool
+) -> None:
+    """Without a spare CPU the process still starts (its imports then take only CPU
+    time the files leave, and it draws beside the other writers at the finish), but
+    at the lowest priority so that it never slows the files."""
+    import psutil
+
+    class Plan:
+        total, mode, workers, batch_id = plot_process.MIN_FILES, "parallel", 2, "b-prio"
+        config = object()
+
+    monkeypatch.setattr(plot_process, "spare_cpu", lambda plan: spare)
+    group = plot_process.start_for_batch(Plan(), 1)  # type: ignore[arg-type]
+    assert group is not None
+    try:
+        nice = psutil.Process(group.processes[0].pid).nice()
+        assert nice == (psutil.Process().nice() if spare else 19)
+    finally:
+        plot_process.close_batch("b-prio")
