@@ -12,6 +12,7 @@ import errno
 import glob
 import itertools
 import os
+import stat
 from pathlib import Path
 
 from ofxpost._config import input_filters
@@ -37,6 +38,7 @@ def resolve_inputs(config: Config, notes: list[str] | None = None) -> list[Path]
     label = f"{config.source}: " if config.source is not None else ""
     output_dir = _real(config.output_dir)
     written = _written_outputs(output_dir)
+    real_file = _FileResolver()
     seen: set[Path] = set()
     paths: list[Path] = []
     excluded = duplicates = 0
@@ -49,7 +51,7 @@ def resolve_inputs(config: Config, notes: list[str] | None = None) -> list[Path]
             if twin is not None:  # ``case.sim`` also finds ``case.ofx.parquet``
                 found = sorted({*found, *input_filters.expand(config.resolve(twin), twin)})
             root = _real(_glob_root(resolved))
-            matches = [p for p in found if not _is_output(_real(p), root, output_dir, written)]
+            matches = [p for p in found if not _is_output(real_file(p), root, output_dir, written)]
             excluded += len(found) - len(matches)
             if not matches:
                 within = " outside output_dir" if found else ""
@@ -65,7 +67,7 @@ def resolve_inputs(config: Config, notes: list[str] | None = None) -> list[Path]
                 )
             matches = [resolved]
         for path in matches:
-            key = _real(path)
+            key = real_file(path)
             if key in seen:
                 duplicates += 1
                 continue
@@ -146,6 +148,33 @@ def _real(path: Path) -> Path:
         return path.resolve()
     except OSError:
         return normalised(path)
+
+
+class _FileResolver:
+    """:func:`_real` for many files, each folder resolved once.
+
+    A file that is not itself a symbolic link resolves to its folder's resolution
+    joined with its name: one ``lstat`` per file instead of one per component of its
+    path (twice per input when planning 10,000 inputs). On Windows, where resolving
+    also settles the letter case of every name, each path is resolved in full.
+    """
+
+    def __init__(self) -> None:
+        self._folders: dict[Path, Path] = {}
+
+    def __call__(self, path: Path) -> Path:
+        if os.name == "nt" or path.name in ("", ".", ".."):
+            return _real(path)
+        try:
+            if stat.S_ISLNK(os.lstat(path).st_mode):
+                return _real(path)
+        except OSError:
+            return _real(path)
+        folder = path.parent
+        real = self._folders.get(folder)
+        if real is None:
+            real = self._folders[folder] = _real(folder)
+        return real / path.name
 
 
 def check_output_dir(output_dir: Path) -> None:
