@@ -38,24 +38,59 @@ def parse_unit(unit: str, where: str) -> Any:
 
     :raises UnitConversionError: empty or not understood; the message starts with ``where``.
     """
+    try:
+        return _parse(unit)
+    except _Refused as refused:
+        raise UnitConversionError(f"{where}: {refused}") from refused.__cause__
+
+
+def _parse(unit: str) -> Any:
     if not unit or not unit.strip():
-        raise UnitConversionError(f"{where}: no unit is known")
+        raise _Refused("no unit is known")
     try:
         return registry().Unit(pint_text(unit))
     except Exception as exc:  # pint raises several kinds (UndefinedUnitError, syntax ...)
-        raise UnitConversionError(f"{where}: unit {unit!r} is not understood") from exc
+        raise _Refused(f"unit {unit!r} is not understood") from exc
 
 
 def conversion_factor(source: str, target: str, where: str) -> float:
     """The factor that turns a value in ``source`` into ``target`` (``kN`` -> ``N``: 1000).
 
-    :raises UnitConversionError: a unit is missing or unknown, or the two are of
-        different dimensions; the message starts with ``where``.
+    The factor has 15 significant digits (the exact value of a factor defined in
+    decimal, as ``ft`` -> ``m`` is 0.3048).
+
+    :raises UnitConversionError: a unit is missing or unknown, the two are of
+        different dimensions, or they differ by an offset (``degC`` -> ``K``); the
+        message starts with ``where``.
     """
-    a, b = parse_unit(source, where), parse_unit(target, where)
+    try:
+        return _factor(source, target)
+    except _Refused as refused:
+        raise UnitConversionError(f"{where}: {refused}") from refused.__cause__
+
+
+class _Refused(UnitConversionError):
+    """Why two units give no factor (the caller adds where)."""
+
+
+@functools.lru_cache(maxsize=4096)
+def _factor(source: str, target: str) -> float:
+    """:func:`conversion_factor` without the place, kept per pair of units (the folds
+    ask for the same pair once per file and value)."""
+    a, b = _parse(source), _parse(target)
     if a.dimensionality != b.dimensionality:
-        raise UnitConversionError(
-            f"{where}: {source!r} cannot be converted to {target!r} "
+        raise _Refused(
+            f"{source!r} cannot be converted to {target!r} "
             f"({a.dimensionality} is not {b.dimensionality})"
         )
-    return float(registry().Quantity(1.0, a).to(b).magnitude)
+    quantity = registry().Quantity
+    if quantity(0.0, a).to(b).magnitude != 0.0:  # degC -> K: not a factor
+        raise _Refused(
+            f"{source!r} -> {target!r} is a conversion with an offset (a temperature "
+            "scale), not a factor: state the values in one unit"
+        )
+    factor = float(quantity(1.0, a).to(b).magnitude)
+    # pint goes through SI base units, which leaves binary rounding in factors defined
+    # exactly in decimal (ft -> m gave 0.30479999999999996, m^4 -> mm^4
+    # 999999999999.9999): 15 significant digits give back the defined value.
+    return float(f"{factor:.15g}")
