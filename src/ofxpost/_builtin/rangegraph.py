@@ -332,6 +332,10 @@ class GraphFold:
                     f"{entry.allowable:g} was taken in {labels_units[entry.name]!r} (the first "
                     "file's unit): give the graph's units to say which",
                 )
+        for entry in self.section.graphs:
+            mismatch = _grids_differ(entry.name, [part for _, part in parts])
+            if mismatch is not None:
+                add_problem(envelope_table, mismatch)
         if unit:
             feature.set_units(envelope_table, dict.fromkeys(("max", "min", "allowable"), unit))
         errors = self._errors.frame(self._refused)
@@ -342,6 +346,31 @@ class GraphFold:
             f"{SECTION}_envelope": envelope_table,
             f"{SECTION}_errors": errors,
         }
+
+
+def _grids_differ(label: str, parts: Sequence[_Part]) -> str | None:
+    """Why graph ``label``'s envelope is not over every file: its files give results at
+    different arc lengths (another segmentation or line length), and an envelope row
+    is taken over the files with a result at exactly its arc length. ``None`` when
+    every file shares the first file's arc lengths."""
+    mine = [part for part in parts if part.label == label]
+    if len(mine) < 2:
+        return None
+    first = mine[0]
+    for other in mine[1:]:
+        if not np.array_equal(other.x, first.x):
+            return (
+                f"graph {label!r}: its files give results at different arc lengths "
+                f"({first.file}: {len(first.x)} points from {_span(first.x)}; {other.file}: "
+                f"{len(other.x)} points from {_span(other.x)}), so each row of the envelope "
+                "covers only the files with a result at exactly its arc length: give the "
+                "lines the same segmentation, or envelope them in separate batches"
+            )
+    return None
+
+
+def _span(x: np.ndarray[Any, Any]) -> str:
+    return f"{x.min():g} to {x.max():g}" if len(x) else "nowhere"
 
 
 def graph_tables(
