@@ -99,8 +99,9 @@ def _pngs(out: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted((out / "plots").glob("*.png"))}
 
 
+@pytest.mark.parametrize("spare", [True, False], ids=["started-with-batch", "at-finish"])
 def test_a_batch_draws_the_same_plots_in_the_process(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spare: bool
 ) -> None:
     config = _demo(tmp_path)
     here = ofxpost.run(config, sequential=True)  # 3 files: below MIN_FILES, drawn here
@@ -110,12 +111,13 @@ def test_a_batch_draws_the_same_plots_in_the_process(
     started: list[Any] = []
     real_start = plot_process.start
 
-    def spy(**options: Any) -> Any:
-        started.append(real_start(**options))
+    def spy() -> Any:
+        started.append(real_start())
         return started[-1]
 
     monkeypatch.setattr(plot_process, "MIN_FILES", 1)
-    monkeypatch.setattr(plot_process, "spare_cpu", lambda plan: True)  # any machine
+    monkeypatch.setattr(plot_process, "spare_cpu", lambda plan: spare)  # any machine
+    monkeypatch.setattr(plot_process.os, "cpu_count", lambda: 2)  # a 1-CPU runner too
     monkeypatch.setattr(plot_process, "start", spy)
     there = ofxpost.run(config, workers=2)
     assert there.exit_code == 0, there.output_errors
@@ -180,25 +182,51 @@ def test_a_plot_process_only_uses_a_spare_cpu(monkeypatch: pytest.MonkeyPatch) -
     assert plot_process.spare_cpu(Plan("parallel", 8))
 
 
-@pytest.mark.skipif(not hasattr(__import__("os"), "getpriority"), reason="POSIX nice values")
 @pytest.mark.parametrize("spare", [True, False])
-def test_without_a_spare_cpu_the_plot_process_runs_at_the_lowest_priority(
+def test_without_a_spare_cpu_the_plot_process_starts_at_the_finish(
     monkeypatch: pytest.MonkeyPatch, spare: bool
 ) -> None:
-    """Without a spare CPU the process still starts (its imports then take only CPU
-    time the files leave, and it draws beside the other writers at the finish), but
-    at the lowest priority so that it never slows the files."""
-    import psutil
+    """With a spare CPU the process starts with the batch (its imports overlap the
+    files); without one it starts only when the writer takes it, at the finish, so
+    that it never takes CPU from the files."""
 
     class Plan:
-        total, mode, workers, batch_id = plot_process.MIN_FILES, "parallel", 2, "b-prio"
+        total, mode, workers, batch_id = plot_process.MIN_FILES, "parallel", 2, "b-later"
         config = object()
 
+    started: list[Any] = []
+    real_start = plot_process.start
+
+    def spy() -> Any:
+        started.append(real_start())
+        return started[-1]
+
     monkeypatch.setattr(plot_process, "spare_cpu", lambda plan: spare)
-    group = plot_process.start_for_batch(Plan(), 1)  # type: ignore[arg-type]
-    assert group is not None
+    monkeypatch.setattr(plot_process, "start", spy)
+    monkeypatch.setattr(plot_process.os, "cpu_count", lambda: 2)
+    plan = Plan()
     try:
-        nice = psutil.Process(group.processes[0].pid).nice()
-        assert nice == (psutil.Process().nice() if spare else 19)
+        assert plot_process.start_for_batch(plan, 1)  # type: ignore[arg-type]
+        assert len(started) == (1 if spare else 0)
+        group = plot_process.take(plan.config)  # type: ignore[arg-type]
+        assert group is not None and len(started) == 1
+        assert plot_process.take(plan.config) is None  # type: ignore[arg-type]
+        group.close()
     finally:
-        plot_process.close_batch("b-prio")
+        plot_process.close_batch("b-later")
+    assert live_children() == []
+
+
+def test_a_deferred_plot_process_no_writer_takes_is_never_started(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Plan:
+        total, mode, workers, batch_id = plot_process.MIN_FILES, "parallel", 2, "b-none"
+        config = object()
+
+    monkeypatch.setattr(plot_process, "spare_cpu", lambda plan: False)
+    monkeypatch.setattr(plot_process.os, "cpu_count", lambda: 2)
+    assert plot_process.start_for_batch(Plan(), 1)  # type: ignore[arg-type]
+    plot_process.close_batch("b-none")
+    assert plot_process.take(Plan.config) is None  # type: ignore[arg-type]
+    assert live_children() == []

@@ -414,17 +414,17 @@ def ofxpost_aggregate(
 def ofxpost_batch_started(plan: Plan) -> None:
     """Get the plots ready while the files run, when the batch will draw them.
 
-    A batch of :data:`~ofxpost._builtin.support.plot_process.MIN_FILES` files or more starts
-    its plot processes (their imports overlap the files; the PNGs are drawn there
-    at the end, beside the other writers); a smaller one imports matplotlib in a
-    background thread of the controller.
+    A batch of :data:`~ofxpost._builtin.support.plot_process.MIN_FILES` files or more draws
+    its PNGs in plot processes at the end, beside the other writers (started now when
+    a CPU is spare, so that their imports overlap the files; else at the finish); a
+    smaller one imports matplotlib in a background thread of the controller.
     """
     section: RangeGraphSection = plan.config.section(SECTION)
     if not (section.graphs and section.plots):
         return
     from ofxpost._builtin.support import plot_process
 
-    if plot_process.start_for_batch(plan, len(section.graphs)) is None:
+    if not plot_process.start_for_batch(plan, len(section.graphs)):
         from ofxpost._builtin.support.plots import warm_up
 
         warm_up()

@@ -9,7 +9,8 @@ which run in threads at the same time; in a process of its own it overlaps them.
   on Windows and Linux alike). The child imports only numpy, matplotlib and
   :mod:`ofxpost._builtin.support.figures`, then says it is ready. The range-graph plugin
   starts it when the batch starts (:data:`MIN_FILES` files or more), so the
-  imports overlap the files (at the lowest priority when no CPU is spare). On a
+  imports overlap the files; when no CPU is spare beside the workers it starts at
+  the finish instead, and imports and draws beside the other writers. On a
   machine with many CPUs a :class:`PlotGroup` of several such processes shares
   the graphs (:func:`group_size`: one per :data:`CPUS_PER_PROCESS` CPUs).
 * **Draw.** :meth:`PlotProcess.draw` sends the :class:`~.figures.FigureSpec` values
@@ -147,14 +148,11 @@ class PlotProcess:
             child.wait()
 
 
-def start(*, low_priority: bool = False) -> PlotProcess | None:
+def start() -> PlotProcess | None:
     """Launch a plot process (it imports matplotlib meanwhile); ``None`` if it cannot.
 
     ``None`` too in a frozen application, whose executable is not a Python
     interpreter that understands ``-c``.
-
-    :param low_priority: run the child at the lowest CPU priority (see
-        :func:`start_for_batch`).
     """
     if getattr(sys, "frozen", False) or not sys.executable:
         return None
@@ -169,18 +167,7 @@ def start(*, low_priority: bool = False) -> PlotProcess | None:
         )
     except (OSError, ValueError):
         return None
-    if low_priority:
-        _lower_priority(child.pid)
     return PlotProcess(child)
-
-
-def _lower_priority(pid: int) -> None:
-    """Give process ``pid`` the lowest CPU priority (best effort)."""
-    with contextlib.suppress(Exception):
-        import psutil
-
-        lowest = psutil.IDLE_PRIORITY_CLASS if sys.platform == "win32" else 19
-        psutil.Process(pid).nice(lowest)
 
 
 class PlotGroup:
@@ -226,16 +213,18 @@ def group_size(graphs: int) -> int:
     return max(1, min(graphs, cpus // CPUS_PER_PROCESS))
 
 
-def start_group(graphs: int, *, low_priority: bool = False) -> PlotGroup | None:
+def start_group(graphs: int) -> PlotGroup | None:
     """Start :func:`group_size` plot processes; ``None`` if none starts."""
-    starts = (start(low_priority=low_priority) for _ in range(group_size(graphs)))
-    processes = [p for p in starts if p is not None]
+    processes = [p for p in (start() for _ in range(group_size(graphs))) if p is not None]
     return PlotGroup(processes) if processes else None
 
 
 _batches: dict[int, tuple[Any, str, PlotGroup]] = {}
 """Plot processes of running batches, by ``id(config)``: the config (so that the id
 stays its own while listed), the batch id and the processes."""
+_deferred: dict[int, tuple[Any, str, int]] = {}
+"""Batches whose plot processes start at the finish (no spare CPU while the files
+run), by ``id(config)``: the config, the batch id and the number of graphs."""
 _batches_lock = threading.Lock()
 
 
@@ -244,41 +233,57 @@ def spare_cpu(plan: Plan) -> bool:
 
     A parallel batch keeps its workers and the controller busy (``workers + 1``
     processes); a sequential one only the controller. Without a spare CPU a plot
-    process at normal priority took CPU from the files (measured on 2 CPUs with 2
-    workers: the files phase grew by more than the finish shrank), so it is then
-    started at the lowest priority (:func:`start_for_batch`).
+    process started with the batch takes CPU from the files (measured on 2 CPUs with
+    2 workers: the files phase grew by more than the finish shrank), so it is then
+    started at the finish instead (:func:`start_for_batch`).
     """
     busy = 1 if getattr(plan, "mode", "parallel") == "sequential" else plan.workers + 1
     return (os.cpu_count() or 1) > busy
 
 
-def start_for_batch(plan: Plan, graphs: int) -> PlotGroup | None:
-    """Start plot processes for ``plan``'s batch when it has :data:`MIN_FILES` files or
-    more; the range-graph writer :func:`take` s them. ``None``: draw in the controller.
+def start_for_batch(plan: Plan, graphs: int) -> bool:
+    """Whether ``plan``'s batch draws its plots in plot processes, which the
+    range-graph writer then :func:`take` s; ``False``: they are drawn in the controller.
 
-    Without a spare CPU (:func:`spare_cpu`) they run at the lowest CPU priority (nice
-    19; the idle class on Windows): their imports then use only the CPU time the
-    files leave, and at the finish, when the workers are idle, they draw the PNGs
-    beside the controller's other writers instead of taking turns with them under
-    its GIL (campaign benchmark, 2 CPUs, 2 workers: the phase after the last file
-    2.80 -> 2.29 s, mean of three interleaved runs; the files phase unchanged)."""
-    if getattr(plan, "total", 0) < MIN_FILES:
-        return None
-    group = start_group(graphs, low_priority=not spare_cpu(plan))
-    if group is not None:
+    A batch of :data:`MIN_FILES` files or more does. With a spare CPU
+    (:func:`spare_cpu`) its processes start now, so that their imports overlap the
+    files. Without one they start when the writer takes them, at the finish: the
+    workers are idle by then, and the processes import and draw the PNGs beside the
+    controller's other writers instead of taking turns with them under its GIL
+    (2 CPUs, 2 workers, interleaved runs: the campaign's phase after the last file
+    2.70 -> 2.06 s, mean of three; the 32-file mixed batch 1.82 -> 1.55 s, and the
+    controller's CPU per file while the files run 15.0 -> 3.7 ms, as it no longer
+    imports matplotlib then). A process started with the batch at the lowest priority
+    did nearly as well, but a busy machine (OrcaFlex running the next simulations
+    beside a watch) would starve it at the finish.
+    """
+    if getattr(plan, "total", 0) < MIN_FILES or (os.cpu_count() or 1) < 2:
+        return False
+    if not spare_cpu(plan):
         with _batches_lock:
-            _batches[id(plan.config)] = (plan.config, plan.batch_id, group)
-    return group
+            _deferred[id(plan.config)] = (plan.config, plan.batch_id, graphs)
+        return True
+    group = start_group(graphs)
+    if group is None:
+        return False
+    with _batches_lock:
+        _batches[id(plan.config)] = (plan.config, plan.batch_id, group)
+    return True
 
 
 def take(config: Config) -> PlotGroup | None:
-    """The plot processes started for ``config``'s batch (now the caller's to close)."""
+    """The plot processes of ``config``'s batch, started now if they were deferred
+    (now the caller's to close); ``None``: draw in the controller."""
     with _batches_lock:
         held = _batches.get(id(config))
-        if held is None or held[0] is not config:
+        if held is not None and held[0] is config:
+            del _batches[id(config)]
+            return held[2]
+        deferred = _deferred.get(id(config))
+        if deferred is None or deferred[0] is not config:
             return None
-        del _batches[id(config)]
-        return held[2]
+        del _deferred[id(config)]
+    return start_group(deferred[2])
 
 
 def close_batch(batch_id: str) -> None:
@@ -286,6 +291,8 @@ def close_batch(batch_id: str) -> None:
     with _batches_lock:
         mine = [key for key, (_, batch, _) in _batches.items() if batch == batch_id]
         left = [_batches.pop(key)[2] for key in mine]
+        for key in [key for key, (_, batch, _) in _deferred.items() if batch == batch_id]:
+            del _deferred[key]
     for group in left:
         group.close()
 
