@@ -28,6 +28,7 @@ import numpy as np
 from pydantic import Field, field_validator, model_validator
 
 from ofxpost._builtin.support import feature, reading
+from ofxpost._builtin.support.binning import check_bins
 from ofxpost._builtin.support.feature import Extraction, FeatureItem, FileViews
 from ofxpost._builtin.support.pandas import pd
 from ofxpost._builtin.support.selectors import Frozen, ObjectExtraSpec, PeriodSpec
@@ -92,17 +93,7 @@ class RainflowSection(Frozen):
 
     @model_validator(mode="after")
     def _check(self) -> RainflowSection:
-        if isinstance(self.bins, int) and self.bins < 1:
-            raise ValueError(f"bins: {self.bins} must be at least 1")
-        if isinstance(self.bins, list):
-            if len(self.bins) < 2 or any(
-                b >= a for b, a in zip(self.bins[:-1], self.bins[1:], strict=True)
-            ):
-                raise ValueError("bins: give at least two increasing edges")
-            if self.range is not None:
-                raise ValueError("range: not used with explicit bin edges")
-        if self.range is not None and not self.range[0] < self.range[1]:
-            raise ValueError(f"range: {list(self.range)} must be [low, high] with low < high")
+        check_bins(self.bins, self.range)
         feature.check_unique([c.name for c in self.columns], "columns")
         return self
 

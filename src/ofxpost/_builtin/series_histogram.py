@@ -34,6 +34,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from ofxpost._builtin.support import feature
+from ofxpost._builtin.support.binning import check_bins
 from ofxpost._builtin.support.pandas import pd
 from ofxpost._builtin.support.selectors import Frozen
 
@@ -61,17 +62,7 @@ class HistogramSpec(Frozen):
 
     @model_validator(mode="after")
     def _check(self) -> HistogramSpec:
-        if isinstance(self.bins, int) and self.bins < 1:
-            raise ValueError(f"bins: {self.bins} must be at least 1")
-        if isinstance(self.bins, list):
-            if len(self.bins) < 2 or any(
-                b >= a for b, a in zip(self.bins[:-1], self.bins[1:], strict=True)
-            ):
-                raise ValueError("bins: give at least two increasing edges")
-            if self.range is not None:
-                raise ValueError("range: not used with explicit bin edges")
-        if self.range is not None and not self.range[0] < self.range[1]:
-            raise ValueError(f"range: {list(self.range)} must be [low, high] with low < high")
+        check_bins(self.bins, self.range)
         return self
 
     @property
