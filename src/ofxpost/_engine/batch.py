@@ -410,7 +410,6 @@ def run(config: ConfigSource, **options: Unpack[RunOptions]) -> BatchResult:
     :raises UnsupportedLoopError: if called inside a running event loop (there,
         ``await ofxpost.run_batch(...)`` instead).
     """
-    refuse_in_bootstrapping_worker()
     library = running_async_library()
     if library is not None:
         raise UnsupportedLoopError(

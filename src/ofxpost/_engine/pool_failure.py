@@ -67,6 +67,14 @@ def main_reimport_failure(exc: BaseException) -> str | None:
     return None
 
 
+def start_refusal(exc: BaseException) -> str | None:
+    """The reason to fail the batch whatever ``on_pool_failure`` says, when the
+    executor's start failure ``exc`` is one that running the files in the controller
+    would only hide (:func:`worker_plugin_failure`, :func:`main_reimport_failure`);
+    ``None`` for any other failure."""
+    return worker_plugin_failure(exc) or main_reimport_failure(exc)
+
+
 def _why(reason: str) -> str:
     if reason.startswith((PLUGIN_IN_WORKERS, REIMPORT_PREFIX)):
         return ""

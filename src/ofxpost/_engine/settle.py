@@ -27,8 +27,7 @@ from ofxpost._core.records import Job
 from ofxpost._engine.pool_failure import (
     announce_fallback,
     announce_refusal,
-    main_reimport_failure,
-    worker_plugin_failure,
+    start_refusal,
 )
 from ofxpost._events.emitter import EventEmitter
 from ofxpost._events.fields import ModeExtras, mode_name
@@ -118,11 +117,9 @@ class ExecutorStart:
                     else "the process pool could not be started"
                 )
                 reason = f"{what} ({type(exc).__name__}: {exc})"
-                # never run around a plugin the workers cannot load or a script
-                # that starts a batch each time a worker imports it
-                broken_plugin = worker_plugin_failure(exc) or main_reimport_failure(exc)
-                reason = broken_plugin or reason
-                if pp.on_pool_failure == "error" or broken_plugin:
+                never_around = start_refusal(exc)
+                reason = never_around or reason
+                if pp.on_pool_failure == "error" or never_around:
                     release_prestarted(plan.config)
                     announce_refusal(self.emitter, reason)
                     raise PoolStartFailed(reason) from exc

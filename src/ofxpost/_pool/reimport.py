@@ -55,7 +55,8 @@ def refuse_in_bootstrapping_worker() -> None:
     """Exit with :data:`REIMPORT_EXIT` if this process is a spawned child still
     importing its parent's main script; return otherwise.
 
-    Called first by ``ofxpost.run``, ``run_batch``, ``open_batch`` and ``watch``.
+    Called first by ``ofxpost.run_batch``, ``open_batch`` and ``watch_batch`` (which
+    ``run`` and ``watch`` call).
     """
     if not getattr(multiprocessing.current_process(), "_inheriting", False):
         return

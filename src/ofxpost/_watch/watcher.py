@@ -180,7 +180,6 @@ def watch(
     sinks: Iterable[Sink] = (),
 ) -> WatchResult:
     """:func:`watch_batch` from synchronous code (starts its own asyncio loop)."""
-    refuse_in_bootstrapping_worker()
     return anyio.run(
         functools.partial(
             watch_batch,
