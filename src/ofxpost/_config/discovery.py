@@ -37,8 +37,8 @@ def resolve_inputs(config: Config, notes: list[str] | None = None) -> list[Path]
     filters = input_filters.active_filters(config)
     label = f"{config.source}: " if config.source is not None else ""
     output_dir = _real(config.output_dir)
-    written = _written_outputs(output_dir)
     real_file = _FileResolver()
+    written = _written_outputs(output_dir, real_file)
     seen: set[Path] = set()
     paths: list[Path] = []
     excluded = duplicates = 0
@@ -103,11 +103,12 @@ def _glob_root(pattern: Path) -> Path:
     return Path(*fixed) if fixed else Path(pattern.anchor or ".")
 
 
-def _written_outputs(output_dir: Path) -> set[Path]:
+def _written_outputs(output_dir: Path, real_file: _FileResolver) -> set[Path]:
     """Files an earlier run wrote into ``output_dir``: its manifest, its marker and
-    every file the manifest lists as ofxpost's."""
+    every file the manifest lists as ofxpost's (thousands of error reports after a
+    batch of failing files: each folder is resolved once)."""
     owned = {MANIFEST, PARTIAL_MARKER, *owned_paths(read_manifest(output_dir))}
-    return {_real(output_dir / name) for name in owned}
+    return {real_file(output_dir / name) for name in owned}
 
 
 def _is_output(path: Path, root: Path, output_dir: Path, written: set[Path]) -> bool:
