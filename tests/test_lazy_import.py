@@ -149,3 +149,43 @@ def test_entry_point_signatures_are_the_same_before_and_after_first_use() -> Non
     out = run_python("-c", script, check=True).stdout
     assert out.startswith("True"), out
     assert "Unpack[RunOptions]" in out and "**options: Any" not in out
+
+
+@pytest.mark.integration
+def test_the_controller_plans_the_demo_without_numpy_pandas_or_pyarrow(tmp_path: Path) -> None:
+    """Planning a batch that uses every built-in plugin and the fatigue plugin imports
+    none of the heavy numeric libraries: the controller needs them only at the finish,
+    and each one imported before the first dispatch delays it. (A load matrix is read
+    with pandas while planning: its rows are checked against the files before any runs.)
+    """
+    import yaml
+
+    from ofxpost._tools.demo import prepare_demo
+
+    config = prepare_demo(tmp_path / "demo", cases=2)
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    del data["load_matrix"]
+    config.write_text(yaml.safe_dump(data), encoding="utf-8")
+    script = (
+        "import sys\n"
+        "from ofxpost._plugins.loading import load_config\n"
+        "from ofxpost._config.plan import make_plan\n"
+        "import ofxpost._engine.batch, ofxpost._cli.run\n"
+        "plan = make_plan(load_config(sys.argv[1]))\n"
+        "assert len(plan.jobs) == 2, plan.jobs\n"
+        "heavy = [m for m in ('numpy', 'pandas', 'pyarrow', 'scipy', 'matplotlib') if m in sys.modules]\n"
+        "print(','.join(heavy))\n"
+    )
+    done = run_python("-c", script, str(config), check=True, timeout=180, stderr=None)
+    assert done.stdout.strip() == ""
+
+
+def test_on_first_use_imports_the_module_when_an_attribute_is_read() -> None:
+    from ofxpost.plugin import on_first_use
+
+    stand_in = on_first_use("colorsys")
+    assert "rgb_to_hsv" not in vars(stand_in)
+    assert stand_in.rgb_to_hsv(1.0, 0.0, 0.0) == (0.0, 1.0, 1.0)
+    assert "rgb_to_hsv" in vars(stand_in)  # later reads go straight to the module
+    with pytest.raises(AttributeError):
+        stand_in.no_such_name  # noqa: B018

@@ -23,6 +23,8 @@ sub-packages::
 * **Folds**: :class:`Fold`, what ``ofxpost_start_fold`` returns.
 * **Executors**: the :class:`FileExecutor` protocol and :data:`ExecutorFactory`
   (``run_batch(..., executor=...)``).
+* **Start-up**: :func:`on_first_use`, a heavy module (numpy, pandas, scipy)
+  imported when first used rather than when the controller registers the plugin.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from ofxpost._builtin.support.tableunits import (
     column_units,
 )
 from ofxpost._core.fold import Fold
+from ofxpost._core.lazymodule import on_first_use
 from ofxpost._core.markers import hookimpl, hookspec
 from ofxpost._core.partial import Partial
 from ofxpost._core.records import FileRecord, Job
@@ -119,6 +122,7 @@ __all__ = [
     "hookimpl",
     "hookspec",
     "load_cases",
+    "on_first_use",
     "parse_unit",
     "pint_text",
     "registry",

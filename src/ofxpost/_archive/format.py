@@ -23,7 +23,7 @@ import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from ofxpost.errors import ArchiveError
@@ -67,7 +67,7 @@ SIMULATION_SUFFIXES: tuple[str, ...] = (
 def simulation_stem(path: str | os.PathLike[str]) -> str:
     """The simulation name of ``path``: ``case_001`` for ``case_001.ofx.parquet``,
     ``case_001.sim``, ``case_001.parquet``, ``case_001.dat`` or ``case_001.yml``."""
-    name = Path(path).name
+    name = path.name if isinstance(path, PurePath) else Path(path).name
     lower = name.lower()
     for suffix in SIMULATION_SUFFIXES:
         if lower.endswith(suffix) and len(name) > len(suffix):

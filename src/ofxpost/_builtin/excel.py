@@ -32,12 +32,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from pydantic import field_validator
 
 from ofxpost._builtin.loadmatrix import weighted_table
 from ofxpost._builtin.support.definitions import definitions_table
 from ofxpost._builtin.support.naming import SHEET_NAME_MAX, plain_output_name, sheet_name, unique
+from ofxpost._builtin.support.numpy import np
 from ofxpost._builtin.support.pandas import pd
 from ofxpost._builtin.support.selectors import Frozen
 from ofxpost._builtin.support.tableunits import column_allowables, column_units

@@ -24,12 +24,12 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from pydantic import Field, field_validator, model_validator
 
 from ofxpost._builtin.support import feature, reading
 from ofxpost._builtin.support.binning import check_bins
 from ofxpost._builtin.support.feature import Extraction, FeatureItem, FileViews
+from ofxpost._builtin.support.numpy import np
 from ofxpost._builtin.support.pandas import pd
 from ofxpost._builtin.support.selectors import Frozen, ObjectExtraSpec, PeriodSpec
 from ofxpost._builtin.support.tableunits import add_problem

@@ -22,7 +22,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-import numpy as np
 from pydantic import Field, model_validator
 
 from ofxpost._builtin.support import feature, fileinfo, graphunits, reading
@@ -30,6 +29,7 @@ from ofxpost._builtin.support.envelope import ENVELOPE_COLUMNS as ENVELOPE_COLUM
 from ofxpost._builtin.support.envelope import RunningEnvelope, envelope_frame
 from ofxpost._builtin.support.envelope import envelope as table_envelope
 from ofxpost._builtin.support.feature import Extraction, FeatureItem, FileViews
+from ofxpost._builtin.support.numpy import np
 from ofxpost._builtin.support.pandas import pd
 from ofxpost._builtin.support.selectors import (
     ArclengthRangeSpec,

@@ -26,7 +26,6 @@ import functools
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from pydantic import Field, field_validator, model_validator
 
 from ofxpost._builtin.series_histogram import (
@@ -38,6 +37,7 @@ from ofxpost._builtin.series_histogram import (
 from ofxpost._builtin.support import feature, fileinfo, reading
 from ofxpost._builtin.support.feature import Extraction, FeatureItem, FileViews
 from ofxpost._builtin.support.naming import safe_name, unique
+from ofxpost._builtin.support.numpy import np
 from ofxpost._builtin.support.pandas import pd
 from ofxpost._builtin.support.selectors import Frozen, ObjectExtraSpec, PeriodSpec
 from ofxpost._builtin.support.tableunits import add_problem

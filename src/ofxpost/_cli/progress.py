@@ -13,7 +13,7 @@ import errno
 import io
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
@@ -196,16 +196,24 @@ class LineWriter:
         self.closed = False
 
     def __call__(self, event: Event) -> None:
-        if self.closed or not shown_at(event, self.min_level):
+        self.many((event,))
+
+    def many(self, events: Iterable[Event]) -> None:
+        """Write ``events`` (those at or above the level) with one write."""
+        if self.closed:
             return
-        line = self.render(event) + "\n"
+        text = "".join(
+            self.render(event) + "\n" for event in events if shown_at(event, self.min_level)
+        )
+        if not text:
+            return
         try:
             if self.fd is not None:
-                data = line.encode("utf-8")
+                data = memoryview(text.encode("utf-8"))
                 while data:
                     data = data[os.write(self.fd, data) :]
             elif self.stream is not None:
-                self.stream.write(line)
+                self.stream.write(text)
                 self.stream.flush()
         except (OSError, ValueError) as exc:  # ValueError: the stream was closed
             self.closed = True

@@ -302,8 +302,14 @@ def display_path(path: Path, base_dir: Path) -> str:
     """``path`` as written in output tables: relative to the config's folder when it is
     inside it (with ``/`` separators, so tables are the same on Windows and Linux and
     when the project folder moves), absolute otherwise."""
-    try:
-        text = path.relative_to(base_dir).as_posix()
-    except ValueError:
-        text = path.as_posix()
+    full, base = str(path), str(base_dir)
+    prefix = base if base.endswith(os.sep) else base + os.sep
+    if len(full) > len(prefix) and full.startswith(prefix):  # what relative_to finds, cheaper
+        rest = full[len(prefix) :]
+        text = rest if os.sep == "/" else rest.replace(os.sep, "/")
+    else:
+        try:
+            text = path.relative_to(base_dir).as_posix()
+        except ValueError:
+            text = path.as_posix()
     return shown(text)  # a name that is not UTF-8: its odd bytes as ``\xNN``

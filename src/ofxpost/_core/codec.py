@@ -5,6 +5,11 @@ maps to itself; floats keep every bit (Python writes the shortest repr that read
 back to the same float, and NaN/Infinity are allowed); numpy arrays and pandas
 DataFrames are tagged objects carrying their bytes (Arrow IPC for DataFrames), so a
 result read back from the store equals the one the extractor returned.
+
+numpy is imported only to decode an array: a value can be a numpy scalar or array
+only once numpy has been imported, so the controller, which plans and dispatches
+before it ever decodes an array, never pays numpy's import on its way to the first
+file.
 """
 
 from __future__ import annotations
@@ -12,17 +17,25 @@ from __future__ import annotations
 import base64
 import json
 import math
+import sys
 from collections.abc import Mapping
 from pathlib import PurePath
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from ofxpost.errors import EncodeError
 
 _ARRAY_TAG = "__ndarray__"
 _FRAME_TAG = "__dataframe__"
 _TAGS = (_ARRAY_TAG, _FRAME_TAG)
+
+if TYPE_CHECKING:
+    import numpy as np
+
+
+def _numpy() -> Any:
+    """The numpy module if it has been imported, else ``None`` (then no value is a
+    numpy scalar or array)."""
+    return sys.modules.get("numpy")
 
 
 def to_jsonable(value: Any, where: str = "result") -> Any:
@@ -32,14 +45,16 @@ def to_jsonable(value: Any, where: str = "result") -> Any:
     """
     if value is None or isinstance(value, bool | str):
         return value
-    if isinstance(value, int | float) and not isinstance(value, np.generic):
+    np = _numpy()
+    if np is not None:
+        if isinstance(value, np.generic):
+            return to_jsonable(value.item(), where)
+        if isinstance(value, np.ndarray):
+            return _encode_array(value, where)
+    if isinstance(value, int | float):
         return value
-    if isinstance(value, np.generic):
-        return to_jsonable(value.item(), where)
     if isinstance(value, PurePath):
         return str(value)
-    if isinstance(value, np.ndarray):
-        return _encode_array(value, where)
     if isinstance(value, Mapping):
         out: dict[str, Any] = {}
         for key, item in value.items():
@@ -79,8 +94,19 @@ def dumps(value: Any, where: str = "result") -> str:
 
 
 def loads(text: str) -> Any:
-    """Decode JSON text written by :func:`dumps`."""
-    return from_jsonable(json.loads(text))
+    """Decode JSON text written by :func:`dumps` (what :func:`from_jsonable` does,
+    with the walk done by the JSON parser)."""
+    return json.loads(text, object_hook=_untag)
+
+
+def _untag(value: dict[str, Any]) -> Any:
+    """The array or DataFrame a tagged object stands for; any other object itself."""
+    if len(value) == 1:
+        if _ARRAY_TAG in value:
+            return _decode_array(value[_ARRAY_TAG])
+        if _FRAME_TAG in value:
+            return _decode_frame(value[_FRAME_TAG])
+    return value
 
 
 def json_default(value: Any) -> Any:
@@ -88,14 +114,15 @@ def json_default(value: Any) -> Any:
 
     Non-finite floats become ``None`` so that the output is strict JSON.
     """
-    if isinstance(value, np.generic):
+    np = _numpy()
+    if np is not None and isinstance(value, np.generic):
         item = value.item()
         if isinstance(item, float) and not math.isfinite(item):
             return None
         return item
     if isinstance(value, PurePath):
         return str(value)
-    if isinstance(value, np.ndarray):
+    if np is not None and isinstance(value, np.ndarray):
         return value.tolist()
     return str(value)
 
@@ -106,6 +133,8 @@ def _is_dataframe(value: Any) -> bool:
 
 
 def _encode_array(array: np.ndarray[Any, Any], where: str) -> dict[str, Any]:
+    import numpy as np
+
     if array.dtype.hasobject:
         raise EncodeError(f"{where}: numpy arrays of dtype object cannot be stored")
     data = np.ascontiguousarray(array)
@@ -119,6 +148,8 @@ def _encode_array(array: np.ndarray[Any, Any], where: str) -> dict[str, Any]:
 
 
 def _decode_array(spec: dict[str, Any]) -> np.ndarray[Any, Any]:
+    import numpy as np
+
     raw = base64.b64decode(spec["data"])
     array = np.frombuffer(raw, dtype=np.dtype(spec["dtype"])).reshape(spec["shape"])
     return array.copy()

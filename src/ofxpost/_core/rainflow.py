@@ -11,12 +11,17 @@ are half cycles.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import numpy.typing as npt
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
-FloatArray = npt.NDArray[np.float64]
+    FloatArray = npt.NDArray[np.float64]
+else:  # the controller registers the rainflow plugin long before it needs numpy
+    from ofxpost._core.lazymodule import on_first_use
+
+    np = on_first_use("numpy")
 
 
 def reversals(series: Any) -> FloatArray:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
+from ofxpost_fatigue._numpy import np
 from ofxpost_fatigue.sn_curves import T_REF_MM, SNCurve
 
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-from ofxpost import ofx
-
+from ofxpost_fatigue._numpy import np
 from ofxpost_fatigue.damage import damage_equivalent_range, miner_damage
 from ofxpost_fatigue.rainflow_counting import count_cycles
 from ofxpost_fatigue.section import (
@@ -21,11 +19,19 @@ if TYPE_CHECKING:  # pandas is imported where the tables are built: workers neve
     pass
 
 
+def _ofx() -> Any:
+    """``ofxpost.ofx``, imported in the worker: importing it tries ``import OrcFxAPI``
+    (and, with the OrcFxAPI wheel installed, numpy), which the controller never needs."""
+    from ofxpost import ofx
+
+    return ofx
+
+
 def _period(model: Any, section: FatigueSection) -> Any:
     start, stop = section.period
     begin = float(model.simulationStartTime) if start is None else float(start)
     end = float(model.simulationStopTime) if stop is None else float(stop)
-    return ofx.SpecifiedPeriod(begin, end)
+    return _ofx().SpecifiedPeriod(begin, end)
 
 
 def stress_histories(
@@ -88,7 +94,7 @@ def _line_results(
     }  # fmt: skip
     for arc in line.arc_lengths:
         stresses, units = stress_histories(
-            obj, line.stress, period, ofx.oeArcLength(arc), line.object
+            obj, line.stress, period, _ofx().oeArcLength(arc), line.object
         )
         spots: dict[str, list[float]] = {
             k: [] for k in ("damage", "cycles", "max_range", "del", "nsm")

@@ -27,10 +27,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import ofxpost
 from ofxpost.plugin import set_allowables, set_units
 
+from ofxpost_fatigue._numpy import np
 from ofxpost_fatigue.extraction import _line_results as _line_results
 from ofxpost_fatigue.extraction import _period as _period
 from ofxpost_fatigue.extraction import stress_histories as stress_histories

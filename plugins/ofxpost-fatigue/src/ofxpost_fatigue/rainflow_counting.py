@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import rainflow  # type: ignore[import-untyped]
 
-FloatArray = np.ndarray[Any, np.dtype[np.float64]]
+from ofxpost_fatigue._numpy import np
+
+if TYPE_CHECKING:
+    FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 
 
 def count_cycles(series: Any) -> tuple[FloatArray, FloatArray]:

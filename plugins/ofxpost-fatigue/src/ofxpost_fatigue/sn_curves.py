@@ -23,7 +23,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import numpy as np
+from ofxpost_fatigue._numpy import np
 
 Environment = Literal["air", "seawater_cp", "free_corrosion"]
 

@@ -7,9 +7,9 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from ofxpost.plugin import set_allowables, set_units
 
+from ofxpost_fatigue._numpy import np
 from ofxpost_fatigue.section import (
     FatigueSection,
 )

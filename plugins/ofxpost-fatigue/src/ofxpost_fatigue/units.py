@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from ofxpost.plugin import pint_text, registry
+
+from ofxpost_fatigue._numpy import np
 
 
 class FatigueUnitError(ValueError):

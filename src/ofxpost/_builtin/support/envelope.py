@@ -13,9 +13,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import numpy as np
-
 from ofxpost._builtin.support import fileinfo
+from ofxpost._builtin.support.numpy import np
 from ofxpost._builtin.support.pandas import pd
 
 ENVELOPE_COLUMNS: list[str] = [

@@ -41,13 +41,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import numpy as np
 from pydantic import Field, model_validator
 
 from ofxpost._archive.names import name_key
 from ofxpost._builtin.support import fileinfo
 from ofxpost._builtin.support.loadcases import LoadCases, load_cases_or_empty
 from ofxpost._builtin.support.naming import first_duplicate
+from ofxpost._builtin.support.numpy import np
 from ofxpost._builtin.support.pandas import pd
 from ofxpost._builtin.support.selectors import Frozen, describe_error, find_object
 from ofxpost._core.partial import Partial

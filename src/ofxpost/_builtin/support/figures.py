@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
+from ofxpost._builtin.support.numpy import np
 from ofxpost._core.atomic import atomic_path
 
 if TYPE_CHECKING:

@@ -13,8 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-import numpy as np
-
+from ofxpost._builtin.support.numpy import np
 from ofxpost._core.units import conversion_factor
 from ofxpost.errors import UnitConversionError
 

@@ -9,22 +9,13 @@ for nothing. The built-ins write ``from ofxpost._builtin.support.pandas import p
 
 from __future__ import annotations
 
-import importlib
-from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import pandas as pd
 else:
+    from ofxpost._core.lazymodule import on_first_use
 
-    class _OnFirstUse(ModuleType):
-        """Stands for a module until an attribute is read, then becomes it."""
-
-        def __getattr__(self, name: str) -> Any:
-            module = importlib.import_module(self.__name__)
-            self.__dict__.update(module.__dict__)  # later reads skip this method
-            return getattr(module, name)
-
-    pd = _OnFirstUse("pandas")
+    pd = on_first_use("pandas")
 
 __all__ = ["pd"]

@@ -21,8 +21,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-import numpy as np
-
 from ofxpost._builtin.support.figures import (
     DPI,
     ENVELOPE_COLOURS,
@@ -36,6 +34,7 @@ from ofxpost._builtin.support.figures import (
     save_pngs,
 )
 from ofxpost._builtin.support.naming import safe_name, unique
+from ofxpost._builtin.support.numpy import np
 from ofxpost._builtin.support.pandas import pd
 
 if TYPE_CHECKING:

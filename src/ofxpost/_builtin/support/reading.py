@@ -11,8 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import numpy as np
-
+from ofxpost._builtin.support.numpy import np
 from ofxpost._builtin.support.selectors import (
     ArclengthRangeSpec,
     ObjectExtraSpec,

@@ -18,9 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from ofxpost._builtin.support.figures import draw_section_markers
+from ofxpost._builtin.support.numpy import np
 from ofxpost._builtin.support.pandas import pd
 
 ENVELOPE_STYLE: dict[str, tuple[str, str]] = {

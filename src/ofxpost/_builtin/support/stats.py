@@ -35,10 +35,10 @@ import re
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-import numpy as np
 from pydantic import AfterValidator
 
 from ofxpost._builtin.support.extremes import EXTREME_STATISTICS, ExtremeModel, storm_extreme
+from ofxpost._builtin.support.numpy import np
 from ofxpost._builtin.support.pandas import pd
 
 BASIC_STATISTICS: tuple[str, ...] = ("max", "min", "mean", "std", "abs_max", "rms")

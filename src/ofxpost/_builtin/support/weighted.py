@@ -12,10 +12,9 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from ofxpost._builtin.support import fileinfo
 from ofxpost._builtin.support.loadcases import LoadCases, load_cases_or_empty
+from ofxpost._builtin.support.numpy import np
 from ofxpost._builtin.support.pandas import pd
 from ofxpost._builtin.support.tableunits import column_allowables, column_units
 from ofxpost.errors import LoadMatrixError
