@@ -91,6 +91,28 @@ def test_a_full_queue_coalesces_progress_and_never_drops_other_events() -> None:
     )
 
 
+def test_a_line_writer_gets_the_waiting_events_in_one_write_in_order() -> None:
+    """Events queued while the writer is busy reach the stream in one write, in order."""
+    blocking = _Blocking()
+    writer = LineWriter(lambda event: json.dumps(event), stream=blocking)  # type: ignore[arg-type]
+    sink = ThreadedSink(writer)
+    sink(_event("batch_started", total=3))
+    assert blocking.entered.wait(timeout=30)  # the first write holds the thread
+    for i in range(3):
+        sink(_event("file_finished", index=i))
+        sink(_event("progress", done=i + 1, total=3))
+    sink(_event("debug_only", level="debug"))  # under the writer's level: not written
+    blocking.release.set()
+    assert sink.close(timeout=30)
+    assert len(blocking.received) == 2  # batch_started, then the six waiting in one write
+    lines = "".join(blocking.received).splitlines()
+    assert [json.loads(line)["event"] for line in lines] == [
+        "batch_started",
+        *["file_finished", "progress"] * 3,
+    ]
+    assert [json.loads(line).get("index") for line in lines[1::2]] == [0, 1, 2]
+
+
 def test_a_sink_that_raises_is_reported_once_in_words() -> None:
     notice = io.StringIO()
 
@@ -148,7 +170,8 @@ def test_the_cli_writes_every_output_on_a_thread_of_its_own(
     assert blocked_at_timeout == [True], "the output was not blocked when the file timed out"
     assert blocking.released_in_time is True
     assert seen["timeout"] - seen["started"] < timeout_s + 2.0, seen
-    lines = [json.loads(line) for line in blocking.received]
+    # several events waiting at once go out in one write
+    lines = [json.loads(line) for chunk in blocking.received for line in chunk.splitlines()]
     assert lines[0]["event"] == "batch_started" and lines[-1]["event"] == "batch_finished"
     assert [e["kind"] for e in lines if e["event"] == "file_failed"] == ["timeout"]
     for event in lines:

@@ -72,7 +72,8 @@ def simulation_stem(path: str | os.PathLike[str]) -> str:
     for suffix in SIMULATION_SUFFIXES:
         if lower.endswith(suffix) and len(name) > len(suffix):
             return name[: -len(suffix)]
-    return Path(name).stem
+    dot = name.rfind(".")  # Path.stem's rule, without making a Path
+    return name[:dot] if 0 < dot < len(name) - 1 else name
 
 
 # ---------------------------------------------------------------------------- points

@@ -12,7 +12,7 @@ import os
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
 import psutil
@@ -307,7 +307,9 @@ def display_path(path: Path, base_dir: Path) -> str:
     if len(full) > len(prefix) and full.startswith(prefix):  # what relative_to finds, cheaper
         rest = full[len(prefix) :]
         text = rest if os.sep == "/" else rest.replace(os.sep, "/")
-    else:
+    elif isinstance(path, PurePosixPath) and isinstance(base_dir, PurePosixPath):
+        text = full  # relative_to compares POSIX paths exactly: it would fail too
+    else:  # Windows paths compare without case: let pathlib decide
         try:
             text = path.relative_to(base_dir).as_posix()
         except ValueError:
