@@ -119,8 +119,11 @@ def run_once(
     launched = time.time()
     tree_before = _children_cpu()
     env = dict(os.environ)
-    if src is not None:  # another checkout's ofxpost (its src folder) for comparison
-        env["PYTHONPATH"] = str(src.resolve())
+    if src is not None:  # another checkout's ofxpost (its src folder) for comparison,
+        # with that checkout's first-party plugins, which go with its ofxpost
+        root = src.resolve()
+        plugins = [str(p) for p in sorted((root.parent / "plugins").glob("*/src"))]
+        env["PYTHONPATH"] = os.pathsep.join([str(root), *plugins])
     child = subprocess.Popen(command, stdout=subprocess.DEVNULL, cwd=folder, env=env)
     watched = psutil.Process(child.pid)
     cpu = [0.0]
