@@ -170,7 +170,17 @@ def test_run_batch_inside_running_loop_with_event_iterator(toy_batch: ToyBatch) 
     names = [e["event"] for e in seen]
     assert names[0] == "batch_started" and names[-1] == "batch_finished"
     assert names.count("file_finished") == 5
-    assert [e["done"] for e in seen.named("progress")] == [1, 2, 3, 4, 5]
+    # a progress after each file, or one after several handled together, counting
+    # every file finished before it
+    ended = 0
+    counts = []
+    for event in seen:
+        if event["event"] in ("file_finished", "file_failed"):
+            ended += 1
+        elif event["event"] == "progress":
+            assert event["done"] == ended
+            counts.append(event["done"])
+    assert counts == sorted(set(counts)) and counts[-1] == 5
     assert len({e["batch_id"] for e in seen}) == 1
 
 
@@ -192,3 +202,61 @@ def test_output_is_identical_when_rerun_into_same_folder(toy_batch: ToyBatch) ->
     shutil.rmtree(config.parent / "out" / "parquet")
     _run(config, workers=1)
     assert table_bytes(config.parent / "out") == first
+
+
+class _InlineExecutor:
+    """Finishes every file inside ``submit`` (an already-done future): every file of
+    the first refill ends before the event loop looks at any of them."""
+
+    name = "inline"
+    address = None
+    enforces_timeout = False
+    queue_depth = 8
+
+    def __init__(self, plan: object, on_started: object) -> None:
+        self.on_started = on_started
+
+    def start(self) -> None:
+        pass
+
+    def submit(self, job: object) -> object:
+        from concurrent.futures import Future
+
+        from ofxpost._core.records import FileRecord, FileStatus, Job
+
+        assert isinstance(job, Job)
+        self.on_started(job, "inline")  # type: ignore[operator]
+        future: Future[FileRecord] = Future()
+        future.set_result(
+            FileRecord(
+                index=job.index,
+                path=job.path,
+                status=FileStatus.OK,
+                errors=[],
+                duration_s=0.0,
+                worker_pid=None,
+                attempts=job.attempt,
+            )
+        )
+        return future
+
+    def kill(self, future: object) -> None:
+        pass
+
+    def shutdown(self, *, cancel: bool) -> None:
+        pass
+
+
+def test_files_finished_together_are_counted_by_one_progress_event(
+    toy_batch: ToyBatch, events: EventLog
+) -> None:
+    """Several files handled in one pass of the loop: each has its ``file_finished``,
+    then one ``progress`` counts them all (one per file made the controller's events
+    a third more costly for tiny files)."""
+    config = toy_batch(6, parallel={"max_workers": 2})
+    result = ofxpost.run(config, on_event=events, executor=_InlineExecutor)
+    assert result.exit_code == 0 and result.succeeded == 6
+    names = [e["event"] for e in events]
+    assert names.count("file_finished") == 6
+    assert [e["done"] for e in events.named("progress")] == [6]
+    assert names.index("progress") > max(i for i, n in enumerate(names) if n == "file_finished")

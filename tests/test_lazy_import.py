@@ -173,8 +173,8 @@ def test_the_controller_plans_the_demo_without_numpy_pandas_or_pyarrow(tmp_path:
         "import ofxpost._engine.batch, ofxpost._cli.run\n"
         "plan = make_plan(load_config(sys.argv[1]))\n"
         "assert len(plan.jobs) == 2, plan.jobs\n"
-        "heavy = [m for m in ('numpy', 'pandas', 'pyarrow', 'scipy', 'matplotlib') if m in sys.modules]\n"
-        "print(','.join(heavy))\n"
+        "heavy = ('numpy', 'pandas', 'pyarrow', 'scipy', 'matplotlib')\n"
+        "print(','.join(m for m in heavy if m in sys.modules))\n"
     )
     done = run_python("-c", script, str(config), check=True, timeout=180, stderr=None)
     assert done.stdout.strip() == ""

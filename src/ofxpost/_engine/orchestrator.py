@@ -302,8 +302,11 @@ class Orchestrator:
                     send.send_nowait((job, decision))
                 else:
                     final.append((job, record))
-            for job, record in tally.store_all(final):
-                tally.done(job, record)
+            stored = tally.store_all(final)
+            for job, record in stored:
+                tally.done(job, record, progress=False)
+            if stored:  # one count for the files handled together (a fast batch's many)
+                tally.progress()
 
         async def start_retries() -> None:
             async with receive:

@@ -147,8 +147,12 @@ class Tally:
         self.reused += 1
         self.done(job, record)
 
-    def done(self, job: Job, record: FileRecord) -> None:
-        """``job`` has its final (stored) ``record``: count, announce and finish it."""
+    def done(self, job: Job, record: FileRecord, *, progress: bool = True) -> None:
+        """``job`` has its final (stored) ``record``: count, announce and finish it.
+
+        :param progress: emit ``progress`` after it; ``False`` when the caller handles
+            several finished files together and calls :meth:`progress` once after them.
+        """
         self.done_jobs.add(job.index)
         if record.peak_rss is not None and not record.reused:
             self.estimator.observe(job, record.peak_rss - self.plan.budgets.worker_base)
@@ -188,15 +192,20 @@ class Tally:
                 **hook_fields(record),
             )
         self.outputs.file_done(job, record)
+        if progress:
+            self.progress()
+        # a sequential file may be running on another thread under its own capture
+        alongside = self.plan.mode == "sequential"
+        self.observe("ofxpost_file_finished", alongside=alongside, record=record, plan=self.plan)
+
+    def progress(self) -> None:
+        """Emit ``progress``: the files done and failed so far."""
         self.emitter.emit(
             "progress",
             done=len(self.done_jobs),
             total=self.plan.total,
             failed=len(self.failures),
         )
-        # a sequential file may be running on another thread under its own capture
-        alongside = self.plan.mode == "sequential"
-        self.observe("ofxpost_file_finished", alongside=alongside, record=record, plan=self.plan)
 
     def _failed(self, job: Job, record: FileRecord) -> None:
         error = record.error or ErrorRecord(ErrorKind.UNKNOWN, "no error recorded")
