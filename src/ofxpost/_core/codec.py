@@ -77,12 +77,7 @@ def to_jsonable(value: Any, where: str = "result") -> Any:
 def from_jsonable(value: Any) -> Any:
     """Inverse of :func:`to_jsonable`."""
     if isinstance(value, dict):
-        if len(value) == 1:
-            if _ARRAY_TAG in value:
-                return _decode_array(value[_ARRAY_TAG])
-            if _FRAME_TAG in value:
-                return _decode_frame(value[_FRAME_TAG])
-        return {key: from_jsonable(item) for key, item in value.items()}
+        return _untag({key: from_jsonable(item) for key, item in value.items()})
     if isinstance(value, list):
         return [from_jsonable(item) for item in value]
     return value
