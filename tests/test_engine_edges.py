@@ -6,13 +6,12 @@ from pathlib import Path
 
 import anyio
 import pandas as pd
-import psutil
 import pytest
 import yaml
 
 import ofxpost
 from ofxpost._cli.main import main
-from tests.conftest import EventLog, ToyBatch
+from tests.conftest import EventLog, ToyBatch, live_children
 
 pytestmark = pytest.mark.integration  # starts processes or runs whole batches
 
@@ -47,6 +46,8 @@ def test_two_sequential_batches_at_once_keep_their_own_plugins(toy_batch: ToyBat
 
 def test_cancel_during_pool_start_leaves_no_workers(toy_batch: ToyBatch, events: EventLog) -> None:
     config = toy_batch(4)
+    # processes left by earlier tests of the session are not this batch's
+    before = {p.pid for p in live_children()}
 
     async def main_() -> None:
         with anyio.CancelScope() as scope:
@@ -60,12 +61,8 @@ def test_cancel_during_pool_start_leaves_no_workers(toy_batch: ToyBatch, events:
     assert (config.parent / "out" / "PARTIAL").exists()
     names = [e["event"] for e in events]
     assert "batch_cancelled" in names and names[-1] == "batch_finished"
-    alive = [
-        p
-        for p in psutil.Process().children(recursive=True)
-        if "resource_tracker" not in " ".join(p.cmdline())
-    ]
-    assert alive == []
+    alive = [p for p in live_children() if p.pid not in before]
+    assert alive == [], [(p.pid, p.cmdline()) for p in alive]
 
 
 def test_failing_observers_become_warnings(toy_batch: ToyBatch, events: EventLog) -> None:
