@@ -236,3 +236,33 @@ def _pdeathsig() -> int:
     out = ctypes.c_int(0)
     ctypes.CDLL(None).prctl(2, ctypes.byref(out), 0, 0, 0)  # PR_GET_PDEATHSIG
     return out.value
+
+
+def _reapers() -> set[int]:
+    """Pids of this process's live process-group reapers (POSIX)."""
+    found = set()
+    for child in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            if "ofxpost-reaper" in " ".join(child.cmdline()):
+                found.add(child.pid)
+    return found
+
+
+def _fail_to_initialise() -> None:
+    raise RuntimeError("no licence client on this worker")
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.skipif(os.name != "posix", reason="the reaper process is POSIX (Windows: job object)")
+def test_a_pool_that_fails_to_start_leaves_no_reaper() -> None:
+    """Before: a pool whose workers failed to initialise kept its process-group reaper
+    until the controller ended (a Dask worker's child pool is never shut down after a
+    failed start: two such processes outlived a test and failed a later one)."""
+    from ofxpost.errors import PoolStartError
+
+    before = _reapers()
+    pool = ResilientProcessPool(1, initializer=_fail_to_initialise)
+    with pytest.raises(PoolStartError, match="no licence client"):
+        pool.start()
+    left = _reapers() - before
+    assert left == set(), [psutil.Process(pid).cmdline() for pid in left]

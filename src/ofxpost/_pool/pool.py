@@ -224,6 +224,10 @@ class ResilientProcessPool(Executor):
                 for slot in self._slots:
                     if slot.ident is not None:
                         slot.join()
+                # the pool is over: its lifeline too (a POSIX reaper process would
+                # otherwise live until the controller does -- a Dask worker's child
+                # pool that failed to start is never shut down)
+                self.job.close()
 
     def wait_started(self) -> bool:
         """Block a slot until :meth:`start` has decided; ``True`` if the pool runs."""
