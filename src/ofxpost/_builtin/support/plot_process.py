@@ -219,12 +219,11 @@ def start_group(graphs: int) -> PlotGroup | None:
     return PlotGroup(processes) if processes else None
 
 
-_batches: dict[int, tuple[Any, str, PlotGroup]] = {}
+_batches: dict[int, tuple[Any, str, PlotGroup | None, int]] = {}
 """Plot processes of running batches, by ``id(config)``: the config (so that the id
-stays its own while listed), the batch id and the processes."""
-_deferred: dict[int, tuple[Any, str, int]] = {}
-"""Batches whose plot processes start at the finish (no spare CPU while the files
-run), by ``id(config)``: the config, the batch id and the number of graphs."""
+stays its own while listed), the batch id, the processes (``None`` while their start
+is deferred to the finish: no spare CPU while the files run) and the number of
+graphs."""
 _batches_lock = threading.Lock()
 
 
@@ -259,15 +258,12 @@ def start_for_batch(plan: Plan, graphs: int) -> bool:
     """
     if getattr(plan, "total", 0) < MIN_FILES or (os.cpu_count() or 1) < 2:
         return False
-    if not spare_cpu(plan):
-        with _batches_lock:
-            _deferred[id(plan.config)] = (plan.config, plan.batch_id, graphs)
-        return True
-    group = start_group(graphs)
-    if group is None:
-        return False
+    spare = spare_cpu(plan)
+    group = start_group(graphs) if spare else None  # else started by take(), at the finish
+    if spare and group is None:
+        return False  # no process could start: drawn in the controller
     with _batches_lock:
-        _batches[id(plan.config)] = (plan.config, plan.batch_id, group)
+        _batches[id(plan.config)] = (plan.config, plan.batch_id, group, graphs)
     return True
 
 
@@ -276,32 +272,28 @@ def take(config: Config) -> PlotGroup | None:
     (now the caller's to close); ``None``: draw in the controller."""
     with _batches_lock:
         held = _batches.get(id(config))
-        if held is not None and held[0] is config:
-            del _batches[id(config)]
-            return held[2]
-        deferred = _deferred.get(id(config))
-        if deferred is None or deferred[0] is not config:
+        if held is None or held[0] is not config:
             return None
-        del _deferred[id(config)]
-    return start_group(deferred[2])
+        del _batches[id(config)]
+    _, _, group, graphs = held
+    return group if group is not None else start_group(graphs)
 
 
 def close_batch(batch_id: str) -> None:
     """Close the plot processes of batch ``batch_id`` that no writer took."""
     with _batches_lock:
-        mine = [key for key, (_, batch, _) in _batches.items() if batch == batch_id]
+        mine = [key for key, (_, batch, _, _) in _batches.items() if batch == batch_id]
         left = [_batches.pop(key)[2] for key in mine]
-        for key in [key for key, (_, batch, _) in _deferred.items() if batch == batch_id]:
-            del _deferred[key]
     for group in left:
-        group.close()
+        if group is not None:
+            group.close()
 
 
 @atexit.register
 def _close_all() -> None:
     """Close plot processes a batch left (one whose finish phase raised)."""
     with _batches_lock:
-        left = [group for _, _, group in _batches.values()]
+        left = [group for _, _, group, _ in _batches.values() if group is not None]
         _batches.clear()
     for group in left:
         group.close()
