@@ -498,6 +498,29 @@ def noop_inputs(
     return folder
 
 
+def noop_config(folder: Path) -> dict[str, Any]:
+    """The config of a ``.noop`` batch in ``folder`` (CSV output only)."""
+    return {
+        "inputs": [str(folder / "*.noop")],
+        "plugins": ["noop_plugin"],
+        "outputs": {"formats": ["csv"]},
+    }
+
+
+def write_noop_config(path: Path, folder: Path, output_dir: Path, workers: int) -> Path:
+    """Write the config of a ``.noop`` batch (:func:`noop_config`) run by ``workers``
+    worker processes into ``output_dir`` to ``path``; returns ``path``."""
+    import yaml
+
+    config = {
+        **noop_config(folder),
+        "output_dir": str(output_dir),
+        "parallel_processing": {"max_workers": workers},
+    }
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    return path
+
+
 def scratch_dir(name: str) -> Path:
     """An empty scratch folder ``benchmarks/data/runs/<name>``."""
     folder = DATA_DIR / "runs" / name

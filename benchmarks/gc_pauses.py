@@ -25,8 +25,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common
@@ -115,18 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), os.environ["PYTHONPATH"]])
     folder = _common.noop_inputs(args.files, tag="gc-pauses")
     scratch = _common.scratch_dir("gc_pauses")
-    config = scratch / "batch.yml"
-    config.write_text(
-        yaml.safe_dump(
-            {
-                "inputs": [str(folder / "*.noop")],
-                "plugins": ["noop_plugin"],
-                "output_dir": str(scratch / "out"),
-                "parallel_processing": {"max_workers": args.workers},
-                "outputs": {"formats": ["csv"]},
-            }
-        ),
-        encoding="utf-8",
+    config = _common.write_noop_config(
+        scratch / "batch.yml", folder, scratch / "out", args.workers
     )
     print(f"gc pauses: {args.files} tiny files, {args.workers} workers, {args.rounds} round(s)")
     for freeze in (False, True):

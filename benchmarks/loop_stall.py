@@ -25,8 +25,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common
@@ -117,19 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), os.environ["PYTHONPATH"]])
     folder = _common.noop_inputs(args.files, work_ms=20.0, tag="loop-stall")
     scratch = _common.scratch_dir("loop_stall")
-    config = scratch / "batch.yml"
-    config.write_text(
-        yaml.safe_dump(
-            {
-                "inputs": [str(folder / "*.noop")],
-                "plugins": ["noop_plugin"],
-                "output_dir": str(scratch / "out"),
-                "parallel_processing": {"max_workers": 2},
-                "outputs": {"formats": ["csv"]},
-            }
-        ),
-        encoding="utf-8",
-    )
+    config = _common.write_noop_config(scratch / "batch.yml", folder, scratch / "out", 2)
     print(
         f"loop stall: {args.files} files, {args.rounds} rounds; limits: busy "
         f"{MAX_STALL_S * 1000:.0f} ms, gap {MAX_WALL_STALL_S * 1000:.0f} ms"

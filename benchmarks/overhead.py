@@ -26,19 +26,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common
-from _common import SectionResult, Target, fmt_s, markdown_table, median
+from _common import SectionResult, Target, fmt_s, markdown_table, median, noop_config
 
 TARGET_MS = 1.0
 """Target: at most this many milliseconds of overhead per file."""
-
-
-def noop_config(folder: Path) -> dict[str, Any]:
-    """The config of a ``.noop`` batch in ``folder`` (CSV output only)."""
-    return {
-        "inputs": [str(folder / "*.noop")],
-        "plugins": ["noop_plugin"],
-        "outputs": {"formats": ["csv"]},
-    }
 
 
 def run(

@@ -40,7 +40,7 @@ def child(payload: dict[str, Any]) -> dict[str, Any]:
     inherited = _common.own_peak_rss()  # the launcher's RSS at fork, on Linux
     _common.setup_paths()
     import psutil
-    from overhead import noop_config
+    from _common import noop_config
 
     import ofxpost
 

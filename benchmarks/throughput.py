@@ -160,7 +160,7 @@ def _archives_have_loader(config: dict[str, Any], path: Path) -> bool:
 
 def _inputs(source: str, files: int, file_mb: float, work_ms: float) -> dict[str, Any]:
     if source == "noop":
-        from overhead import noop_config
+        from _common import noop_config
 
         folder = _common.noop_inputs(files, work_ms=work_ms, tag=f"cpu{work_ms:g}ms")
         return noop_config(folder)

@@ -33,8 +33,6 @@ import sys
 import time
 from pathlib import Path
 
-import yaml
-
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
@@ -111,19 +109,7 @@ def main(argv: list[str] | None = None) -> int:
 
     folder = _common.noop_inputs(args.files)
     scratch = _common.scratch_dir("tiny-whole")
-    config = scratch / "noop.yml"
-    config.write_text(
-        yaml.safe_dump(
-            {
-                "inputs": [str(folder / "*.noop")],
-                "plugins": ["noop_plugin"],
-                "outputs": {"formats": ["csv"]},
-                "output_dir": str(scratch / "out"),
-                "parallel_processing": {"max_workers": args.workers},
-            }
-        ),
-        encoding="utf-8",
-    )
+    config = _common.write_noop_config(scratch / "noop.yml", folder, scratch / "out", args.workers)
     peer = scratch / "plain_pool.py"
     peer.write_text(PEER_SCRIPT, encoding="utf-8")
     # a user's installed package has its byte code; so do these runs
