@@ -83,7 +83,8 @@ async def main(config, freeze):
     }
 
 
-print(json.dumps(asyncio.run(main(sys.argv[1], sys.argv[2] == "1"))))
+if __name__ == "__main__":  # spawned workers import this script again
+    print(json.dumps(asyncio.run(main(sys.argv[1], sys.argv[2] == "1"))))
 """
 
 
