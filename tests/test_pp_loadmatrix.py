@@ -63,6 +63,40 @@ def test_xlsx_with_sheet_and_key(tmp_path: Path) -> None:
     assert cases.for_path(tmp_path / "b.sim") == {"tp": 9.0}
 
 
+def test_keys_are_read_as_the_text_in_the_csv(tmp_path: Path) -> None:
+    """Before: pandas read the key ``001`` as the number 1, which names no file (the
+    files ``001.sim`` ... had no load case), and ``1.10`` and ``1.1`` as one number
+    (refused as a key that appears twice)."""
+    (tmp_path / "cases.csv").write_text(
+        "file,hs,tp\n001,2.5,8\n002,3.0,9\n1.10,3.5,10\n1.1,4.0,11\nNA,4.5,12\n",
+        encoding="utf-8",
+    )
+    cases = load_cases(_config(tmp_path, "cases.csv"))
+    assert cases.keys == ("001", "002", "1.10", "1.1", "NA")
+    assert cases.for_path(tmp_path / "001.sim") == {"hs": 2.5, "tp": 8}
+    assert cases.for_path(tmp_path / "002.ofx.parquet")["hs"] == 3.0
+    assert cases.for_path(tmp_path / "1.10.sim")["hs"] == 3.5
+    assert cases.for_path(tmp_path / "1.1.sim")["hs"] == 4.0
+    assert cases.for_path(tmp_path / "NA.sim")["hs"] == 4.5
+    assert cases.for_path(tmp_path / "1.sim") == {"hs": None, "tp": None}
+    assert [type(v) for v in cases.rows[0]] == [float, int]  # the other columns stay typed
+
+
+def test_an_empty_key_cell_is_refused_naming_its_row(tmp_path: Path) -> None:
+    (tmp_path / "cases.csv").write_text("file,hs\n001,2.5\n,3.0\n", encoding="utf-8")
+    with pytest.raises(LoadMatrixError, match="row 3 has no 'file'"):
+        load_cases(_config(tmp_path, "cases.csv"))
+
+
+def test_xlsx_keys_are_read_as_text(tmp_path: Path) -> None:
+    path = tmp_path / "cases.xlsx"
+    pd.DataFrame({"file": ["001", 7], "hs": [2.5, 3.0]}).to_excel(path, index=False)
+    cases = load_cases(_config(tmp_path, "cases.xlsx"))
+    assert cases.keys == ("001", "7")
+    assert cases.for_path(tmp_path / "001.sim") == {"hs": 2.5}
+    assert cases.for_path(tmp_path / "7.sim") == {"hs": 3.0}
+
+
 def test_missing_matrix_fails_the_table_but_not_the_helper(tmp_path: Path) -> None:
     config = _config(tmp_path, "nowhere.csv")
     with pytest.raises(LoadMatrixError, match="not found"):

@@ -165,6 +165,17 @@ def test_workbook_stays_byte_deterministic(tmp_path: Path) -> None:
 # ------------------------------------------------------- probability-weighted stats
 
 
+def test_no_file_with_a_probability_exceeds_nothing_it_is_unknown() -> None:
+    """Before: ``exceedance_probability`` 0 (nothing exceeds) when no file had a
+    probability -- a number an engineer would sign, computed from no file."""
+    unknown = _summary().assign(probability=float("nan"))
+    table = weighted_statistics({"summary_main": unknown}, ["case_id", "probability"])
+    assert table is not None
+    row = table.set_index("column").loc["max_tension"]
+    assert row["files"] == 0 and row["probability"] == 0
+    assert pd.isna(row["exceedance_probability"]) and pd.isna(row["weighted_mean"])
+
+
 def test_weighted_statistics_by_hand() -> None:
     table = weighted_statistics({"summary_main": _summary()}, ["case_id", "probability"])
     assert table is not None
@@ -218,7 +229,14 @@ def test_load_matrix_mismatches_table_and_warning(tmp_path: Path) -> None:
         "parallel_processing": {"enabled": False},
     }
     events = EventLog()
-    run_config(write_yaml(tmp_path / "batch.yml", config), on_event=events)
+    result = run_config(write_yaml(tmp_path / "batch.yml", config), on_event=events)
+    # case_001 has no probability: the weighted statistics leave it out, so the batch
+    # may not exit 0 (before: exit 0, the weighted mean over two files of three)
+    assert result.exit_code == 1
+    problems = [f.message for f in result.output_failures]
+    assert len(problems) == 1, problems
+    assert "sims/case_001.ofx.parquet" in problems[0] and "probability" in problems[0]
+    assert "weighted statistics leave them out" in problems[0]
     table = pd.read_csv(tmp_path / "out" / "load_matrix_mismatches.csv")
     assert list(table["kind"]) == [ROW_WITHOUT_FILE, FILE_WITHOUT_ROW]
     assert list(table["key"]) == ["case_099", "case_001"]
@@ -241,3 +259,24 @@ def test_load_matrix_mismatches_table_and_warning(tmp_path: Path) -> None:
         row["weighted_mean"]
     )
     assert (tmp_path / "out" / "parquet" / "weighted_statistics.parquet").is_file()
+
+
+@pytest.mark.integration
+def test_a_file_without_a_row_of_a_matrix_without_probabilities_is_a_warning(
+    tmp_path: Path,
+) -> None:
+    make_sims(tmp_path / "sims", cases=3)
+    matrix = pd.read_csv(tmp_path / "sims" / "load_matrix.csv").drop(columns=["probability"])
+    matrix.iloc[1:].to_csv(tmp_path / "lm.csv", index=False)  # case_001 has no row
+    config = {
+        "inputs": ["sims/*.ofx.parquet"],
+        "output_dir": "out",
+        "load_matrix": "lm.csv",
+        "outputs": {"formats": ["csv"]},
+        "parallel_processing": {"enabled": False},
+    }
+    events = EventLog()
+    result = run_config(write_yaml(tmp_path / "batch.yml", config), on_event=events)
+    assert result.exit_code == 0, result.output_failures  # nothing is weighted
+    messages = [e["message"] for e in events.named("warning")]
+    assert any("case_001" in m and "match no load-matrix row" in m for m in messages)

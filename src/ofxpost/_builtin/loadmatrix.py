@@ -40,8 +40,12 @@ from ofxpost._builtin.support.loadcases import (
 )
 from ofxpost._builtin.support.pandas import pd
 from ofxpost._builtin.support.selectors import Frozen
-from ofxpost._builtin.support.tableunits import UNITS_ATTR, WARNINGS_ATTR
-from ofxpost._builtin.support.weighted import WEIGHTED_TABLE, check_probabilities
+from ofxpost._builtin.support.tableunits import UNITS_ATTR, WARNINGS_ATTR, add_problem
+from ofxpost._builtin.support.weighted import (
+    WEIGHTED_TABLE,
+    check_probabilities,
+    probability_column,
+)
 from ofxpost._builtin.support.weighted import weighted_statistics as weighted_statistics
 from ofxpost._builtin.support.weighted import weighted_table as weighted_table
 from ofxpost._core.markers import hookimpl
@@ -202,7 +206,20 @@ class MatrixFold:
         """``load_matrix`` and, when a matrix file is given, ``load_matrix_mismatches``."""
         tables = {SECTION: self.table()}
         if self.cases.present:
-            tables[MISMATCH_TABLE] = mismatches(self.cases, self.jobs, self.base_dir)
+            tables[MISMATCH_TABLE] = found = mismatches(self.cases, self.jobs, self.base_dir)
+            column = probability_column(self.cases.columns)
+            orphans = found[found["kind"] == FILE_WITHOUT_ROW]
+            if column is not None and not orphans.empty:
+                # a probability-weighted number would silently leave these files out
+                named = ", ".join(str(f) for f in orphans["file"].tolist()[:5])
+                more = f" and {len(orphans) - 5} more" if len(orphans) > 5 else ""
+                add_problem(
+                    found,
+                    f"{len(orphans)} input files match no load-matrix row ({named}{more}): "
+                    f"they have no {column!r}, so the probability-weighted statistics "
+                    f"leave them out (table {MISMATCH_TABLE}; fix the matrix's keys or "
+                    "the file names)",
+                )
         return tables
 
 

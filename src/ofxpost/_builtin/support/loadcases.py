@@ -187,8 +187,13 @@ def check_unambiguous(cases: LoadCases, paths: Sequence[Path], where: str) -> No
             )
 
 
-def read_matrix(path: Path, sheet: str | int = 0) -> pd.DataFrame:
+def read_matrix(path: Path, sheet: str | int = 0, keys: Sequence[str] = ()) -> pd.DataFrame:
     """Read a CSV or XLSX load matrix.
+
+    The first of ``keys`` that is a column of the matrix is read as the text it holds:
+    a key ``001`` stays ``001`` (not the number 1, which names no file), ``1.10``
+    stays ``1.10``, and ``NA`` is a name, not a missing value. The other columns are
+    typed by pandas (numbers, text, empty cells missing).
 
     :raises LoadMatrixError: if it is missing or unreadable.
     """
@@ -197,21 +202,32 @@ def read_matrix(path: Path, sheet: str | int = 0) -> pd.DataFrame:
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm"):
             frame = pd.read_excel(path, sheet_name=sheet, engine="openpyxl")
+            text = pd.read_excel(
+                path, sheet_name=sheet, engine="openpyxl", dtype=str, keep_default_na=False
+            )
         else:
             frame = pd.read_csv(path)
+            text = pd.read_csv(path, dtype=str, keep_default_na=False)
     except Exception as exc:
         raise LoadMatrixError(f"load matrix {path} could not be read: {exc}") from None
     frame.columns = [str(c).strip() for c in frame.columns]
+    text.columns = [str(c).strip() for c in text.columns]
+    key = next((c for c in keys if c in frame.columns), None)
+    if key is not None and len(text) == len(frame) and key in text.columns:
+        frame[key] = [None if v is None or v != v else str(v) for v in text[key].tolist()]
     return frame
+
+
+def key_candidates(section: Any) -> tuple[str, ...]:
+    """The key columns tried, in order: ``key``, else those of the ``match`` mode."""
+    if section.key:
+        return (section.key,)
+    return PATTERN_KEYS if section.match == "pattern" else STEM_KEYS
 
 
 def build_load_cases(frame: pd.DataFrame, section: Any, where: str) -> LoadCases:
     """Index a load-matrix table by its key column."""
-    candidates = (
-        (section.key,)
-        if section.key
-        else (PATTERN_KEYS if section.match == "pattern" else STEM_KEYS)
-    )
+    candidates = key_candidates(section)
     key = next((c for c in candidates if c in frame.columns), None)
     if key is None:
         raise LoadMatrixError(
@@ -224,7 +240,7 @@ def build_load_cases(frame: pd.DataFrame, section: Any, where: str) -> LoadCases
     by_key: dict[str, int] = {}
     by_stem: dict[str, int] = {}
     for position, raw in enumerate(frame[key].tolist()):
-        if raw is None or (isinstance(raw, float) and raw != raw):
+        if raw is None or (isinstance(raw, float) and raw != raw) or not str(raw).strip():
             raise LoadMatrixError(f"load matrix {where}: row {position + 2} has no {key!r}")
         text = _key_stem(raw) if section.match == "stem" else str(raw).strip()
         if text.lower() in by_key:
@@ -261,7 +277,8 @@ def load_cases(config: Config) -> LoadCases:
     cache_key = (str(path), stat.st_mtime_ns, stat.st_size, section.model_dump_json())
     cached = _CACHE.get(cache_key)
     if cached is None:
-        cached = build_load_cases(read_matrix(path, section.sheet), section, str(path))
+        frame = read_matrix(path, section.sheet, key_candidates(section))
+        cached = build_load_cases(frame, section, str(path))
         _CACHE[cache_key] = cached
     return cached
 

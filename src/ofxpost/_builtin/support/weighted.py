@@ -116,7 +116,8 @@ def weighted_statistics(
     percentages into fractions), ``weighted_mean`` = Σp·x/Σp, ``weighted_std`` =
     √(Σp·(x − mean)²/Σp); with an allowable (``df.attrs["ofxpost.allowable"]``),
     ``exceedance_probability`` = Σp of the files beyond it (above ``max`` or below
-    ``min``). ``None`` when no table has probabilities.
+    ``min``; empty, not 0, when no file has a value and a probability). ``None`` when
+    no table has probabilities.
     """
     rows: list[dict[str, Any]] = []
     seen = False
@@ -147,7 +148,7 @@ def weighted_statistics(
             std = float(np.sqrt((p * (x - mean) ** 2).sum() / total)) if total > 0 else np.nan
             limit = limits.get(label, {})
             high, low = limit.get("max"), limit.get("min")
-            if limit:
+            if limit and total > 0:
                 beyond = np.zeros(x.shape, dtype=bool)
                 if high is not None:
                     beyond |= x > high
