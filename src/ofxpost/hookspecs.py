@@ -270,6 +270,29 @@ def ofxpost_file_finished(record: FileRecord, plan: Plan) -> None:
 
 
 @hookspec
+def ofxpost_prepare_finish(plan: Plan) -> None:
+    """Get ready for the finish while the last files run: import what your aggregator
+    or writer will need, start a helper process.
+
+    **When:** at most once per batch, as soon as fewer files are left to finish than
+    there are workers: from then on a worker has nothing left to take, so a CPU is
+    free, and what this does overlaps the last files instead of delaying the
+    finish. Not called when the batch has one worker. **Where:** controller, on a
+    thread of its own (not the event loop); its output is not captured. The finish
+    waits for it to return before aggregating, so do only what the finish would
+    otherwise do on first use (imports, starting a helper). **Returns:** nothing. A
+    failure is a ``warning`` event, never a failure of the batch.
+
+    Example (a writer that needs openpyxl)::
+
+        @hookimpl
+        def ofxpost_prepare_finish(plan):
+            if "xlsx" in plan.config.section("outputs").formats:
+                import openpyxl  # noqa: F401
+    """
+
+
+@hookspec
 def ofxpost_batch_finished(result: BatchResult) -> None:
     """Observe the end of a batch.
 

@@ -242,6 +242,7 @@ class Orchestrator:
                     reason="cancelled",
                 )
             check_accounting(tally, cancelled, broken)
+            tally.await_prepared()
             with self.controller_output.captured():  # aggregators, writers, observers
                 finished = parts.outputs.finish(
                     cancelled=cancelled,

@@ -11,10 +11,11 @@ are the batch's own recorded times, each in an element with ``data-run-time``.
 from __future__ import annotations
 
 import base64
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ofxpost._builtin.support import report_data
 from ofxpost._builtin.support.governing import ALERTS_TABLE
@@ -22,6 +23,9 @@ from ofxpost._builtin.support.numpy import np
 from ofxpost._builtin.support.pandas import pd
 from ofxpost._builtin.support.tableunits import column_allowables, column_units
 from ofxpost._core.report import ReportSection
+
+if TYPE_CHECKING:
+    import jinja2
 
 TEMPLATE = "report.html.j2"
 SIGNIFICANT = 4
@@ -179,10 +183,25 @@ def svg_uri(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
 
-def render(inputs: ReportInputs) -> str:
-    """The report's HTML text."""
+@functools.cache
+def template() -> jinja2.Template:
+    """The report's compiled template (compiled once per process)."""
     import jinja2
 
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("ofxpost", "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    environment.filters["num"] = fmt_number
+    return environment.get_template(TEMPLATE)
+
+
+def render(inputs: ReportInputs) -> str:
+    """The report's HTML text."""
     tables = inputs.tables
     definitions = tables.get(report_data.COLUMNS_TABLE)
     problems = report_data.files_with_problems(tables)
@@ -204,17 +223,7 @@ def render(inputs: ReportInputs) -> str:
         (s, html_table(f"p-{i}", s.table) if s.table is not None else None)
         for i, s in enumerate(sections)
     ]
-    environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("ofxpost", "templates"),
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-    )
-    environment.filters["num"] = fmt_number
-    template = environment.get_template(TEMPLATE)
-    return template.render(
+    return template().render(
         title=inputs.title,
         header=inputs.header,
         run_times=inputs.run_times,
