@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -53,9 +54,13 @@ def _calls(root: Path) -> list[dict[str, str]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
+@pytest.mark.parametrize("cpus", [2, 16], ids=["at-the-tail", "cpu-spare"])
 def test_prepare_finish_runs_once_on_a_thread_while_the_last_file_runs(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cpus: int
 ) -> None:
+    """2 workers on 2 CPUs: called once one worker has no file left; on 16 CPUs a
+    CPU is spare, and it is called after the first file."""
+    monkeypatch.setattr(os, "cpu_count", lambda: cpus)
     plugin = plugin_module(tmp_path / "plugins", monkeypatch, "ofxpost_prepare_probe", PLUGIN)
     config = toy_config(tmp_path, monkeypatch, n=3, plugins=(plugin,), formats=("csv",))
     result = ofxpost.run(config, workers=2)
@@ -64,13 +69,29 @@ def test_prepare_finish_runs_once_on_a_thread_while_the_last_file_runs(
     assert _calls(tmp_path) == [{"thread": "ofxpost-ofxpost_prepare_finish"}]
 
 
-def test_one_worker_is_never_told_to_prepare(
+@pytest.mark.parametrize("cpus", [1, 2])
+def test_a_sequential_batch_prepares_after_its_first_file_when_a_cpu_is_spare(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cpus: int
+) -> None:
+    """One worker: no worker is ever left without a file before the end, but on two
+    CPUs the controller's CPU is free while the worker runs; on one CPU nothing is."""
+    monkeypatch.setattr(os, "cpu_count", lambda: cpus)
+    body = PLUGIN.replace("if job.index != 2:", f"if {cpus} == 1 or job.index != 2:")
+    plugin = plugin_module(tmp_path / "plugins", monkeypatch, f"ofxpost_prepare_seq{cpus}", body)
+    config = toy_config(tmp_path, monkeypatch, n=3, plugins=(plugin,), formats=("csv",))
+    result = ofxpost.run(config, sequential=True)
+    assert result.exit_code == 0, (result.failures, result.output_errors)
+    expected = [{"thread": "ofxpost-ofxpost_prepare_finish"}] if cpus > 1 else []
+    assert _calls(tmp_path) == expected
+
+
+def test_a_one_file_batch_is_never_told_to_prepare(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     body = PLUGIN.replace("if job.index != 2:", "if True:")  # nothing waits here
     plugin = plugin_module(tmp_path / "plugins", monkeypatch, "ofxpost_prepare_never", body)
-    config = toy_config(tmp_path, monkeypatch, n=3, plugins=(plugin,), formats=("csv",))
-    result = ofxpost.run(config, sequential=True)
+    config = toy_config(tmp_path, monkeypatch, n=1, plugins=(plugin,), formats=("csv",))
+    result = ofxpost.run(config, workers=2)
     assert result.exit_code == 0, (result.failures, result.output_errors)
     assert _calls(tmp_path) == []
 

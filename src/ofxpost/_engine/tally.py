@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TypedDict
 
-from ofxpost._config.plan import Plan
+from ofxpost._config.plan import Plan, spare_cpu
 from ofxpost._core.estimates import MemoryEstimator
 from ofxpost._core.records import ErrorKind, ErrorRecord, FileRecord, FileStatus, Job
 from ofxpost._core.result import FileFailure
@@ -59,6 +59,8 @@ class Tally:
         self._finish_prepared = False
         """Whether ``ofxpost_prepare_finish`` was called (once, at the tail of the files)."""
         self._preparing: threading.Thread | None = None
+        self._spare = spare_cpu(plan)
+        """A CPU is left over beside the batch: the finish is prepared after the first file."""
 
     # ------------------------------------------------------------------ storing
 
@@ -203,8 +205,9 @@ class Tally:
         alongside = self.plan.mode == "sequential"
         self.observe("ofxpost_file_finished", alongside=alongside, record=record, plan=self.plan)
         left = self.plan.total - len(self.done_jobs)
-        if not self._finish_prepared and 0 < left < self.plan.workers:
-            self._finish_prepared = True  # a worker has nothing left to take: a CPU is free
+        if not self._finish_prepared and left > 0 and (left < self.plan.workers or self._spare):
+            # a worker has nothing left to take, or a CPU was free all along
+            self._finish_prepared = True
             self._preparing = self.observe.in_thread("ofxpost_prepare_finish", plan=self.plan)
 
     def await_prepared(self) -> None:

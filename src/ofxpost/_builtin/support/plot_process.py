@@ -279,16 +279,17 @@ _batches_lock = threading.Lock()
 
 
 def spare_cpu(plan: Plan) -> bool:
-    """Whether a CPU is left over beside ``plan``'s batch for a plot process.
+    """Whether a CPU is left over beside ``plan``'s batch for a plot process
+    (:func:`ofxpost._config.plan.spare_cpu`).
 
-    A parallel batch keeps its workers and the controller busy (``workers + 1``
-    processes); a sequential one only the controller. Without a spare CPU a plot
-    process started with the batch takes CPU from the files (measured on 2 CPUs with
-    2 workers: the files phase grew by more than the finish shrank), so it is then
-    started at the tail of the files instead (the plugins' ``ofxpost_prepare_finish``).
+    Without a spare CPU a plot process started with the batch takes CPU from the
+    files (measured on 2 CPUs with 2 workers: the files phase grew by more than the
+    finish shrank), so it is then started at the tail of the files instead (the
+    plugins' ``ofxpost_prepare_finish``).
     """
-    busy = 1 if getattr(plan, "mode", "parallel") == "sequential" else plan.workers + 1
-    return (os.cpu_count() or 1) > busy
+    from ofxpost._config.plan import spare_cpu as batch_spare_cpu
+
+    return batch_spare_cpu(plan)
 
 
 def start_for_batch(plan: Plan, graphs: int) -> bool:
@@ -332,8 +333,10 @@ def start_for_batch(plan: Plan, graphs: int) -> bool:
     return True
 
 
-def _start_deferred(config: Any) -> PlotGroup | None:
-    """The processes of ``config``'s batch, started now if their start was deferred."""
+def borrow(config: Config) -> PlotGroup | None:
+    """The plot processes of ``config``'s batch, started now if they were deferred;
+    ``None``: draw in the controller. They stay the batch's: :func:`close_batch`
+    closes them (several writers share them)."""
     with _batches_lock:
         held = _batches.get(id(config))
         if held is None or held.config is not config:
@@ -342,13 +345,6 @@ def _start_deferred(config: Any) -> PlotGroup | None:
             held.deferred = False
             held.group = start_group(held.graphs)
         return held.group
-
-
-def borrow(config: Config) -> PlotGroup | None:
-    """The plot processes of ``config``'s batch, started now if they were deferred;
-    ``None``: draw in the controller. They stay the batch's: :func:`close_batch`
-    closes them (several writers share them)."""
-    return _start_deferred(config)
 
 
 def close_batch(batch_id: str) -> None:

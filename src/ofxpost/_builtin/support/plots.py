@@ -33,6 +33,7 @@ from ofxpost._builtin.support.figures import (
     import_renderer,
     save_pngs,
 )
+from ofxpost._builtin.support.graph_rows import graph_rows
 from ofxpost._builtin.support.naming import safe_name, unique
 from ofxpost._builtin.support.numpy import np
 from ofxpost._builtin.support.pandas import pd
@@ -146,7 +147,6 @@ def case_specs(
     for entry, name in zip(entries, names, strict=True):
         if not entry.per_case_plots:
             continue
-        part = table[table["label"] == entry.name]
         env = envelope[envelope["label"] == entry.name] if envelope is not None else None
         background: list[Curve] = []
         if env is not None and not env.empty:
@@ -155,21 +155,18 @@ def case_specs(
                 values = env[column].to_numpy(dtype=float)
                 if values.size and not np.all(np.isnan(values)):
                     background.append(Curve(x, values, PER_FILE_COLOUR, 1.0, f"envelope {column}"))
-        stems: list[str] = []
-        parts: list[pd.DataFrame] = []
-        for _, per_file in part.groupby("file", sort=False):
-            stems.append(str(per_file["stem"].iloc[0]))
-            parts.append(per_file)
+        wanted = [c for c in ("max", "min", "mean") if c in entry.statistics]
+        parts = graph_rows(table, entry.name, ["x", *wanted])
+        stems = [str(per_file.stem) for per_file in parts]
         files = unique([f"{name.removesuffix('.png')}_{safe_name(stem)}" for stem in stems])
         for stem, per_file, file_stem in zip(stems, parts, files, strict=True):
-            x = per_file["x"].to_numpy(dtype=float)
+            x = per_file.values["x"]
             curves = list(background)
-            for curve in ("max", "min", "mean"):
-                if curve in entry.statistics:
-                    colour = ENVELOPE_COLOURS.get(curve, MEAN_COLOUR)
-                    style = "-." if curve == "mean" else "-"
-                    values = per_file[curve].to_numpy(dtype=float)
-                    curves.append(Curve(x, values, colour, 2.0, f"{stem} {curve}", style))
+            for curve in wanted:
+                colour = ENVELOPE_COLOURS.get(curve, MEAN_COLOUR)
+                style = "-." if curve == "mean" else "-"
+                values = per_file.values[curve]
+                curves.append(Curve(x, values, colour, 2.0, f"{stem} {curve}", style))
             title = f"{entry.title or entry.name}: {stem}"
             if partial:
                 title = f"PARTIAL: {title}"
@@ -224,19 +221,19 @@ def figure_spec(
     file_name: str = "",
 ) -> FigureSpec:
     """What one range graph's PNG shows: every file's curves, the envelope, the limit."""
-    part = table[table["label"] == entry.name]
     curves: list[Curve] = []
     chosen: list[str] = [c for c in ("max", "min") if c in entry.statistics]
     if not chosen:
         chosen = [str(entry.statistics[0])]
     first = True
-    for _, per_file in part.groupby("file", sort=False):
-        x = per_file["x"].to_numpy(dtype=float)
+    per_files = graph_rows(table, entry.name, ["x", *chosen])
+    for per_file in per_files:
+        x = per_file.values["x"]
         for curve in chosen:
             curves.append(
                 Curve(
                     x,
-                    per_file[curve].to_numpy(dtype=float),
+                    per_file.values[curve],
                     PER_FILE_COLOUR,
                     0.7,
                     "per file" if first else None,
@@ -251,7 +248,8 @@ def figure_spec(
             values = env[column].to_numpy(dtype=float)
             if values.size and not np.all(np.isnan(values)):
                 curves.append(Curve(x, values, colour, 2.2, f"envelope {column}"))
-        if "mean" in entry.statistics and not part.empty:
+        if "mean" in entry.statistics and per_files:
+            part = table[table["label"] == entry.name]
             means = part.groupby("x", sort=True)["mean"].max().reindex(x)
             values = means.to_numpy(dtype=float)
             if values.size and not np.all(np.isnan(values)):
@@ -271,7 +269,7 @@ def figure_spec(
         y_label=entry.axis_title,
         curves=tuple(curves),
         allowable=entry.allowable,
-        no_data=part.empty,
+        no_data=not per_files,
         markers=tuple(
             sorted(
                 ((str(k), float(v)) for k, v in entry.markers.items()), key=lambda m: (m[1], m[0])

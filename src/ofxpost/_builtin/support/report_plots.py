@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ofxpost._builtin.support.figures import Curve
+from ofxpost._builtin.support.graph_rows import graph_rows
 from ofxpost._builtin.support.numpy import np
 from ofxpost._builtin.support.pandas import pd
 from ofxpost._builtin.support.report_figures import ReportFigure, draw_svg
@@ -106,13 +107,13 @@ def report_figure(
     curves: list[Curve] = []
     mine = None
     if long is not None and not long.empty:
-        mine = long[long["label"] == plot.label]
-        for _, per_file in mine.groupby("file", sort=False):
-            fx = per_file["x"].to_numpy(dtype=float)
+        for per_file in graph_rows(long, plot.label, ["x", *plot.curves]):
             for curve in plot.curves:
                 label = "per file" if not curves else None
-                values = per_file[curve].to_numpy(dtype=float)
-                curves.append(Curve(fx, values, PER_FILE_COLOUR, 0.5, label))
+                values = per_file.values[curve]
+                curves.append(Curve(per_file.values["x"], values, PER_FILE_COLOUR, 0.5, label))
+        if "mean" in plot.curves:
+            mine = long[long["label"] == plot.label]
     for curve in plot.curves:
         colour, style = ENVELOPE_STYLE[curve]
         if curve in ("max", "min"):
