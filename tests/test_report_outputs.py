@@ -72,6 +72,30 @@ def test_csv_units_header_row_and_none() -> None:
     assert csv_text(unitless, 10, "header").splitlines() == ["a,b", "1.5,x"]
 
 
+def test_a_long_table_is_written_in_chunks_with_the_bytes_of_one_piece(tmp_path: Path) -> None:
+    """``write_csv`` streams the table to the file a chunk of rows at a time (the
+    controller's peak memory at 10,000 files); the bytes are those pandas writes in
+    one piece."""
+    from ofxpost._builtin.outputs import write_csv
+    from ofxpost._builtin.support.tableunits import CSV_CHUNK_ROWS
+
+    rows = 2 * CSV_CHUNK_ROWS + 7
+    frame = pd.DataFrame(
+        {
+            "file": [f"sims/c{i:05d}.sim" for i in range(rows)],
+            "max_tension": [1000.0 + i / 3.0 for i in range(rows)],
+            "count": list(range(rows)),
+        }
+    )
+    frame.attrs["ofxpost.units"] = {"max_tension": "kN"}
+    for units in ("header", "row", "none"):
+        path = write_csv(frame, tmp_path / f"{units}.csv", 10, units)  # type: ignore[arg-type]
+        whole = frame.to_csv(index=False, float_format="%.10g", lineterminator="\n")
+        body = whole.split("\n", 1)[1]
+        text = path.read_text(encoding="utf-8")
+        assert text.endswith(body) and text.count("\n") == rows + (2 if units == "row" else 1)
+
+
 def test_outputs_section_units_option(tmp_path: Path) -> None:
     tables = {"summary_main": _summary()}
     config = _config(tmp_path, units="row", formats=["csv", "parquet"])

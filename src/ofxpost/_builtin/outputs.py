@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ofxpost._builtin.support.pandas import pd
-from ofxpost._builtin.support.tableunits import UnitsMode, arrow_table, csv_text
+from ofxpost._builtin.support.tableunits import UnitsMode, arrow_table, write_csv_text
 from ofxpost._core.atomic import atomic_path
 from ofxpost._core.markers import hookimpl
 
@@ -84,8 +84,8 @@ def write_csv(
 ) -> Path:
     """Write ``frame`` as CSV, floats with ``digits`` significant digits, and its
     column units (atomically)."""
-    with atomic_path(path) as tmp:
-        tmp.write_text(csv_text(frame, digits, units), encoding="utf-8", newline="")
+    with atomic_path(path) as tmp, tmp.open("w", encoding="utf-8", newline="") as out:
+        write_csv_text(out, frame, digits, units)  # streamed: no whole-table string
     return path
 
 

@@ -46,12 +46,11 @@ class ReportFigure:
     """``(x, y, text)``: the governing case, labelled with an arrow to its point."""
 
 
-def draw_svg(figure_data: ReportFigure) -> str:
-    """The SVG text of ``figure_data``."""
+def draw_svg(spec: ReportFigure) -> str:
+    """The SVG text of ``spec``."""
     import matplotlib
     from matplotlib.figure import Figure  # no pyplot: no global backend state
 
-    spec = figure_data
     with matplotlib.rc_context({"svg.hashsalt": HASH_SALT, "svg.fonttype": "none"}):
         figure = Figure(figsize=SIZE)
         axes = figure.add_subplot(1, 1, 1)

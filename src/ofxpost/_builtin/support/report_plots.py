@@ -21,7 +21,7 @@ from ofxpost._builtin.support.figures import Curve
 from ofxpost._builtin.support.graph_rows import graph_rows
 from ofxpost._builtin.support.numpy import np
 from ofxpost._builtin.support.pandas import pd
-from ofxpost._builtin.support.report_figures import ReportFigure, draw_svg
+from ofxpost._builtin.support.report_figures import ReportFigure
 
 ENVELOPE_STYLE: dict[str, tuple[str, str]] = {
     "max": ("tab:blue", "-"),
@@ -144,8 +144,3 @@ def report_figure(
         over,
         note,
     )
-
-
-def svg_of(plot: GraphPlot, envelope: pd.DataFrame, long: pd.DataFrame | None) -> str:
-    """The SVG text of ``plot``, drawn here."""
-    return draw_svg(report_figure(plot, envelope, long))

@@ -23,7 +23,7 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 from ofxpost._builtin.support.pandas import pd
 from ofxpost._core.tableattrs import PROBLEMS_ATTR as PROBLEMS_ATTR
@@ -72,27 +72,42 @@ def header_with_unit(column: str, unit: str | None) -> str:
     return f"{column} [{unit}]" if unit else column
 
 
-def csv_text(frame: pd.DataFrame, digits: int, units: UnitsMode = "header") -> str:
-    """``frame`` as CSV text, floats with ``digits`` significant digits (``%.<digits>g``:
-    a small value keeps its digits, it is never rounded to zero) and its units rendered."""
+CSV_CHUNK_ROWS = 1000
+"""Rows pandas formats at a time when writing CSV: without it a 10,000-row table is
+formatted whole into an array of strings first (~5 MiB at the controller's peak)."""
+
+
+def write_csv_text(
+    out: IO[str], frame: pd.DataFrame, digits: int, units: UnitsMode = "header"
+) -> None:
+    """Write ``frame`` to ``out`` as CSV, floats with ``digits`` significant digits
+    (``%.<digits>g``: a small value keeps its digits, it is never rounded to zero) and
+    its units rendered; :data:`CSV_CHUNK_ROWS` rows at a time."""
     found = column_units(frame)
     names = [str(c) for c in frame.columns]
-    float_format = f"%.{digits}g"
+    options: dict[str, Any] = {
+        "index": False,
+        "float_format": f"%.{digits}g",
+        "lineterminator": "\n",
+        "chunksize": CSV_CHUNK_ROWS,
+    }
     if units == "header" and found:
         header = [header_with_unit(name, found.get(name)) for name in names]
-        return str(
-            frame.to_csv(index=False, header=header, float_format=float_format, lineterminator="\n")
-        )
-    if units == "row":  # always a units line, so readers can skip line 2 blindly
-        buffer = io.StringIO()
+        frame.to_csv(out, header=header, **options)
+    elif units == "row":  # always a units line, so readers can skip line 2 blindly
         pd.DataFrame([[found.get(n, "") for n in names]], columns=names).to_csv(
-            buffer, index=False, lineterminator="\n"
+            out, index=False, lineterminator="\n"
         )
-        frame.to_csv(
-            buffer, index=False, header=False, float_format=float_format, lineterminator="\n"
-        )
-        return buffer.getvalue()
-    return str(frame.to_csv(index=False, float_format=float_format, lineterminator="\n"))
+        frame.to_csv(out, header=False, **options)
+    else:
+        frame.to_csv(out, **options)
+
+
+def csv_text(frame: pd.DataFrame, digits: int, units: UnitsMode = "header") -> str:
+    """:func:`write_csv_text` into a string."""
+    buffer = io.StringIO()
+    write_csv_text(buffer, frame, digits, units)
+    return buffer.getvalue()
 
 
 def arrow_table(frame: pd.DataFrame) -> Any:
