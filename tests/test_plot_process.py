@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +12,6 @@ import yaml
 import ofxpost
 from ofxpost._builtin.support import plot_process
 from ofxpost._builtin.support.figures import Curve, FigureSpec, save_pngs
-from ofxpost._builtin.support.report_figures import ReportFigure, draw_svgs
 from tests.conftest import live_children
 
 pytestmark = pytest.mark.integration  # starts processes or runs whole batches
@@ -45,43 +42,6 @@ def test_pngs_drawn_in_the_process_are_byte_identical(tmp_path: Path) -> None:
     for a, b in zip(here, there, strict=True):
         assert a.read_bytes() == b.read_bytes()
     assert process.pid not in {p.pid for p in live_children()}
-
-
-def _report_figures() -> list[ReportFigure]:
-    x = np.linspace(0.0, 100.0, 21)
-    per_file = tuple(
-        Curve(x, 800.0 + 150.0 * np.sin(x / 10.0 + k), "0.75", 0.5, "per file" if k == 0 else None)
-        for k in range(3)
-    )
-    top = 800.0 + 150.0 * np.abs(np.sin(x / 10.0))
-    envelope = Curve(x, top, "tab:blue", 1.8, "envelope max")
-    over = top > 900.0
-    return [
-        ReportFigure(
-            "Effective tension",
-            "Arc length (m)",
-            "Effective tension (kN)",
-            (*per_file, envelope),
-            (("hang-off", 0.0), ("touchdown", 60.0)),
-            900.0,
-            (x[over], top[over], f"over allowable ({int(over.sum())} points)"),
-            (float(x[5]), float(top[5]), "governing: case_002\n950 at 25 m"),
-        ),
-        ReportFigure("Bend moment", "Arc length (m)", "Bend moment (kN.m)", (envelope,)),
-    ]
-
-
-def test_report_svgs_drawn_in_the_process_are_identical() -> None:
-    here = draw_svgs(_report_figures())
-    process = plot_process.start()
-    assert process is not None
-    try:
-        there = process.svgs(_report_figures())
-    finally:
-        process.close()
-    assert len(here) == 2 and here[0].startswith("<?xml")
-    assert there == here
-    assert "over allowable (" in here[0] and "governing: case_002" in here[0]
 
 
 def test_an_error_while_drawing_is_raised_in_the_controller(tmp_path: Path) -> None:
@@ -124,12 +84,12 @@ def test_a_process_that_dies_while_drawing_raises(tmp_path: Path) -> None:
 # ----------------------------------------------------------------------------- batches
 
 
-def _demo(folder: Path, formats: tuple[str, ...] | list[str] = ("csv",)) -> Path:
+def _demo(folder: Path) -> Path:
     from ofxpost._tools.demo import prepare_demo
 
     path = prepare_demo(folder, cases=3, seed=5)
     config = yaml.safe_load(path.read_text("utf-8"))
-    config["outputs"] = {"formats": list(formats)}
+    config["outputs"] = {"formats": ["csv"]}
     config["parallel_processing"] = {"max_workers": 2}
     path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     return path
@@ -139,30 +99,19 @@ def _pngs(out: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted((out / "plots").glob("*.png"))}
 
 
-def _report_svgs(out: Path) -> list[str]:
-    """The report's plots (base64 SVG data URIs), in page order."""
-    return re.findall(
-        r"data:image/svg\+xml;base64,[A-Za-z0-9+/=]+", (out / "report.html").read_text()
-    )
-
-
 @pytest.mark.parametrize("spare", [True, False], ids=["started-with-batch", "at-finish"])
 def test_a_batch_draws_the_same_plots_in_the_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spare: bool
 ) -> None:
-    config = _demo(tmp_path, formats=["csv", "html"])
+    config = _demo(tmp_path)
     here = ofxpost.run(config, sequential=True)  # 3 files: below MIN_FILES, drawn here
     assert here.exit_code == 0, here.output_errors
     want = _pngs(tmp_path / "results")
     assert len(want) == 2
-    want_svgs = _report_svgs(tmp_path / "results")
-    assert len(want_svgs) == 2
     started: list[Any] = []
-    threads: list[str] = []
     real_start = plot_process.start
 
     def spy() -> Any:
-        threads.append(threading.current_thread().name)
         started.append(real_start())
         return started[-1]
 
@@ -172,18 +121,15 @@ def test_a_batch_draws_the_same_plots_in_the_process(
     monkeypatch.setattr(plot_process, "start", spy)
     there = ofxpost.run(config, workers=2)
     assert there.exit_code == 0, there.output_errors
-    assert len(started) == 1 and started[0] is not None  # shared by both writers
-    if not spare:  # started while the last file ran: one worker had nothing left to take
-        assert threads == ["ofxpost-ofxpost_prepare_finish"]
+    assert len(started) == 1 and started[0] is not None
     assert _pngs(tmp_path / "results") == want
-    assert _report_svgs(tmp_path / "results") == want_svgs
     assert live_children() == []
 
 
 def test_a_plot_process_crash_costs_only_the_plots(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config = _demo(tmp_path, formats=["csv", "html"])
+    config = _demo(tmp_path)
     monkeypatch.setattr(plot_process, "MIN_FILES", 1)
     monkeypatch.setattr(plot_process, "spare_cpu", lambda plan: True)  # any machine
     real_draw = plot_process.PlotProcess.draw
@@ -203,7 +149,6 @@ def test_a_plot_process_crash_costs_only_the_plots(
     assert "PlotProcessDied" in result.output_failures[0].message
     assert not (out / "plots").exists()
     assert (out / "range_graph_envelope.csv").is_file() and (out / "summary_extremes.csv").is_file()
-    assert len(_report_svgs(out)) == 2  # the report drew its plots here instead
     assert live_children() == []
 
 
@@ -242,7 +187,7 @@ def test_without_a_spare_cpu_the_plot_process_starts_at_the_finish(
     monkeypatch: pytest.MonkeyPatch, spare: bool
 ) -> None:
     """With a spare CPU the process starts with the batch (its imports overlap the
-    files); without one it starts only when a writer borrows it, at the finish, so
+    files); without one it starts only when the writer takes it, at the finish, so
     that it never takes CPU from the files."""
 
     class Plan:
@@ -262,13 +207,11 @@ def test_without_a_spare_cpu_the_plot_process_starts_at_the_finish(
     plan = Plan()
     try:
         assert plot_process.start_for_batch(plan, 1)  # type: ignore[arg-type]
-        assert plot_process.start_for_batch(plan, 1)  # type: ignore[arg-type]  # once
         assert len(started) == (1 if spare else 0)
-        group = plot_process.borrow(plan.config)  # type: ignore[arg-type]
+        group = plot_process.take(plan.config)  # type: ignore[arg-type]
         assert group is not None and len(started) == 1
-        # the report's writer shares it
-        assert plot_process.borrow(plan.config) is group  # type: ignore[arg-type]
-        assert len(started) == 1
+        assert plot_process.take(plan.config) is None  # type: ignore[arg-type]
+        group.close()
     finally:
         plot_process.close_batch("b-later")
     assert live_children() == []
@@ -285,5 +228,5 @@ def test_a_deferred_plot_process_no_writer_takes_is_never_started(
     monkeypatch.setattr(plot_process.os, "cpu_count", lambda: 2)
     assert plot_process.start_for_batch(Plan(), 1)  # type: ignore[arg-type]
     plot_process.close_batch("b-none")
-    assert plot_process.borrow(Plan.config) is None  # type: ignore[arg-type]
+    assert plot_process.take(Plan.config) is None  # type: ignore[arg-type]
     assert live_children() == []

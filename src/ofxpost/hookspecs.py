@@ -270,32 +270,6 @@ def ofxpost_file_finished(record: FileRecord, plan: Plan) -> None:
 
 
 @hookspec
-def ofxpost_prepare_finish(plan: Plan) -> None:
-    """Get ready for the finish while the last files run: import what your aggregator
-    or writer will need, start a helper process.
-
-    **When:** at most once per batch, while files are still running, as soon as a
-    CPU is free for it: after the first file ends when the batch leaves a CPU spare
-    (a sequential batch on a machine with two CPUs or more; fewer workers than CPUs
-    less one), otherwise as soon as fewer files are left to finish than there are
-    workers (a worker has nothing left to take). What it does then overlaps the
-    last files instead of delaying the finish. Never called for a one-file batch, nor
-    for a sequential one on a single CPU. **Where:** controller, on a
-    thread of its own (not the event loop); its output is not captured. The finish
-    waits for it to return before aggregating, so do only what the finish would
-    otherwise do on first use (imports, starting a helper). **Returns:** nothing. A
-    failure is a ``warning`` event, never a failure of the batch.
-
-    Example (a writer that needs openpyxl)::
-
-        @hookimpl
-        def ofxpost_prepare_finish(plan):
-            if "xlsx" in plan.config.section("outputs").formats:
-                import openpyxl  # noqa: F401
-    """
-
-
-@hookspec
 def ofxpost_batch_finished(result: BatchResult) -> None:
     """Observe the end of a batch.
 

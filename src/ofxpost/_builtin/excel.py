@@ -47,7 +47,6 @@ from ofxpost._core.printable import escape_controls
 
 if TYPE_CHECKING:
     from ofxpost._config.model import Config
-    from ofxpost._config.plan import Plan
 
 SECTION = "excel"
 """The config section."""
@@ -385,14 +384,6 @@ def save_deterministic(workbook: Any, path: Path) -> Path:
     with _FixedZip(fixed, "w", zipfile.ZIP_DEFLATED) as archive:
         ExcelWriter(workbook, archive).write_data()
     return atomic.write_bytes(path, fixed.getvalue())
-
-
-@hookimpl
-def ofxpost_prepare_finish(plan: Plan) -> None:
-    """Import openpyxl while the last files run, when the workbook is written."""
-    if "xlsx" in plan.config.section("outputs").formats:
-        import openpyxl.styles
-        import openpyxl.writer.excel  # noqa: F401
 
 
 @hookimpl

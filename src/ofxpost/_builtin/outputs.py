@@ -22,7 +22,6 @@ from ofxpost._core.markers import hookimpl
 
 if TYPE_CHECKING:
     from ofxpost._config.model import Config
-    from ofxpost._config.plan import Plan
 
 Format = Literal["csv", "parquet", "xlsx", "html"]
 ALL_FORMATS: tuple[Format, ...] = ("csv", "parquet", "xlsx")
@@ -97,16 +96,6 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp, compression="zstd", write_statistics=True)
     return path
-
-
-@hookimpl
-def ofxpost_prepare_finish(plan: Plan) -> None:
-    """Import pandas (every table is a DataFrame) and, when Parquet is written,
-    pyarrow's Parquet writer, while the last files run."""
-    import pandas  # noqa: F401
-
-    if "parquet" in plan.config.section("outputs").formats:
-        import pyarrow.parquet  # noqa: F401
 
 
 @hookimpl

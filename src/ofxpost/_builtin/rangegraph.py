@@ -416,9 +416,8 @@ def ofxpost_batch_started(plan: Plan) -> None:
 
     A batch of :data:`~ofxpost._builtin.support.plot_process.MIN_FILES` files or more draws
     its PNGs in plot processes at the end, beside the other writers (started now when
-    a CPU is spare, so that their imports overlap the files; else at the tail of the
-    files, :func:`ofxpost_prepare_finish`); a smaller one imports matplotlib in a
-    background thread of the controller.
+    a CPU is spare, so that their imports overlap the files; else at the finish); a
+    smaller one imports matplotlib in a background thread of the controller.
     """
     section: RangeGraphSection = plan.config.section(SECTION)
     if not (section.graphs and section.plots):
@@ -432,19 +431,8 @@ def ofxpost_batch_started(plan: Plan) -> None:
 
 
 @hookimpl
-def ofxpost_prepare_finish(plan: Plan) -> None:
-    """Start the batch's deferred plot processes: a worker has no file left, so a CPU
-    is free for their start (an interpreter and matplotlib)."""
-    section: RangeGraphSection = plan.config.section(SECTION)
-    if section.graphs and section.plots:
-        from ofxpost._builtin.support import plot_process
-
-        plot_process.borrow(plan.config)
-
-
-@hookimpl
 def ofxpost_batch_finished(result: Any) -> None:
-    """Close the batch's plot processes (the writers that drew in them are done)."""
+    """Close the batch's plot processes if no writer took them (no plots were written)."""
     from ofxpost._builtin.support import plot_process
 
     plot_process.close_batch(result.batch_id)
@@ -460,18 +448,22 @@ def ofxpost_write_outputs(
     """
     from ofxpost._builtin.support import plot_process
 
-    section: RangeGraphSection = config.section(SECTION)
-    if not section.graphs or not section.plots or SECTION not in tables:
-        return None
-    from ofxpost._builtin.support.figures import save_pngs
-    from ofxpost._builtin.support.plots import case_specs, figure_specs
+    process = plot_process.take(config)
+    try:
+        section: RangeGraphSection = config.section(SECTION)
+        if not section.graphs or not section.plots or SECTION not in tables:
+            return None
+        from ofxpost._builtin.support.figures import save_pngs
+        from ofxpost._builtin.support.plots import case_specs, figure_specs
 
-    envelope_table = tables.get(f"{SECTION}_envelope")
-    specs = figure_specs(tables[SECTION], envelope_table, section.graphs, partial=partial)
-    specs += case_specs(tables[SECTION], envelope_table, section.graphs, partial=partial)
-    folder = output_dir / "plots"
-    process = plot_process.borrow(config)  # the batch's, closed when it has finished
-    if process is None:
-        return save_pngs(specs, folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    return list(process.draw(specs, folder))
+        envelope_table = tables.get(f"{SECTION}_envelope")
+        specs = figure_specs(tables[SECTION], envelope_table, section.graphs, partial=partial)
+        specs += case_specs(tables[SECTION], envelope_table, section.graphs, partial=partial)
+        folder = output_dir / "plots"
+        if process is None:
+            return save_pngs(specs, folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        return list(process.draw(specs, folder))
+    finally:
+        if process is not None:
+            process.close()

@@ -26,7 +26,7 @@ import datetime
 import json
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,12 +35,11 @@ from pydantic import field_validator
 from ofxpost._builtin.support import report_data, report_html, report_plots
 from ofxpost._builtin.support.naming import plain_output_name
 from ofxpost._builtin.support.pandas import pd
-from ofxpost._builtin.support.report_figures import ReportFigure, draw_svgs
 from ofxpost._builtin.support.selectors import Frozen
 from ofxpost._core import atomic
 from ofxpost._core.markers import hookimpl
 from ofxpost._core.report import ReportSection
-from ofxpost.errors import ConfigError, PlotProcessDied
+from ofxpost.errors import ConfigError
 
 if TYPE_CHECKING:
     from ofxpost._config.model import Config
@@ -88,46 +87,17 @@ def _wanted(config: Config) -> bool:
 
 @hookimpl
 def ofxpost_batch_started(plan: Plan) -> None:
-    """Note when the batch started (the report's header gives it), and register the
-    batch's plot processes when the report draws range graphs (shared with the
-    range-graph plugin; see :mod:`ofxpost._builtin.support.plot_process`)."""
-    if not _wanted(plan.config):
-        return
-    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    _STARTED[id(plan.config)] = (now, time.perf_counter())
-    section: ReportSectionConfig = plan.config.section(SECTION)
-    try:
-        graphs = len(plan.config.section("range_graph").graphs)
-    except (KeyError, AttributeError):
-        graphs = 0
-    if section.plots and graphs:
-        from ofxpost._builtin.support import plot_process
-
-        plot_process.start_for_batch(plan, graphs)
-
-
-@hookimpl
-def ofxpost_prepare_finish(plan: Plan) -> None:
-    """While the last files run: compile the template, and start the plot processes
-    if their start was deferred (see :mod:`ofxpost._builtin.support.plot_process`)."""
-    if not _wanted(plan.config):
-        return
-    report_html.template()
-    if plan.config.section(SECTION).plots:
-        from ofxpost._builtin.support import plot_process
-
-        plot_process.borrow(plan.config)
+    """Note when the batch started (the report's header gives it)."""
+    if _wanted(plan.config):
+        now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        _STARTED[id(plan.config)] = (now, time.perf_counter())
 
 
 @hookimpl
 def ofxpost_batch_finished(result: Any) -> None:
-    """Forget the batch's start time (one entry per running batch at most); close its
-    plot processes."""
+    """Forget the batch's start time (one entry per running batch at most)."""
     if len(_STARTED) > 16:
         _STARTED.clear()
-    from ofxpost._builtin.support import plot_process
-
-    plot_process.close_batch(result.batch_id)
 
 
 @hookimpl
@@ -166,27 +136,18 @@ def plugin_sections(
     return sections, errors
 
 
-def plots(
-    tables: Mapping[str, pd.DataFrame],
-    draw: Callable[[list[ReportFigure]], list[str]] = draw_svgs,
-) -> list[Any]:
-    """``(label, svg, facts)`` per range graph of the envelope table.
-
-    :param draw: draws the figures' SVGs (here by default; the plot process's
-        :meth:`~ofxpost._builtin.support.plot_process.PlotGroup.svgs` in a batch).
-    """
+def plots(tables: Mapping[str, pd.DataFrame]) -> list[Any]:
+    """``(label, svg, facts)`` per range graph of the envelope table."""
     envelope = tables.get("range_graph_envelope")
     if envelope is None or envelope.empty:
         return []
     long = tables.get("range_graph")
     facts = {item["label"]: item for item in report_data.envelope_exceedances(envelope)}
-    graphs = report_plots.graph_plots(envelope, long, tables.get(report_data.GRAPHS_TABLE))
-    svgs = draw([report_plots.report_figure(plot, envelope, long) for plot in graphs])
     out = []
-    for plot, svg in zip(graphs, svgs, strict=True):
+    for plot in report_plots.graph_plots(envelope, long, tables.get(report_data.GRAPHS_TABLE)):
         found = dict(facts.get(plot.label) or {})
         found["unit"] = plot.unit
-        out.append((plot.label, svg, found))
+        out.append((plot.label, report_plots.svg_of(plot, envelope, long), found))
     return out
 
 
@@ -213,9 +174,8 @@ def render_tables(
     run_times: list[tuple[str, str]],
     partial: bool,
     with_plots: bool = True,
-    draw: Callable[[list[ReportFigure]], list[str]] = draw_svgs,
 ) -> str:
-    """The report's HTML for ``tables`` (``draw``: see :func:`plots`)."""
+    """The report's HTML for ``tables``."""
     sections, errors = plugin_sections(pm, tables, config)
     inputs = report_html.ReportInputs(
         title=title,
@@ -223,7 +183,7 @@ def render_tables(
         header=header(tables),
         run_times=run_times,
         partial=partial,
-        plots=plots(tables, draw) if with_plots else [],
+        plots=plots(tables) if with_plots else [],
         sections=sections,
         section_errors=errors,
     )
@@ -257,27 +217,8 @@ def ofxpost_write_outputs(
         run_times=run_times,
         partial=partial,
         with_plots=section.plots,
-        draw=_drawer(config),
     )
     return [atomic.write_text(output_dir / section.name, text)]
-
-
-def _drawer(config: Config) -> Callable[[list[ReportFigure]], list[str]]:
-    """Draw the SVGs in the batch's plot processes when it has them, else here; a plot
-    process that dies costs the report nothing (drawn here instead)."""
-
-    def draw(figures: list[ReportFigure]) -> list[str]:
-        from ofxpost._builtin.support import plot_process
-
-        group = plot_process.borrow(config)
-        if group is None:
-            return draw_svgs(figures)
-        try:
-            return group.svgs(figures)
-        except PlotProcessDied:
-            return draw_svgs(figures)
-
-    return draw
 
 
 # ------------------------------------------------------------------ ofxpost report

@@ -320,8 +320,7 @@ class SeriesFold:
                         found.get("units"),
                     )
                 frame = found.get("frame")  # absent when the worker wrote it (artifact)
-                # (``None`` first: asking pandas would import it, ~0.3 s, for nothing)
-                if frame is not None and isinstance(frame, pd.DataFrame):
+                if isinstance(frame, pd.DataFrame):
                     frame = final_frame(frame, group, found.get("units"))
                     name = safe_name(f"{SECTION}_{group.name}_{view.ident['stem']}")
                     self._named.append((view.index, (name, frame)))

@@ -216,17 +216,6 @@ def _check_sections(config: Config, paths: list[Path]) -> None:
             raise ConfigError(f"{label}key {name!r}: {exc}") from None
 
 
-def spare_cpu(plan: Plan) -> bool:
-    """Whether a CPU is left over beside ``plan``'s batch while its files run.
-
-    A parallel batch keeps its workers and the controller busy (``workers + 1``
-    processes); a sequential one only one process (its worker, or the controller
-    with ``--in-process``), the controller waiting meanwhile.
-    """
-    busy = 1 if plan.mode == "sequential" else plan.workers + 1
-    return (os.cpu_count() or 1) > busy
-
-
 def with_mode(plan: Plan, mode: Mode, reason: str, *, in_process: bool = False) -> Plan:
     """Return ``plan`` switched to ``mode`` (used for the fallbacks when no pool starts)."""
     workers = 1 if mode == "sequential" else plan.workers

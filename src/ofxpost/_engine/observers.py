@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import pluggy
 
 from ofxpost._events.emitter import EventEmitter
-from ofxpost._plugins.manager import ImplOutcome, call_each
+from ofxpost._plugins.manager import call_each
 from ofxpost._worker.controller_output import ControllerOutput
 
 
@@ -34,25 +33,6 @@ class Observers:
             return
         with self.output.captured(enabled=not alongside):
             outcomes = call_each(caller, contain_base_exceptions=True, **kwargs)
-        self._warn(hook, outcomes)
-
-    def in_thread(self, hook: str, **kwargs: Any) -> threading.Thread | None:
-        """Call ``hook`` of every plugin on a daemon thread of its own, output not
-        captured (the event loop's captures cannot nest with another thread's); a
-        failure becomes a ``warning`` event. Returns the started thread at once
-        (``None``: no plugin implements ``hook``)."""
-        caller = getattr(self.pm.hook, hook)
-        if not caller.get_hookimpls():
-            return None
-
-        def call() -> None:
-            self._warn(hook, call_each(caller, contain_base_exceptions=True, **kwargs))
-
-        thread = threading.Thread(target=call, name=f"ofxpost-{hook}", daemon=True)
-        thread.start()
-        return thread
-
-    def _warn(self, hook: str, outcomes: list[ImplOutcome]) -> None:
         for outcome in outcomes:
             if outcome.error is not None:
                 self.emitter.emit(

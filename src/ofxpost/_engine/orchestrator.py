@@ -242,7 +242,6 @@ class Orchestrator:
                     reason="cancelled",
                 )
             check_accounting(tally, cancelled, broken)
-            tally.await_prepared()
             with self.controller_output.captured():  # aggregators, writers, observers
                 finished = parts.outputs.finish(
                     cancelled=cancelled,

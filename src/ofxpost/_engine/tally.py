@@ -10,17 +10,15 @@ hands it to the finish phase (:class:`~ofxpost._engine.outputs.Outputs`).
 from __future__ import annotations
 
 import os
-import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import TypedDict
 
-from ofxpost._config.plan import Plan, spare_cpu
+from ofxpost._config.plan import Plan
 from ofxpost._core.estimates import MemoryEstimator
 from ofxpost._core.records import ErrorKind, ErrorRecord, FileRecord, FileStatus, Job
 from ofxpost._core.result import FileFailure
-from ofxpost._engine.observers import Observers
 from ofxpost._engine.outputs import Outputs
 from ofxpost._events.attribution import Attribution
 from ofxpost._events.emitter import EventEmitter
@@ -28,7 +26,7 @@ from ofxpost._events.fields import finished_status, kind_name
 from ofxpost._store.store import ResultStore
 from ofxpost.event_types import HookTime
 
-Observe = Observers
+Observe = Callable[..., None]
 """Calls an observer hook (:class:`~ofxpost._engine.observers.Observers`)."""
 
 
@@ -56,11 +54,6 @@ class Tally:
         self.failures: dict[int, FileFailure] = {}
         self.succeeded = 0
         self.reused = 0
-        self._finish_prepared = False
-        """Whether ``ofxpost_prepare_finish`` was called (once, at the tail of the files)."""
-        self._preparing: threading.Thread | None = None
-        self._spare = spare_cpu(plan)
-        """A CPU is left over beside the batch: the finish is prepared after the first file."""
 
     # ------------------------------------------------------------------ storing
 
@@ -204,18 +197,6 @@ class Tally:
         # a sequential file may be running on another thread under its own capture
         alongside = self.plan.mode == "sequential"
         self.observe("ofxpost_file_finished", alongside=alongside, record=record, plan=self.plan)
-        left = self.plan.total - len(self.done_jobs)
-        if not self._finish_prepared and left > 0 and (left < self.plan.workers or self._spare):
-            # a worker has nothing left to take, or a CPU was free all along
-            self._finish_prepared = True
-            self._preparing = self.observe.in_thread("ofxpost_prepare_finish", plan=self.plan)
-
-    def await_prepared(self) -> None:
-        """Wait for ``ofxpost_prepare_finish`` to return, if it was called (the finish
-        thread, before aggregating: what it prepares the finish would wait for anyway,
-        and its warnings come before ``batch_finished``)."""
-        if self._preparing is not None:
-            self._preparing.join()
 
     def progress(self) -> None:
         """Emit ``progress``: the files done and failed so far."""

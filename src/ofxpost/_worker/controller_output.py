@@ -12,12 +12,10 @@ a log that holds something is listed in the manifest and moved to
 removed. So a run killed at any moment leaves no file in ``output_dir`` that the
 manifest does not list.
 
-The exceptions are ``ofxpost_file_finished`` in sequential mode and
-``ofxpost_prepare_finish``: the files run on a thread of the controller whose own
-capture (the file's log) may be in force at the same moment, and
-``ofxpost_prepare_finish`` runs on a thread of its own while the event loop may
-capture an observer; captures cannot be nested from different threads, so these are
-not captured.
+The one exception is ``ofxpost_file_finished`` in sequential mode: the files run on
+a thread of the controller whose own capture (the file's log) may be in force at the
+same moment, and the two cannot be nested from different threads, so it is not
+captured there.
 """
 
 from __future__ import annotations

@@ -4,11 +4,9 @@
 file's curves, the envelopes, the allowable and the points over it, the governing
 case -- as float arrays and strings, and :func:`draw_svg` draws it with
 matplotlib's :class:`~matplotlib.figure.Figure` (no pyplot). The controller
-builds the figures from the tables (:func:`ofxpost._builtin.support.report_plots.report_figure`);
-the drawing runs there or in the plot process
-(:mod:`ofxpost._builtin.support.plot_process`), which imports only this module,
-:mod:`.figures`, numpy and matplotlib. The same figure gives the same SVG text in
-either place: a fixed hash salt, no date, text kept as text.
+builds the figures from the tables (:func:`ofxpost._builtin.support.report_plots.report_figure`)
+and draws them. The module needs no pandas, so that the drawing could run in another
+process; the SVG text is deterministic: a fixed hash salt, no date, text kept as text.
 """
 
 from __future__ import annotations
@@ -96,8 +94,3 @@ def draw_svg(spec: ReportFigure) -> str:
         buffer = io.StringIO()
         figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     return buffer.getvalue()
-
-
-def draw_svgs(figures: list[ReportFigure]) -> list[str]:
-    """:func:`draw_svg` of each figure, in order."""
-    return [draw_svg(figure) for figure in figures]

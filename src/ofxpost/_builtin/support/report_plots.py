@@ -1,4 +1,5 @@
-"""The report's range-graph plots, made from the tables (drawn by :mod:`.report_figures`).
+"""The report's range-graph plots: made from the tables as plain data, drawn as SVG by
+:mod:`.report_figures`.
 
 Each graph shows every file's requested curves (thin, grey), the envelope of each
 requested curve over the files (``max``: largest Max, ``min``: smallest Min,
@@ -21,7 +22,7 @@ from ofxpost._builtin.support.figures import Curve
 from ofxpost._builtin.support.graph_rows import graph_rows
 from ofxpost._builtin.support.numpy import np
 from ofxpost._builtin.support.pandas import pd
-from ofxpost._builtin.support.report_figures import ReportFigure
+from ofxpost._builtin.support.report_figures import ReportFigure, draw_svg
 
 ENVELOPE_STYLE: dict[str, tuple[str, str]] = {
     "max": ("tab:blue", "-"),
@@ -144,3 +145,8 @@ def report_figure(
         over,
         note,
     )
+
+
+def svg_of(plot: GraphPlot, envelope: pd.DataFrame, long: pd.DataFrame | None) -> str:
+    """The SVG text of ``plot``."""
+    return draw_svg(report_figure(plot, envelope, long))
