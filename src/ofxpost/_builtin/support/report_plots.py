@@ -1,5 +1,4 @@
-"""The report's range-graph plots: made from the tables as plain data, drawn as SVG by
-:mod:`.report_figures`.
+"""The report's range-graph plots: SVG, drawn from the tables with matplotlib.
 
 Each graph shows every file's requested curves (thin, grey), the envelope of each
 requested curve over the files (``max``: largest Max, ``min``: smallest Min,
@@ -13,23 +12,24 @@ The SVG is deterministic: a fixed hash salt, no date, text kept as text.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ofxpost._builtin.support.figures import Curve
+from ofxpost._builtin.support.figures import draw_section_markers
 from ofxpost._builtin.support.graph_rows import graph_rows
 from ofxpost._builtin.support.numpy import np
 from ofxpost._builtin.support.pandas import pd
-from ofxpost._builtin.support.report_figures import ReportFigure, draw_svg
 
 ENVELOPE_STYLE: dict[str, tuple[str, str]] = {
     "max": ("tab:blue", "-"),
     "min": ("tab:green", "-"),
     "mean": ("tab:orange", "-."),
 }
-PER_FILE_COLOUR = "0.75"
+SIZE = (9.0, 4.8)
+"""Figure size in inches (the SVG scales to the page)."""
 
 
 @dataclass(frozen=True)
@@ -99,54 +99,79 @@ def _markers(text: Any) -> tuple[tuple[str, float], ...]:
     return tuple((str(k), float(v)) for k, v in found.items() if isinstance(v, int | float))
 
 
-def report_figure(
-    plot: GraphPlot, envelope: pd.DataFrame, long: pd.DataFrame | None
-) -> ReportFigure:
-    """What ``plot`` shows, as plain data (:func:`~.report_figures.draw_svg` draws it)."""
-    env = envelope[envelope["label"] == plot.label]
-    x = env["x"].to_numpy(dtype=float)
-    curves: list[Curve] = []
-    mine = None
-    if long is not None and not long.empty:
-        for per_file in graph_rows(long, plot.label, ["x", *plot.curves]):
-            for curve in plot.curves:
-                label = "per file" if not curves else None
-                values = per_file.values[curve]
-                curves.append(Curve(per_file.values["x"], values, PER_FILE_COLOUR, 0.5, label))
-        if "mean" in plot.curves:
-            mine = long[long["label"] == plot.label]
-    for curve in plot.curves:
-        colour, style = ENVELOPE_STYLE[curve]
-        if curve in ("max", "min"):
-            values = env[curve].to_numpy(dtype=float)
-        elif mine is not None:
-            values = mine.groupby("x", sort=True)[curve].max().reindex(x).to_numpy(dtype=float)
-        else:
-            continue
-        curves.append(Curve(x, values, colour, 1.8, f"envelope {curve}", style))
-    top = env["max"].to_numpy(dtype=float)
-    over = None
-    if plot.allowable is not None:
-        above = top > plot.allowable
-        if above.any():
-            over = (x[above], top[above], f"over allowable ({int(above.sum())} points)")
-    note = None
-    if "max" in plot.curves and np.isfinite(top).any():
-        at = int(np.nanargmax(top))
-        stem = env["max_stem"].iloc[at]
-        note = (float(x[at]), float(top[at]), f"governing: {stem}\n{top[at]:.4g} at {x[at]:g} m")
-    return ReportFigure(
-        plot.title,
-        plot.x_label,
-        plot.y_label,
-        tuple(curves),
-        tuple(plot.markers),
-        plot.allowable,
-        over,
-        note,
-    )
-
-
 def svg_of(plot: GraphPlot, envelope: pd.DataFrame, long: pd.DataFrame | None) -> str:
     """The SVG text of ``plot``."""
-    return draw_svg(report_figure(plot, envelope, long))
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    env = envelope[envelope["label"] == plot.label]
+    x = env["x"].to_numpy(dtype=float)
+    with matplotlib.rc_context({"svg.hashsalt": "ofxpost-report", "svg.fonttype": "none"}):
+        figure = Figure(figsize=SIZE)
+        axes = figure.add_subplot(1, 1, 1)
+        if long is not None and not long.empty:
+            first = True
+            for per_file in graph_rows(long, plot.label, ["x", *plot.curves]):
+                for curve in plot.curves:
+                    axes.plot(
+                        per_file.values["x"],
+                        per_file.values[curve],
+                        color="0.75",
+                        linewidth=0.5,
+                        label="per file" if first else None,
+                    )
+                    first = False
+        for curve in plot.curves:
+            colour, style = ENVELOPE_STYLE[curve]
+            if curve in ("max", "min"):
+                values = env[curve].to_numpy(dtype=float)
+            elif long is not None and not long.empty:
+                mine = long[long["label"] == plot.label]
+                values = mine.groupby("x", sort=True)[curve].max().reindex(x).to_numpy(dtype=float)
+            else:
+                continue
+            axes.plot(
+                x, values, color=colour, linestyle=style, linewidth=1.8, label=f"envelope {curve}"
+            )
+        draw_section_markers(axes, plot.markers, linewidth=0.9)
+        top = env["max"].to_numpy(dtype=float)
+        if plot.allowable is not None:
+            axes.axhline(
+                plot.allowable,
+                color="tab:red",
+                linestyle="--",
+                linewidth=1.4,
+                label=f"allowable {plot.allowable:g}",
+            )
+            over = top > plot.allowable
+            if over.any():
+                axes.plot(
+                    x[over],
+                    top[over],
+                    "o",
+                    color="tab:red",
+                    markersize=3.5,
+                    label=f"over allowable ({int(over.sum())} points)",
+                )
+        if "max" in plot.curves and np.isfinite(top).any():
+            at = int(np.nanargmax(top))
+            stem = env["max_stem"].iloc[at]
+            axes.annotate(
+                f"governing: {stem}\n{top[at]:.4g} at {x[at]:g} m",
+                (x[at], top[at]),
+                xytext=(0.02, 0.95),
+                textcoords="axes fraction",
+                va="top",
+                fontsize=8,
+                arrowprops={"arrowstyle": "->", "color": "0.3", "linewidth": 0.8},
+            bbox={"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": "0.6"},
+            )
+        axes.set_title(plot.title)
+        axes.set_xlabel(plot.x_label)
+        axes.set_ylabel(plot.y_label)
+        axes.grid(True, linewidth=0.3, alpha=0.6)
+        axes.legend(loc="lower right", fontsize="x-small")
+        figure.subplots_adjust(left=0.09, right=0.98, top=0.92, bottom=0.11)
+        buffer = io.StringIO()
+        figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    return buffer.getvalue()
