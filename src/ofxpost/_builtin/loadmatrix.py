@@ -211,11 +211,10 @@ class MatrixFold:
             orphans = found[found["kind"] == FILE_WITHOUT_ROW]
             if column is not None and not orphans.empty:
                 # a probability-weighted number would silently leave these files out
-                named = ", ".join(str(f) for f in orphans["file"].tolist()[:5])
-                more = f" and {len(orphans) - 5} more" if len(orphans) > 5 else ""
                 add_problem(
                     found,
-                    f"{len(orphans)} input files match no load-matrix row ({named}{more}): "
+                    f"{len(orphans)} input files match no load-matrix row "
+                    f"({_first_few(orphans['file'].tolist())}): "
                     f"they have no {column!r}, so the probability-weighted statistics "
                     f"leave them out (table {MISMATCH_TABLE}; fix the matrix's keys or "
                     "the file names)",
@@ -244,6 +243,13 @@ MISMATCH_TABLE = "load_matrix_mismatches"
 MISMATCH_COLUMNS: list[str] = ["kind", "key", "matrix_row", "file"]
 ROW_WITHOUT_FILE = "row without file"
 FILE_WITHOUT_ROW = "file without row"
+
+
+def _first_few(names: Sequence[Any], shown_at_most: int = 5) -> str:
+    """The first ``shown_at_most`` of ``names``, and how many more there are."""
+    listed = ", ".join(str(name) for name in names[:shown_at_most])
+    more = len(names) - shown_at_most
+    return f"{listed} and {more} more" if more > 0 else listed
 
 
 def mismatches(cases: LoadCases, jobs: Sequence[Any], base_dir: Path | None = None) -> pd.DataFrame:
@@ -279,14 +285,13 @@ def mismatches(cases: LoadCases, jobs: Sequence[Any], base_dir: Path | None = No
     warnings: list[str] = []
     for kind, found in ((ROW_WITHOUT_FILE, rows), (FILE_WITHOUT_ROW, orphans)):
         if found:
-            named = ", ".join(str(r["key"]) for r in found[:5])
-            more = f" and {len(found) - 5} more" if len(found) > 5 else ""
             what = (
                 "load-matrix rows match no input file"
                 if kind == ROW_WITHOUT_FILE
                 else "input files match no load-matrix row"
             )
-            warnings.append(f"{len(found)} {what}: {named}{more} (table {MISMATCH_TABLE})")
+            named = _first_few([r["key"] for r in found])
+            warnings.append(f"{len(found)} {what}: {named} (table {MISMATCH_TABLE})")
     frame.attrs[WARNINGS_ATTR] = warnings
     return frame
 
