@@ -430,3 +430,58 @@ def test_closed_model_is_released(small_archive: Path) -> None:
     model.close()
     with pytest.raises((ArchiveError, ValueError, OSError)):
         model["Riser"].TimeHistory(TENSION, None, ofx.oeEndA)
+
+
+# ---------------------------------------------------- column values without pandas
+
+
+def test_float_values_equal_pyarrows_conversion_for_every_chunk_layout() -> None:
+    import pyarrow as pa
+
+    from ofxpost._archive.reader import float_values
+
+    whole = pa.array(np.linspace(-3.0, 7.0, 11))
+    layouts = {
+        "one chunk": pa.chunked_array([whole]),
+        "two chunks": pa.chunked_array([whole, pa.array([8.5, -0.25])]),
+        "sliced chunks (offsets)": pa.chunked_array([whole.slice(3, 5), whole.slice(1, 2)]),
+        "no chunk": pa.chunked_array([], type=pa.float64()),
+        "an empty chunk": pa.chunked_array([pa.array([], type=pa.float64()), whole]),
+        "NaN and infinities": pa.chunked_array([pa.array([np.nan, np.inf, -np.inf, 1.0])]),
+        # written by another tool: nulls and float32 take pyarrow's conversion
+        "nulls": pa.chunked_array([pa.array([1.0, None, 3.0])]),
+        "float32": pa.chunked_array([pa.array(np.array([0.5, 1.25], dtype=np.float32))]),
+    }
+    for name, column in layouts.items():
+        values = float_values(column)
+        expected = np.asarray(column.to_numpy(), dtype=np.float64)
+        assert values.dtype == np.float64, name
+        np.testing.assert_array_equal(values, expected, err_msg=name)
+
+
+@pytest.mark.integration
+def test_reading_an_archive_leaves_pandas_unimported(small_archive: Path) -> None:
+    """A worker that only reads archives (no time-series tables) never loads pandas."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from ofxpost import ofx\n"
+        "from ofxpost._archive import open_archive\n"
+        "with open_archive(sys.argv[1]) as model:\n"
+        "    riser = model['Riser']\n"
+        "    riser.TimeHistory('Effective tension', None, ofx.oeEndA)\n"
+        "    riser.RangeGraph('Effective tension', None)\n"
+        "    riser.LinkedStatistics(['Effective tension', 'Bend moment'], None, ofx.oeEndA)\n"
+        "    model.SampleTimes(None)\n"
+        "print('pandas' in sys.modules, 'pyarrow.parquet' in sys.modules)\n"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", script, str(small_archive)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert shown.stdout.split() == ["False", "True"]

@@ -254,16 +254,23 @@ def test_warm_after_configure_is_ignored_and_a_bad_module_does_not_break_the_wor
 def test_worker_modules_are_the_archive_readers_unless_every_input_is_another_kind(
     tmp_path: Path,
 ) -> None:
-    def modules(inputs: list[str]) -> tuple[str, ...]:
-        config = load_config({"inputs": inputs, "output_dir": "out"}, base_dir=tmp_path)
-        return prestart.worker_modules(config)
+    def modules(inputs: list[str], **sections: object) -> tuple[str, ...]:
+        raw = {"inputs": inputs, "output_dir": "out", **sections}
+        return prestart.worker_modules(load_config(raw, base_dir=tmp_path))
 
-    assert "pandas" in prestart.ARCHIVE_MODULES and "pyarrow.parquet" in prestart.ARCHIVE_MODULES
+    assert "pyarrow.parquet" in prestart.ARCHIVE_MODULES
+    assert "pandas" not in prestart.ARCHIVE_MODULES and "pandas" in prestart.TABLE_MODULES
     assert modules(["sims/*.ofx.parquet"]) == prestart.ARCHIVE_MODULES
     assert modules(["sims/*.PARQUET"]) == prestart.ARCHIVE_MODULES
     assert modules(["sims/*"]) == prestart.ARCHIVE_MODULES  # could be archives
     assert modules(["a/*.noop", "b/*.parquet"]) == prestart.ARCHIVE_MODULES
     assert modules(["a/*.noop", "b/*.sim"]) == ()
+    # workers write the time-series tables themselves, with pandas
+    series = {"groups": [{"name": "g", "columns": [{"object": "Riser", "variable": "X"}]}]}
+    both = (*prestart.ARCHIVE_MODULES, *prestart.TABLE_MODULES)
+    assert modules(["sims/*.ofx.parquet"], time_series=series) == both
+    assert modules(["a/*.noop"], time_series=series) == prestart.TABLE_MODULES
+    assert modules(["sims/*.ofx.parquet"], time_series={"groups": []}) == prestart.ARCHIVE_MODULES
 
 
 def test_early_modules_look_at_the_yamls_inputs_before_the_config_is_read(
@@ -277,6 +284,13 @@ def test_early_modules_look_at_the_yamls_inputs_before_the_config_is_read(
     assert early({"inputs": ["sims/*.ofx.parquet"]}) == prestart.ARCHIVE_MODULES
     assert early({"inputs": "sims/*.ofx.parquet"}) == prestart.ARCHIVE_MODULES
     assert early({"inputs": ["data/*.toy"]}) == ()
+    series = {"groups": [{"name": "g", "columns": []}]}
+    assert early({"inputs": ["sims/*.ofx.parquet"], "time_series": series}) == (
+        *prestart.ARCHIVE_MODULES,
+        *prestart.TABLE_MODULES,
+    )
+    assert early({"inputs": ["data/*.toy"], "time_series": series}) == prestart.TABLE_MODULES
+    assert early({"inputs": ["data/*.toy"], "time_series": "junk"}) == ()
     assert early({"output_dir": "out"}) == ()  # no inputs yet: the bind decides
     assert early("not a mapping") == ()
     assert prestart.early_modules(None) == ()

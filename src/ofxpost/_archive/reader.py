@@ -90,6 +90,35 @@ def open_archive(path: str | os.PathLike[str] | BinaryIO) -> ArchiveModel:
 # ---------------------------------------------------------------------------- model
 
 
+_FLOAT64 = pa.float64()
+
+
+def float_values(column: pa.ChunkedArray) -> FloatArray:
+    """The values of a float64 ``column`` as a numpy array (read-only views when it
+    has one chunk).
+
+    pyarrow's own ``to_numpy`` goes through its pandas conversion, which imports
+    pandas (~0.25 s and ~40 MB) into every worker that reads an archive; a float64
+    chunk without nulls -- what the writer makes -- is its data buffer as it is.
+    Other chunks (nulls, another type: an archive written by another tool) take
+    pyarrow's conversion, nulls becoming NaN.
+    """
+    parts: list[FloatArray] = []
+    for chunk in column.chunks:
+        if chunk.type == _FLOAT64 and chunk.null_count == 0:
+            data = chunk.buffers()[1]
+            parts.append(
+                np.frombuffer(data, dtype=np.float64, count=len(chunk), offset=chunk.offset * 8)
+                if data is not None
+                else np.empty(0, dtype=np.float64)
+            )
+        else:
+            parts.append(np.asarray(chunk.to_numpy(zero_copy_only=False), dtype=np.float64))
+    if len(parts) == 1:
+        return parts[0]
+    return np.concatenate(parts) if parts else np.empty(0, dtype=np.float64)
+
+
 class ArchiveModel(Mapping[str, "OrcaFlexObject"]):
     """A simulation read from a result archive, answering like ``OrcFxAPI.Model``.
 
@@ -340,7 +369,7 @@ class ArchiveModel(Mapping[str, "OrcaFlexObject"]):
     def _sample_times(self) -> FloatArray:
         if self._times is None:
             table = self._read_table([TIME_COLUMN], None)
-            self._times = stats.as_values(table.column(0).to_numpy())
+            self._times = stats.as_values(float_values(table.column(0)))
         return self._times
 
     def _rows(self, period: Any) -> Rows:
@@ -388,7 +417,7 @@ class ArchiveModel(Mapping[str, "OrcaFlexObject"]):
         offset = int(self._group_starts[self._groups(rows)[0]])
         block = np.empty((rows.stop - rows.start, len(unique)), dtype=np.float64)
         for index in range(len(unique)):
-            values = table.column(index).to_numpy()
+            values = float_values(table.column(index))
             block[:, index] = values[rows.start - offset : rows.stop - offset]
         if len(unique) == len(columns):
             return block
