@@ -164,3 +164,38 @@ def test_summary_line_names_output_failures() -> None:
     assert "ofxpost-run.json" in line
     finished["output_errors"] = 0
     assert "outputs failed" not in cli_run.summary_line(finished, Path("out"))
+
+
+def test_the_summary_does_not_send_the_user_to_a_run_record_that_was_not_written(
+    toy_batch: ToyBatch, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The disk fills just before ``ofxpost-run.json`` is written at the end: the
+    summary used to say "see 'output_errors' in ofxpost-run.json", a file that still
+    said the batch was running."""
+    from ofxpost._finish import manifest as finish_manifest
+
+    config = toy_batch(3, folder="record")
+
+    def write_manifest(ledger: OutputLedger, result: object) -> None:
+        raise _full(ledger.output_dir / "ofxpost-run.json")
+
+    monkeypatch.setattr(finish_manifest, "write_manifest", write_manifest)
+    code = cli.main(["run", str(config), "--log-format", "json"])
+    out, err = capfd.readouterr()
+    events = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    assert code == events[-1]["exit_code"] == 1
+    failed = [e for e in events if e["event"] == "output_failed"]
+    assert [e["target"] for e in failed] == ["ofxpost-run.json"]
+    summary = err.strip().splitlines()[-1]
+    assert "1 output failed (see the output_failed events; " in summary
+    assert "ofxpost-run.json could not be written either" in summary
+    assert "'output_errors' in" not in summary
+    written = json.loads((config.parent / "out" / "ofxpost-run.json").read_text("utf-8"))
+    assert written["status"] != "complete"  # never a record that says all is well
+
+
+def test_summary_line_without_a_run_record() -> None:
+    finished = {"total": 2, "succeeded": 2, "partial": 0, "failed": 0, "wall_s": 0.5}
+    finished |= {"output_errors": 1, cli_run._NO_MANIFEST: True}
+    line = cli_run.summary_line(finished, Path("out"))
+    assert "(see the output_failed events; " in line and "could not be written either" in line

@@ -22,12 +22,18 @@ from ofxpost._cli.progress import OriginalStreams, say
 from ofxpost._cli.signals import install_signal_handlers
 from ofxpost._core.printable import escape_controls
 from ofxpost._core.result import EXIT_CANCELLED, EXIT_FAILURES
+from ofxpost._store.manifest import MANIFEST
 
 if TYPE_CHECKING:
     from ofxpost._config.model import Config
     from ofxpost._config.plan import Plan
     from ofxpost._events.emitter import Event
     from ofxpost._executors.prestart import Prestart
+
+
+_NO_MANIFEST = "manifest_not_written"
+"""Set in the remembered ``batch_finished`` fields when ``ofxpost-run.json`` could not be
+written (an ``output_failed`` event for it): the summary then does not point there."""
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -147,6 +153,8 @@ async def _execute(
             finished.update(event)
         elif event["event"] == "mode_selected":
             mode.update(event)
+        elif event["event"] == "output_failed" and event.get("target") == MANIFEST:
+            finished[_NO_MANIFEST] = True
 
     sinks: list[Callable[[Event], None]] = [*threaded, remember]
     try:
@@ -222,11 +230,12 @@ def summary_line(
     failed_outputs = int(finished.get("output_errors") or 0)
     if failed_outputs:
         noun = "output" if failed_outputs == 1 else "outputs"
-        manifest = Path(output_dir) / "ofxpost-run.json"
-        line += (
-            f"; {failed_outputs} {noun} failed (see the output_failed events and "
-            f"'output_errors' in {manifest})"
-        )
+        manifest = Path(output_dir) / MANIFEST
+        if finished.get(_NO_MANIFEST):  # it could not be written: do not send them there
+            where = f"the output_failed events; {manifest} could not be written either"
+        else:
+            where = f"the output_failed events and 'output_errors' in {manifest}"
+        line += f"; {failed_outputs} {noun} failed (see {where})"
     mode = f"; fell back to sequential: {fallback}" if fallback else ""
     ran = f" ({finished['mode']})" if finished.get("mode") and not fallback else ""
     where = escape_controls(str(output_dir))
