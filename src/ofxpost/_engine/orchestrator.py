@@ -59,6 +59,7 @@ from ofxpost._events.emitter import EventEmitter
 from ofxpost._executors.local import create_executor
 from ofxpost._executors.protocol import ExecutorFactory, FileExecutor
 from ofxpost._finish.blame import plugin_distribution
+from ofxpost._finish.placement import ARTIFACT_BATCH_S
 from ofxpost._plugins.manager import get_plugin_manager
 from ofxpost._store.store import ResultStore
 from ofxpost._worker.controller_output import ControllerOutput
@@ -264,11 +265,25 @@ class Orchestrator:
         # memory budget no file can wait for a budget, so the first attempts go
         # through :class:`~ofxpost._engine.direct.DirectDispatch` (no task per file).
         admission = parts.attempts.admission
-        async with parts.execution.deadlines.running(), anyio.create_task_group() as tg:
-            if admission.licences is None and admission.memory is None:
-                await self._dispatch_direct(parts, tg)
-            else:
-                await self._dispatch_admitted(parts, tg)
+        async with anyio.create_task_group() as placing:
+            placing.start_soon(self._place_artifacts, parts)
+            try:
+                async with parts.execution.deadlines.running(), anyio.create_task_group() as tg:
+                    if admission.licences is None and admission.memory is None:
+                        await self._dispatch_direct(parts, tg)
+                    else:
+                        await self._dispatch_admitted(parts, tg)
+            finally:
+                placing.cancel_scope.cancel()
+
+    @staticmethod
+    async def _place_artifacts(parts: Parts) -> None:
+        """While files run: place the per-file artifacts that wait for their batch's
+        manifest write (:data:`~ofxpost._finish.placement.ARTIFACT_BATCH_S`), so that a
+        file's artifacts appear soon after it ends even when no other file follows."""
+        while True:
+            await anyio.sleep(ARTIFACT_BATCH_S)
+            parts.outputs.place_pending()
 
     def _pending(self, parts: Parts) -> Iterator[Job]:
         """The jobs to run, in dispatch order; files ``--resume`` reuses are done here."""

@@ -59,6 +59,11 @@ class Outputs:
         if record.errors and self.plan.config.parallel_processing.save_error_reports:
             finisher.write_error_report(job, record)
 
+    def place_pending(self) -> None:
+        """Place the per-file artifacts still waiting for their batch's manifest write
+        (called every :data:`~ofxpost._finish.placement.ARTIFACT_BATCH_S` while files run)."""
+        self.finisher.place_pending()
+
     def fail_output(self, message: str, *, target: str | None = None) -> None:
         """Record an output that could not be written (an ``output_failed``)."""
         self.finisher.fail_output(message, target=target)

@@ -109,6 +109,10 @@ class Finisher:
         """Move a file's artifacts into place (:meth:`PerFileOutputs.place_artifacts`)."""
         self._per_file.place_artifacts(record)
 
+    def place_pending(self) -> None:
+        """Place the artifacts still waiting (:meth:`PerFileOutputs.place_pending`)."""
+        self._per_file.place_pending()
+
     def write_error_report(self, job: Job, record: FileRecord) -> None:
         """Gather a file's error report (:meth:`PerFileOutputs.write_error_report`)."""
         self._per_file.write_error_report(job, record)
@@ -137,6 +141,7 @@ class Finisher:
             ``wall_s`` runs from there to the last output placed.
         """
         plan = self.plan
+        self._per_file.place_pending()
         self._per_file.flush_error_reports(wait=True)
         done = [job for job in plan.jobs if job.index in done_jobs]
         tables: Mapping[str, pd.DataFrame] = {}

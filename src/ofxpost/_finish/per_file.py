@@ -2,31 +2,27 @@
 
 As each file finishes, the controller lists its plugin-output log as written by
 this run, moves its per-file artifacts (:mod:`ofxpost._store.artifacts`) into
-``output_dir``, and gathers its error report; the reports are claimed in the
-manifest in batches (:data:`REPORT_BATCH_S`) and written by a thread off the event
-loop (:mod:`ofxpost._finish.report_writer`). Every path is listed in the manifest
-before it is written or moved into place.
+``output_dir``, and gathers its error report. Artifacts are claimed in the manifest
+and moved in batches (:mod:`ofxpost._finish.placement`); the
+reports are claimed in batches (:data:`REPORT_BATCH_S`) and written by a thread off
+the event loop (:mod:`ofxpost._finish.report_writer`). Every path is listed in the
+manifest before it is written or moved into place.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ofxpost._core.names import name_key
 from ofxpost._core.records import FileRecord, Job
 from ofxpost._core.result import OutputFailure
 from ofxpost._finish.blame import OutputFailures
-from ofxpost._finish.publish import blocked_by_file
+from ofxpost._finish.placement import ArtifactPlacement
 from ofxpost._finish.report_writer import ReportWriter
-from ofxpost._store.artifacts import STAGING as ARTIFACT_STAGING
-from ofxpost._store.artifacts import name_problem as artifact_problem
-from ofxpost._store.artifacts import staged_file as artifact_staged
-from ofxpost._store.manifest import OutputLedger, confined
+from ofxpost._store.manifest import OutputLedger
 
 __all__ = ["ERRORS_DIR", "REPORT_BATCH_S", "PerFileOutputs"]
 
@@ -52,9 +48,10 @@ class PerFileOutputs:
         self.batch_id = batch_id
         self._ledger = ledger
         self._failures = failures
-        self.artifacts: list[Path] = []
+        self._placement = ArtifactPlacement(output_dir, ledger, failures)
+        self.artifacts: list[Path] = self._placement.artifacts
         """Per-file artifacts placed in ``output_dir`` during the run."""
-        self.artifact_keys: set[str] = set()
+        self.artifact_keys: set[str] = self._placement.artifact_keys
         """The :func:`~ofxpost._core.names.name_key` of every artifact placed."""
         self._pending_reports: list[tuple[str, dict[str, Any]]] = []
         self._reports_flushed = time.monotonic()
@@ -81,90 +78,12 @@ class PerFileOutputs:
                 ledger.claim([rel])
 
     def place_artifacts(self, record: FileRecord) -> None:
-        """Claim a file's artifacts (:mod:`ofxpost._store.artifacts`), then move them into place.
+        """Place a file's artifacts (:meth:`ArtifactPlacement.place_artifacts`)."""
+        self._placement.place_artifacts(record)
 
-        All of a file's artifacts are listed in the manifest with one write, then one
-        rename each moves them from the file's staging folder to ``output_dir``; no
-        data passes through here. A name that
-        a user's file holds, or that another file of this run already placed, is
-        refused (an ``output`` error; the staged file is dropped). A reused file's
-        artifacts are already in place and are claimed again.
-        """
-        if not record.artifacts:
-            return
-        ledger = self._ledger()
-        root = self.output_dir
-        accepted: list[tuple[str, Path, Path]] = []  # (name, staged, target), claimed together
-        for rel in record.artifacts:
-            staged = artifact_staged(root, record.index, rel)
-            target = ledger.path(rel)
-            problem = artifact_problem(rel)
-            reason: str | None = None
-            if problem is not None:
-                reason = f"{problem}; it was not placed"
-            elif rel in ledger.written or name_key(rel) in self.artifact_keys:
-                reason = "is already written by another output of this run; it was not placed"
-            elif staged.exists():
-                if ledger.foreign(rel) or blocked_by_file(root, rel):
-                    reason = (
-                        f"not placed: output_dir already holds {str(target)!r}, which "
-                        "ofxpost did not write (it was left as it is)"
-                    )
-            elif not (record.reused and rel in ledger.owned and target.is_file()):
-                reason = "is missing: its worker did not leave it"
-            if reason is not None:
-                if problem is None and confined(root / ARTIFACT_STAGING, staged):
-                    with contextlib.suppress(OSError):
-                        staged.unlink()
-                self._failures.fail(
-                    OutputFailure(
-                        "output",
-                        None,
-                        None,
-                        f"artifact {rel!r} of {record.path}: {reason}",
-                        target=rel,
-                    )
-                )
-                continue
-            try:
-                target = ledger.checked(rel)
-            except OSError as exc:
-                self._not_placed(record, rel, exc)
-                continue
-            self.artifact_keys.add(name_key(rel))
-            accepted.append((rel, staged, target))
-        if not accepted:
-            return
-        try:
-            ledger.claim([rel for rel, _, _ in accepted])  # one manifest write per file
-        except OSError as exc:
-            for rel, _, _ in accepted:
-                ledger.unclaim(rel)
-                self.artifact_keys.discard(name_key(rel))
-                self._not_placed(record, rel, exc)
-            return
-        for rel, staged, target in accepted:
-            try:
-                if staged.exists():
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    os.replace(staged, target)
-            except OSError as exc:
-                ledger.unclaim(rel)
-                self.artifact_keys.discard(name_key(rel))
-                self._not_placed(record, rel, exc)
-                continue
-            self.artifacts.append(target)
-
-    def _not_placed(self, record: FileRecord, rel: str, exc: OSError) -> None:
-        self._failures.fail(
-            OutputFailure(
-                "output",
-                None,
-                None,
-                f"artifact {rel!r} of {record.path} could not be placed: {exc}",
-                target=rel,
-            )
-        )
+    def place_pending(self) -> None:
+        """Place the artifacts still waiting (:meth:`ArtifactPlacement.place_pending`)."""
+        self._placement.place_pending()
 
     def write_error_report(self, job: Job, record: FileRecord) -> None:
         """Write ``errors/<key>.json`` for a file that has errors (the job's unique key,
