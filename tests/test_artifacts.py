@@ -238,11 +238,20 @@ def test_files_that_finish_together_share_one_manifest_write(
     twin.index = 40
     outputs.place_artifacts(twin)
     assert any("already written by another output" in m for m in failures.messages)
+    # a plugin-output log (already in place) joins the same write
+    log = tmp_path / "logs" / "c007.log"
+    log.parent.mkdir()
+    log.write_text("printed\n", encoding="utf-8")
+    logged = _staged_record(tmp_path, 99)
+    logged.artifacts, logged.log = [], str(log)
+    outputs.claim_log(logged)
+    assert len(saves) == 1
     now[0] += ARTIFACT_BATCH_S  # the engine's tick (or the finish) places the rest
     outputs.place_pending()
     assert len(saves) == 2 and all(placed(i) for i in range(40))
     manifest = json.loads((tmp_path / MANIFEST).read_text(encoding="utf-8"))
-    assert len(manifest["written"]) == 80 and len(outputs.artifacts) == 80
+    assert len(manifest["written"]) == 81 and len(outputs.artifacts) == 80
+    assert "logs/c007.log" in manifest["written"]
     outputs.place_pending()  # nothing waits: no write
     assert len(saves) == 2
     now[0] += ARTIFACT_BATCH_S  # a file that finishes alone is placed at once

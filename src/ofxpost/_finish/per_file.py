@@ -11,7 +11,6 @@ manifest before it is written or moved into place.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -70,12 +69,8 @@ class PerFileOutputs:
         if not path.is_relative_to(self.output_dir):
             return
         rel = path.relative_to(self.output_dir).as_posix()
-        ledger = self._ledger()
-        if rel not in ledger.written:
-            # The log exists: it stays claimed, and the final manifest lists it (or,
-            # if that cannot be written either, says so with an output_failed).
-            with contextlib.suppress(OSError):  # the manifest cannot be rewritten now
-                ledger.claim([rel])
+        if rel not in self._ledger().written:
+            self._placement.claim_later(rel)  # with the artifacts' next manifest write
 
     def place_artifacts(self, record: FileRecord) -> None:
         """Place a file's artifacts (:meth:`ArtifactPlacement.place_artifacts`)."""

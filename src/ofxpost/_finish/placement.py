@@ -51,6 +51,8 @@ class ArtifactPlacement:
         about to be)."""
         self._pending: list[tuple[FileRecord, str, Path, Path]] = []
         """Accepted artifacts not yet claimed: (record, name, staged file, target)."""
+        self._logs: list[str] = []
+        """Plugin-output logs not yet claimed (already in place)."""
         self._placed_at = -math.inf
         """``time.monotonic()`` of the last claim."""
 
@@ -116,20 +118,32 @@ class ArtifactPlacement:
             self.artifact_keys.add(name_key(rel))
             accepted.append((rel, staged, target))
         self._pending.extend((record, *item) for item in accepted)
+        self._when_due()
+
+    def claim_later(self, rel: str) -> None:
+        """List ``rel``, a file a worker already wrote in place (its plugin-output log),
+        as this run's with the next claim (the same batching as the artifacts)."""
+        self._logs.append(rel)
+        self._when_due()
+
+    def _when_due(self) -> None:
         if time.monotonic() - self._placed_at >= ARTIFACT_BATCH_S:
             self.place_pending()
 
     def place_pending(self) -> None:
-        """Claim the artifacts waiting to be placed with one manifest write, then move
-        each into place (:meth:`place_artifacts`); nothing when none waits."""
-        if not self._pending:
+        """Claim what waits (artifacts, logs) with one manifest write, then move each
+        artifact into place (:meth:`place_artifacts`); nothing when nothing waits."""
+        if not self._pending and not self._logs:
             return
         pending, self._pending = self._pending, []
+        logs, self._logs = self._logs, []
         self._placed_at = time.monotonic()
         ledger = self._ledger()
         try:
-            ledger.claim([rel for _, rel, _, _ in pending])
+            ledger.claim([*logs, *(rel for _, rel, _, _ in pending)])
         except OSError as exc:
+            # a log exists whatever happens: it stays listed (the final manifest lists
+            # it, or says with an output_failed that it could not be written)
             for record, rel, _, _ in pending:
                 ledger.unclaim(rel)
                 self.artifact_keys.discard(name_key(rel))
