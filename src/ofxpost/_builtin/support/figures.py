@@ -96,24 +96,9 @@ def figure_of(spec: FigureSpec) -> Figure:
     draw_section_markers(axes, spec.markers, linewidth=1.0)
     if spec.note is not None:
         x, y, text = spec.note
-        axes.annotate(
-            text,
-            (x, y),
-            xytext=(0.02, 0.96),
-            textcoords="axes fraction",
-            va="top",
-            fontsize="small",
-            arrowprops={"arrowstyle": "->", "color": "0.3", "linewidth": 0.8},
-            bbox={"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": "0.6"},
-        )
+        draw_governing_note(axes, (x, y), text, top=0.96, fontsize="small")
     if spec.allowable is not None:
-        axes.axhline(
-            spec.allowable,
-            color="tab:red",
-            linestyle="--",
-            linewidth=1.5,
-            label=f"allowable {spec.allowable:g}",
-        )
+        draw_allowable(axes, spec.allowable, linewidth=1.5)
     axes.set_title(spec.title)
     axes.set_xlabel(spec.x_label)
     axes.set_ylabel(spec.y_label)
@@ -157,3 +142,31 @@ def draw_section_markers(
             fontsize="x-small",
             color="0.25",
         )
+
+
+def draw_allowable(axes: Any, allowable: float, linewidth: float) -> None:
+    """Draw the allowable as a dashed red line across the axes, in the legend."""
+    axes.axhline(
+        allowable,
+        color="tab:red",
+        linestyle="--",
+        linewidth=linewidth,
+        label=f"allowable {allowable:g}",
+    )
+
+
+def draw_governing_note(
+    axes: Any, point: tuple[float, float], text: str, *, top: float, fontsize: Any
+) -> None:
+    """Label the governing case: ``text`` boxed near the top left (``top``, in axes
+    fraction), with an arrow to ``point``."""
+    axes.annotate(
+        text,
+        point,
+        xytext=(0.02, top),
+        textcoords="axes fraction",
+        va="top",
+        fontsize=fontsize,
+        arrowprops={"arrowstyle": "->", "color": "0.3", "linewidth": 0.8},
+        bbox={"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": "0.6"},
+    )

@@ -18,7 +18,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ofxpost._builtin.support.figures import draw_section_markers
+from ofxpost._builtin.support.figures import (
+    draw_allowable,
+    draw_governing_note,
+    draw_section_markers,
+)
 from ofxpost._builtin.support.graph_rows import graph_rows
 from ofxpost._builtin.support.numpy import np
 from ofxpost._builtin.support.pandas import pd
@@ -124,8 +128,7 @@ def _per_file_curves(axes: Any, plot: GraphPlot, long: pd.DataFrame) -> None:
         segments, colors="0.75", linewidths=0.5, label="per file", zorder=LINE_ZORDER
     )
     axes.add_collection(curves, autolim=False)  # the limits from the finite points only
-    finite = [s[np.isfinite(s).all(axis=1)] for s in segments]
-    points = np.concatenate(finite) if finite else np.empty((0, 2))
+    points = np.concatenate([s[np.isfinite(s).all(axis=1)] for s in segments])
     if points.size:
         axes.update_datalim(points)
     axes.autoscale_view()
@@ -158,13 +161,7 @@ def svg_of(plot: GraphPlot, envelope: pd.DataFrame, long: pd.DataFrame | None) -
         draw_section_markers(axes, plot.markers, linewidth=0.9)
         top = env["max"].to_numpy(dtype=float)
         if plot.allowable is not None:
-            axes.axhline(
-                plot.allowable,
-                color="tab:red",
-                linestyle="--",
-                linewidth=1.4,
-                label=f"allowable {plot.allowable:g}",
-            )
+            draw_allowable(axes, plot.allowable, linewidth=1.4)
             over = top > plot.allowable
             if over.any():
                 axes.plot(
@@ -178,16 +175,8 @@ def svg_of(plot: GraphPlot, envelope: pd.DataFrame, long: pd.DataFrame | None) -
         if "max" in plot.curves and np.isfinite(top).any():
             at = int(np.nanargmax(top))
             stem = env["max_stem"].iloc[at]
-            axes.annotate(
-                f"governing: {stem}\n{top[at]:.4g} at {x[at]:g} m",
-                (x[at], top[at]),
-                xytext=(0.02, 0.95),
-                textcoords="axes fraction",
-                va="top",
-                fontsize=8,
-                arrowprops={"arrowstyle": "->", "color": "0.3", "linewidth": 0.8},
-                bbox={"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": "0.6"},
-            )
+            text = f"governing: {stem}\n{top[at]:.4g} at {x[at]:g} m"
+            draw_governing_note(axes, (x[at], top[at]), text, top=0.95, fontsize=8)
         axes.set_title(plot.title)
         axes.set_xlabel(plot.x_label)
         axes.set_ylabel(plot.y_label)
