@@ -145,9 +145,7 @@ class ArtifactPlacement:
             # a log exists whatever happens: it stays listed (the final manifest lists
             # it, or says with an output_failed that it could not be written)
             for record, rel, _, _ in pending:
-                ledger.unclaim(rel)
-                self.artifact_keys.discard(name_key(rel))
-                self._not_placed(record, rel, exc)
+                self._drop(ledger, record, rel, exc)
             return
         for record, rel, staged, target in pending:
             try:
@@ -155,11 +153,15 @@ class ArtifactPlacement:
                     target.parent.mkdir(parents=True, exist_ok=True)
                     os.replace(staged, target)
             except OSError as exc:
-                ledger.unclaim(rel)
-                self.artifact_keys.discard(name_key(rel))
-                self._not_placed(record, rel, exc)
+                self._drop(ledger, record, rel, exc)
                 continue
             self.artifacts.append(target)
+
+    def _drop(self, ledger: OutputLedger, record: FileRecord, rel: str, exc: OSError) -> None:
+        """An accepted artifact that could not be placed: off the list, reported."""
+        ledger.unclaim(rel)
+        self.artifact_keys.discard(name_key(rel))
+        self._not_placed(record, rel, exc)
 
     def _not_placed(self, record: FileRecord, rel: str, exc: OSError) -> None:
         self._failures.fail(
